@@ -1,0 +1,415 @@
+/*
+ * detect.c - the scan: locate the TMI folder, examine the playbook's files
+ * there and in every candidate source folder, and reach a verdict with a
+ * repair plan (see detect.h for the rules).
+ */
+#include "detect.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "pathutil.h"
+#include "pe_version.h"
+#include "plat.h"
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
+}
+
+static char *dup_printf(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static char *dup_printf(const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    return dup_str(buf);
+}
+
+const char *scan_verdict_name(scan_verdict v)
+{
+    switch (v) {
+    case SCAN_HEALTHY:
+        return "healthy";
+    case SCAN_AFFECTED:
+        return "affected";
+    case SCAN_NOT_INSTALLED:
+    default:
+        return "not_installed";
+    }
+}
+
+const char *file_status_name(file_status s)
+{
+    switch (s) {
+    case FILE_OK:
+        return "ok";
+    case FILE_NEWER:
+        return "newer";
+    case FILE_OLD:
+        return "old";
+    case FILE_MISSING:
+        return "missing";
+    case FILE_UNREADABLE:
+    default:
+        return "unreadable";
+    }
+}
+
+char *sha256_hex(const uint8_t sha[32], char *buf)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        buf[2 * i] = hex[sha[i] >> 4];
+        buf[2 * i + 1] = hex[sha[i] & 15];
+    }
+    buf[64] = '\0';
+    return buf;
+}
+
+static void file_release(scan_file *f)
+{
+    free(f->name);
+    free(f->path);
+    free(f->error);
+}
+
+void scan_result_free(scan_result *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->n_files; i++)
+        file_release(&r->files[i]);
+    free(r->files);
+    for (size_t s = 0; s < r->n_sources; s++) {
+        scan_source *src = &r->sources[s];
+        for (size_t i = 0; i < src->n_files; i++)
+            file_release(&src->files[i]);
+        free(src->files);
+        free(src->path);
+        free(src->variant);
+        free(src->reason);
+    }
+    free(r->sources);
+    free(r->root);
+    free(r->tmi_dir);
+    free(r->tmi_dir_origin);
+    free(r->playbook_id);
+    free(r->repair_reason);
+    free(r);
+}
+
+/* Examine one file of the set in folder dir. Only TMI_ENOMEM is returned as
+ * an error; anything wrong with the file itself is recorded in *f. */
+static int examine_file(const playbook *pb, const char *dir, const char *name, scan_file *f)
+{
+    char path[PLAT_PATH_MAX];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    plat_stat st;
+    pe_version_info info;
+    int rc;
+
+    memset(f, 0, sizeof(*f));
+    f->name = dup_str(name);
+    if (f->name == NULL)
+        return TMI_ENOMEM;
+    rc = path_find_ci(dir, name, path, sizeof(path));
+    if (rc == TMI_ENOENT) {
+        f->status = FILE_MISSING;
+        if (path_join(path, sizeof(path), dir, name) != TMI_OK)
+            path[0] = '\0';
+        f->path = dup_str(path);
+        return f->path == NULL ? TMI_ENOMEM : TMI_OK;
+    }
+    if (rc != TMI_OK) {
+        /* the folder itself could not be listed */
+        f->status = FILE_UNREADABLE;
+        if (path_join(path, sizeof(path), dir, name) != TMI_OK)
+            path[0] = '\0';
+        f->path = dup_str(path);
+        f->error = dup_printf("cannot list folder: %s", tmi_strerror(rc));
+        return (f->path == NULL || f->error == NULL) ? TMI_ENOMEM : TMI_OK;
+    }
+    f->path = dup_str(path);
+    if (f->path == NULL)
+        return TMI_ENOMEM;
+    f->present = 1;
+    f->status = FILE_UNREADABLE;
+    rc = plat.stat(path, &st);
+    if (rc == TMI_OK) {
+        f->size = st.size;
+        f->mtime_ns = st.mtime_ns;
+        if (st.is_dir) {
+            f->error = dup_str("is a folder, not a file");
+            return f->error == NULL ? TMI_ENOMEM : TMI_OK;
+        }
+    }
+    rc = plat.read_file(path, pb->max_file_size, &buf, &len);
+    if (rc == TMI_ETOOBIG) {
+        f->error = dup_printf("larger than the %zu-byte limit", pb->max_file_size);
+        return f->error == NULL ? TMI_ENOMEM : TMI_OK;
+    }
+    if (rc == TMI_ENOMEM)
+        return rc;
+    if (rc != TMI_OK) {
+        f->error = dup_printf("cannot read: %s", tmi_strerror(rc));
+        return f->error == NULL ? TMI_ENOMEM : TMI_OK;
+    }
+    f->size = len;
+    if (plat_sha256(buf, len, f->sha256) == TMI_OK)
+        f->has_sha256 = 1;
+    rc = pe_version_read(buf, len, &info);
+    free(buf);
+    if (rc != TMI_OK) {
+        f->error = dup_str(info.error != NULL ? info.error : "not a PE file");
+        return f->error == NULL ? TMI_ENOMEM : TMI_OK;
+    }
+    if (!info.has_fixed) {
+        f->error = dup_str("no version resource");
+        return f->error == NULL ? TMI_ENOMEM : TMI_OK;
+    }
+    f->has_version = 1;
+    f->version = info.file_version;
+    f->known_bad = playbook_is_known_bad(pb, &f->version);
+    int cmp = version_compare(&f->version, &pb->expected_version);
+    f->status = cmp < 0 ? FILE_OLD : (cmp == 0 ? FILE_OK : FILE_NEWER);
+    return TMI_OK;
+}
+
+static int examine_set(const playbook *pb, const char *dir, scan_file **files, size_t *n)
+{
+    int rc = TMI_OK;
+    *files = calloc(pb->n_files, sizeof(**files));
+    *n = 0;
+    if (*files == NULL)
+        return TMI_ENOMEM;
+    for (size_t i = 0; i < pb->n_files && rc == TMI_OK; i++) {
+        rc = examine_file(pb, dir, pb->files[i], &(*files)[i]);
+        (*n)++;
+    }
+    return rc;
+}
+
+/* Why a candidate source folder cannot serve as the repair source, or NULL. */
+static char *source_problem(const playbook *pb, const scan_source *src)
+{
+    char want[TMI_VERSION_STRLEN], got[TMI_VERSION_STRLEN];
+    version_format(&pb->expected_version, want, sizeof(want));
+    for (size_t i = 0; i < src->n_files; i++) {
+        const scan_file *f = &src->files[i];
+        switch (f->status) {
+        case FILE_OK:
+            break;
+        case FILE_MISSING:
+            return dup_printf("%s is missing", f->name);
+        case FILE_UNREADABLE:
+            return dup_printf("%s cannot be used: %s", f->name, f->error ? f->error : "unreadable");
+        case FILE_OLD:
+        case FILE_NEWER:
+        default:
+            return dup_printf("%s is %s, not %s", f->name,
+                              version_format(&f->version, got, sizeof(got)), want);
+        }
+    }
+    return NULL;
+}
+
+static int add_source(const playbook *pb, scan_result *r, const char *path, const char *variant)
+{
+    scan_source *grown;
+    scan_source *src;
+    for (size_t i = 0; i < r->n_sources; i++) {
+        if (strcmp(r->sources[i].path, path) == 0)
+            return TMI_OK; /* matched by an earlier glob */
+    }
+    grown = realloc(r->sources, (r->n_sources + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return TMI_ENOMEM;
+    r->sources = grown;
+    src = &r->sources[r->n_sources++];
+    memset(src, 0, sizeof(*src));
+    src->path = dup_str(path);
+    src->variant = dup_str(variant);
+    if (src->path == NULL || src->variant == NULL)
+        return TMI_ENOMEM;
+    int rc = examine_set(pb, path, &src->files, &src->n_files);
+    if (rc != TMI_OK)
+        return rc;
+    src->reason = source_problem(pb, src);
+    src->complete = src->reason == NULL;
+    return TMI_OK;
+}
+
+static int find_sources(const playbook *pb, scan_result *r)
+{
+    for (size_t g = 0; g < pb->n_sources; g++) {
+        char **dirs = NULL;
+        size_t n = 0;
+        int rc = path_glob_dirs(r->tmi_dir, pb->sources[g].glob, &dirs, &n);
+        if (rc == TMI_ENOMEM)
+            return rc;
+        if (rc != TMI_OK)
+            continue; /* too many matches or an unreadable folder: no candidates */
+        for (size_t i = 0; i < n && rc == TMI_OK; i++)
+            rc = add_source(pb, r, dirs[i], pb->sources[g].variant);
+        path_list_free(dirs, n);
+        if (rc != TMI_OK)
+            return rc;
+    }
+    return TMI_OK;
+}
+
+static int is_dir(const char *path)
+{
+    plat_stat st;
+    return plat.stat(path, &st) == TMI_OK && st.is_dir;
+}
+
+/* Fill r->tmi_dir and r->tmi_dir_origin, or leave them NULL. */
+static int locate_tmi(const playbook *pb, const scan_options *opt, scan_result *r)
+{
+    char path[PLAT_PATH_MAX];
+    const char *origin = NULL;
+    if (opt->tmi_dir != NULL) {
+        if (!is_dir(opt->tmi_dir))
+            return TMI_ENOENT;
+        snprintf(path, sizeof(path), "%s", opt->tmi_dir);
+        origin = "option";
+    }
+    if (origin == NULL && opt->use_registry && pb->registry_key != NULL &&
+        pb->registry_value != NULL &&
+        plat_registry_string(pb->registry_key, pb->registry_value, path, sizeof(path)) == TMI_OK &&
+        is_dir(path)) {
+        origin = "registry";
+    }
+    for (size_t i = 0; origin == NULL && i < pb->n_tmi_folders; i++) {
+        if (path_resolve_ci(opt->root, pb->tmi_folders[i], path, sizeof(path)) == TMI_OK &&
+            is_dir(path))
+            origin = "default";
+    }
+    if (origin == NULL)
+        return TMI_OK;
+    r->tmi_dir = dup_str(path);
+    r->tmi_dir_origin = dup_str(origin);
+    return (r->tmi_dir == NULL || r->tmi_dir_origin == NULL) ? TMI_ENOMEM : TMI_OK;
+}
+
+/* Set verdict, repair_possible, repair_source and repair_reason. */
+static int judge(const playbook *pb, scan_result *r)
+{
+    char want[TMI_VERSION_STRLEN], got[TMI_VERSION_STRLEN];
+    size_t n_present = 0, n_bad = 0;
+    const scan_file *newer = NULL, *unreadable = NULL;
+    version_format(&pb->expected_version, want, sizeof(want));
+    r->repair_source = -1;
+    if (r->tmi_dir == NULL) {
+        r->verdict = SCAN_NOT_INSTALLED;
+        r->repair_reason = dup_printf("no TMI folder found under %s", r->root);
+        return r->repair_reason == NULL ? TMI_ENOMEM : TMI_OK;
+    }
+    for (size_t i = 0; i < r->n_files; i++) {
+        const scan_file *f = &r->files[i];
+        n_present += f->present;
+        if (f->status == FILE_OLD || f->status == FILE_MISSING || f->status == FILE_UNREADABLE)
+            n_bad++;
+        if (f->status == FILE_NEWER && newer == NULL)
+            newer = f;
+        if (f->status == FILE_UNREADABLE && unreadable == NULL)
+            unreadable = f;
+    }
+    if (n_present == 0) {
+        r->verdict = SCAN_NOT_INSTALLED;
+        r->repair_reason =
+            dup_printf("the TMI folder %s holds none of the %zu files", r->tmi_dir, pb->n_files);
+    } else if (n_bad == 0) {
+        r->verdict = SCAN_HEALTHY;
+        r->repair_reason = dup_printf("nothing to repair: every file is at %s%s", want,
+                                      newer != NULL ? " or newer" : "");
+    } else if (newer != NULL) {
+        r->verdict = SCAN_AFFECTED;
+        r->repair_reason =
+            dup_printf("refused: %s is %s, newer than %s; replacing the set would downgrade it",
+                       newer->name, version_format(&newer->version, got, sizeof(got)), want);
+    } else if (unreadable != NULL) {
+        r->verdict = SCAN_AFFECTED;
+        r->repair_reason =
+            dup_printf("refused: %s cannot be read (%s), so it cannot be backed up",
+                       unreadable->name, unreadable->error ? unreadable->error : "unreadable");
+    } else {
+        r->verdict = SCAN_AFFECTED;
+        for (size_t s = 0; s < r->n_sources; s++) {
+            if (r->sources[s].complete) {
+                r->repair_source = (int)s;
+                break;
+            }
+        }
+        if (r->repair_source >= 0) {
+            const scan_source *src = &r->sources[r->repair_source];
+            r->repair_possible = 1;
+            r->repair_reason = dup_printf("all %zu files at %s found in %s (%s)", pb->n_files, want,
+                                          src->path, src->variant);
+        } else if (r->n_sources == 0) {
+            r->repair_reason =
+                dup_printf("no backup folder with the good files was found in %s", r->tmi_dir);
+        } else {
+            const scan_source *src = &r->sources[0];
+            r->repair_reason = dup_printf(
+                "no complete source at %s: %s: %s%s", want, src->path, src->reason,
+                r->n_sources > 1 ? " (and the other candidates are incomplete too)" : "");
+        }
+    }
+    return r->repair_reason == NULL ? TMI_ENOMEM : TMI_OK;
+}
+
+int scan_run(const playbook *pb, const scan_options *opt, scan_result **out)
+{
+    plat_stat st;
+    scan_result *r;
+    int rc;
+    *out = NULL;
+    if (opt == NULL || opt->root == NULL || opt->root[0] == '\0')
+        return TMI_EINVAL;
+    rc = plat.stat(opt->root, &st);
+    if (rc != TMI_OK)
+        return rc;
+    if (!st.is_dir)
+        return TMI_ENOTDIR;
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return TMI_ENOMEM;
+    r->started_ns = plat_now_ns();
+    r->root = dup_str(opt->root);
+    r->playbook_id = dup_str(pb->id);
+    r->expected_version = pb->expected_version;
+    rc = (r->root == NULL || r->playbook_id == NULL) ? TMI_ENOMEM : TMI_OK;
+    if (rc == TMI_OK)
+        rc = locate_tmi(pb, opt, r);
+    if (rc == TMI_OK && r->tmi_dir != NULL)
+        rc = examine_set(pb, r->tmi_dir, &r->files, &r->n_files);
+    if (rc == TMI_OK && r->tmi_dir != NULL)
+        rc = find_sources(pb, r);
+    if (rc == TMI_OK)
+        rc = judge(pb, r);
+    r->finished_ns = plat_now_ns();
+    if (rc != TMI_OK) {
+        scan_result_free(r);
+        return rc;
+    }
+    *out = r;
+    return TMI_OK;
+}

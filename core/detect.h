@@ -1,0 +1,106 @@
+/*
+ * detect.h - find the TMI folder, read the files of the playbook's set,
+ * judge them against the expected version, and look for a repair source.
+ *
+ * Input: a playbook and a root folder standing for the system drive. The TMI
+ * folder is taken from (1) an explicit folder, (2) the registry value the
+ * playbook names (Windows only, and only when scanning the real system root),
+ * (3) the playbook's folder candidates under the root. Names are matched
+ * case-insensitively at every level, as Windows does. Each file is read once
+ * (bounded by playbook->max_file_size): size, mtime, SHA-256, PE fixed version.
+ * A file that cannot be read is reported with a reason, never fatal.
+ *
+ * Verdicts: not_installed (no TMI folder, or none of the files in it),
+ * healthy (every file present at the expected version or newer), affected
+ * (any file older, missing, or unreadable). A newer file is never a fault, and
+ * a repair that would downgrade one is refused.
+ *
+ * Ownership: scan_run() returns a heap object freed with scan_result_free().
+ */
+#ifndef TMI_DETECT_H
+#define TMI_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "playbook.h"
+#include "version.h"
+
+typedef enum scan_verdict {
+    SCAN_NOT_INSTALLED = 0,
+    SCAN_HEALTHY = 1,
+    SCAN_AFFECTED = 2,
+} scan_verdict;
+
+typedef enum file_status {
+    FILE_OK = 0,     /* at the expected version */
+    FILE_NEWER,      /* newer than expected: not a fault */
+    FILE_OLD,        /* older than expected */
+    FILE_MISSING,    /* not in the folder */
+    FILE_UNREADABLE, /* present but could not be read or has no version */
+} file_status;
+
+typedef struct scan_file {
+    char *name; /* the playbook's name, e.g. "mrf.exe" */
+    char *path; /* full path as found (real letter case); expected path if missing */
+    file_status status;
+    int present; /* the file exists */
+    uint64_t size;
+    int64_t mtime_ns;
+    int has_sha256;
+    uint8_t sha256[32];
+    int has_version; /* VS_FIXEDFILEINFO was read */
+    tmi_version version;
+    int known_bad; /* version is one of the playbook's known-bad ones */
+    char *error;   /* why unreadable, or NULL */
+} scan_file;
+
+typedef struct scan_source {
+    char *path;       /* the candidate folder */
+    char *variant;    /* product variant from the playbook */
+    int complete;     /* every file present and at exactly the expected version */
+    char *reason;     /* why incomplete, or NULL */
+    scan_file *files; /* n_files entries, same order as the playbook */
+    size_t n_files;
+} scan_source;
+
+typedef struct scan_result {
+    scan_verdict verdict;
+    char *root;           /* as given */
+    char *tmi_dir;        /* NULL when not found */
+    char *tmi_dir_origin; /* "option", "registry" or "default"; NULL when not found */
+    char *playbook_id;
+    tmi_version expected_version;
+    scan_file *files; /* n_files entries, playbook order; empty when no TMI folder */
+    size_t n_files;
+    scan_source *sources; /* every candidate folder examined */
+    size_t n_sources;
+    int repair_possible;
+    int repair_source;   /* index into sources, or -1 */
+    char *repair_reason; /* always set: why possible / why not */
+    int64_t started_ns;  /* UTC, ns since the epoch */
+    int64_t finished_ns;
+} scan_result;
+
+typedef struct scan_options {
+    const char *root;    /* required: the folder standing for the system drive */
+    const char *tmi_dir; /* optional: use this TMI folder, skip the search */
+    int use_registry;    /* 1: ask the registry first (real system root only) */
+} scan_options;
+
+/*
+ * Run one scan. TMI_OK with *out set (caller frees), even when files are
+ * unreadable. TMI_ENOENT / TMI_ENOTDIR when the root does not exist or is not
+ * a folder; TMI_ENOMEM.
+ */
+int scan_run(const playbook *pb, const scan_options *opt, scan_result **out);
+
+void scan_result_free(scan_result *r);
+
+const char *scan_verdict_name(scan_verdict v); /* "affected", "healthy", "not_installed" */
+const char *file_status_name(file_status s);   /* "ok", "newer", "old", "missing", "unreadable" */
+
+/* Lower-case hex of a SHA-256 into buf (at least 65 bytes); returns buf. */
+char *sha256_hex(const uint8_t sha[32], char *buf);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * pe_version.h - read the version resource of a PE32 / PE32+ file from memory.
+ *
+ * The reader walks DOS header -> NT headers -> section table -> resource
+ * directory (RT_VERSION, first name, first language) -> VS_VERSIONINFO, and
+ * from there VS_FIXEDFILEINFO and the first StringFileInfo string table.
+ * Input is untrusted: every offset and size is checked against the buffer,
+ * the resource walk is depth- and count-bounded, and nothing loops forever.
+ * It never allocates; the caller owns both the buffer and *out.
+ */
+#ifndef TMI_PE_VERSION_H
+#define TMI_PE_VERSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "version.h"
+
+/* The StringFileInfo values reported. Longer values are truncated (at a UTF-8
+ * character boundary) to PE_STR_MAX - 1 bytes. */
+enum pe_string_id {
+    PE_STR_COMPANY_NAME,
+    PE_STR_FILE_DESCRIPTION,
+    PE_STR_FILE_VERSION,
+    PE_STR_PRODUCT_NAME,
+    PE_STR_PRODUCT_VERSION,
+    PE_STR_COUNT
+};
+#define PE_STR_MAX 256
+
+/* Key names as they appear in the resource: "CompanyName", ... */
+extern const char *const pe_string_keys[PE_STR_COUNT];
+
+typedef struct pe_version_info {
+    uint16_t machine;            /* IMAGE_FILE_HEADER.Machine */
+    int is_pe32plus;             /* 1 for PE32+ (64-bit optional header) */
+    int has_fixed;               /* 1 when VS_FIXEDFILEINFO was found and valid */
+    tmi_version file_version;    /* from dwFileVersionMS/LS (valid if has_fixed) */
+    tmi_version product_version; /* from dwProductVersionMS/LS (valid if has_fixed) */
+    int has_string[PE_STR_COUNT];
+    char strings[PE_STR_COUNT][PE_STR_MAX]; /* UTF-8, NUL-terminated */
+    const char *error;                      /* static message when the return value is not TMI_OK */
+} pe_version_info;
+
+/*
+ * Parse buf[0..len). Returns:
+ *   TMI_OK      - a well-formed PE image; has_fixed says whether it carries a
+ *                 version resource (a PE without one is not an error);
+ *   TMI_EFORMAT - not a PE file, or a malformed header / resource; out->error
+ *                 holds a short message ("not a PE file", "truncated section
+ *                 table", "malformed version resource", ...).
+ * *out is always fully initialised (zeroed first).
+ */
+int pe_version_read(const uint8_t *buf, size_t len, pe_version_info *out);
+
+#endif

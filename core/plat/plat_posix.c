@@ -1,0 +1,423 @@
+/*
+ * plat_posix.c - the POSIX backend of plat.h (Linux, for development, tests
+ * and the demo sandbox). errno is translated to TMI_E* codes here only.
+ */
+#define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE
+
+#include "plat.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "../err.h"
+
+static int err_from_errno(int e)
+{
+    switch (e) {
+    case 0:
+        return TMI_OK;
+    case ENOENT:
+        return TMI_ENOENT;
+    case EACCES:
+    case EPERM:
+        return TMI_EACCES;
+    case ENOMEM:
+        return TMI_ENOMEM;
+    case ENOSPC:
+    case EDQUOT:
+        return TMI_ENOSPC;
+    case EEXIST:
+        return TMI_EEXIST;
+    case ENOTDIR:
+        return TMI_ENOTDIR;
+    case EROFS:
+        return TMI_EROFS;
+    case ETXTBSY:
+    case EBUSY:
+        return TMI_EBUSY;
+    case EFBIG:
+        return TMI_ETOOBIG;
+    case ENAMETOOLONG:
+    case EINVAL:
+        return TMI_EINVAL;
+    case EINTR:
+        return TMI_EINTR;
+    default:
+        return TMI_EIO;
+    }
+}
+
+void plat_dirlist_free(plat_dirlist *list)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        free(list->names[i]);
+    free(list->names);
+    list->names = NULL;
+    list->count = 0;
+}
+
+static int posix_stat(const char *path, plat_stat *st)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return err_from_errno(errno);
+    memset(st, 0, sizeof(*st));
+    st->is_dir = S_ISDIR(sb.st_mode);
+    st->is_file = S_ISREG(sb.st_mode);
+    st->size = (uint64_t)sb.st_size;
+    st->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+    return TMI_OK;
+}
+
+static int posix_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len)
+{
+    int rc = TMI_OK;
+    uint8_t *buf = NULL;
+    struct stat sb;
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_from_errno(errno);
+    if (fstat(fd, &sb) != 0) {
+        rc = err_from_errno(errno);
+        goto out;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        rc = TMI_EINVAL;
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        rc = TMI_EINVAL;
+        goto out;
+    }
+    if ((uint64_t)sb.st_size > (uint64_t)max_bytes) {
+        rc = TMI_ETOOBIG;
+        goto out;
+    }
+    buf = malloc((size_t)sb.st_size + 1);
+    if (buf == NULL) {
+        rc = TMI_ENOMEM;
+        goto out;
+    }
+    while (got < (size_t)sb.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = err_from_errno(errno);
+            goto out;
+        }
+        if (n == 0)
+            break; /* shrank while reading: return what is there */
+        got += (size_t)n;
+    }
+    buf[got] = 0;
+    *out = buf;
+    *out_len = got;
+    buf = NULL;
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+static int posix_list_dir(const char *path, plat_dirlist *out)
+{
+    int rc = TMI_OK;
+    plat_dirlist list = {NULL, 0};
+    size_t cap = 0;
+    struct dirent *de;
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return err_from_errno(errno);
+    for (;;) {
+        errno = 0;
+        de = readdir(d);
+        if (de == NULL) {
+            if (errno != 0)
+                rc = err_from_errno(errno);
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (list.count == PLAT_DIR_MAX_ENTRIES) {
+            rc = TMI_ETOOBIG;
+            break;
+        }
+        if (list.count == cap) {
+            size_t ncap = cap ? cap * 2 : 32;
+            char **nn = realloc(list.names, ncap * sizeof(*nn));
+            if (nn == NULL) {
+                rc = TMI_ENOMEM;
+                break;
+            }
+            list.names = nn;
+            cap = ncap;
+        }
+        list.names[list.count] = strdup(de->d_name);
+        if (list.names[list.count] == NULL) {
+            rc = TMI_ENOMEM;
+            break;
+        }
+        list.count++;
+    }
+    closedir(d);
+    if (rc != TMI_OK) {
+        plat_dirlist_free(&list);
+        return rc;
+    }
+    *out = list;
+    return TMI_OK;
+}
+
+static int posix_write_file(const char *path, const void *data, size_t len)
+{
+    int rc = TMI_OK;
+    const uint8_t *p = data;
+    size_t done = 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return err_from_errno(errno);
+    while (done < len) {
+        ssize_t n = write(fd, p + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = err_from_errno(errno);
+            break;
+        }
+        done += (size_t)n;
+    }
+    if (rc == TMI_OK && fsync(fd) != 0)
+        rc = err_from_errno(errno);
+    if (close(fd) != 0 && rc == TMI_OK)
+        rc = err_from_errno(errno);
+    return rc;
+}
+
+static int posix_make_dir(const char *path)
+{
+    if (mkdir(path, 0755) != 0)
+        return err_from_errno(errno);
+    return TMI_OK;
+}
+
+static int posix_remove_file(const char *path)
+{
+    if (unlink(path) != 0)
+        return err_from_errno(errno);
+    return TMI_OK;
+}
+
+static int posix_rename_replace(const char *from, const char *to)
+{
+    if (rename(from, to) != 0)
+        return err_from_errno(errno);
+    return TMI_OK;
+}
+
+const struct plat_ops plat_os_ops = {
+    .stat = posix_stat,
+    .read_file = posix_read_file,
+    .list_dir = posix_list_dir,
+    .write_file = posix_write_file,
+    .make_dir = posix_make_dir,
+    .remove_file = posix_remove_file,
+    .rename_replace = posix_rename_replace,
+};
+
+struct plat_ops plat = {
+    .stat = posix_stat,
+    .read_file = posix_read_file,
+    .list_dir = posix_list_dir,
+    .write_file = posix_write_file,
+    .make_dir = posix_make_dir,
+    .remove_file = posix_remove_file,
+    .rename_replace = posix_rename_replace,
+};
+
+/* ---- hashing and randomness (libcrypto) ---- */
+
+struct plat_sha256_ctx {
+    EVP_MD_CTX *md;
+};
+
+int plat_sha256_init(plat_sha256_ctx **ctx)
+{
+    plat_sha256_ctx *c = malloc(sizeof(*c));
+    if (c == NULL)
+        return TMI_ENOMEM;
+    c->md = EVP_MD_CTX_new();
+    if (c->md == NULL || EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(c->md);
+        free(c);
+        return TMI_EIO;
+    }
+    *ctx = c;
+    return TMI_OK;
+}
+
+int plat_sha256_update(plat_sha256_ctx *ctx, const void *data, size_t len)
+{
+    if (EVP_DigestUpdate(ctx->md, data, len) != 1)
+        return TMI_EIO;
+    return TMI_OK;
+}
+
+int plat_sha256_final(plat_sha256_ctx *ctx, uint8_t out[32])
+{
+    unsigned int n = 0;
+    int ok = EVP_DigestFinal_ex(ctx->md, out, &n) == 1 && n == 32;
+    plat_sha256_free(ctx);
+    return ok ? TMI_OK : TMI_EIO;
+}
+
+void plat_sha256_free(plat_sha256_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    EVP_MD_CTX_free(ctx->md);
+    free(ctx);
+}
+
+int plat_sha256(const void *data, size_t len, uint8_t out[32])
+{
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return TMI_EIO;
+    return TMI_OK;
+}
+
+int plat_random(void *buf, size_t len)
+{
+    if (len > (size_t)0x7fffffff || RAND_bytes(buf, (int)len) != 1)
+        return TMI_EIO;
+    return TMI_OK;
+}
+
+/* ---- folders ---- */
+
+int plat_make_dirs(const char *path)
+{
+    char tmp[PLAT_PATH_MAX];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof(tmp))
+        return TMI_EINVAL;
+    memcpy(tmp, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (tmp[i] != '/' && tmp[i] != '\0')
+            continue;
+        char saved = tmp[i];
+        tmp[i] = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+            return err_from_errno(errno);
+        }
+        tmp[i] = saved;
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return err_from_errno(errno);
+    return S_ISDIR(sb.st_mode) ? TMI_OK : TMI_ENOTDIR;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int plat_remove_tree(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return errno == ENOENT ? TMI_OK : err_from_errno(errno);
+    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        return err_from_errno(errno);
+    return TMI_OK;
+}
+
+int plat_default_data_dir(char *buf, size_t buflen)
+{
+    const char *xdg = getenv("XDG_STATE_HOME");
+    int n;
+    if (xdg != NULL && xdg[0] == '/') {
+        n = snprintf(buf, buflen, "%s/tmi-console", xdg);
+    } else {
+        const char *home = getenv("HOME");
+        if (home == NULL || home[0] != '/') {
+            struct passwd *pw = getpwuid(getuid());
+            home = pw != NULL ? pw->pw_dir : NULL;
+        }
+        if (home == NULL)
+            return TMI_ENOENT;
+        n = snprintf(buf, buflen, "%s/.local/state/tmi-console", home);
+    }
+    if (n < 0 || (size_t)n >= buflen)
+        return TMI_ETOOBIG;
+    return TMI_OK;
+}
+
+int plat_default_root(char *buf, size_t buflen)
+{
+    (void)buf;
+    (void)buflen;
+    return TMI_ENOTSUP;
+}
+
+int plat_registry_string(const char *key, const char *value, char *buf, size_t buflen)
+{
+    (void)key;
+    (void)value;
+    (void)buf;
+    (void)buflen;
+    return TMI_ENOTSUP;
+}
+
+int plat_user_name(char *buf, size_t buflen)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    int n;
+    if (pw != NULL)
+        n = snprintf(buf, buflen, "%s", pw->pw_name);
+    else
+        n = snprintf(buf, buflen, "uid%u", (unsigned)geteuid());
+    return (n < 0 || (size_t)n >= buflen) ? TMI_ETOOBIG : TMI_OK;
+}
+
+int64_t plat_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t plat_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void plat_sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}

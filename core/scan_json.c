@@ -1,0 +1,118 @@
+/* scan_json.c - the JSON form of a scan (see scan_json.h). */
+#include "scan_json.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+char *format_utc(int64_t ns, char *buf, size_t buflen)
+{
+    int64_t secs = ns / 1000000000LL;
+    int64_t ms = (ns % 1000000000LL) / 1000000LL;
+    int64_t days, rem;
+    int y, m, d;
+    if (ns < 0) {
+        secs = 0;
+        ms = 0;
+    }
+    /* civil-from-days (proleptic Gregorian), no gmtime_r so it is the same everywhere */
+    days = secs / 86400;
+    rem = secs % 86400;
+    {
+        int64_t z = days + 719468;
+        int64_t era = z / 146097;
+        int64_t doe = z - era * 146097;
+        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        int64_t mp = (5 * doy + 2) / 153;
+        d = (int)(doy - (153 * mp + 2) / 5 + 1);
+        m = (int)(mp < 10 ? mp + 3 : mp - 9);
+        y = (int)(yoe + era * 400 + (m <= 2));
+    }
+    snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d, (int)(rem / 3600),
+             (int)(rem % 3600 / 60), (int)(rem % 60), (int)ms);
+    return buf;
+}
+
+static cJSON *str_or_null(const char *s)
+{
+    return s != NULL ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *file_json(const scan_file *f)
+{
+    char v[TMI_VERSION_STRLEN], hex[65], when[40];
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddItemToObject(o, "name", cJSON_CreateString(f->name));
+    cJSON_AddItemToObject(o, "path", str_or_null(f->path));
+    cJSON_AddItemToObject(o, "version",
+                          f->has_version
+                              ? cJSON_CreateString(version_format(&f->version, v, sizeof(v)))
+                              : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "sha256",
+                          f->has_sha256 ? cJSON_CreateString(sha256_hex(f->sha256, hex))
+                                        : cJSON_CreateNull());
+    cJSON_AddStringToObject(o, "status", file_status_name(f->status));
+    if (f->present) {
+        cJSON_AddNumberToObject(o, "size", (double)f->size);
+        cJSON_AddStringToObject(o, "mtime", format_utc(f->mtime_ns, when, sizeof(when)));
+    } else {
+        cJSON_AddNullToObject(o, "size");
+        cJSON_AddNullToObject(o, "mtime");
+    }
+    cJSON_AddBoolToObject(o, "known_bad", f->known_bad);
+    cJSON_AddItemToObject(o, "error", str_or_null(f->error));
+    return o;
+}
+
+static cJSON *files_json(const scan_file *files, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a != NULL && i < n; i++)
+        cJSON_AddItemToArray(a, file_json(&files[i]));
+    return a;
+}
+
+cJSON *scan_to_json(const scan_result *r)
+{
+    char v[TMI_VERSION_STRLEN], when[40];
+    cJSON *o = cJSON_CreateObject();
+    cJSON *sources, *repair;
+    if (o == NULL)
+        return NULL;
+    cJSON_AddStringToObject(o, "verdict", scan_verdict_name(r->verdict));
+    cJSON_AddItemToObject(o, "tmi_dir", str_or_null(r->tmi_dir));
+    cJSON_AddItemToObject(o, "tmi_dir_origin", str_or_null(r->tmi_dir_origin));
+    cJSON_AddItemToObject(o, "root", str_or_null(r->root));
+    cJSON_AddStringToObject(o, "expected_version",
+                            version_format(&r->expected_version, v, sizeof(v)));
+    cJSON_AddItemToObject(o, "playbook", str_or_null(r->playbook_id));
+    cJSON_AddStringToObject(o, "started", format_utc(r->started_ns, when, sizeof(when)));
+    cJSON_AddStringToObject(o, "finished", format_utc(r->finished_ns, when, sizeof(when)));
+    cJSON_AddItemToObject(o, "files", files_json(r->files, r->n_files));
+    sources = cJSON_AddArrayToObject(o, "sources");
+    for (size_t s = 0; sources != NULL && s < r->n_sources; s++) {
+        const scan_source *src = &r->sources[s];
+        cJSON *so = cJSON_CreateObject();
+        if (so == NULL)
+            break;
+        cJSON_AddStringToObject(so, "path", src->path);
+        cJSON_AddStringToObject(so, "variant", src->variant);
+        cJSON_AddBoolToObject(so, "complete", src->complete);
+        cJSON_AddItemToObject(so, "reason", str_or_null(src->reason));
+        cJSON_AddItemToObject(so, "files", files_json(src->files, src->n_files));
+        cJSON_AddItemToArray(sources, so);
+    }
+    repair = cJSON_AddObjectToObject(o, "repair");
+    if (repair != NULL) {
+        const scan_source *src = r->repair_source >= 0 ? &r->sources[r->repair_source] : NULL;
+        cJSON_AddBoolToObject(repair, "possible", r->repair_possible);
+        cJSON_AddItemToObject(repair, "source", str_or_null(src ? src->path : NULL));
+        cJSON_AddItemToObject(repair, "variant", str_or_null(src ? src->variant : NULL));
+        cJSON_AddItemToObject(repair, "reason", str_or_null(r->repair_reason));
+    }
+    return o;
+}

@@ -1,0 +1,86 @@
+/* cli.c - option parsing and output helpers shared by the subcommands. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "tmi-console%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static const cli_opt *find_opt(const cli_opt *opts, size_t nopts, const char *name, size_t len)
+{
+    for (size_t i = 0; i < nopts; i++) {
+        if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
+            return &opts[i];
+    }
+    return NULL;
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, size_t nopts, char **pos,
+              size_t max_pos, size_t *npos)
+{
+    int only_pos = 0;
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_pos && strcmp(a, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
+        if (!only_pos && a[0] == '-' && a[1] != '\0') {
+            const char *eq = strchr(a, '=');
+            size_t len = eq ? (size_t)(eq - a) : strlen(a);
+            const cli_opt *o = find_opt(opts, nopts, a, len);
+            if (o == NULL) {
+                cli_error(cmd, "unknown option '%.*s' (see 'tmi-console %s --help')", (int)len, a,
+                          cmd);
+                return -1;
+            }
+            if (!o->takes_value) {
+                if (eq != NULL) {
+                    cli_error(cmd, "option '%s' takes no value", o->name);
+                    return -1;
+                }
+                *o->value = "1";
+            } else if (eq != NULL) {
+                *o->value = eq + 1;
+            } else if (i + 1 < argc) {
+                *o->value = argv[++i];
+            } else {
+                cli_error(cmd, "option '%s' needs a value", o->name);
+                return -1;
+            }
+            continue;
+        }
+        if (*npos >= max_pos) {
+            cli_error(cmd, "unexpected argument '%s' (see 'tmi-console %s --help')", a, cmd);
+            return -1;
+        }
+        pos[(*npos)++] = argv[i];
+    }
+    return 0;
+}
+
+int cli_print_json(const cJSON *json)
+{
+    char *text = cJSON_Print(json);
+    if (text == NULL) {
+        cli_error(NULL, "out of memory");
+        return -1;
+    }
+    fputs(text, stdout);
+    fputc('\n', stdout);
+    free(text);
+    return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * cli.h - the command-line interface: one table of subcommands, one handler
+ * signature, one small option parser.
+ *
+ * Exit codes (scripts rely on them): 0 success / nothing wrong, 1 a finding
+ * (e.g. scan says affected, audit chain broken), 2 an error (bad arguments,
+ * unreadable input, failed action).
+ */
+#ifndef TMI_CLI_H
+#define TMI_CLI_H
+
+#include <stddef.h>
+
+#include "playbook.h"
+#include "plat.h"
+
+#define CLI_EXIT_OK      0
+#define CLI_EXIT_FINDING 1
+#define CLI_EXIT_ERROR   2
+
+/* State shared by every subcommand: the global options, resolved once. */
+typedef struct cli_ctx {
+    const char *prog;             /* argv[0] as invoked */
+    char data_dir[PLAT_PATH_MAX]; /* --data, or the platform default */
+    const char *playbook_path;    /* --playbook FILE, or NULL for the default */
+    playbook *pb;                 /* loaded before the command runs */
+} cli_ctx;
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary; /* one line for `tmi-console --help` */
+    const char *usage;   /* the whole `tmi-console NAME --help` text */
+    /* argv[0] is the command name; returns a CLI_EXIT_* code. */
+    int (*run)(cli_ctx *ctx, int argc, char **argv);
+} cli_command;
+
+/* One option of a subcommand. For a flag (takes_value 0) *value is set to "1". */
+typedef struct cli_opt {
+    const char *name; /* "--root" */
+    int takes_value;
+    const char **value;
+} cli_opt;
+
+/*
+ * Parse argv[1..argc) against opts. Options may come before or after the
+ * positional arguments; "--name=value" and "--name value" both work; "--"
+ * ends the options. Positionals go to pos[0..max_pos). On an unknown option,
+ * a missing value or too many positionals, prints a one-line error naming the
+ * command to stderr and returns -1; otherwise returns 0 and sets *npos.
+ */
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, size_t nopts, char **pos,
+              size_t max_pos, size_t *npos);
+
+/* Print "tmi-console CMD: message" to stderr (printf-style). */
+void cli_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Print a cJSON tree (pretty) followed by a newline to stdout; frees nothing. */
+struct cJSON;
+int cli_print_json(const struct cJSON *json);
+
+/* Print a scan for a person (aligned, verdict first) or as JSON; returns the
+ * scan's exit code (0 healthy / not_installed, 1 affected) or 2 on error. */
+struct scan_result;
+int cli_print_scan(const struct scan_result *r, int json);
+
+/* The subcommands, each defined in its own cli_*.c file. */
+extern const cli_command cli_cmd_inspect;
+extern const cli_command cli_cmd_scan;
+extern const cli_command cli_cmd_demo;
+
+#endif

@@ -1,0 +1,81 @@
+/* cli_demo.c - `tmi-console demo`: a sandbox that reproduces the fault. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "detect.h"
+#include "err.h"
+#include "pathutil.h"
+#include "plat.h"
+#include "sandbox.h"
+
+#define DEMO_FILE_SIZE (256 * 1024)
+
+static const char usage[] =
+    "usage: tmi-console demo [--dir DIR] [--json]\n\n"
+    "Create a fresh sandbox that reproduces the fault as the Trend Micro article\n"
+    "describes it: the eight TMI files at 1.12.0.1156 under\n"
+    "  DIR/Program Files (x86)/Trend Micro/COMMON/TMI\n"
+    "and the good 1.12.0.1266 set in its is_backup/filegroup100 folder, each a real\n"
+    "PE file; then scan it and print the result.\n\n"
+    "options:\n"
+    "  --dir DIR   where to make the sandbox (default: DATA/demo/root); a folder\n"
+    "              that holds anything but an earlier sandbox is refused\n"
+    "  --json      print the scan as JSON\n";
+
+static int run(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *dir = NULL, *json = NULL;
+    const cli_opt opts[] = {{"--dir", 1, &dir}, {"--json", 0, &json}};
+    char root[PLAT_PATH_MAX], tmi[PLAT_PATH_MAX];
+    sandbox_spec spec;
+    scan_options so;
+    scan_result *r = NULL;
+    size_t npos = 0;
+    int rc;
+
+    if (cli_parse("demo", argc, argv, opts, 2, NULL, 0, &npos) != 0)
+        return CLI_EXIT_ERROR;
+    if (dir != NULL) {
+        if (strlen(dir) >= sizeof(root)) {
+            cli_error("demo", "--dir: path too long");
+            return CLI_EXIT_ERROR;
+        }
+        snprintf(root, sizeof(root), "%s", dir);
+    } else if (path_join(root, sizeof(root), ctx->data_dir, "demo/root") != TMI_OK) {
+        cli_error("demo", "data folder path too long");
+        return CLI_EXIT_ERROR;
+    }
+    rc = sandbox_remove(root);
+    if (rc == TMI_EACCES) {
+        cli_error("demo", "%s exists and is not a sandbox; refusing to touch it", root);
+        return CLI_EXIT_ERROR;
+    }
+    sandbox_spec_init(&spec);
+    spec.pad_to = DEMO_FILE_SIZE;
+    if (rc == TMI_OK)
+        rc = sandbox_create(ctx->pb, root, &spec, tmi, sizeof(tmi));
+    if (rc != TMI_OK) {
+        cli_error("demo", "cannot create the sandbox in %s: %s", root, tmi_strerror(rc));
+        return CLI_EXIT_ERROR;
+    }
+    if (json == NULL)
+        printf("sandbox: %s\n\n", root);
+    memset(&so, 0, sizeof(so));
+    so.root = root;
+    rc = scan_run(ctx->pb, &so, &r);
+    if (rc != TMI_OK) {
+        cli_error("demo", "scan failed: %s", tmi_strerror(rc));
+        return CLI_EXIT_ERROR;
+    }
+    rc = cli_print_scan(r, json != NULL);
+    scan_result_free(r);
+    if (json == NULL)
+        printf("\nTry: tmi-console scan --root '%s'\n", root);
+    /* the demo succeeded when it shows the fault */
+    return rc == CLI_EXIT_FINDING ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+}
+
+const cli_command cli_cmd_demo = {"demo", "make a sandbox that reproduces the fault and scan it",
+                                  usage, run};

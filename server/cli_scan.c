@@ -1,0 +1,164 @@
+/* cli_scan.c - `tmi-console scan`: detect the fault and print the evidence. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "detect.h"
+#include "err.h"
+#include "plat.h"
+#include "scan_json.h"
+
+static const char usage[] =
+    "usage: tmi-console scan [--root DIR] [--tmi-dir DIR] [--json]\n\n"
+    "Find the TMI folder, read the version of the eight MRF files, compare them\n"
+    "with the version Control Manager 6.0 SP3 or later needs (1.12.0.1266), and\n"
+    "look for a complete set of good copies in the patch's backup folders\n"
+    "(is_backup\\filegroup100, backup*).\n\n"
+    "options:\n"
+    "  --root DIR     the folder that stands for the system drive (C:\\ on Windows,\n"
+    "                 the default there; required on other systems)\n"
+    "  --tmi-dir DIR  use this TMI folder instead of searching for it\n"
+    "  --json         print the scan as JSON: verdict, tmi_dir, expected_version,\n"
+    "                 files[] {name, path, version, sha256, status}, repair\n"
+    "                 {possible, source, reason}, sources[]\n\n"
+    "verdicts: affected (some file is old, missing or unreadable), healthy (all at\n"
+    "1.12.0.1266 or newer), not_installed (no TMI folder or none of its files)\n"
+    "exit: 0 healthy or not_installed, 1 affected, 2 error\n";
+
+static const char *status_label(const scan_file *f)
+{
+    if (f->status == FILE_OLD && f->known_bad)
+        return "OLD*";
+    switch (f->status) {
+    case FILE_OK:
+        return "ok";
+    case FILE_NEWER:
+        return "newer";
+    case FILE_OLD:
+        return "OLD";
+    case FILE_MISSING:
+        return "MISSING";
+    default:
+        return "UNREADABLE";
+    }
+}
+
+static void print_headline(const scan_result *r)
+{
+    char want[TMI_VERSION_STRLEN];
+    size_t bad = 0;
+    version_format(&r->expected_version, want, sizeof(want));
+    for (size_t i = 0; i < r->n_files; i++)
+        bad += r->files[i].status == FILE_OLD || r->files[i].status == FILE_MISSING ||
+               r->files[i].status == FILE_UNREADABLE;
+    switch (r->verdict) {
+    case SCAN_AFFECTED:
+        printf("AFFECTED: %zu of %zu TMI files are not at %s; the TMI service will not stay "
+               "running\n",
+               bad, r->n_files, want);
+        break;
+    case SCAN_HEALTHY:
+        printf("HEALTHY: all %zu TMI files are at %s or newer\n", r->n_files, want);
+        break;
+    default:
+        printf("NOT INSTALLED: %s\n", r->repair_reason);
+        break;
+    }
+}
+
+static int print_human(const scan_result *r)
+{
+    char v[TMI_VERSION_STRLEN], hex[65];
+    int any_bad = 0;
+    print_headline(r);
+    printf("\n%-12s %s\n", "root", r->root);
+    if (r->tmi_dir != NULL)
+        printf("%-12s %s (%s)\n", "TMI folder", r->tmi_dir, r->tmi_dir_origin);
+    printf("%-12s %s\n", "expected", version_format(&r->expected_version, v, sizeof(v)));
+    if (r->n_files > 0) {
+        printf("\n%-26s %-14s %-10s %s\n", "FILE", "VERSION", "STATUS", "SHA-256");
+        for (size_t i = 0; i < r->n_files; i++) {
+            const scan_file *f = &r->files[i];
+            any_bad |= f->known_bad;
+            printf("%-26s %-14s %-10s %.16s\n", f->name,
+                   f->has_version ? version_format(&f->version, v, sizeof(v)) : "-",
+                   status_label(f), f->has_sha256 ? sha256_hex(f->sha256, hex) : "-");
+            if (f->error != NULL)
+                printf("%-26s   %s\n", "", f->error);
+        }
+        if (any_bad)
+            printf("* a known-bad version: incompatible with Control Manager 6.0 SP3 or "
+                   "later (not a vulnerability)\n");
+    }
+    if (r->n_sources > 0) {
+        printf("\nsources:\n");
+        for (size_t s = 0; s < r->n_sources; s++) {
+            const scan_source *src = &r->sources[s];
+            printf("  %s\n    %s%s\n", src->path,
+                   src->complete ? "complete" : "incomplete: ", src->complete ? "" : src->reason);
+        }
+    }
+    if (r->verdict == SCAN_AFFECTED)
+        printf("\nrepair: %s - %s\n", r->repair_possible ? "possible" : "not possible",
+               r->repair_reason);
+    return r->verdict == SCAN_AFFECTED ? CLI_EXIT_FINDING : CLI_EXIT_OK;
+}
+
+int cli_print_scan(const scan_result *r, int json)
+{
+    if (json) {
+        cJSON *o = scan_to_json(r);
+        int rc = o != NULL ? cli_print_json(o) : -1;
+        cJSON_Delete(o);
+        if (rc != 0)
+            return CLI_EXIT_ERROR;
+        return r->verdict == SCAN_AFFECTED ? CLI_EXIT_FINDING : CLI_EXIT_OK;
+    }
+    return print_human(r);
+}
+
+static int run(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *root = NULL, *tmi_dir = NULL, *json = NULL;
+    const cli_opt opts[] = {{"--root", 1, &root}, {"--tmi-dir", 1, &tmi_dir}, {"--json", 0, &json}};
+    char root_buf[PLAT_PATH_MAX];
+    scan_options so;
+    scan_result *r = NULL;
+    size_t npos = 0;
+    int rc;
+
+    if (cli_parse("scan", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0, &npos) != 0)
+        return CLI_EXIT_ERROR;
+    memset(&so, 0, sizeof(so));
+    if (root == NULL) {
+        rc = plat_default_root(root_buf, sizeof(root_buf));
+        if (rc == TMI_ENOTSUP) {
+            cli_error("scan", "--root DIR is required on this system (or try 'tmi-console demo')");
+            return CLI_EXIT_ERROR;
+        }
+        if (rc != TMI_OK) {
+            cli_error("scan", "cannot find the system drive: %s", tmi_strerror(rc));
+            return CLI_EXIT_ERROR;
+        }
+        root = root_buf;
+        so.use_registry = 1;
+    }
+    so.root = root;
+    so.tmi_dir = tmi_dir;
+    rc = scan_run(ctx->pb, &so, &r);
+    if (rc != TMI_OK) {
+        if (tmi_dir != NULL && rc == TMI_ENOENT)
+            cli_error("scan", "--tmi-dir %s: no such folder", tmi_dir);
+        else
+            cli_error("scan", "%s: %s", root, tmi_strerror(rc));
+        return CLI_EXIT_ERROR;
+    }
+    rc = cli_print_scan(r, json != NULL);
+    scan_result_free(r);
+    return rc;
+}
+
+const cli_command cli_cmd_scan = {"scan", "detect the fault and show the evidence", usage, run};

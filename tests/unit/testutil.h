@@ -1,0 +1,29 @@
+/*
+ * testutil.h - small helpers shared by the unit tests (not part of the product).
+ */
+#ifndef TMI_TESTUTIL_H
+#define TMI_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "version.h"
+
+/* Make a fresh empty folder for one test under $TMI_TEST_TMP (or /tmp) and
+ * write its path into buf. Aborts the test binary on failure. */
+void tu_mkdtemp(char *buf, size_t buflen);
+
+/* Join a and b with the platform separator into buf; aborts if too long. */
+void tu_join(char *buf, size_t buflen, const char *a, const char *b);
+
+/* Write a PE fixture at path with the file version "a.b.c.d" (NULL: no version
+ * resource), padded to pad_to bytes, padding derived from seed. Aborts on error. */
+void tu_write_pe(const char *path, const char *version, size_t pad_to, uint32_t seed);
+
+/* Write raw bytes at path; aborts on error. */
+void tu_write(const char *path, const void *data, size_t len);
+
+/* mkdir -p; aborts on error. */
+void tu_mkdirs(const char *path);
+
+#endif
