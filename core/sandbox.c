@@ -123,6 +123,26 @@ int sandbox_create(const playbook *pb, const char *root, const sandbox_spec *spe
         if (rc == TMI_OK)
             rc = write_set(pb, src, &good, spec->pad_to, 2000);
     }
+    if (rc == TMI_OK && spec->service_program != NULL) {
+        const char *argv[12];
+        int k = 0;
+        char image[PLAT_PATH_MAX];
+        argv[k++] = spec->service_program;
+        if (spec->playbook_path != NULL) {
+            argv[k++] = "--playbook";
+            argv[k++] = spec->playbook_path;
+        }
+        argv[k++] = "sandbox-service";
+        argv[k++] = "--scope";
+        argv[k++] = root;
+        argv[k++] = "--dir";
+        argv[k++] = tmi;
+        argv[k] = NULL;
+        rc = path_join(image, sizeof(image), tmi, pb->service_image_name);
+        if (rc == TMI_OK)
+            rc = plat_svc_register(root, SANDBOX_SERVICE_NAME, pb->service_display_name, image,
+                                   argv);
+    }
     if (rc == TMI_OK && tmi_dir != NULL) {
         if (strlen(tmi) >= tmi_dir_len)
             return TMI_ETOOBIG;

@@ -25,7 +25,13 @@ typedef struct sandbox_spec {
                                       "" for none */
     int program_files_32;          /* 1: "Program Files/..." as on 32-bit Windows */
     size_t pad_to;                 /* size of each file; 0: as small as possible */
+    const char *service_program;   /* register the sandbox TMI service, run as
+                                      `PROGRAM [--playbook P] sandbox-service ...`; NULL: none */
+    const char *playbook_path;     /* passed on to the service; NULL: built-in */
 } sandbox_spec;
+
+/* The short name the sandbox registers the TMI service under. */
+#define SANDBOX_SERVICE_NAME "TrendMicro Infrastructure"
 
 /* Fill spec with the defaults (the fault as the article describes it). */
 void sandbox_spec_init(sandbox_spec *spec);

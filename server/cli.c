@@ -84,3 +84,19 @@ int cli_print_json(const cJSON *json)
     free(text);
     return 0;
 }
+
+int cli_parse_size(const char *s, size_t max, size_t *out)
+{
+    size_t v = 0;
+    if (s == NULL || *s == '\0')
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        if (v > (max - (size_t)(*s - '0')) / 10)
+            return -1;
+        v = v * 10 + (size_t)(*s - '0');
+    }
+    *out = v;
+    return 0;
+}

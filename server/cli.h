@@ -51,6 +51,10 @@ typedef struct cli_opt {
 int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, size_t nopts, char **pos,
               size_t max_pos, size_t *npos);
 
+/* Parse a whole decimal number 0..max (digits only, no sign or spaces).
+ * Returns 0 and sets *out, or -1. */
+int cli_parse_size(const char *s, size_t max, size_t *out);
+
 /* Print "tmi-console CMD: message" to stderr (printf-style). */
 void cli_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -71,5 +75,6 @@ int cli_print_scan(const struct scan_result *r, int json);
 extern const cli_command cli_cmd_inspect;
 extern const cli_command cli_cmd_scan;
 extern const cli_command cli_cmd_demo;
+extern const cli_command cli_cmd_sandbox_service;
 
 #endif

@@ -9,11 +9,12 @@
 #include "pathutil.h"
 #include "plat.h"
 #include "sandbox.h"
+#include "service.h"
 
 #define DEMO_FILE_SIZE (256 * 1024)
 
 static const char usage[] =
-    "usage: tmi-console demo [--dir DIR] [--json]\n\n"
+    "usage: tmi-console demo [--dir DIR] [--file-size BYTES] [--json]\n\n"
     "Create a fresh sandbox that reproduces the fault as the Trend Micro article\n"
     "describes it: the eight TMI files at 1.12.0.1156 under\n"
     "  DIR/Program Files (x86)/Trend Micro/COMMON/TMI\n"
@@ -22,21 +23,55 @@ static const char usage[] =
     "options:\n"
     "  --dir DIR   where to make the sandbox (default: DATA/demo/root); a folder\n"
     "              that holds anything but an earlier sandbox is refused\n"
+    "  --file-size BYTES\n"
+    "              size of each PE file (default 262144, at most 67108864)\n"
     "  --json      print the scan as JSON\n";
+
+/* Start the sandbox's TMI service once, as an admin would, and show that it
+ * starts and stops at once with event 800 - the symptom of the fault. */
+static void show_service_failure(cli_ctx *ctx, const char *root, int print)
+{
+    char why[256];
+    service_ref svc;
+    plat_event ev;
+    size_t n = 0;
+    plat_svc_status st;
+    int rc = service_resolve(ctx->pb, root, NULL, &svc);
+    if (rc == TMI_OK)
+        rc = service_start_verify(&svc, 5000, 1000, &st, why, sizeof(why));
+    if (!print)
+        return;
+    if (rc == TMI_OK) {
+        printf("service: '%s' is running (unexpected for a faulty sandbox)\n", svc.name);
+        return;
+    }
+    printf("service: '%s' (%s): %s\n", svc.name, ctx->pb->service_display_name,
+           rc == TMI_ESERVICE ? why : tmi_strerror(rc));
+    if (plat.event_query(root, ctx->pb->event_provider, ctx->pb->event_id, 0, &ev, 1, &n) ==
+            TMI_OK &&
+        n == 1)
+        printf("event:   %s %d: %s\n", ev.provider, ev.id, ev.message);
+}
 
 static int run(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *dir = NULL, *json = NULL;
-    const cli_opt opts[] = {{"--dir", 1, &dir}, {"--json", 0, &json}};
-    char root[PLAT_PATH_MAX], tmi[PLAT_PATH_MAX];
+    const char *dir = NULL, *json = NULL, *size = NULL;
+    const cli_opt opts[] = {{"--dir", 1, &dir}, {"--json", 0, &json}, {"--file-size", 1, &size}};
+    char root[PLAT_PATH_MAX], tmi[PLAT_PATH_MAX], self[PLAT_PATH_MAX];
     sandbox_spec spec;
     scan_options so;
     scan_result *r = NULL;
     size_t npos = 0;
     int rc;
 
-    if (cli_parse("demo", argc, argv, opts, 2, NULL, 0, &npos) != 0)
+    if (cli_parse("demo", argc, argv, opts, 3, NULL, 0, &npos) != 0)
         return CLI_EXIT_ERROR;
+    sandbox_spec_init(&spec);
+    spec.pad_to = DEMO_FILE_SIZE;
+    if (size != NULL && cli_parse_size(size, 64u << 20, &spec.pad_to) != 0) {
+        cli_error("demo", "--file-size must be a number of bytes from 0 to 67108864");
+        return CLI_EXIT_ERROR;
+    }
     if (dir != NULL) {
         if (strlen(dir) >= sizeof(root)) {
             cli_error("demo", "--dir: path too long");
@@ -52,8 +87,10 @@ static int run(cli_ctx *ctx, int argc, char **argv)
         cli_error("demo", "%s exists and is not a sandbox; refusing to touch it", root);
         return CLI_EXIT_ERROR;
     }
-    sandbox_spec_init(&spec);
-    spec.pad_to = DEMO_FILE_SIZE;
+    if (rc == TMI_OK)
+        rc = plat_self_exe(self, sizeof(self));
+    spec.service_program = self;
+    spec.playbook_path = ctx->playbook_path;
     if (rc == TMI_OK)
         rc = sandbox_create(ctx->pb, root, &spec, tmi, sizeof(tmi));
     if (rc != TMI_OK) {
@@ -61,7 +98,10 @@ static int run(cli_ctx *ctx, int argc, char **argv)
         return CLI_EXIT_ERROR;
     }
     if (json == NULL)
-        printf("sandbox: %s\n\n", root);
+        printf("sandbox: %s\n", root);
+    show_service_failure(ctx, root, json == NULL);
+    if (json == NULL)
+        printf("\n");
     memset(&so, 0, sizeof(so));
     so.root = root;
     rc = scan_run(ctx->pb, &so, &r);

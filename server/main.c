@@ -21,6 +21,11 @@ static const cli_command *const commands[] = {
     &cli_cmd_demo,
 };
 
+/* Internal commands: run by tmi-console itself, left out of --help. */
+static const cli_command *const internal_commands[] = {
+    &cli_cmd_sandbox_service,
+};
+
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void print_help(void)
@@ -48,6 +53,10 @@ static const cli_command *find_command(const char *name)
     for (size_t i = 0; i < N_COMMANDS; i++) {
         if (strcmp(commands[i]->name, name) == 0)
             return commands[i];
+    }
+    for (size_t i = 0; i < sizeof(internal_commands) / sizeof(internal_commands[0]); i++) {
+        if (strcmp(internal_commands[i]->name, name) == 0)
+            return internal_commands[i];
     }
     return NULL;
 }

@@ -16,10 +16,10 @@
 #include <stdint.h>
 
 #ifdef _WIN32
-#define PLAT_SEP '\\'
+#define PLAT_SEP     '\\'
 #define PLAT_SEP_STR "\\"
 #else
-#define PLAT_SEP '/'
+#define PLAT_SEP     '/'
 #define PLAT_SEP_STR "/"
 #endif
 
@@ -44,6 +44,37 @@ typedef struct plat_dirlist {
 /* Release the names; the struct itself is the caller's. Safe on a zeroed one. */
 void plat_dirlist_free(plat_dirlist *list);
 
+/* ---- services and the event log ----
+ *
+ * `scope` names the machine whose services are meant: on Windows NULL (or the
+ * system root) is the local Service Control Manager; the POSIX backend keeps
+ * a small service database for the sandbox in `<scope>/.services/`, where a
+ * service is a real child process (see core/sandbox.h). */
+typedef enum plat_svc_state {
+    PLAT_SVC_NOT_FOUND = 0,
+    PLAT_SVC_STOPPED,
+    PLAT_SVC_START_PENDING,
+    PLAT_SVC_STOP_PENDING,
+    PLAT_SVC_RUNNING,
+} plat_svc_state;
+
+typedef struct plat_svc_status {
+    plat_svc_state state;
+    long pid;          /* process id while running, else 0 */
+    int has_exit_code; /* exit_code holds the last exit of the service */
+    int exit_code;     /* Win32ExitCode / service-specific code, or the process status */
+    char display_name[256];
+} plat_svc_status;
+
+/* One event-log record (Windows Application log, or the sandbox's log). */
+typedef struct plat_event {
+    int64_t time_ns;
+    int id;
+    int level; /* 1 critical, 2 error, 3 warning, 4 information */
+    char provider[128];
+    char message[1024];
+} plat_event;
+
 struct plat_ops {
     /* Fill *st. TMI_ENOENT when the path does not exist. */
     int (*stat)(const char *path, plat_stat *st);
@@ -60,6 +91,21 @@ struct plat_ops {
     int (*remove_file)(const char *path);
     /* Rename `from` over `to` atomically (same folder), replacing `to`. */
     int (*rename_replace)(const char *from, const char *to);
+
+    /* Find a service's short name: the one given if it exists, else the
+     * service whose display name is display_name, else the one whose program
+     * path ends in image_name (case-insensitive). TMI_ENOENT when none. */
+    int (*svc_resolve)(const char *scope, const char *short_name, const char *display_name,
+                       const char *image_name, char *name, size_t namelen);
+    /* Current state. TMI_OK with state PLAT_SVC_NOT_FOUND for an unknown name. */
+    int (*svc_query)(const char *scope, const char *name, plat_svc_status *st);
+    /* Ask the service to start / stop; neither waits (see core/service.h). */
+    int (*svc_start)(const char *scope, const char *name);
+    int (*svc_stop)(const char *scope, const char *name);
+    /* Up to max records of provider (and event_id unless it is < 0) written
+     * at or after since_ns, newest first; *n is set to how many. */
+    int (*event_query)(const char *scope, const char *provider, int event_id, int64_t since_ns,
+                       plat_event *out, size_t max, size_t *n);
 };
 
 /* The table in use; starts as the OS backend. */
@@ -111,5 +157,52 @@ int64_t plat_monotonic_ns(void);
 
 /* Sleep for ms milliseconds. */
 void plat_sleep_ms(unsigned ms);
+
+/* Path of the running executable (for the sandbox service to run itself). */
+int plat_self_exe(char *buf, size_t buflen);
+
+/* Append one record to the event log of scope (the sandbox's log on POSIX;
+ * the Application log on Windows, where provider must be a registered source
+ * or the record is written under it anyway). */
+int plat_event_write(const char *scope, const char *provider, int event_id, int level,
+                     const char *message);
+
+/* Register a sandbox service in scope (POSIX only; TMI_ENOTSUP on Windows,
+ * where real services are registered with the SCM). `argv` is the program and
+ * its arguments, NULL-terminated; image_path is what svc_resolve matches. */
+int plat_svc_register(const char *scope, const char *name, const char *display_name,
+                      const char *image_path, const char *const *argv);
+
+/* An exclusive lock held by this process on a lock file (flock on POSIX,
+ * LockFileEx on Windows), released by plat_lock_release or when the process
+ * dies. TMI_EBUSY when another holder has it. */
+typedef struct plat_lock plat_lock;
+int plat_lock_acquire(const char *path, plat_lock **out);
+void plat_lock_release(plat_lock *lock);
+
+/* Install handlers so that SIGINT/SIGTERM (console close on Windows) set a
+ * flag instead of killing the process; plat_stop_requested() reads it. */
+void plat_install_stop_handler(void);
+int plat_stop_requested(void);
+
+/* ---- for the HTTP server (server/) ---- */
+
+/* Create or truncate path, readable and writable by its owner only (mode 0600
+ * on POSIX, whatever the umask; the Windows backend sets an owner-and-
+ * administrators ACL), write len bytes, flush to stable storage. A file that
+ * exists is replaced by a fresh one, so it never keeps a wider mode. */
+int plat_write_file_private(const char *path, const void *data, size_t len);
+
+/* Id of the running process. */
+long plat_process_id(void);
+
+/* A mutex for short critical sections between threads of one process.
+ * plat_mutex_new: TMI_OK with *out set, or TMI_ENOMEM. lock/unlock never fail
+ * on a valid mutex; free accepts NULL. */
+typedef struct plat_mutex plat_mutex;
+int plat_mutex_new(plat_mutex **out);
+void plat_mutex_lock(plat_mutex *m);
+void plat_mutex_unlock(plat_mutex *m);
+void plat_mutex_free(plat_mutex *m);
 
 #endif

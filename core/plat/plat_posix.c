@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <openssl/rand.h>
 
 #include "../err.h"
+#include "plat_posix_int.h"
 
 static int err_from_errno(int e)
 {
@@ -239,6 +241,11 @@ const struct plat_ops plat_os_ops = {
     .make_dir = posix_make_dir,
     .remove_file = posix_remove_file,
     .rename_replace = posix_rename_replace,
+    .svc_resolve = posix_svc_resolve,
+    .svc_query = posix_svc_query,
+    .svc_start = posix_svc_start,
+    .svc_stop = posix_svc_stop,
+    .event_query = posix_event_query,
 };
 
 struct plat_ops plat = {
@@ -249,6 +256,11 @@ struct plat_ops plat = {
     .make_dir = posix_make_dir,
     .remove_file = posix_remove_file,
     .rename_replace = posix_rename_replace,
+    .svc_resolve = posix_svc_resolve,
+    .svc_query = posix_svc_query,
+    .svc_start = posix_svc_start,
+    .svc_stop = posix_svc_stop,
+    .event_query = posix_event_query,
 };
 
 /* ---- hashing and randomness (libcrypto) ---- */
@@ -420,4 +432,78 @@ void plat_sleep_ms(unsigned ms)
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
+}
+
+/* ---- for the HTTP server ---- */
+
+int plat_write_file_private(const char *path, const void *data, size_t len)
+{
+    int rc = TMI_OK;
+    const uint8_t *p = data;
+    size_t done = 0;
+    int fd;
+    if (unlink(path) != 0 && errno != ENOENT)
+        return err_from_errno(errno);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return err_from_errno(errno);
+    if (fchmod(fd, 0600) != 0)
+        rc = err_from_errno(errno);
+    while (rc == TMI_OK && done < len) {
+        ssize_t n = write(fd, p + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = err_from_errno(errno);
+            break;
+        }
+        done += (size_t)n;
+    }
+    if (rc == TMI_OK && fsync(fd) != 0)
+        rc = err_from_errno(errno);
+    if (close(fd) != 0 && rc == TMI_OK)
+        rc = err_from_errno(errno);
+    if (rc != TMI_OK)
+        unlink(path);
+    return rc;
+}
+
+long plat_process_id(void)
+{
+    return (long)getpid();
+}
+
+struct plat_mutex {
+    pthread_mutex_t mu;
+};
+
+int plat_mutex_new(plat_mutex **out)
+{
+    plat_mutex *m = malloc(sizeof(*m));
+    if (m == NULL)
+        return TMI_ENOMEM;
+    if (pthread_mutex_init(&m->mu, NULL) != 0) {
+        free(m);
+        return TMI_ENOMEM;
+    }
+    *out = m;
+    return TMI_OK;
+}
+
+void plat_mutex_lock(plat_mutex *m)
+{
+    pthread_mutex_lock(&m->mu);
+}
+
+void plat_mutex_unlock(plat_mutex *m)
+{
+    pthread_mutex_unlock(&m->mu);
+}
+
+void plat_mutex_free(plat_mutex *m)
+{
+    if (m == NULL)
+        return;
+    pthread_mutex_destroy(&m->mu);
+    free(m);
 }
