@@ -1,0 +1,417 @@
+/* backup.c - take, check and restore backups of the TMI files (see backup.h). */
+#include "backup.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+#include "fileops.h"
+#include "pathutil.h"
+#include "plat.h"
+#include "scan_json.h"
+
+static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    if (errlen > 0) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *a = strrchr(path, '/');
+    const char *b = strrchr(path, '\\');
+    const char *s = a > b ? a : b;
+    return s != NULL ? s + 1 : path;
+}
+
+void backup_manifest_free(backup_manifest *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->n_files; i++) {
+        free(m->files[i].name);
+        free(m->files[i].file);
+    }
+    free(m->files);
+    free(m->id);
+    free(m->created);
+    free(m->tmi_dir);
+    free(m);
+}
+
+static cJSON *manifest_json(const backup_manifest *m)
+{
+    char hex[65], v[TMI_VERSION_STRLEN];
+    cJSON *o = cJSON_CreateObject();
+    cJSON *files = cJSON_AddArrayToObject(o, "files");
+    if (o == NULL || files == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    cJSON_AddNumberToObject(o, "format", 1);
+    cJSON_AddStringToObject(o, "id", m->id);
+    cJSON_AddStringToObject(o, "created", m->created);
+    cJSON_AddStringToObject(o, "tmi_dir", m->tmi_dir);
+    for (size_t i = 0; i < m->n_files; i++) {
+        const backup_entry *e = &m->files[i];
+        cJSON *f = cJSON_CreateObject();
+        if (f == NULL)
+            break;
+        cJSON_AddStringToObject(f, "name", e->name);
+        cJSON_AddStringToObject(f, "file", e->file);
+        cJSON_AddBoolToObject(f, "present", e->present);
+        cJSON_AddNumberToObject(f, "size", (double)e->size);
+        if (e->present)
+            cJSON_AddStringToObject(f, "sha256", sha256_hex(e->sha256, hex));
+        else
+            cJSON_AddNullToObject(f, "sha256");
+        if (e->has_version)
+            cJSON_AddStringToObject(f, "version", version_format(&e->version, v, sizeof(v)));
+        else
+            cJSON_AddNullToObject(f, "version");
+        cJSON_AddItemToArray(files, f);
+    }
+    return o;
+}
+
+static int write_manifest(const backup_manifest *m, const char *dir)
+{
+    char path[PLAT_PATH_MAX], tmp[PLAT_PATH_MAX];
+    cJSON *o = manifest_json(m);
+    char *text = o != NULL ? cJSON_Print(o) : NULL;
+    int rc = text == NULL ? TMI_ENOMEM : TMI_OK;
+    cJSON_Delete(o);
+    if (rc == TMI_OK)
+        rc = path_join(path, sizeof(path), dir, BACKUP_MANIFEST);
+    if (rc == TMI_OK)
+        rc = fileops_temp_path(path, tmp, sizeof(tmp));
+    if (rc == TMI_OK)
+        rc = plat.write_file(tmp, text, strlen(text));
+    if (rc == TMI_OK)
+        rc = plat.rename_replace(tmp, path);
+    if (rc != TMI_OK)
+        plat.remove_file(tmp);
+    free(text);
+    return rc;
+}
+
+/* Copy one scanned file into the backup folder; fills *e. */
+static int backup_one(const scan_file *f, const char *dir, size_t max, backup_entry *e, char *err,
+                      size_t errlen)
+{
+    char dst[PLAT_PATH_MAX], hex[65];
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc;
+    e->name = dup_str(f->name);
+    e->file = dup_str(f->present ? base_name(f->path) : f->name);
+    if (e->name == NULL || e->file == NULL)
+        return TMI_ENOMEM;
+    e->present = f->present;
+    if (!f->present)
+        return TMI_OK;
+    rc = fileops_read_hash(f->path, max, &data, &len, e->sha256);
+    if (rc != TMI_OK)
+        return say(err, errlen, rc, "cannot read %s: %s", f->path, tmi_strerror(rc));
+    if (!f->has_sha256 || memcmp(e->sha256, f->sha256, 32) != 0) {
+        free(data);
+        return say(err, errlen, TMI_ECONFLICT, "%s changed since the scan (now %s)", f->name,
+                   sha256_hex(e->sha256, hex));
+    }
+    e->size = len;
+    e->has_version = f->has_version;
+    e->version = f->version;
+    rc = path_join(dst, sizeof(dst), dir, e->file);
+    if (rc == TMI_OK)
+        rc = fileops_write_verified(dst, data, len, e->sha256);
+    free(data);
+    if (rc != TMI_OK)
+        return say(err, errlen, rc, "cannot copy %s into the backup: %s", f->name,
+                   tmi_strerror(rc));
+    return TMI_OK;
+}
+
+int backup_create(const playbook *pb, const scan_result *scan, const char *backup_root,
+                  const char *id, backup_manifest **out, char *err, size_t errlen)
+{
+    char dir[PLAT_PATH_MAX], when[40];
+    backup_manifest *m = NULL;
+    int rc;
+    *out = NULL;
+    if (scan->tmi_dir == NULL)
+        return say(err, errlen, TMI_EINVAL, "no TMI folder to back up");
+    rc = path_join(dir, sizeof(dir), backup_root, id);
+    if (rc == TMI_OK)
+        rc = plat_make_dirs(backup_root);
+    if (rc == TMI_OK)
+        rc = plat.make_dir(dir);
+    if (rc != TMI_OK)
+        return say(err, errlen, rc, "cannot create the backup folder %s: %s", dir,
+                   tmi_strerror(rc));
+    m = calloc(1, sizeof(*m));
+    if (m == NULL || (m->files = calloc(scan->n_files, sizeof(*m->files))) == NULL) {
+        rc = say(err, errlen, TMI_ENOMEM, "out of memory");
+        goto out;
+    }
+    m->id = dup_str(id);
+    m->created = dup_str(format_utc(plat_now_ns(), when, sizeof(when)));
+    m->tmi_dir = dup_str(scan->tmi_dir);
+    if (m->id == NULL || m->created == NULL || m->tmi_dir == NULL) {
+        rc = say(err, errlen, TMI_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < scan->n_files && rc == TMI_OK; i++) {
+        m->n_files++;
+        rc = backup_one(&scan->files[i], dir, pb->max_file_size, &m->files[i], err, errlen);
+    }
+    if (rc == TMI_OK) {
+        rc = write_manifest(m, dir);
+        if (rc != TMI_OK)
+            say(err, errlen, rc, "cannot write the backup manifest: %s", tmi_strerror(rc));
+    }
+out:
+    if (rc != TMI_OK) {
+        backup_manifest_free(m);
+        plat_remove_tree(dir);
+        return rc;
+    }
+    *out = m;
+    return TMI_OK;
+}
+
+static int hex_to_sha(const char *hex, uint8_t out[32])
+{
+    if (hex == NULL || strlen(hex) != 64)
+        return 0;
+    for (int i = 0; i < 32; i++) {
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = hex[2 * i + k];
+            int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+            if (d < 0)
+                return 0;
+            v = v * 16 + d;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return 1;
+}
+
+static int is_playbook_file(const playbook *pb, const char *name)
+{
+    for (size_t i = 0; i < pb->n_files; i++) {
+        if (strcmp(pb->files[i], name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int load_entry(const playbook *pb, const cJSON *f, backup_entry *e)
+{
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(f, "name");
+    const cJSON *file = cJSON_GetObjectItemCaseSensitive(f, "file");
+    const cJSON *present = cJSON_GetObjectItemCaseSensitive(f, "present");
+    const cJSON *size = cJSON_GetObjectItemCaseSensitive(f, "size");
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(f, "sha256");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(f, "version");
+    if (!cJSON_IsString(name) || !cJSON_IsString(file) || !cJSON_IsBool(present) ||
+        !cJSON_IsNumber(size) || !is_playbook_file(pb, name->valuestring) ||
+        !path_equal_ci(name->valuestring, file->valuestring) || size->valuedouble < 0 ||
+        size->valuedouble > (double)pb->max_file_size)
+        return TMI_EFORMAT;
+    e->name = dup_str(name->valuestring);
+    e->file = dup_str(file->valuestring);
+    if (e->name == NULL || e->file == NULL)
+        return TMI_ENOMEM;
+    e->present = cJSON_IsTrue(present);
+    e->size = (uint64_t)size->valuedouble;
+    if (e->present && !hex_to_sha(cJSON_IsString(sha) ? sha->valuestring : NULL, e->sha256))
+        return TMI_EFORMAT;
+    if (cJSON_IsString(ver)) {
+        if (version_parse(ver->valuestring, &e->version) != TMI_OK)
+            return TMI_EFORMAT;
+        e->has_version = 1;
+    }
+    return TMI_OK;
+}
+
+int backup_load(const playbook *pb, const char *dir, backup_manifest **out, char *err,
+                size_t errlen)
+{
+    char path[PLAT_PATH_MAX];
+    uint8_t *text = NULL;
+    size_t len = 0;
+    cJSON *o = NULL;
+    const cJSON *files, *f, *id, *created, *tmi;
+    backup_manifest *m = NULL;
+    int rc = path_join(path, sizeof(path), dir, BACKUP_MANIFEST);
+    *out = NULL;
+    if (rc == TMI_OK)
+        rc = plat.read_file(path, BACKUP_MANIFEST_MAX, &text, &len);
+    if (rc != TMI_OK)
+        return say(err, errlen, rc, "backup %s has no readable manifest: %s", dir,
+                   tmi_strerror(rc));
+    o = cJSON_ParseWithLength((const char *)text, len);
+    free(text);
+    files = cJSON_GetObjectItemCaseSensitive(o, "files");
+    id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    created = cJSON_GetObjectItemCaseSensitive(o, "created");
+    tmi = cJSON_GetObjectItemCaseSensitive(o, "tmi_dir");
+    if (!cJSON_IsArray(files) || !cJSON_IsString(id) || !cJSON_IsString(created) ||
+        !cJSON_IsString(tmi) || cJSON_GetArraySize(files) > PLAYBOOK_MAX_FILES) {
+        rc = say(err, errlen, TMI_EFORMAT, "backup %s: malformed manifest", dir);
+        goto out;
+    }
+    m = calloc(1, sizeof(*m));
+    if (m == NULL || (m->files = calloc(PLAYBOOK_MAX_FILES, sizeof(*m->files))) == NULL) {
+        rc = TMI_ENOMEM;
+        goto out;
+    }
+    m->id = dup_str(id->valuestring);
+    m->created = dup_str(created->valuestring);
+    m->tmi_dir = dup_str(tmi->valuestring);
+    if (m->id == NULL || m->created == NULL || m->tmi_dir == NULL) {
+        rc = TMI_ENOMEM;
+        goto out;
+    }
+    cJSON_ArrayForEach(f, files)
+    {
+        rc = load_entry(pb, f, &m->files[m->n_files++]);
+        if (rc != TMI_OK) {
+            say(err, errlen, rc, "backup %s: malformed manifest entry %zu", dir, m->n_files);
+            goto out;
+        }
+    }
+out:
+    cJSON_Delete(o);
+    if (rc != TMI_OK) {
+        backup_manifest_free(m);
+        return rc;
+    }
+    *out = m;
+    return TMI_OK;
+}
+
+int backup_verify(const backup_manifest *m, const char *dir, size_t max, char *err, size_t errlen)
+{
+    char path[PLAT_PATH_MAX];
+    uint8_t sha[32];
+    for (size_t i = 0; i < m->n_files; i++) {
+        const backup_entry *e = &m->files[i];
+        int rc;
+        if (!e->present)
+            continue;
+        rc = path_join(path, sizeof(path), dir, e->file);
+        if (rc == TMI_OK)
+            rc = fileops_read_hash(path, max, NULL, NULL, sha);
+        if (rc != TMI_OK)
+            return say(err, errlen, rc, "backup copy of %s cannot be read: %s", e->name,
+                       tmi_strerror(rc));
+        if (memcmp(sha, e->sha256, 32) != 0)
+            return say(err, errlen, TMI_ECORRUPT, "backup copy of %s does not match its manifest",
+                       e->name);
+    }
+    return TMI_OK;
+}
+
+int backup_matches(const backup_manifest *m, const char *tmi_dir, size_t max, char *which,
+                   size_t whichlen)
+{
+    char path[PLAT_PATH_MAX];
+    uint8_t sha[32];
+    for (size_t i = 0; i < m->n_files; i++) {
+        const backup_entry *e = &m->files[i];
+        int rc = path_find_ci(tmi_dir, e->name, path, sizeof(path));
+        if (!e->present) {
+            if (rc != TMI_ENOENT) {
+                say(which, whichlen, 0, "%s exists but was absent", e->name);
+                return 0;
+            }
+            continue;
+        }
+        if (rc == TMI_OK)
+            rc = fileops_read_hash(path, max, NULL, NULL, sha);
+        if (rc != TMI_OK || memcmp(sha, e->sha256, 32) != 0) {
+            say(which, whichlen, 0, "%s differs from the backup", e->name);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Put one file back; returns the first error. */
+static int restore_one(const backup_entry *e, const char *dir, const char *tmi_dir, size_t max)
+{
+    char src[PLAT_PATH_MAX], dst[PLAT_PATH_MAX], tmp[PLAT_PATH_MAX];
+    uint8_t *data = NULL, sha[32];
+    size_t len = 0;
+    int rc = path_find_ci(tmi_dir, e->name, dst, sizeof(dst));
+    if (!e->present) {
+        if (rc == TMI_ENOENT)
+            return TMI_OK;
+        return rc == TMI_OK ? plat.remove_file(dst) : rc;
+    }
+    if (rc == TMI_ENOENT)
+        rc = path_join(dst, sizeof(dst), tmi_dir, e->file);
+    if (rc == TMI_OK)
+        rc = path_join(src, sizeof(src), dir, e->file);
+    if (rc == TMI_OK)
+        rc = fileops_read_hash(src, max, &data, &len, sha);
+    if (rc == TMI_OK && memcmp(sha, e->sha256, 32) != 0)
+        rc = TMI_ECORRUPT;
+    if (rc == TMI_OK)
+        rc = fileops_temp_path(dst, tmp, sizeof(tmp));
+    if (rc == TMI_OK)
+        rc = fileops_write_verified(tmp, data, len, e->sha256);
+    if (rc == TMI_OK) {
+        rc = plat.rename_replace(tmp, dst);
+        if (rc != TMI_OK)
+            plat.remove_file(tmp);
+    }
+    free(data);
+    return rc;
+}
+
+int backup_restore(const backup_manifest *m, const char *dir, const char *tmi_dir, size_t max,
+                   char *err, size_t errlen)
+{
+    char which[256];
+    int first = TMI_OK;
+    const char *first_name = NULL;
+    for (size_t i = 0; i < m->n_files; i++) {
+        int rc = restore_one(&m->files[i], dir, tmi_dir, max);
+        if (rc != TMI_OK && first == TMI_OK) {
+            first = rc;
+            first_name = m->files[i].name;
+        }
+    }
+    if (first != TMI_OK)
+        return say(err, errlen, first, "restoring %s failed: %s", first_name, tmi_strerror(first));
+    if (!backup_matches(m, tmi_dir, max, which, sizeof(which)))
+        return say(err, errlen, TMI_EIO, "after the restore %s", which);
+    return TMI_OK;
+}

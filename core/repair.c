@@ -1,0 +1,739 @@
+/*
+ * repair.c - the job executor (see repair.h).
+ *
+ * Order of a full repair and what a failure at each point leaves behind:
+ *   preflight  scan; refuse unless affected with a complete source    nothing changed
+ *   backup     copy the current files, verify, write the manifest    nothing changed
+ *   stop       stop the service, wait for STOPPED                   nothing changed
+ *   stage      write each new file beside its target, verify         temps removed
+ *   commit     rename each staged file over its target               rollback
+ *   verify     rescan: every file at the expected version, hashes    rollback
+ *   start      start, wait RUNNING, check it stays running           rollback
+ *   rescan     the verdict must now be healthy                       rollback
+ */
+#include "repair.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "backup.h"
+#include "err.h"
+#include "fileops.h"
+#include "pathutil.h"
+#include "plat.h"
+#include "service.h"
+
+typedef struct job {
+    repair_action action;
+    const repair_env *env;
+    const repair_hooks *hooks;
+    repair_result *res;
+    scan_result *scan; /* the preflight scan */
+    backup_manifest *backup;
+    char backup_dir[PLAT_PATH_MAX];
+    service_ref svc;
+    int have_svc;
+    int was_running; /* the service was running when the job stopped it */
+    int64_t started_ns;
+    char (*targets)[PLAT_PATH_MAX];
+    char (*temps)[PLAT_PATH_MAX];
+    size_t n_staged;
+    int touched; /* a rename into the TMI folder may have happened */
+} job;
+
+static const char *const action_names[] = {"backup", "replace", "restart", "repair", "restore"};
+
+const char *repair_action_name(repair_action a)
+{
+    return (unsigned)a < sizeof(action_names) / sizeof(action_names[0]) ? action_names[a] : "?";
+}
+
+int repair_action_parse(const char *s, repair_action *out)
+{
+    for (size_t i = 0; s != NULL && i < sizeof(action_names) / sizeof(action_names[0]); i++) {
+        if (strcmp(s, action_names[i]) == 0) {
+            *out = (repair_action)i;
+            return TMI_OK;
+        }
+    }
+    return TMI_EINVAL;
+}
+
+/* ---- reporting ---- */
+
+static int step_begin(job *j, const char *step, const char *what)
+{
+    if (j->hooks == NULL || j->hooks->step_begin == NULL)
+        return TMI_OK;
+    return j->hooks->step_begin(j->hooks->arg, step, what);
+}
+
+static void step_end(job *j, const char *step, const char *outcome, const char *message,
+                     const cJSON *details)
+{
+    if (j->hooks != NULL && j->hooks->step_end != NULL)
+        j->hooks->step_end(j->hooks->arg, step, outcome, message, details);
+}
+
+/* Record the job's failure at step (first failure wins) and report the step. */
+static int fail(job *j, const char *step, int rc, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static int fail(job *j, const char *step, int rc, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (j->res->rc == TMI_OK) {
+        j->res->rc = rc;
+        snprintf(j->res->message, sizeof(j->res->message), "%s", msg);
+        snprintf(j->res->failed_step, sizeof(j->res->failed_step), "%s", step);
+    }
+    step_end(j, step, "failed", msg, NULL);
+    return rc;
+}
+
+static int begin(job *j, const char *step, const char *what)
+{
+    int rc = step_begin(j, step, what);
+    if (rc != TMI_OK)
+        return fail(j, step, rc, "the journal could not record step %s: %s", step,
+                    tmi_strerror(rc));
+    return TMI_OK;
+}
+
+/* ---- details for the audit trail ---- */
+
+static cJSON *files_details(const scan_result *r)
+{
+    char v[TMI_VERSION_STRLEN], hex[65];
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a != NULL && r != NULL && i < r->n_files; i++) {
+        const scan_file *f = &r->files[i];
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL)
+            break;
+        cJSON_AddStringToObject(o, "name", f->name);
+        cJSON_AddStringToObject(o, "status", file_status_name(f->status));
+        if (f->has_version)
+            cJSON_AddStringToObject(o, "version", version_format(&f->version, v, sizeof(v)));
+        else
+            cJSON_AddNullToObject(o, "version");
+        if (f->has_sha256)
+            cJSON_AddStringToObject(o, "sha256", sha256_hex(f->sha256, hex));
+        else
+            cJSON_AddNullToObject(o, "sha256");
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+static cJSON *before_after(const scan_result *before, const scan_result *after)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddItemToObject(o, "before", files_details(before));
+    if (after != NULL)
+        cJSON_AddItemToObject(o, "after", files_details(after));
+    return o;
+}
+
+/* ---- steps ---- */
+
+static int do_scan(job *j, scan_result **out)
+{
+    scan_options so;
+    memset(&so, 0, sizeof(so));
+    so.root = j->env->root;
+    so.tmi_dir = j->env->tmi_dir;
+    so.use_registry = j->env->use_registry;
+    return scan_run(j->env->pb, &so, out);
+}
+
+int repair_plan_digest(const scan_result *r, char hex[65])
+{
+    plat_sha256_ctx *ctx = NULL;
+    uint8_t sha[32];
+    const scan_source *src;
+    int rc;
+    if (!r->repair_possible || r->repair_source < 0)
+        return TMI_EINVAL;
+    src = &r->sources[r->repair_source];
+    rc = plat_sha256_init(&ctx);
+    if (rc != TMI_OK)
+        return rc;
+    rc = plat_sha256_update(ctx, src->path, strlen(src->path) + 1);
+    memset(sha, 0, sizeof(sha));
+    for (size_t i = 0; rc == TMI_OK && i < src->n_files && i < r->n_files; i++) {
+        rc = plat_sha256_update(ctx, src->files[i].sha256, 32);
+        if (rc == TMI_OK)
+            rc = plat_sha256_update(ctx, r->files[i].has_sha256 ? r->files[i].sha256 : sha, 32);
+    }
+    if (rc != TMI_OK) {
+        plat_sha256_free(ctx);
+        return rc;
+    }
+    rc = plat_sha256_final(ctx, sha);
+    if (rc == TMI_OK)
+        sha256_hex(sha, hex);
+    return rc;
+}
+
+static int step_preflight(job *j, int need_repair)
+{
+    char digest[65];
+    int rc = begin(j, "preflight", "Scanning the TMI folder");
+    if (rc != TMI_OK)
+        return rc;
+    rc = do_scan(j, &j->scan);
+    if (rc != TMI_OK)
+        return fail(j, "preflight", rc, "the scan failed: %s", tmi_strerror(rc));
+    j->res->verdict = j->scan->verdict;
+    if (j->scan->tmi_dir == NULL)
+        return fail(j, "preflight", TMI_EINVAL, "refused: %s", j->scan->repair_reason);
+    if (need_repair) {
+        if (j->scan->verdict != SCAN_AFFECTED)
+            return fail(j, "preflight", TMI_EINVAL, "refused: the system is %s; %s",
+                        scan_verdict_name(j->scan->verdict), j->scan->repair_reason);
+        if (!j->scan->repair_possible)
+            return fail(j, "preflight", TMI_EINVAL, "refused: %s", j->scan->repair_reason);
+        if (j->env->confirmed_digest != NULL) {
+            rc = repair_plan_digest(j->scan, digest);
+            if (rc != TMI_OK || strcmp(digest, j->env->confirmed_digest) != 0)
+                return fail(j, "preflight", TMI_ECONFLICT,
+                            "refused: the files or the source changed since the plan was "
+                            "confirmed; scan again and confirm the new plan");
+        }
+    }
+    for (size_t i = 0; i < j->scan->n_files; i++) {
+        if (j->scan->files[i].status == FILE_UNREADABLE)
+            return fail(j, "preflight", TMI_EIO, "refused: %s cannot be read (%s)",
+                        j->scan->files[i].name,
+                        j->scan->files[i].error ? j->scan->files[i].error : "unreadable");
+    }
+    cJSON *d = files_details(j->scan);
+    step_end(j, "preflight", "ok", j->scan->repair_reason, d);
+    cJSON_Delete(d);
+    return TMI_OK;
+}
+
+static int step_backup(job *j, const char *id)
+{
+    char err[512];
+    int rc = begin(j, "backup", "Backing up the current files");
+    if (rc != TMI_OK)
+        return rc;
+    rc = backup_create(j->env->pb, j->scan, j->env->backup_root, id, &j->backup, err, sizeof(err));
+    if (rc != TMI_OK)
+        return fail(j, "backup", rc, "backup failed: %s", err);
+    snprintf(j->res->backup_id, sizeof(j->res->backup_id), "%s", id);
+    path_join(j->backup_dir, sizeof(j->backup_dir), j->env->backup_root, id);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "backup", id);
+    cJSON_AddStringToObject(d, "folder", j->backup_dir);
+    cJSON_AddItemToObject(d, "files", files_details(j->scan));
+    step_end(j, "backup", "ok", j->backup_dir, d);
+    cJSON_Delete(d);
+    return TMI_OK;
+}
+
+static int step_stop(job *j)
+{
+    plat_svc_status st;
+    char msg[512];
+    int rc = begin(j, "stop", "Stopping the TMI service");
+    if (rc != TMI_OK)
+        return rc;
+    rc = service_resolve(j->env->pb, j->env->root, j->env->service_name, &j->svc);
+    if (rc == TMI_ENOENT) {
+        step_end(j, "stop", "skipped", "the TMI service is not registered", NULL);
+        return TMI_OK;
+    }
+    if (rc != TMI_OK)
+        return fail(j, "stop", rc, "cannot find the TMI service: %s", tmi_strerror(rc));
+    j->have_svc = 1;
+    rc = plat.svc_query(j->svc.scope, j->svc.name, &st);
+    if (rc != TMI_OK)
+        return fail(j, "stop", rc, "cannot query the service: %s", tmi_strerror(rc));
+    j->was_running = st.state == PLAT_SVC_RUNNING || st.state == PLAT_SVC_START_PENDING;
+    rc = service_stop_wait(&j->svc, j->env->stop_timeout_ms, &st);
+    if (rc != TMI_OK)
+        return fail(j, "stop", rc == TMI_ETIMEDOUT ? TMI_ESERVICE : rc,
+                    "the service '%s' did not stop within %u ms (state %s): %s", j->svc.name,
+                    j->env->stop_timeout_ms, service_state_name(st.state), tmi_strerror(rc));
+    snprintf(msg, sizeof(msg), "service '%s' is stopped (it was %s)", j->svc.name,
+             j->was_running ? "running" : "not running");
+    step_end(j, "stop", "ok", msg, NULL);
+    return TMI_OK;
+}
+
+static void remove_temps(job *j)
+{
+    for (size_t i = 0; i < j->n_staged; i++)
+        plat.remove_file(j->temps[i]);
+    j->n_staged = 0;
+    if (j->scan != NULL && j->scan->tmi_dir != NULL)
+        fileops_clean_temps(j->scan->tmi_dir);
+}
+
+static int stage_one(job *j, size_t i)
+{
+    const scan_source *src = &j->scan->sources[j->scan->repair_source];
+    const scan_file *f = &j->scan->files[i];
+    uint8_t *data = NULL, sha[32];
+    size_t len = 0;
+    char hex[65];
+    int rc;
+    if (f->present)
+        snprintf(j->targets[i], PLAT_PATH_MAX, "%s", f->path);
+    else if (path_join(j->targets[i], PLAT_PATH_MAX, j->scan->tmi_dir, f->name) != TMI_OK)
+        return fail(j, "stage", TMI_ETOOBIG, "path too long for %s", f->name);
+    rc = fileops_temp_path(j->targets[i], j->temps[i], PLAT_PATH_MAX);
+    if (rc == TMI_OK)
+        rc = fileops_read_hash(src->files[i].path, j->env->pb->max_file_size, &data, &len, sha);
+    if (rc != TMI_OK)
+        return fail(j, "stage", rc, "cannot read the good copy %s: %s", src->files[i].path,
+                    tmi_strerror(rc));
+    if (memcmp(sha, src->files[i].sha256, 32) != 0) {
+        free(data);
+        return fail(j, "stage", TMI_ECONFLICT,
+                    "the good copy %s changed after the preflight scan (now %s); nothing was "
+                    "replaced",
+                    src->files[i].path, sha256_hex(sha, hex));
+    }
+    rc = fileops_write_verified(j->temps[i], data, len, sha);
+    free(data);
+    if (rc != TMI_OK)
+        return fail(j, "stage", rc, "cannot write %s: %s%s", j->temps[i], tmi_strerror(rc),
+                    rc == TMI_EBUSY ? " (file in use)" : "");
+    j->n_staged = i + 1;
+    return TMI_OK;
+}
+
+static int step_stage(job *j)
+{
+    char which[256];
+    int rc = begin(j, "stage", "Copying the good files beside the old ones");
+    if (rc != TMI_OK)
+        return rc;
+    for (size_t i = 0; i < j->scan->n_files; i++) {
+        rc = stage_one(j, i);
+        if (rc != TMI_OK)
+            return rc;
+    }
+    /* the service is stopped now: nothing else may have touched the folder */
+    if (!backup_matches(j->backup, j->scan->tmi_dir, j->env->pb->max_file_size, which,
+                        sizeof(which)))
+        return fail(j, "stage", TMI_ECONFLICT,
+                    "the TMI folder changed after the backup (%s); nothing was replaced", which);
+    step_end(j, "stage", "ok", "every good file is staged and verified", NULL);
+    return TMI_OK;
+}
+
+static int step_commit(job *j)
+{
+    int rc = begin(j, "commit", "Replacing the files");
+    if (rc != TMI_OK)
+        return rc;
+    j->touched = 1;
+    for (size_t i = 0; i < j->n_staged; i++) {
+        rc = plat.rename_replace(j->temps[i], j->targets[i]);
+        if (rc != TMI_OK)
+            return fail(j, "commit", rc, "replacing %s failed: %s%s", j->targets[i],
+                        tmi_strerror(rc), rc == TMI_EBUSY ? " (file in use)" : "");
+    }
+    j->n_staged = 0;
+    step_end(j, "commit", "ok", "every file was replaced", NULL);
+    return TMI_OK;
+}
+
+static int step_verify(job *j)
+{
+    const scan_source *src = &j->scan->sources[j->scan->repair_source];
+    scan_result *after = NULL;
+    int rc = begin(j, "verify", "Checking every replaced file");
+    if (rc != TMI_OK)
+        return rc;
+    rc = do_scan(j, &after);
+    if (rc != TMI_OK)
+        return fail(j, "verify", rc, "the check scan failed: %s", tmi_strerror(rc));
+    for (size_t i = 0; i < after->n_files && rc == TMI_OK; i++) {
+        const scan_file *f = &after->files[i];
+        if (f->status != FILE_OK || !f->has_sha256 ||
+            memcmp(f->sha256, src->files[i].sha256, 32) != 0)
+            rc = fail(j, "verify", TMI_EIO, "%s is not the good copy after the replace (%s)",
+                      f->name, file_status_name(f->status));
+    }
+    if (rc == TMI_OK) {
+        cJSON *d = before_after(j->scan, after);
+        step_end(j, "verify", "ok", "every file is at the expected version and matches its source",
+                 d);
+        cJSON_Delete(d);
+    }
+    scan_result_free(after);
+    return rc;
+}
+
+/* The event-log record that explains a failed start, if any, appended to buf. */
+static void explain_with_event(job *j, char *buf, size_t buflen)
+{
+    plat_event ev;
+    size_t n = 0;
+    const playbook *pb = j->env->pb;
+    if (pb->event_provider == NULL)
+        return;
+    if (plat.event_query(j->env->root, pb->event_provider, pb->event_id, j->started_ns, &ev, 1,
+                         &n) != TMI_OK ||
+        n == 0)
+        return;
+    size_t used = strlen(buf);
+    snprintf(buf + used, buflen - used, "; event %d from %s: %s", ev.id, ev.provider, ev.message);
+}
+
+static int step_start(job *j)
+{
+    char why[1024];
+    plat_svc_status st;
+    int rc = begin(j, "start", "Starting the TMI service and watching it stay up");
+    if (rc != TMI_OK)
+        return rc;
+    if (!j->have_svc) {
+        rc = service_resolve(j->env->pb, j->env->root, j->env->service_name, &j->svc);
+        if (rc != TMI_OK)
+            return fail(j, "start", rc, "cannot find the TMI service: %s", tmi_strerror(rc));
+        j->have_svc = 1;
+    }
+    rc = service_start_verify(&j->svc, j->env->start_timeout_ms, j->env->stay_ms, &st, why,
+                              sizeof(why));
+    if (rc != TMI_OK) {
+        explain_with_event(j, why, sizeof(why));
+        return fail(j, "start", rc, "%s", why);
+    }
+    snprintf(why, sizeof(why), "service '%s' is running and stayed up for %u ms", j->svc.name,
+             j->env->stay_ms);
+    step_end(j, "start", "ok", why, NULL);
+    return TMI_OK;
+}
+
+static int step_rescan(job *j)
+{
+    scan_result *after = NULL;
+    int rc = begin(j, "rescan", "Scanning again");
+    if (rc != TMI_OK)
+        return rc;
+    rc = do_scan(j, &after);
+    if (rc != TMI_OK)
+        return fail(j, "rescan", rc, "the final scan failed: %s", tmi_strerror(rc));
+    j->res->verdict = after->verdict;
+    if (after->verdict != SCAN_HEALTHY)
+        rc = fail(j, "rescan", TMI_EIO, "the final scan says %s: %s",
+                  scan_verdict_name(after->verdict), after->repair_reason);
+    else
+        step_end(j, "rescan", "ok", "healthy", NULL);
+    scan_result_free(after);
+    return rc;
+}
+
+/* Undo: restore every file from the job's backup, then put the service back
+ * the way the job found it. Never returns an error: the result says it. */
+static void rollback(job *j)
+{
+    char err[512], why[256];
+    remove_temps(j);
+    if (!j->touched || j->backup == NULL) {
+        if (j->have_svc && j->was_running)
+            service_start_verify(&j->svc, j->env->start_timeout_ms, 0, NULL, why, sizeof(why));
+        return;
+    }
+    if (step_begin(j, "rollback", "Restoring every file from the backup") != TMI_OK) {
+        /* the journal is failing: restore all the same, it is the safe direction */
+    }
+    if (j->have_svc)
+        service_stop_wait(&j->svc, j->env->stop_timeout_ms, NULL);
+    int rc = backup_restore(j->backup, j->backup_dir, j->scan->tmi_dir, j->env->pb->max_file_size,
+                            err, sizeof(err));
+    size_t used = strlen(j->res->message);
+    if (rc == TMI_OK) {
+        j->res->rolled_back = 1;
+        snprintf(j->res->message + used, sizeof(j->res->message) - used,
+                 "; every file was restored from backup %s", j->res->backup_id);
+        step_end(j, "rollback", "ok", "every file was restored from the backup", NULL);
+    } else {
+        j->res->rollback_failed = 1;
+        snprintf(j->res->message + used, sizeof(j->res->message) - used,
+                 "; THE RESTORE FAILED (%s): restore backup %s before starting the service", err,
+                 j->res->backup_id);
+        step_end(j, "rollback", "failed", err, NULL);
+    }
+    if (j->have_svc && j->was_running)
+        service_start_verify(&j->svc, j->env->start_timeout_ms, 0, NULL, why, sizeof(why));
+}
+
+/* ---- jobs ---- */
+
+static int run_replace(job *j, int full)
+{
+    int rc = step_preflight(j, 1);
+    if (rc == TMI_OK)
+        rc = step_backup(j, j->env->job_id);
+    if (rc == TMI_OK)
+        rc = step_stop(j);
+    if (rc == TMI_OK) {
+        j->targets = calloc(j->scan->n_files, sizeof(*j->targets));
+        j->temps = calloc(j->scan->n_files, sizeof(*j->temps));
+        if (j->targets == NULL || j->temps == NULL)
+            rc = fail(j, "stage", TMI_ENOMEM, "out of memory");
+    }
+    if (rc == TMI_OK)
+        rc = step_stage(j);
+    if (rc == TMI_OK)
+        rc = step_commit(j);
+    if (rc == TMI_OK)
+        rc = step_verify(j);
+    if (rc == TMI_OK && full)
+        rc = step_start(j);
+    if (rc == TMI_OK && full)
+        rc = step_rescan(j);
+    if (rc != TMI_OK) {
+        rollback(j);
+        return rc;
+    }
+    if (full)
+        snprintf(j->res->message, sizeof(j->res->message),
+                 "repaired: all %zu files are at the expected version and the service '%s' is "
+                 "running; backup %s holds the old files",
+                 j->scan->n_files, j->svc.name, j->res->backup_id);
+    else
+        snprintf(j->res->message, sizeof(j->res->message),
+                 "replaced all %zu files; the service is stopped: run restart to start it; "
+                 "backup %s holds the old files",
+                 j->scan->n_files, j->res->backup_id);
+    j->res->verdict = full ? SCAN_HEALTHY : j->res->verdict;
+    return TMI_OK;
+}
+
+static int run_backup(job *j)
+{
+    int rc = step_preflight(j, 0);
+    if (rc == TMI_OK)
+        rc = step_backup(j, j->env->job_id);
+    if (rc == TMI_OK)
+        snprintf(j->res->message, sizeof(j->res->message), "backup %s holds %zu files",
+                 j->res->backup_id, j->backup->n_files);
+    return rc;
+}
+
+static int run_restart(job *j)
+{
+    int rc = begin(j, "stop", "Stopping the TMI service");
+    plat_svc_status st;
+    if (rc != TMI_OK)
+        return rc;
+    rc = service_resolve(j->env->pb, j->env->root, j->env->service_name, &j->svc);
+    if (rc != TMI_OK)
+        return fail(j, "stop", rc, "cannot find the TMI service '%s': %s",
+                    j->env->pb->service_display_name, tmi_strerror(rc));
+    j->have_svc = 1;
+    rc = service_stop_wait(&j->svc, j->env->stop_timeout_ms, &st);
+    if (rc != TMI_OK)
+        return fail(j, "stop", rc == TMI_ETIMEDOUT ? TMI_ESERVICE : rc,
+                    "the service did not stop within %u ms (state %s)", j->env->stop_timeout_ms,
+                    service_state_name(st.state));
+    step_end(j, "stop", "ok", "the service is stopped", NULL);
+    rc = step_start(j);
+    if (rc == TMI_OK)
+        snprintf(j->res->message, sizeof(j->res->message),
+                 "the service '%s' is running and stayed up for %u ms", j->svc.name,
+                 j->env->stay_ms);
+    return rc;
+}
+
+static int valid_backup_id(const char *id)
+{
+    if (id == NULL || id[0] == '\0' || id[0] == '.' || strlen(id) > 100)
+        return 0;
+    for (const char *p = id; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static int run_restore(job *j)
+{
+    char dir[PLAT_PATH_MAX], err[512], safety[160];
+    backup_manifest *chosen = NULL;
+    int rc;
+    rc = step_preflight(j, 0);
+    if (rc != TMI_OK)
+        return rc;
+    rc = path_join(dir, sizeof(dir), j->env->backup_root, j->env->restore_id);
+    if (rc == TMI_OK)
+        rc = backup_load(j->env->pb, dir, &chosen, err, sizeof(err));
+    if (rc == TMI_OK)
+        rc = backup_verify(chosen, dir, j->env->pb->max_file_size, err, sizeof(err));
+    if (rc == TMI_OK && strcmp(chosen->tmi_dir, j->scan->tmi_dir) != 0) {
+        rc = TMI_ECONFLICT;
+        snprintf(err, sizeof(err), "backup %s was taken from %s, not from %s", j->env->restore_id,
+                 chosen->tmi_dir, j->scan->tmi_dir);
+    }
+    if (rc != TMI_OK) {
+        backup_manifest_free(chosen);
+        return fail(j, "preflight", rc, "refused: %s", err);
+    }
+    /* a backup of the present state first, so the restore itself can be undone */
+    snprintf(safety, sizeof(safety), "%s", j->env->job_id);
+    rc = step_backup(j, safety);
+    if (rc == TMI_OK)
+        rc = step_stop(j);
+    if (rc == TMI_OK)
+        rc = begin(j, "restore", "Restoring the chosen backup");
+    if (rc == TMI_OK) {
+        j->touched = 1;
+        rc = backup_restore(chosen, dir, j->scan->tmi_dir, j->env->pb->max_file_size, err,
+                            sizeof(err));
+        if (rc != TMI_OK)
+            fail(j, "restore", rc, "%s", err);
+        else
+            step_end(j, "restore", "ok", "the folder matches the chosen backup", NULL);
+    }
+    backup_manifest_free(chosen);
+    if (rc != TMI_OK) {
+        rollback(j);
+        return rc;
+    }
+    if (j->have_svc && j->was_running) {
+        char why[512];
+        service_start_verify(&j->svc, j->env->start_timeout_ms, 0, NULL, why, sizeof(why));
+    }
+    snprintf(j->res->message, sizeof(j->res->message),
+             "restored backup %s; the files replaced by it are in backup %s", j->env->restore_id,
+             j->res->backup_id);
+    return TMI_OK;
+}
+
+static void job_release(job *j)
+{
+    remove_temps(j);
+    free(j->targets);
+    free(j->temps);
+    scan_result_free(j->scan);
+    backup_manifest_free(j->backup);
+}
+
+int repair_run(repair_action action, const repair_env *env, const repair_hooks *hooks,
+               repair_result *res)
+{
+    job j;
+    memset(res, 0, sizeof(*res));
+    memset(&j, 0, sizeof(j));
+    j.action = action;
+    j.env = env;
+    j.hooks = hooks;
+    j.res = res;
+    j.started_ns = plat_now_ns();
+    if (env->job_id == NULL || !valid_backup_id(env->job_id)) {
+        res->rc = TMI_EINVAL;
+        snprintf(res->message, sizeof(res->message), "invalid job id");
+        return res->rc;
+    }
+    if (action == REPAIR_RESTORE && !valid_backup_id(env->restore_id)) {
+        res->rc = TMI_EINVAL;
+        snprintf(res->message, sizeof(res->message),
+                 "refused: '%.100s' is not a backup id (letters, digits, '-', '_', '.')",
+                 env->restore_id ? env->restore_id : "");
+        return res->rc;
+    }
+    switch (action) {
+    case REPAIR_BACKUP:
+        run_backup(&j);
+        break;
+    case REPAIR_REPLACE:
+        run_replace(&j, 0);
+        break;
+    case REPAIR_FULL:
+        run_replace(&j, 1);
+        break;
+    case REPAIR_RESTART:
+        run_restart(&j);
+        break;
+    case REPAIR_RESTORE:
+        run_restore(&j);
+        break;
+    default:
+        res->rc = TMI_EINVAL;
+        snprintf(res->message, sizeof(res->message), "unknown action");
+    }
+    job_release(&j);
+    return res->rc;
+}
+
+int repair_recover(const repair_env *env, const char *backup_id, const repair_hooks *hooks,
+                   repair_result *res)
+{
+    char dir[PLAT_PATH_MAX], err[512];
+    job j;
+    int rc;
+    memset(res, 0, sizeof(*res));
+    memset(&j, 0, sizeof(j));
+    j.env = env;
+    j.hooks = hooks;
+    j.res = res;
+    rc = do_scan(&j, &j.scan);
+    if (rc != TMI_OK || j.scan->tmi_dir == NULL) {
+        scan_result_free(j.scan);
+        res->rc = rc != TMI_OK ? rc : TMI_ENOENT;
+        snprintf(res->message, sizeof(res->message), "recovery: the TMI folder was not found");
+        return res->rc;
+    }
+    fileops_clean_temps(j.scan->tmi_dir);
+    if (backup_id == NULL || !valid_backup_id(backup_id)) {
+        snprintf(res->message, sizeof(res->message),
+                 "recovered: the job stopped before its backup was complete, so nothing had "
+                 "been replaced; staged files removed");
+        scan_result_free(j.scan);
+        return TMI_OK;
+    }
+    rc = path_join(dir, sizeof(dir), env->backup_root, backup_id);
+    if (rc == TMI_OK)
+        rc = backup_load(env->pb, dir, &j.backup, err, sizeof(err));
+    if (rc == TMI_ENOENT) {
+        snprintf(res->message, sizeof(res->message),
+                 "recovered: backup %s was never completed, so nothing had been replaced; "
+                 "staged files removed",
+                 backup_id);
+        job_release(&j);
+        return TMI_OK;
+    }
+    if (rc == TMI_OK && strcmp(j.backup->tmi_dir, j.scan->tmi_dir) != 0)
+        rc = TMI_ECONFLICT;
+    if (rc != TMI_OK) {
+        res->rc = rc;
+        snprintf(res->message, sizeof(res->message), "recovery from backup %s failed: %s",
+                 backup_id, tmi_strerror(rc));
+        job_release(&j);
+        return rc;
+    }
+    snprintf(res->backup_id, sizeof(res->backup_id), "%s", backup_id);
+    snprintf(j.backup_dir, sizeof(j.backup_dir), "%s", dir);
+    if (service_resolve(env->pb, env->root, env->service_name, &j.svc) == TMI_OK)
+        j.have_svc = 1;
+    j.touched = 1;
+    snprintf(res->message, sizeof(res->message), "recovered an interrupted job");
+    rollback(&j);
+    if (res->rollback_failed)
+        res->rc = TMI_EIO;
+    job_release(&j);
+    return res->rc;
+}

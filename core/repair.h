@@ -1,0 +1,93 @@
+/*
+ * repair.h - the jobs that change the system: backup, replace, restart, the
+ * full repair (all three, with the checks between), and restore.
+ *
+ * Every job is a fixed sequence of named steps. Before a step runs,
+ * hooks->step_begin is called (the journal: if it fails, the step does not
+ * run); after it, hooks->step_end reports the outcome with details (file
+ * hashes and versions before and after), which the caller records in the
+ * audit trail. The TMI folder is never left mixed: files are staged beside
+ * their targets and verified before the first rename, and any failure after
+ * the first rename restores every file from the backup taken at the start
+ * of the job. A newer file is never replaced (the scan refuses the plan).
+ *
+ * Steps: preflight, backup, stop, stage, commit, verify, start, rescan,
+ * rollback (only on failure), restore.
+ */
+#ifndef TMI_REPAIR_H
+#define TMI_REPAIR_H
+
+#include <stddef.h>
+
+#include "detect.h"
+#include "playbook.h"
+
+struct cJSON;
+
+typedef enum repair_action {
+    REPAIR_BACKUP = 0,
+    REPAIR_REPLACE,
+    REPAIR_RESTART,
+    REPAIR_FULL, /* "repair": backup, replace, restart */
+    REPAIR_RESTORE,
+} repair_action;
+
+/* "backup", "replace", "restart", "repair", "restore". */
+const char *repair_action_name(repair_action a);
+/* Parse one of the names above; TMI_EINVAL otherwise. */
+int repair_action_parse(const char *s, repair_action *out);
+
+typedef struct repair_env {
+    const playbook *pb;
+    const char *root;             /* the scan root; also the service scope (plat.h) */
+    const char *tmi_dir;          /* optional: skip the search */
+    int use_registry;             /* see scan_options */
+    const char *service_name;     /* optional: the service's short name */
+    const char *backup_root;      /* DATA/backups */
+    const char *job_id;           /* names the backup taken by this job */
+    const char *restore_id;       /* REPAIR_RESTORE: the backup to put back */
+    const char *confirmed_digest; /* optional: repair_plan_digest() of the plan the user
+                                     confirmed; the job refuses if the plan differs now */
+    unsigned stop_timeout_ms;
+    unsigned start_timeout_ms;
+    unsigned stay_ms; /* how long the service must stay running */
+} repair_env;
+
+typedef struct repair_hooks {
+    void *arg;
+    /* The journal: called before each step; non-TMI_OK stops the job there. */
+    int (*step_begin)(void *arg, const char *step, const char *what);
+    /* After each step: outcome "ok", "failed" or "skipped"; details may be NULL. */
+    void (*step_end)(void *arg, const char *step, const char *outcome, const char *message,
+                     const struct cJSON *details);
+} repair_hooks;
+
+typedef struct repair_result {
+    int rc;               /* TMI_OK, or the error that ended the job */
+    char message[1024];   /* the result in words */
+    char failed_step[32]; /* "" when it succeeded */
+    int rolled_back;      /* files were restored from the backup */
+    int rollback_failed;  /* the restore did not complete: see message */
+    char backup_id[128];  /* the backup taken or used; "" for none */
+    scan_verdict verdict; /* of the last scan the job made */
+} repair_result;
+
+/* Run one job to its end. Returns res->rc. */
+int repair_run(repair_action action, const repair_env *env, const repair_hooks *hooks,
+               repair_result *res);
+
+/*
+ * Roll back a job that was interrupted (found unfinished in the journal):
+ * if backup_id names a complete backup, stop the service and restore the
+ * folder from it; remove leftover staged files either way.
+ */
+int repair_recover(const repair_env *env, const char *backup_id, const repair_hooks *hooks,
+                   repair_result *res);
+
+/* A digest of a scan's repair plan (source folder, every source file's hash,
+ * every target file's hash), as lower-case hex in hex[65]. Two scans with the
+ * same digest would make the same changes. TMI_EINVAL when no repair is
+ * possible. */
+int repair_plan_digest(const scan_result *r, char hex[65]);
+
+#endif

@@ -1,0 +1,605 @@
+/*
+ * test_repair.c - the repair jobs on a real sandbox with a real service
+ * process, and failures injected through the platform table at every step:
+ * the TMI folder must end byte-identical to before or to the full new set,
+ * never mixed, with the backup intact and every step reported.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "backup.h"
+#include "detect.h"
+#include "err.h"
+#include "pathutil.h"
+#include "plat.h"
+#include "playbook.h"
+#include "repair.h"
+#include "sandbox.h"
+#include "service.h"
+#include "testutil.h"
+
+#define NFILES 8
+
+typedef struct snapshot {
+    uint8_t sha[NFILES][32];
+    int present[NFILES];
+} snapshot;
+
+typedef struct fx {
+    playbook *pb;
+    char root[PLAT_PATH_MAX];
+    char tmi[PLAT_PATH_MAX];
+    char src[PLAT_PATH_MAX];
+    char backups[PLAT_PATH_MAX];
+    repair_env env;
+    snapshot before, good;
+    /* what the hooks saw */
+    char steps[64][32];
+    char outcomes[64][16];
+    int n_begin, n_end;
+    /* injection knobs */
+    int fail_temp_write_at; /* fail the Nth write of a staged file (1-based) */
+    int write_err;
+    int fail_rename_at; /* fail the Nth rename into the TMI folder */
+    int renames_failing_forever;
+    const char *journal_fail_step;
+    const char *tamper_at_step;  /* modify a source file when this step begins */
+    const char *corrupt_at_step; /* overwrite a TMI file when this step begins */
+    int svc_never_stops;
+    int svc_dies_after_start;
+    int writes, renames;
+} fx;
+
+static fx *current;
+
+static void snap(const fx *f, const char *dir, snapshot *s)
+{
+    char path[PLAT_PATH_MAX];
+    memset(s, 0, sizeof(*s));
+    for (size_t i = 0; i < f->pb->n_files; i++) {
+        if (path_find_ci(dir, f->pb->files[i], path, sizeof(path)) != TMI_OK)
+            continue;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(plat.read_file(path, 1 << 26, &buf, &len), TMI_OK);
+        plat_sha256(buf, len, s->sha[i]);
+        s->present[i] = 1;
+        free(buf);
+    }
+}
+
+static int same(const snapshot *a, const snapshot *b)
+{
+    return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* The folder must be exactly the old set or exactly the new set. */
+static void assert_not_mixed(fx *f, int want_new)
+{
+    snapshot now;
+    snap(f, f->tmi, &now);
+    if (want_new == 0 && !same(&now, &f->before))
+        fail_msg("the TMI folder is not byte-identical to before the job");
+    if (want_new == 1 && !same(&now, &f->good))
+        fail_msg("the TMI folder is not the full new set");
+    if (!same(&now, &f->before) && !same(&now, &f->good))
+        fail_msg("the TMI folder is mixed");
+    /* no staged leftovers */
+    plat_dirlist list = {NULL, 0};
+    assert_int_equal(plat.list_dir(f->tmi, &list), TMI_OK);
+    for (size_t i = 0; i < list.count; i++) {
+        if (strstr(list.names[i], ".tmi-new") != NULL)
+            fail_msg("staged file left behind: %s", list.names[i]);
+    }
+    plat_dirlist_free(&list);
+}
+
+/* ---- hooks ---- */
+
+static int hook_begin(void *arg, const char *step, const char *what)
+{
+    fx *f = arg;
+    (void)what;
+    if (f->journal_fail_step != NULL && strcmp(step, f->journal_fail_step) == 0)
+        return TMI_EIO;
+    if (f->tamper_at_step != NULL && strcmp(step, f->tamper_at_step) == 0) {
+        char path[PLAT_PATH_MAX];
+        tu_join(path, sizeof(path), f->src, "libMRF_Common.dll");
+        tu_write_pe(path, "1.12.0.1266", 0, 4242); /* same version, other bytes */
+    }
+    if (f->corrupt_at_step != NULL && strcmp(step, f->corrupt_at_step) == 0) {
+        char path[PLAT_PATH_MAX];
+        tu_join(path, sizeof(path), f->tmi, "libMRF_DM.dll");
+        tu_write(path, "garbage", 7);
+    }
+    if (f->n_begin < 64)
+        snprintf(f->steps[f->n_begin], 32, "%s", step);
+    f->n_begin++;
+    return TMI_OK;
+}
+
+static void hook_end(void *arg, const char *step, const char *outcome, const char *message,
+                     const cJSON *details)
+{
+    fx *f = arg;
+    (void)step;
+    (void)message;
+    (void)details;
+    if (f->n_end < 64)
+        snprintf(f->outcomes[f->n_end], 16, "%s", outcome);
+    f->n_end++;
+}
+
+static const repair_hooks hooks = {NULL, hook_begin, hook_end};
+
+static repair_hooks hooks_for(fx *f)
+{
+    repair_hooks h = hooks;
+    h.arg = f;
+    return h;
+}
+
+/* ---- injected platform calls ---- */
+
+static int inj_write_file(const char *path, const void *data, size_t len)
+{
+    fx *f = current;
+    if (strstr(path, ".tmi-new") != NULL && strstr(path, f->tmi) == path) {
+        f->writes++;
+        if (f->writes == f->fail_temp_write_at) {
+            /* half-way: part of the data lands, then the error */
+            plat_os_ops.write_file(path, data, len / 2);
+            return f->write_err ? f->write_err : TMI_EIO;
+        }
+    }
+    return plat_os_ops.write_file(path, data, len);
+}
+
+static int inj_rename(const char *from, const char *to)
+{
+    fx *f = current;
+    if (strstr(to, f->tmi) == to && strstr(from, ".tmi-new") != NULL) {
+        f->renames++;
+        if (f->renames == f->fail_rename_at ||
+            (f->renames_failing_forever && f->renames >= f->fail_rename_at))
+            return TMI_EBUSY;
+    }
+    return plat_os_ops.rename_replace(from, to);
+}
+
+static int inj_svc_query(const char *scope, const char *name, plat_svc_status *st)
+{
+    fx *f = current;
+    int rc = plat_os_ops.svc_query(scope, name, st);
+    if (rc == TMI_OK && f->svc_never_stops) {
+        st->state = PLAT_SVC_RUNNING;
+        st->pid = 1;
+    }
+    if (rc == TMI_OK && f->svc_dies_after_start) {
+        st->state = PLAT_SVC_STOPPED;
+        st->has_exit_code = 1;
+        st->exit_code = 1067;
+    }
+    return rc;
+}
+
+static int inj_svc_stop(const char *scope, const char *name)
+{
+    if (current->svc_never_stops)
+        return TMI_OK; /* accepted, and ignored */
+    return plat_os_ops.svc_stop(scope, name);
+}
+
+/* ---- fixture ---- */
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    sandbox_spec spec;
+    const char *bin = getenv("TMI_CONSOLE_BIN");
+    char data[PLAT_PATH_MAX];
+    if (f == NULL || bin == NULL || playbook_load_default(&f->pb) != TMI_OK)
+        return -1;
+    tu_mkdtemp(data, sizeof(data));
+    tu_join(f->root, sizeof(f->root), data, "root");
+    tu_join(f->backups, sizeof(f->backups), data, "backups");
+    sandbox_spec_init(&spec);
+    spec.service_program = bin;
+    spec.pad_to = 40000;
+    if (sandbox_create(f->pb, f->root, &spec, f->tmi, sizeof(f->tmi)) != TMI_OK)
+        return -1;
+    tu_join(f->src, sizeof(f->src), f->tmi, "is_backup/filegroup100");
+    snap(f, f->tmi, &f->before);
+    snap(f, f->src, &f->good);
+    f->env.pb = f->pb;
+    f->env.root = f->root;
+    f->env.backup_root = f->backups;
+    f->env.job_id = "job-1";
+    f->env.stop_timeout_ms = 3000;
+    f->env.start_timeout_ms = 3000;
+    f->env.stay_ms = 900;
+    current = f;
+    plat.write_file = inj_write_file;
+    plat.rename_replace = inj_rename;
+    plat.svc_query = inj_svc_query;
+    plat.svc_stop = inj_svc_stop;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    service_ref svc;
+    plat = plat_os_ops;
+    if (service_resolve(f->pb, f->root, NULL, &svc) == TMI_OK)
+        service_stop_wait(&svc, 3000, NULL);
+    playbook_free(f->pb);
+    free(f);
+    current = NULL;
+    return 0;
+}
+
+static repair_result run(fx *f, repair_action a)
+{
+    repair_result res;
+    repair_hooks h = hooks_for(f);
+    repair_run(a, &f->env, &h, &res);
+    /* every step that began was reported as ended */
+    if (f->n_begin != f->n_end && !(f->journal_fail_step != NULL && f->n_end == f->n_begin + 1))
+        fail_msg("%d steps began but %d ended", f->n_begin, f->n_end);
+    return res;
+}
+
+static void assert_backup_intact(fx *f, const char *id)
+{
+    char dir[PLAT_PATH_MAX], err[256];
+    backup_manifest *m = NULL;
+    tu_join(dir, sizeof(dir), f->backups, id);
+    assert_int_equal(backup_load(f->pb, dir, &m, err, sizeof(err)), TMI_OK);
+    assert_int_equal(backup_verify(m, dir, 1 << 26, err, sizeof(err)), TMI_OK);
+    snapshot s;
+    snap(f, dir, &s);
+    assert_true(same(&s, &f->before));
+    backup_manifest_free(m);
+}
+
+static void assert_service(fx *f, plat_svc_state want)
+{
+    service_ref svc;
+    plat_svc_status st;
+    assert_int_equal(service_resolve(f->pb, f->root, NULL, &svc), TMI_OK);
+    assert_int_equal(plat_os_ops.svc_query(f->root, svc.name, &st), TMI_OK);
+    if (st.state != want)
+        fail_msg("service is %s, wanted %s", service_state_name(st.state),
+                 service_state_name(want));
+}
+
+/* ---- the tests ---- */
+
+static void full_repair_succeeds(void **state)
+{
+    fx *f = *state;
+    repair_result r = run(f, REPAIR_FULL);
+    if (r.rc != TMI_OK)
+        fail_msg("repair failed at %s: %s", r.failed_step, r.message);
+    assert_not_mixed(f, 1);
+    assert_backup_intact(f, "job-1");
+    assert_int_equal(r.verdict, SCAN_HEALTHY);
+    assert_service(f, PLAT_SVC_RUNNING);
+    assert_false(r.rolled_back);
+    const char *want[] = {"preflight", "backup", "stop",  "stage",
+                          "commit",    "verify", "start", "rescan"};
+    assert_int_equal(f->n_begin, 8);
+    for (int i = 0; i < 8; i++)
+        assert_string_equal(f->steps[i], want[i]);
+}
+
+static void replace_then_restart(void **state)
+{
+    fx *f = *state;
+    repair_result r = run(f, REPAIR_REPLACE);
+    assert_int_equal(r.rc, TMI_OK);
+    assert_not_mixed(f, 1);
+    assert_service(f, PLAT_SVC_STOPPED);
+    f->env.job_id = "job-2";
+    r = run(f, REPAIR_RESTART);
+    if (r.rc != TMI_OK)
+        fail_msg("restart failed: %s", r.message);
+    assert_service(f, PLAT_SVC_RUNNING);
+}
+
+static void restart_reports_event_when_it_fails(void **state)
+{
+    fx *f = *state;
+    repair_result r = run(f, REPAIR_RESTART);
+    assert_int_equal(r.rc, TMI_ESERVICE);
+    assert_string_equal(r.failed_step, "start");
+    assert_non_null(strstr(r.message, "started and then stopped"));
+    assert_non_null(strstr(r.message, "errcode=-107"));
+    assert_not_mixed(f, 0);
+}
+
+static void copy_fails_half_way(void **state)
+{
+    fx *f = *state;
+    f->fail_temp_write_at = 4;
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_EIO);
+    assert_string_equal(r.failed_step, "stage");
+    assert_not_mixed(f, 0);
+    assert_backup_intact(f, "job-1");
+    assert_false(r.rolled_back); /* nothing had been replaced */
+}
+
+static void disk_full_while_staging(void **state)
+{
+    fx *f = *state;
+    f->fail_temp_write_at = 7;
+    f->write_err = TMI_ENOSPC;
+    repair_result r = run(f, REPAIR_REPLACE);
+    assert_int_equal(r.rc, TMI_ENOSPC);
+    assert_non_null(strstr(r.message, "no space"));
+    assert_not_mixed(f, 0);
+    assert_backup_intact(f, "job-1");
+}
+
+static void rename_fails_during_commit(void **state)
+{
+    fx *f = *state;
+    f->fail_rename_at = 3;
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_EBUSY);
+    assert_string_equal(r.failed_step, "commit");
+    assert_non_null(strstr(r.message, "file in use"));
+    assert_true(r.rolled_back);
+    assert_not_mixed(f, 0);
+    assert_backup_intact(f, "job-1");
+}
+
+static void rollback_that_fails_is_reported(void **state)
+{
+    fx *f = *state;
+    f->fail_rename_at = 5;
+    f->renames_failing_forever = 1;
+    repair_result r = run(f, REPAIR_REPLACE);
+    assert_int_equal(r.rc, TMI_EBUSY);
+    assert_true(r.rollback_failed);
+    assert_non_null(strstr(r.message, "THE RESTORE FAILED"));
+    assert_backup_intact(f, "job-1");
+    /* recovery with a working file system puts it right */
+    plat.rename_replace = plat_os_ops.rename_replace;
+    repair_hooks h = hooks_for(f);
+    repair_result rr;
+    assert_int_equal(repair_recover(&f->env, "job-1", &h, &rr), TMI_OK);
+    assert_not_mixed(f, 0);
+}
+
+static void source_changed_after_preflight(void **state)
+{
+    fx *f = *state;
+    f->tamper_at_step = "stage";
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_ECONFLICT);
+    assert_non_null(strstr(r.message, "changed after the preflight"));
+    assert_not_mixed(f, 0);
+    assert_backup_intact(f, "job-1");
+}
+
+static void tmi_changed_after_backup(void **state)
+{
+    fx *f = *state;
+    f->corrupt_at_step = "stop";
+    repair_result r = run(f, REPAIR_REPLACE);
+    assert_int_equal(r.rc, TMI_ECONFLICT);
+    assert_non_null(strstr(r.message, "changed after the backup"));
+    assert_backup_intact(f, "job-1");
+}
+
+static void verify_failure_rolls_back(void **state)
+{
+    fx *f = *state;
+    f->corrupt_at_step = "verify";
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_EIO);
+    assert_string_equal(r.failed_step, "verify");
+    assert_true(r.rolled_back);
+    assert_not_mixed(f, 0);
+}
+
+static void service_refuses_to_stop(void **state)
+{
+    fx *f = *state;
+    f->svc_never_stops = 1;
+    f->env.stop_timeout_ms = 300;
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_ESERVICE);
+    assert_string_equal(r.failed_step, "stop");
+    assert_non_null(strstr(r.message, "did not stop"));
+    assert_not_mixed(f, 0);
+    assert_backup_intact(f, "job-1");
+}
+
+static void service_starts_then_stops(void **state)
+{
+    fx *f = *state;
+    /* the service reports STOPPED right after every start */
+    repair_hooks h = hooks_for(f);
+    repair_result r;
+    f->svc_dies_after_start = 0;
+    f->tamper_at_step = NULL;
+    /* switch the injection on only once the files are in place */
+    f->corrupt_at_step = NULL;
+    plat.svc_query = inj_svc_query;
+    f->svc_dies_after_start = 1;
+    repair_run(REPAIR_FULL, &f->env, &h, &r);
+    assert_int_equal(r.rc, TMI_ESERVICE);
+    assert_string_equal(r.failed_step, "start");
+    assert_non_null(strstr(r.message, "started and then stopped"));
+    assert_true(r.rolled_back);
+    assert_not_mixed(f, 0);
+    assert_backup_intact(f, "job-1");
+}
+
+static void journal_failure_stops_before_the_step(void **state)
+{
+    fx *f = *state;
+    f->journal_fail_step = "commit";
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_EIO);
+    assert_string_equal(r.failed_step, "commit");
+    assert_not_mixed(f, 0);
+}
+
+static void refuses_when_healthy_or_newer(void **state)
+{
+    fx *f = *state;
+    for (int round = 0; round < 2; round++) {
+        const char *v = round == 0 ? "1.12.0.1266" : "1.13.0.0";
+        for (size_t i = 0; i < f->pb->n_files; i++) {
+            char path[PLAT_PATH_MAX];
+            tu_join(path, sizeof(path), f->tmi, f->pb->files[i]);
+            tu_write_pe(path, v, 0, (uint32_t)(900 + i));
+        }
+        snap(f, f->tmi, &f->before);
+        repair_result r = run(f, REPAIR_REPLACE);
+        assert_int_equal(r.rc, TMI_EINVAL);
+        assert_non_null(strstr(r.message, "refused"));
+        assert_not_mixed(f, 0);
+        snapshot after;
+        snap(f, f->tmi, &after);
+        assert_true(same(&after, &f->before));
+    }
+}
+
+static void refuses_a_changed_plan(void **state)
+{
+    fx *f = *state;
+    f->env.confirmed_digest = "0000000000000000000000000000000000000000000000000000000000000000";
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_ECONFLICT);
+    assert_non_null(strstr(r.message, "confirmed"));
+    assert_not_mixed(f, 0);
+}
+
+static void accepts_the_confirmed_plan(void **state)
+{
+    fx *f = *state;
+    scan_options so = {f->root, NULL, 0};
+    scan_result *s = NULL;
+    char digest[65];
+    assert_int_equal(scan_run(f->pb, &so, &s), TMI_OK);
+    assert_int_equal(repair_plan_digest(s, digest), TMI_OK);
+    scan_result_free(s);
+    f->env.confirmed_digest = digest;
+    repair_result r = run(f, REPAIR_REPLACE);
+    assert_int_equal(r.rc, TMI_OK);
+    assert_not_mixed(f, 1);
+}
+
+static void restore_puts_the_old_files_back(void **state)
+{
+    fx *f = *state;
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_OK);
+    f->env.job_id = "job-2";
+    f->env.restore_id = "job-1";
+    r = run(f, REPAIR_RESTORE);
+    if (r.rc != TMI_OK)
+        fail_msg("restore failed: %s", r.message);
+    assert_not_mixed(f, 0);
+    /* the restore backed up the good set first */
+    char dir[PLAT_PATH_MAX];
+    snapshot s;
+    tu_join(dir, sizeof(dir), f->backups, "job-2");
+    snap(f, dir, &s);
+    assert_true(same(&s, &f->good));
+    f->env.restore_id = "../job-1";
+    f->env.job_id = "job-3";
+    r = run(f, REPAIR_RESTORE);
+    assert_int_equal(r.rc, TMI_EINVAL);
+}
+
+static void recover_restores_a_mixed_folder(void **state)
+{
+    fx *f = *state;
+    repair_result r = run(f, REPAIR_BACKUP);
+    assert_int_equal(r.rc, TMI_OK);
+    /* a crash half-way through a commit: three new files, one staged leftover */
+    for (int i = 0; i < 3; i++) {
+        char from[PLAT_PATH_MAX], to[PLAT_PATH_MAX];
+        tu_join(from, sizeof(from), f->src, f->pb->files[i]);
+        tu_join(to, sizeof(to), f->tmi, f->pb->files[i]);
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(plat.read_file(from, 1 << 26, &buf, &len), TMI_OK);
+        tu_write(to, buf, len);
+        free(buf);
+    }
+    char leftover[PLAT_PATH_MAX];
+    tu_join(leftover, sizeof(leftover), f->tmi, ".libMRF_AP.dll.tmi-new");
+    tu_write(leftover, "x", 1);
+    repair_hooks h = hooks_for(f);
+    repair_result rr;
+    assert_int_equal(repair_recover(&f->env, "job-1", &h, &rr), TMI_OK);
+    assert_true(rr.rolled_back);
+    assert_not_mixed(f, 0);
+    /* a job that died before its backup was complete: nothing to restore */
+    assert_int_equal(repair_recover(&f->env, "no-such-backup", &h, &rr), TMI_OK);
+    assert_not_mixed(f, 0);
+}
+
+static void backup_alone_and_tampered_manifest(void **state)
+{
+    fx *f = *state;
+    char dir[PLAT_PATH_MAX], path[PLAT_PATH_MAX], err[256];
+    backup_manifest *m = NULL;
+    repair_result r = run(f, REPAIR_BACKUP);
+    assert_int_equal(r.rc, TMI_OK);
+    assert_backup_intact(f, "job-1");
+    tu_join(dir, sizeof(dir), f->backups, "job-1");
+    tu_join(path, sizeof(path), dir, BACKUP_MANIFEST);
+    static const char evil[] = "{\"format\":1,\"id\":\"x\",\"created\":\"c\",\"tmi_dir\":\"/\","
+                               "\"files\":[{\"name\":\"../../etc/passwd\",\"file\":\"x\","
+                               "\"present\":true,\"size\":1,\"sha256\":null}]}";
+    tu_write(path, evil, sizeof(evil) - 1);
+    assert_int_equal(backup_load(f->pb, dir, &m, err, sizeof(err)), TMI_EFORMAT);
+    assert_null(m);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(full_repair_succeeds),
+        T(replace_then_restart),
+        T(restart_reports_event_when_it_fails),
+        T(copy_fails_half_way),
+        T(disk_full_while_staging),
+        T(rename_fails_during_commit),
+        T(rollback_that_fails_is_reported),
+        T(source_changed_after_preflight),
+        T(tmi_changed_after_backup),
+        T(verify_failure_rolls_back),
+        T(service_refuses_to_stop),
+        T(service_starts_then_stops),
+        T(journal_failure_stops_before_the_step),
+        T(refuses_when_healthy_or_newer),
+        T(refuses_a_changed_plan),
+        T(accepts_the_confirmed_plan),
+        T(restore_puts_the_old_files_back),
+        T(recover_restores_a_mixed_folder),
+        T(backup_alone_and_tampered_manifest),
+    };
+    return cmocka_run_group_tests_name("repair", tests, NULL, NULL);
+}
