@@ -415,3 +415,46 @@ int backup_restore(const backup_manifest *m, const char *dir, const char *tmi_di
         return say(err, errlen, TMI_EIO, "after the restore %s", which);
     return TMI_OK;
 }
+
+static int cmp_desc(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
+int backup_list_json(const playbook *pb, const char *backup_root, cJSON **out)
+{
+    plat_dirlist list = {NULL, 0};
+    char dir[PLAT_PATH_MAX], err[256];
+    cJSON *arr = cJSON_CreateArray();
+    int rc;
+    *out = NULL;
+    if (arr == NULL)
+        return TMI_ENOMEM;
+    rc = plat.list_dir(backup_root, &list);
+    if (rc == TMI_ENOENT) {
+        *out = arr;
+        return TMI_OK;
+    }
+    if (rc != TMI_OK) {
+        cJSON_Delete(arr);
+        return rc;
+    }
+    qsort(list.names, list.count, sizeof(*list.names), cmp_desc);
+    for (size_t i = 0; i < list.count; i++) {
+        backup_manifest *m = NULL;
+        if (path_join(dir, sizeof(dir), backup_root, list.names[i]) != TMI_OK ||
+            backup_load(pb, dir, &m, err, sizeof(err)) != TMI_OK)
+            continue;
+        cJSON *o = manifest_json(m);
+        if (o != NULL) {
+            cJSON_DeleteItemFromObject(o, "format");
+            cJSON_ReplaceItemInObject(o, "id", cJSON_CreateString(list.names[i]));
+            cJSON_AddStringToObject(o, "folder", dir);
+            cJSON_AddItemToArray(arr, o);
+        }
+        backup_manifest_free(m);
+    }
+    plat_dirlist_free(&list);
+    *out = arr;
+    return TMI_OK;
+}

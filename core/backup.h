@@ -81,4 +81,10 @@ int backup_matches(const backup_manifest *m, const char *tmi_dir, size_t max, ch
 
 void backup_manifest_free(backup_manifest *m);
 
+/* Every complete backup under backup_root, newest first, as a JSON array of
+ * {id, created, tmi_dir, files: [{name, present, version, sha256, size}]};
+ * folders without a valid manifest are left out. Caller frees *out. */
+struct cJSON;
+int backup_list_json(const playbook *pb, const char *backup_root, struct cJSON **out);
+
 #endif

@@ -1,0 +1,413 @@
+/*
+ * cli_jobs.c - `tmi-console backup|replace|restart|repair|restore`, and the
+ * lists `backups` and `jobs`: the changing actions, with the plan shown and
+ * confirmed first, progress on the terminal, and the job in the journal and
+ * the audit trail.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "backup.h"
+#include "cli.h"
+#include "detect.h"
+#include "err.h"
+#include "jobrunner.h"
+#include "jobs.h"
+#include "pathutil.h"
+#include "plat.h"
+#include "repair.h"
+#include "store.h"
+
+#define JOB_OPTIONS_HELP                                                                           \
+    "  --root DIR          the folder that stands for the system drive (required on\n"             \
+    "                      systems other than Windows)\n"                                          \
+    "  --tmi-dir DIR       use this TMI folder instead of searching for it\n"                      \
+    "  --service NAME      the TMI service's short name (default: found from its display\n"        \
+    "                      name \"Trend Micro Management Infrastructure\" or from mrf.exe)\n"      \
+    "  --stay-seconds N    how long the service must stay running to count as started\n"           \
+    "                      (default 5)\n"                                                          \
+    "  --timeout-seconds N how long to wait for the service to stop or start (default 30)\n"       \
+    "  --yes               do not ask for confirmation\n"                                          \
+    "  --json              print the finished job as JSON (progress goes to stderr)\n\n"           \
+    "exit: 0 done, 1 refused (nothing to do, or the plan changed), 2 failed or error\n"
+
+static const char usage_repair[] =
+    "usage: tmi-console repair [OPTIONS]\n\n"
+    "The whole fix, as one job: back up the eight files, stop the TMI service,\n"
+    "replace the files with the good 1.12.0.1266 copies (each staged beside its\n"
+    "target, verified, then renamed over it), verify every file, start the service\n"
+    "and check that it stays running, and scan again. Any failure after the first\n"
+    "file was replaced restores every file from the backup.\n\noptions:\n" JOB_OPTIONS_HELP;
+
+static const char usage_replace[] =
+    "usage: tmi-console replace [OPTIONS]\n\n"
+    "Back up the eight files, stop the TMI service and replace the files with the\n"
+    "good copies, verified; the service is left stopped (see restart). Refused\n"
+    "unless the scan says affected and a complete set of good copies exists; a file\n"
+    "newer than 1.12.0.1266 is never replaced.\n\noptions:\n" JOB_OPTIONS_HELP;
+
+static const char usage_backup[] =
+    "usage: tmi-console backup [OPTIONS]\n\n"
+    "Copy the current eight files (as many as exist) into a new backup folder under\n"
+    "DATA/backups with a manifest of sizes, SHA-256 and versions, verified after\n"
+    "copying.\n\noptions:\n" JOB_OPTIONS_HELP;
+
+static const char usage_restart[] =
+    "usage: tmi-console restart [OPTIONS]\n\n"
+    "Stop the TMI service if it runs, start it, wait until it is running and check\n"
+    "that it stays running; when it stops again, show its exit code and the\n"
+    "matching event-log record.\n\noptions:\n" JOB_OPTIONS_HELP;
+
+static const char usage_restore[] =
+    "usage: tmi-console restore BACKUP_ID [OPTIONS]\n\n"
+    "Put the files of a backup (see 'tmi-console backups') back into the TMI\n"
+    "folder. The present files are backed up first, so a restore can be undone.\n"
+    "\noptions:\n" JOB_OPTIONS_HELP;
+
+static const char usage_backups[] = "usage: tmi-console backups [--json]\n\n"
+                                    "List the backups in DATA/backups, newest first.\n";
+
+static const char usage_jobs[] = "usage: tmi-console jobs [ID] [--limit N] [--json]\n\n"
+                                 "List the jobs, newest first, or show one job with its steps.\n";
+
+typedef struct job_opts {
+    const char *root, *tmi_dir, *service, *stay, *timeout, *yes, *json;
+    char *pos[2];
+    size_t npos;
+} job_opts;
+
+static int parse_job_opts(const char *cmd, int argc, char **argv, job_opts *o, size_t max_pos)
+{
+    const cli_opt opts[] = {
+        {"--root", 1, &o->root},
+        {"--tmi-dir", 1, &o->tmi_dir},
+        {"--service", 1, &o->service},
+        {"--stay-seconds", 1, &o->stay},
+        {"--timeout-seconds", 1, &o->timeout},
+        {"--yes", 0, &o->yes},
+        {"--json", 0, &o->json},
+    };
+    memset(o, 0, sizeof(*o));
+    return cli_parse(cmd, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), o->pos, max_pos,
+                     &o->npos);
+}
+
+/* Fill cfg from the options; root_buf holds the default root. */
+static int make_config(const char *cmd, cli_ctx *ctx, const job_opts *o, jobs_config *cfg,
+                       char *root_buf, size_t root_len)
+{
+    size_t n;
+    jobs_config_init(cfg);
+    cfg->data_dir = ctx->data_dir;
+    cfg->pb = ctx->pb;
+    cfg->tmi_dir = o->tmi_dir;
+    cfg->service_name = o->service;
+    if (o->root != NULL) {
+        cfg->root = o->root;
+    } else if (plat_default_root(root_buf, root_len) == TMI_OK) {
+        cfg->root = root_buf;
+        cfg->use_registry = 1;
+    } else {
+        cli_error(cmd, "--root DIR is required on this system (or try 'tmi-console demo')");
+        return -1;
+    }
+    if (o->stay != NULL) {
+        if (cli_parse_size(o->stay, 600, &n) != 0) {
+            cli_error(cmd, "--stay-seconds must be a whole number from 0 to 600");
+            return -1;
+        }
+        cfg->stay_ms = (unsigned)n * 1000;
+    }
+    if (o->timeout != NULL) {
+        if (cli_parse_size(o->timeout, 3600, &n) != 0 || n == 0) {
+            cli_error(cmd, "--timeout-seconds must be a whole number from 1 to 3600");
+            return -1;
+        }
+        cfg->stop_timeout_ms = cfg->start_timeout_ms = (unsigned)n * 1000;
+    }
+    return 0;
+}
+
+/* Show what the job will do; for replace/repair also compute the plan digest.
+ * Returns 0 to go on, 1 when the scan already says no, -1 on error. */
+static int show_plan(const char *cmd, cli_ctx *ctx, const jobs_config *cfg, repair_action a,
+                     char digest[65], int quiet)
+{
+    scan_options so = {cfg->root, cfg->tmi_dir, cfg->use_registry};
+    scan_result *r = NULL;
+    char v1[TMI_VERSION_STRLEN], v2[TMI_VERSION_STRLEN];
+    FILE *out = quiet ? stderr : stdout;
+    int rc = scan_run(ctx->pb, &so, &r);
+    digest[0] = '\0';
+    if (rc != TMI_OK) {
+        cli_error(cmd, "%s: %s", cfg->root, tmi_strerror(rc));
+        return -1;
+    }
+    if (a == REPAIR_REPLACE || a == REPAIR_FULL) {
+        if (!r->repair_possible) {
+            fprintf(out, "Nothing to do: %s (%s)\n", r->repair_reason,
+                    scan_verdict_name(r->verdict));
+            scan_result_free(r);
+            return 1;
+        }
+        const scan_source *src = &r->sources[r->repair_source];
+        repair_plan_digest(r, digest);
+        fprintf(out, "Plan: replace %zu files in\n  %s\nwith the good copies from\n  %s (%s)\n\n",
+                r->n_files, r->tmi_dir, src->path, src->variant);
+        for (size_t i = 0; i < r->n_files; i++) {
+            const scan_file *f = &r->files[i];
+            fprintf(out, "  %-26s %-14s -> %s\n", f->name,
+                    f->has_version ? version_format(&f->version, v1, sizeof(v1)) : "(missing)",
+                    version_format(&src->files[i].version, v2, sizeof(v2)));
+        }
+        fprintf(out,
+                "\nSteps: back up the current files, stop the TMI service, stage and verify\n"
+                "the new files, replace, verify%s. Any failure after\n"
+                "the first replacement restores every file from the backup.\n",
+                a == REPAIR_FULL ? ", start the service and check it stays up, scan again"
+                                 : " (the service stays stopped)");
+    } else if (a == REPAIR_BACKUP) {
+        fprintf(out, "Plan: back up the files of %s into %s/backups\n",
+                r->tmi_dir ? r->tmi_dir : "(no TMI folder)", ctx->data_dir);
+    } else if (a == REPAIR_RESTART) {
+        fprintf(out,
+                "Plan: stop and start the service \"%s\" and check that it stays up for "
+                "%u s\n",
+                ctx->pb->service_display_name, cfg->stay_ms / 1000);
+    }
+    scan_result_free(r);
+    return 0;
+}
+
+static int confirm(const char *cmd)
+{
+    char line[16];
+    fprintf(stdout, "Proceed? [y/N] ");
+    fflush(stdout);
+    if (fgets(line, sizeof(line), stdin) == NULL || (line[0] != 'y' && line[0] != 'Y')) {
+        fprintf(stdout, "\n");
+        cli_error(cmd, "not confirmed; nothing was changed");
+        return 0;
+    }
+    return 1;
+}
+
+static void progress(void *arg, const char *step, const char *outcome, const char *message)
+{
+    (void)arg;
+    if (strcmp(outcome, "running") == 0)
+        fprintf(stderr, "  %-10s %s ...\n", step, message ? message : "");
+    else
+        fprintf(stderr, "  %-10s %s%s%s\n", step, outcome, message && *message ? ": " : "",
+                message ? message : "");
+}
+
+static int print_job(cli_ctx *ctx, int64_t id)
+{
+    char err[256];
+    store *st = NULL;
+    cJSON *job = NULL;
+    int rc = store_open(ctx->data_dir, &st, err, sizeof(err));
+    if (rc == TMI_OK)
+        rc = jobs_get_json(st, id, &job);
+    if (rc == TMI_OK)
+        cli_print_json(job);
+    else
+        cli_error(NULL, "cannot read job %lld: %s", (long long)id, tmi_strerror(rc));
+    cJSON_Delete(job);
+    store_close(st);
+    return rc;
+}
+
+static int run_job(cli_ctx *ctx, int argc, char **argv, repair_action a)
+{
+    const char *cmd = repair_action_name(a);
+    char root_buf[PLAT_PATH_MAX], digest[65], err[512];
+    job_opts o;
+    jobs_config cfg;
+    job_handle *h = NULL;
+    int64_t id = 0;
+    repair_result res;
+    audit_actor actor = {NULL, "cli"};
+    int rc;
+    if (parse_job_opts(cmd, argc, argv, &o, a == REPAIR_RESTORE ? 1 : 0) != 0)
+        return CLI_EXIT_ERROR;
+    if (a == REPAIR_RESTORE && o.npos != 1) {
+        cli_error(cmd, "give the BACKUP_ID to restore (see 'tmi-console backups')");
+        return CLI_EXIT_ERROR;
+    }
+    if (make_config(cmd, ctx, &o, &cfg, root_buf, sizeof(root_buf)) != 0)
+        return CLI_EXIT_ERROR;
+    if (a == REPAIR_RESTORE)
+        fprintf(o.json ? stderr : stdout, "Plan: restore backup %s into the TMI folder\n",
+                o.pos[0]);
+    rc = show_plan(cmd, ctx, &cfg, a, digest, o.json != NULL);
+    if (rc < 0)
+        return CLI_EXIT_ERROR;
+    if (rc > 0)
+        return CLI_EXIT_FINDING;
+    if (o.yes == NULL && !confirm(cmd))
+        return CLI_EXIT_FINDING;
+    rc = jobs_begin(&cfg, a, a == REPAIR_RESTORE ? o.pos[0] : NULL, digest[0] ? digest : NULL,
+                    &actor, &h, &id, err, sizeof(err));
+    if (rc != TMI_OK) {
+        cli_error(cmd, "%s", err);
+        return CLI_EXIT_ERROR;
+    }
+    fprintf(stderr, "job %lld: %s\n", (long long)id, cmd);
+    plat_install_stop_handler(); /* finish the job; Ctrl-C does not cut it half-way */
+    jobs_execute(h, progress, NULL, &res);
+    jobs_end(h);
+    if (o.json != NULL)
+        print_job(ctx, id);
+    else
+        printf("%s: %s\n", res.rc == TMI_OK ? "DONE" : "FAILED", res.message);
+    if (res.rc == TMI_OK)
+        return CLI_EXIT_OK;
+    return (res.rc == TMI_EINVAL || res.rc == TMI_ECONFLICT) ? CLI_EXIT_FINDING : CLI_EXIT_ERROR;
+}
+
+static int run_repair(cli_ctx *ctx, int argc, char **argv)
+{
+    return run_job(ctx, argc, argv, REPAIR_FULL);
+}
+static int run_replace(cli_ctx *ctx, int argc, char **argv)
+{
+    return run_job(ctx, argc, argv, REPAIR_REPLACE);
+}
+static int run_backup(cli_ctx *ctx, int argc, char **argv)
+{
+    return run_job(ctx, argc, argv, REPAIR_BACKUP);
+}
+static int run_restart(cli_ctx *ctx, int argc, char **argv)
+{
+    return run_job(ctx, argc, argv, REPAIR_RESTART);
+}
+static int run_restore(cli_ctx *ctx, int argc, char **argv)
+{
+    return run_job(ctx, argc, argv, REPAIR_RESTORE);
+}
+
+static int run_backups(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *json = NULL;
+    const cli_opt opts[] = {{"--json", 0, &json}};
+    char root[PLAT_PATH_MAX];
+    cJSON *list = NULL, *b;
+    size_t npos;
+    if (cli_parse("backups", argc, argv, opts, 1, NULL, 0, &npos) != 0)
+        return CLI_EXIT_ERROR;
+    if (path_join(root, sizeof(root), ctx->data_dir, "backups") != TMI_OK ||
+        backup_list_json(ctx->pb, root, &list) != TMI_OK) {
+        cli_error("backups", "cannot list %s", root);
+        return CLI_EXIT_ERROR;
+    }
+    if (json != NULL) {
+        cli_print_json(list);
+    } else if (cJSON_GetArraySize(list) == 0) {
+        printf("no backups in %s\n", root);
+    } else {
+        printf("%-36s %-26s %s\n", "ID", "CREATED", "FILES");
+        cJSON_ArrayForEach(b, list)
+        {
+            printf("%-36s %-26s %d\n", cJSON_GetObjectItem(b, "id")->valuestring,
+                   cJSON_GetObjectItem(b, "created")->valuestring,
+                   cJSON_GetArraySize(cJSON_GetObjectItem(b, "files")));
+        }
+    }
+    cJSON_Delete(list);
+    return CLI_EXIT_OK;
+}
+
+static int run_jobs(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *json = NULL, *limit = NULL;
+    const cli_opt opts[] = {{"--json", 0, &json}, {"--limit", 1, &limit}};
+    char *pos[1];
+    char err[256];
+    size_t npos, n = 20, id = 0;
+    store *st = NULL;
+    cJSON *list = NULL, *j;
+    int rc;
+    if (cli_parse("jobs", argc, argv, opts, 2, pos, 1, &npos) != 0)
+        return CLI_EXIT_ERROR;
+    if (limit != NULL && (cli_parse_size(limit, 500, &n) != 0 || n == 0)) {
+        cli_error("jobs", "--limit must be a whole number from 1 to 500");
+        return CLI_EXIT_ERROR;
+    }
+    if (npos == 1 && (cli_parse_size(pos[0], (size_t)1 << 50, &id) != 0 || id == 0)) {
+        cli_error("jobs", "ID must be a job number");
+        return CLI_EXIT_ERROR;
+    }
+    if (npos == 1)
+        return print_job(ctx, (int64_t)id) == TMI_OK ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+    rc = store_open(ctx->data_dir, &st, err, sizeof(err));
+    if (rc == TMI_OK)
+        rc = jobs_list_json(st, 0, n, &list);
+    if (rc != TMI_OK) {
+        cli_error("jobs", "%s", st != NULL ? store_errmsg(st) : err);
+        store_close(st);
+        return CLI_EXIT_ERROR;
+    }
+    if (json != NULL) {
+        cli_print_json(list);
+    } else {
+        printf("%-6s %-8s %-10s %-25s %s\n", "ID", "ACTION", "STATUS", "CREATED", "MESSAGE");
+        cJSON_ArrayForEach(j, list)
+        {
+            const cJSON *m = cJSON_GetObjectItem(j, "message");
+            printf("%-6.0f %-8s %-10s %-25s %s\n", cJSON_GetObjectItem(j, "id")->valuedouble,
+                   cJSON_GetObjectItem(j, "action")->valuestring,
+                   cJSON_GetObjectItem(j, "status")->valuestring,
+                   cJSON_GetObjectItem(j, "created")->valuestring,
+                   cJSON_IsString(m) ? m->valuestring : "");
+        }
+    }
+    cJSON_Delete(list);
+    store_close(st);
+    return CLI_EXIT_OK;
+}
+
+static const char usage_recover[] =
+    "usage: tmi-console recover [--root DIR] [--tmi-dir DIR] [--service NAME]\n\n"
+    "Roll back jobs that were interrupted (the process was killed, the machine\n"
+    "lost power): every file is restored from the job's backup. This also happens\n"
+    "by itself before any new job and when the server starts.\n\n"
+    "exit: 0 nothing to do or recovered, 2 error\n";
+
+static int run_recover(cli_ctx *ctx, int argc, char **argv)
+{
+    char root_buf[PLAT_PATH_MAX], err[512] = "";
+    job_opts o;
+    jobs_config cfg;
+    int n = 0, rc;
+    if (parse_job_opts("recover", argc, argv, &o, 0) != 0)
+        return CLI_EXIT_ERROR;
+    if (make_config("recover", ctx, &o, &cfg, root_buf, sizeof(root_buf)) != 0)
+        return CLI_EXIT_ERROR;
+    rc = jobs_recover_now(&cfg, &n, err, sizeof(err));
+    if (rc != TMI_OK) {
+        cli_error("recover", "%s", err[0] ? err : tmi_strerror(rc));
+        return CLI_EXIT_ERROR;
+    }
+    printf(n == 0 ? "no interrupted job\n" : "rolled back %d interrupted job(s)\n", n);
+    return CLI_EXIT_OK;
+}
+
+const cli_command cli_cmd_recover = {"recover", "roll back interrupted jobs", usage_recover,
+                                     run_recover};
+const cli_command cli_cmd_repair = {"repair", "back up, replace, restart and verify: the whole fix",
+                                    usage_repair, run_repair};
+const cli_command cli_cmd_replace = {
+    "replace", "back up and replace the files (service left stopped)", usage_replace, run_replace};
+const cli_command cli_cmd_backup = {"backup", "back up the current files", usage_backup,
+                                    run_backup};
+const cli_command cli_cmd_restart = {"restart", "restart the TMI service and check it stays up",
+                                     usage_restart, run_restart};
+const cli_command cli_cmd_restore = {"restore", "put a backup back", usage_restore, run_restore};
+const cli_command cli_cmd_backups = {"backups", "list the backups", usage_backups, run_backups};
+const cli_command cli_cmd_jobs = {"jobs", "list the jobs, or show one with its steps", usage_jobs,
+                                  run_jobs};

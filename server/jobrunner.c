@@ -1,0 +1,350 @@
+/* jobrunner.c - the job runner (see jobrunner.h). */
+#include "jobrunner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+#include "pathutil.h"
+#include "plat.h"
+#include "scan_json.h"
+
+#include "jobs.h"
+
+#define LOCK_NAME    "job.lock"
+#define CURRENT_NAME "job.current"
+#define BACKUPS_NAME "backups"
+
+struct job_handle {
+    jobs_config cfg;
+    char data_dir[PLAT_PATH_MAX];
+    char root[PLAT_PATH_MAX];
+    char tmi_dir[PLAT_PATH_MAX];
+    char service_name[256];
+    char backup_root[PLAT_PATH_MAX];
+    char restore_id[128];
+    char digest[65];
+    char job_name[64];
+    char user[256];
+    char auth[32];
+    repair_action action;
+    int64_t id;
+    plat_lock *lock;
+    /* while executing */
+    store *st;
+    jobs_progress_fn progress;
+    void *progress_arg;
+};
+
+void jobs_config_init(jobs_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->stop_timeout_ms = 30000;
+    cfg->start_timeout_ms = 30000;
+    cfg->stay_ms = 5000;
+}
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src != NULL ? src : "");
+}
+
+static void fill_env(const job_handle *h, repair_env *env)
+{
+    memset(env, 0, sizeof(*env));
+    env->pb = h->cfg.pb;
+    env->root = h->root;
+    env->tmi_dir = h->tmi_dir[0] ? h->tmi_dir : NULL;
+    env->use_registry = h->cfg.use_registry;
+    env->service_name = h->service_name[0] ? h->service_name : NULL;
+    env->backup_root = h->backup_root;
+    env->job_id = h->job_name;
+    env->restore_id = h->restore_id[0] ? h->restore_id : NULL;
+    env->confirmed_digest = h->digest[0] ? h->digest : NULL;
+    env->stop_timeout_ms = h->cfg.stop_timeout_ms;
+    env->start_timeout_ms = h->cfg.start_timeout_ms;
+    env->stay_ms = h->cfg.stay_ms;
+}
+
+static int make_handle(const jobs_config *cfg, job_handle **out)
+{
+    job_handle *h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        return TMI_ENOMEM;
+    h->cfg = *cfg;
+    copy_str(h->data_dir, sizeof(h->data_dir), cfg->data_dir);
+    copy_str(h->root, sizeof(h->root), cfg->root);
+    copy_str(h->tmi_dir, sizeof(h->tmi_dir), cfg->tmi_dir);
+    copy_str(h->service_name, sizeof(h->service_name), cfg->service_name);
+    if (path_join(h->backup_root, sizeof(h->backup_root), h->data_dir, BACKUPS_NAME) != TMI_OK) {
+        free(h);
+        return TMI_ETOOBIG;
+    }
+    *out = h;
+    return TMI_OK;
+}
+
+/* Read DATA/job.current for the "busy" message. */
+static void describe_running(const char *data_dir, char *err, size_t errlen)
+{
+    char path[PLAT_PATH_MAX];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (path_join(path, sizeof(path), data_dir, CURRENT_NAME) == TMI_OK &&
+        plat.read_file(path, 512, &buf, &len) == TMI_OK && len > 0) {
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+            buf[--len] = '\0';
+        snprintf(err, errlen, "busy: %s; wait for it to finish", (char *)buf);
+    } else {
+        snprintf(err, errlen, "busy: another job is running; wait for it to finish");
+    }
+    free(buf);
+}
+
+static int take_lock(job_handle *h, char *err, size_t errlen)
+{
+    char path[PLAT_PATH_MAX];
+    int rc = plat_make_dirs(h->data_dir);
+    if (rc == TMI_OK)
+        rc = path_join(path, sizeof(path), h->data_dir, LOCK_NAME);
+    if (rc == TMI_OK)
+        rc = plat_lock_acquire(path, &h->lock);
+    if (rc == TMI_EBUSY)
+        describe_running(h->data_dir, err, errlen);
+    else if (rc != TMI_OK)
+        snprintf(err, errlen, "cannot take the job lock in %s: %s", h->data_dir, tmi_strerror(rc));
+    return rc;
+}
+
+/* ---- audit and journal hooks ---- */
+
+static void audit_step(job_handle *h, const char *step, const char *outcome, const char *message,
+                       const cJSON *details)
+{
+    char action[64];
+    audit_actor actor = {h->user[0] ? h->user : NULL, h->auth[0] ? h->auth : "cli"};
+    audit_event ev;
+    cJSON *d = cJSON_CreateObject();
+    char *text = NULL;
+    snprintf(action, sizeof(action), "%s.%s", repair_action_name(h->action), step);
+    if (d != NULL) {
+        cJSON_AddNumberToObject(d, "job", (double)h->id);
+        cJSON_AddStringToObject(d, "message", message != NULL ? message : "");
+        if (details != NULL)
+            cJSON_AddItemToObject(d, "details", cJSON_Duplicate(details, 1));
+        text = cJSON_PrintUnformatted(d);
+        cJSON_Delete(d);
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.action = action;
+    ev.target = h->tmi_dir[0] ? h->tmi_dir : h->root;
+    ev.outcome = outcome;
+    ev.details = text;
+    audit_append(h->st, &actor, &ev, NULL);
+    free(text);
+}
+
+static int hook_begin(void *arg, const char *step, const char *what)
+{
+    job_handle *h = arg;
+    int rc = jobs_step_begin(h->st, h->id, step, what);
+    if (h->progress != NULL)
+        h->progress(h->progress_arg, step, "running", what);
+    return rc;
+}
+
+static void hook_end(void *arg, const char *step, const char *outcome, const char *message,
+                     const cJSON *details)
+{
+    job_handle *h = arg;
+    jobs_step_end(h->st, h->id, step, outcome, message);
+    if (strcmp(step, "backup") == 0 && strcmp(outcome, "ok") == 0)
+        jobs_set_backup(h->st, h->id, h->job_name);
+    audit_step(h, step, outcome, message, details);
+    if (h->progress != NULL)
+        h->progress(h->progress_arg, step, outcome, message);
+}
+
+/* ---- recovery ---- */
+
+static int recover_locked(job_handle *h, store *st, int *recovered)
+{
+    jobs_pending p;
+    int rc = jobs_unfinished(st, &p);
+    if (rc != TMI_OK)
+        return rc;
+    for (size_t i = 0; i < p.n; i++) {
+        repair_env env;
+        repair_result res;
+        repair_hooks hooks = {NULL, NULL, NULL};
+        audit_actor actor = {NULL, "system"};
+        audit_event ev;
+        char details[1400];
+        fill_env(h, &env);
+        rc = repair_recover(&env, p.backup_ids[i], &hooks, &res);
+        jobs_finish(st, p.ids[i], rc == TMI_OK ? "recovered" : "failed", res.message,
+                    res.rolled_back);
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddNumberToObject(d, "job", (double)p.ids[i]);
+        cJSON_AddStringToObject(d, "action", p.actions[i] ? p.actions[i] : "");
+        cJSON_AddStringToObject(d, "message", res.message);
+        if (p.backup_ids[i] != NULL)
+            cJSON_AddStringToObject(d, "backup", p.backup_ids[i]);
+        char *text = cJSON_PrintUnformatted(d);
+        cJSON_Delete(d);
+        snprintf(details, sizeof(details), "%s", text != NULL ? text : "{}");
+        free(text);
+        memset(&ev, 0, sizeof(ev));
+        ev.action = "recover";
+        ev.target = h->root;
+        ev.outcome = rc == TMI_OK ? "ok" : "failed";
+        ev.details = details;
+        audit_append(st, &actor, &ev, NULL);
+        if (recovered != NULL)
+            (*recovered)++;
+    }
+    jobs_pending_free(&p);
+    return TMI_OK;
+}
+
+int jobs_recover_now(const jobs_config *cfg, int *recovered, char *err, size_t errlen)
+{
+    job_handle *h = NULL;
+    store *st = NULL;
+    int rc = make_handle(cfg, &h);
+    if (recovered != NULL)
+        *recovered = 0;
+    if (rc != TMI_OK)
+        return rc;
+    rc = take_lock(h, err, errlen);
+    if (rc == TMI_OK)
+        rc = store_open(h->data_dir, &st, err, errlen);
+    if (rc == TMI_OK)
+        rc = recover_locked(h, st, recovered);
+    store_close(st);
+    jobs_end(h);
+    return rc;
+}
+
+int jobs_begin(const jobs_config *cfg, repair_action action, const char *restore_id,
+               const char *confirmed_digest, const audit_actor *actor, job_handle **out,
+               int64_t *job_id, char *err, size_t errlen)
+{
+    job_handle *h = NULL;
+    store *st = NULL;
+    char path[PLAT_PATH_MAX], line[256], when[40];
+    cJSON *params = NULL;
+    char *ptext = NULL;
+    int rc = make_handle(cfg, &h);
+    *out = NULL;
+    if (rc != TMI_OK)
+        return rc;
+    h->action = action;
+    copy_str(h->restore_id, sizeof(h->restore_id), restore_id);
+    copy_str(h->digest, sizeof(h->digest), confirmed_digest);
+    if (actor != NULL) {
+        copy_str(h->user, sizeof(h->user), actor->user);
+        copy_str(h->auth, sizeof(h->auth), actor->auth);
+    }
+    rc = take_lock(h, err, errlen);
+    if (rc == TMI_OK)
+        rc = store_open(h->data_dir, &st, err, errlen);
+    if (rc == TMI_OK) {
+        rc = recover_locked(h, st, NULL);
+        if (rc != TMI_OK)
+            snprintf(err, errlen, "recovery of an interrupted job failed: %s", store_errmsg(st));
+    }
+    if (rc == TMI_OK) {
+        params = cJSON_CreateObject();
+        cJSON_AddStringToObject(params, "root", h->root);
+        if (h->restore_id[0])
+            cJSON_AddStringToObject(params, "backup", h->restore_id);
+        if (h->digest[0])
+            cJSON_AddStringToObject(params, "confirmed_plan", h->digest);
+        ptext = cJSON_PrintUnformatted(params);
+        cJSON_Delete(params);
+        rc = jobs_create(st, repair_action_name(action), actor, ptext, &h->id);
+        free(ptext);
+        if (rc != TMI_OK)
+            snprintf(err, errlen, "cannot create the job: %s", store_errmsg(st));
+    }
+    store_close(st);
+    if (rc != TMI_OK) {
+        jobs_end(h);
+        return rc;
+    }
+    /* backup folder names sort by time and name their job */
+    format_utc(plat_now_ns(), when, sizeof(when));
+    for (char *p = when; *p; p++) {
+        if (*p == ':' || *p == '.')
+            *p = '-';
+    }
+    snprintf(h->job_name, sizeof(h->job_name), "%s-job%lld", when, (long long)h->id);
+    snprintf(line, sizeof(line), "job %lld (%s) is running, started by pid %ld\n", (long long)h->id,
+             repair_action_name(action), plat_pid());
+    if (path_join(path, sizeof(path), h->data_dir, CURRENT_NAME) == TMI_OK)
+        plat.write_file(path, line, strlen(line));
+    *job_id = h->id;
+    *out = h;
+    return TMI_OK;
+}
+
+int jobs_execute(job_handle *h, jobs_progress_fn progress, void *arg, repair_result *res)
+{
+    char err[512];
+    repair_env env;
+    repair_hooks hooks = {h, hook_begin, hook_end};
+    audit_actor actor = {h->user[0] ? h->user : NULL, h->auth[0] ? h->auth : "cli"};
+    audit_event ev;
+    int rc = store_open(h->data_dir, &h->st, err, sizeof(err));
+    memset(res, 0, sizeof(*res));
+    if (rc != TMI_OK) {
+        res->rc = rc;
+        snprintf(res->message, sizeof(res->message), "%s", err);
+        return rc;
+    }
+    h->progress = progress;
+    h->progress_arg = arg;
+    fill_env(h, &env);
+    repair_run(h->action, &env, &hooks, res);
+    const char *status = res->rc == TMI_OK ? "succeeded" : "failed";
+    jobs_finish(h->st, h->id, status, res->message, res->rolled_back);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "job", (double)h->id);
+    cJSON_AddStringToObject(d, "message", res->message);
+    cJSON_AddStringToObject(d, "failed_step", res->failed_step);
+    cJSON_AddBoolToObject(d, "rolled_back", res->rolled_back);
+    if (res->backup_id[0])
+        cJSON_AddStringToObject(d, "backup", res->backup_id);
+    char *text = cJSON_PrintUnformatted(d);
+    cJSON_Delete(d);
+    memset(&ev, 0, sizeof(ev));
+    ev.action = repair_action_name(h->action);
+    ev.target = h->tmi_dir[0] ? h->tmi_dir : h->root;
+    ev.outcome = res->rc == TMI_OK                                     ? "ok"
+                 : (res->rc == TMI_EINVAL || res->rc == TMI_ECONFLICT) ? "refused"
+                                                                       : "failed";
+    ev.details = text;
+    audit_append(h->st, &actor, &ev, NULL);
+    free(text);
+    store_close(h->st);
+    h->st = NULL;
+    return res->rc;
+}
+
+void jobs_end(job_handle *h)
+{
+    char path[PLAT_PATH_MAX];
+    if (h == NULL)
+        return;
+    if (h->lock != NULL) {
+        if (h->id > 0 && path_join(path, sizeof(path), h->data_dir, CURRENT_NAME) == TMI_OK)
+            plat.remove_file(path);
+        plat_lock_release(h->lock);
+    }
+    store_close(h->st);
+    free(h);
+}
