@@ -259,51 +259,50 @@ static int load_entry(const playbook *pb, const cJSON *f, backup_entry *e)
     return TMI_OK;
 }
 
-int backup_load(const playbook *pb, const char *dir, backup_manifest **out, char *err,
-                size_t errlen)
+int backup_parse_manifest(const playbook *pb, const char *text, size_t len, backup_manifest **out,
+                          char *err, size_t errlen)
 {
-    char path[PLAT_PATH_MAX];
-    uint8_t *text = NULL;
-    size_t len = 0;
     cJSON *o = NULL;
     const cJSON *files, *f, *id, *created, *tmi;
     backup_manifest *m = NULL;
-    int rc = path_join(path, sizeof(path), dir, BACKUP_MANIFEST);
+    int rc = TMI_OK;
     *out = NULL;
-    if (rc == TMI_OK)
-        rc = plat.read_file(path, BACKUP_MANIFEST_MAX, &text, &len);
-    if (rc != TMI_OK)
-        return say(err, errlen, rc, "backup %s has no readable manifest: %s", dir,
-                   tmi_strerror(rc));
-    o = cJSON_ParseWithLength((const char *)text, len);
-    free(text);
+    if (len > BACKUP_MANIFEST_MAX)
+        return say(err, errlen, TMI_ETOOBIG, "manifest larger than %d bytes", BACKUP_MANIFEST_MAX);
+    o = cJSON_ParseWithLength(text, len);
     files = cJSON_GetObjectItemCaseSensitive(o, "files");
     id = cJSON_GetObjectItemCaseSensitive(o, "id");
     created = cJSON_GetObjectItemCaseSensitive(o, "created");
     tmi = cJSON_GetObjectItemCaseSensitive(o, "tmi_dir");
     if (!cJSON_IsArray(files) || !cJSON_IsString(id) || !cJSON_IsString(created) ||
         !cJSON_IsString(tmi) || cJSON_GetArraySize(files) > PLAYBOOK_MAX_FILES) {
-        rc = say(err, errlen, TMI_EFORMAT, "backup %s: malformed manifest", dir);
+        rc = say(err, errlen, TMI_EFORMAT, "malformed manifest");
         goto out;
     }
     m = calloc(1, sizeof(*m));
     if (m == NULL || (m->files = calloc(PLAYBOOK_MAX_FILES, sizeof(*m->files))) == NULL) {
-        rc = TMI_ENOMEM;
+        rc = say(err, errlen, TMI_ENOMEM, "out of memory");
         goto out;
     }
     m->id = dup_str(id->valuestring);
     m->created = dup_str(created->valuestring);
     m->tmi_dir = dup_str(tmi->valuestring);
     if (m->id == NULL || m->created == NULL || m->tmi_dir == NULL) {
-        rc = TMI_ENOMEM;
+        rc = say(err, errlen, TMI_ENOMEM, "out of memory");
         goto out;
     }
     cJSON_ArrayForEach(f, files)
     {
         rc = load_entry(pb, f, &m->files[m->n_files++]);
         if (rc != TMI_OK) {
-            say(err, errlen, rc, "backup %s: malformed manifest entry %zu", dir, m->n_files);
+            say(err, errlen, rc, "malformed manifest entry %zu", m->n_files);
             goto out;
+        }
+        for (size_t k = 0; k + 1 < m->n_files; k++) {
+            if (strcmp(m->files[k].name, m->files[m->n_files - 1].name) == 0) {
+                rc = say(err, errlen, TMI_EFORMAT, "manifest names %s twice", m->files[k].name);
+                goto out;
+            }
         }
     }
 out:
@@ -313,6 +312,26 @@ out:
         return rc;
     }
     *out = m;
+    return TMI_OK;
+}
+
+int backup_load(const playbook *pb, const char *dir, backup_manifest **out, char *err,
+                size_t errlen)
+{
+    char path[PLAT_PATH_MAX], why[256];
+    uint8_t *text = NULL;
+    size_t len = 0;
+    int rc = path_join(path, sizeof(path), dir, BACKUP_MANIFEST);
+    *out = NULL;
+    if (rc == TMI_OK)
+        rc = plat.read_file(path, BACKUP_MANIFEST_MAX, &text, &len);
+    if (rc != TMI_OK)
+        return say(err, errlen, rc, "backup %s has no readable manifest: %s", dir,
+                   tmi_strerror(rc));
+    rc = backup_parse_manifest(pb, (const char *)text, len, out, why, sizeof(why));
+    free(text);
+    if (rc != TMI_OK)
+        return say(err, errlen, rc, "backup %s: %s", dir, why);
     return TMI_OK;
 }
 

@@ -61,6 +61,10 @@ int backup_create(const playbook *pb, const scan_result *scan, const char *backu
 int backup_load(const playbook *pb, const char *dir, backup_manifest **out, char *err,
                 size_t errlen);
 
+/* Parse manifest text (untrusted: at most BACKUP_MANIFEST_MAX bytes). */
+int backup_parse_manifest(const playbook *pb, const char *text, size_t len, backup_manifest **out,
+                          char *err, size_t errlen);
+
 /* Re-hash every copy in dir against the manifest. */
 int backup_verify(const backup_manifest *m, const char *dir, size_t max, char *err, size_t errlen);
 

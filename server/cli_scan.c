@@ -10,9 +10,11 @@
 #include "err.h"
 #include "plat.h"
 #include "scan_json.h"
+#include "scans.h"
+#include "store.h"
 
 static const char usage[] =
-    "usage: tmi-console scan [--root DIR] [--tmi-dir DIR] [--json]\n\n"
+    "usage: tmi-console scan [--root DIR] [--tmi-dir DIR] [--no-record] [--json]\n\n"
     "Find the TMI folder, read the version of the eight MRF files, compare them\n"
     "with the version Control Manager 6.0 SP3 or later needs (1.12.0.1266), and\n"
     "look for a complete set of good copies in the patch's backup folders\n"
@@ -21,6 +23,7 @@ static const char usage[] =
     "  --root DIR     the folder that stands for the system drive (C:\\ on Windows,\n"
     "                 the default there; required on other systems)\n"
     "  --tmi-dir DIR  use this TMI folder instead of searching for it\n"
+    "  --no-record    do not store the scan in the history (DATA/tmi-console.db)\n"
     "  --json         print the scan as JSON: verdict, tmi_dir, expected_version,\n"
     "                 files[] {name, path, version, sha256, status}, repair\n"
     "                 {possible, source, reason}, sources[]\n\n"
@@ -120,10 +123,31 @@ int cli_print_scan(const scan_result *r, int json)
     return print_human(r);
 }
 
+/* Store the scan in the history (and its audit record). */
+static int record(cli_ctx *ctx, const scan_result *r)
+{
+    char err[512];
+    store *st = NULL;
+    audit_actor actor = {NULL, "cli"};
+    int rc = store_open(ctx->data_dir, &st, err, sizeof(err));
+    if (rc == TMI_OK) {
+        rc = store_record_scan(st, r, &actor, NULL);
+        if (rc != TMI_OK)
+            snprintf(err, sizeof(err), "%s", store_errmsg(st));
+    }
+    store_close(st);
+    if (rc != TMI_OK)
+        cli_error("scan", "the scan was not recorded: %s (use --no-record to skip)", err);
+    return rc;
+}
+
 static int run(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *root = NULL, *tmi_dir = NULL, *json = NULL;
-    const cli_opt opts[] = {{"--root", 1, &root}, {"--tmi-dir", 1, &tmi_dir}, {"--json", 0, &json}};
+    const char *root = NULL, *tmi_dir = NULL, *json = NULL, *no_record = NULL;
+    const cli_opt opts[] = {{"--root", 1, &root},
+                            {"--tmi-dir", 1, &tmi_dir},
+                            {"--json", 0, &json},
+                            {"--no-record", 0, &no_record}};
     char root_buf[PLAT_PATH_MAX];
     scan_options so;
     scan_result *r = NULL;
@@ -157,6 +181,8 @@ static int run(cli_ctx *ctx, int argc, char **argv)
         return CLI_EXIT_ERROR;
     }
     rc = cli_print_scan(r, json != NULL);
+    if (no_record == NULL && record(ctx, r) != TMI_OK)
+        rc = CLI_EXIT_ERROR;
     scan_result_free(r);
     return rc;
 }

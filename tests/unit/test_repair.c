@@ -207,7 +207,12 @@ static int setup(void **state)
     sandbox_spec spec;
     const char *bin = getenv("TMI_CONSOLE_BIN");
     char data[PLAT_PATH_MAX];
-    if (f == NULL || bin == NULL || playbook_load_default(&f->pb) != TMI_OK)
+    if (bin == NULL) {
+        fprintf(stderr, "test_repair: set TMI_CONSOLE_BIN to the tmi-console program\n");
+        free(f);
+        return -1;
+    }
+    if (f == NULL || playbook_load_default(&f->pb) != TMI_OK)
         return -1;
     tu_mkdtemp(data, sizeof(data));
     tu_join(f->root, sizeof(f->root), data, "root");
