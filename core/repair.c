@@ -81,7 +81,9 @@ static void step_end(job *j, const char *step, const char *outcome, const char *
 
 /* Record the job's failure at step (first failure wins) and report the step. */
 static int fail(job *j, const char *step, int rc, const char *fmt, ...)
-#if defined(__GNUC__)
+#if defined(__MINGW32__) /* C99 printf (__USE_MINGW_ANSI_STDIO), not msvcrt's */
+    __attribute__((format(gnu_printf, 4, 5)))
+#elif defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
@@ -397,7 +399,10 @@ static void explain_with_event(job *j, char *buf, size_t buflen)
         n == 0)
         return;
     size_t used = strlen(buf);
-    snprintf(buf + used, buflen - used, "; event %d from %s: %s", ev.id, ev.provider, ev.message);
+    int w = snprintf(buf + used, buflen - used, "; event %d from %s: %s", ev.id, ev.provider,
+                     ev.message);
+    if (w < 0 || (size_t)w >= buflen - used)
+        buf[buflen - 1] = '\0'; /* cut: the start of the record is what matters */
 }
 
 static int step_start(job *j)

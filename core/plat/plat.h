@@ -131,6 +131,16 @@ int plat_random(void *buf, size_t len);
 /* Make a folder and any missing parents (like mkdir -p). Existing is fine. */
 int plat_make_dirs(const char *path);
 
+/* Create a folder readable by its owner only (mode 0700 on POSIX; on
+ * Windows it inherits the ACL of %ProgramData%: administrators and SYSTEM),
+ * and its parents as usual. An existing folder is left as it is. */
+int plat_make_private_dir(const char *path);
+
+/* Can this process write `path` (a file, or create files in a folder)?
+ * TMI_OK, TMI_EACCES, TMI_EROFS or TMI_ENOENT. Advisory: used to give a clear
+ * message before a library fails with a vague one. */
+int plat_check_writable(const char *path);
+
 /* Remove a folder tree (used for sandboxes and tests only). Missing is fine. */
 int plat_remove_tree(const char *path);
 
@@ -158,6 +168,9 @@ int64_t plat_monotonic_ns(void);
 /* Sleep for ms milliseconds. */
 void plat_sleep_ms(unsigned ms);
 
+/* This process's id. */
+long plat_pid(void);
+
 /* Path of the running executable (for the sandbox service to run itself). */
 int plat_self_exe(char *buf, size_t buflen);
 
@@ -184,6 +197,37 @@ void plat_lock_release(plat_lock *lock);
  * flag instead of killing the process; plat_stop_requested() reads it. */
 void plat_install_stop_handler(void);
 int plat_stop_requested(void);
+
+/* ---- elevation, and tmi-console as a Windows service of its own ---- */
+
+/* 1 when this process may change the system, else 0. Windows: the token is
+ * elevated (GetTokenInformation(TokenElevation); an administrator's
+ * unelevated prompt answers 0). POSIX: always 1 - there is no split token, the
+ * file system refuses what the user may not do at each call (TMI_EACCES), and
+ * the sandbox, the only use there, needs no root. */
+int plat_is_elevated(void);
+
+/* Register this executable with the Service Control Manager as service
+ * `name` (own process, demand start, LocalSystem) whose command line is the
+ * executable followed by args (NULL-terminated; each quoted as needed).
+ * TMI_EEXIST when the name is taken, TMI_EACCES when not elevated;
+ * TMI_ENOTSUP on POSIX. */
+int plat_service_install(const char *name, const char *display_name, const char *description,
+                         const char *const *args);
+
+/* Stop service `name` if it runs (without waiting) and delete it from the
+ * SCM. TMI_ENOENT when there is no such service; TMI_ENOTSUP on POSIX. */
+int plat_service_uninstall(const char *name);
+
+/* Run main_fn(arg) as the body of this process's service, for a process
+ * started by the SCM: connects to the SCM (StartServiceCtrlDispatcherW),
+ * reports RUNNING, calls main_fn, and reports STOPPED with its result as the
+ * service-specific exit code when it is not 0. A stop or shutdown request
+ * from the SCM sets the flag plat_stop_requested() reads, so main_fn must
+ * return soon after that flag is set. Returns main_fn's result (>= 0), or
+ * TMI_EINVAL when the process was not started by the SCM, TMI_ESERVICE when
+ * the SCM connection failed; TMI_ENOTSUP on POSIX. */
+int plat_run_as_service(int (*main_fn)(void *), void *arg);
 
 /* ---- for the HTTP server (server/) ---- */
 

@@ -365,6 +365,43 @@ int plat_remove_tree(const char *path)
     return TMI_OK;
 }
 
+int plat_make_private_dir(const char *path)
+{
+    char parent[PLAT_PATH_MAX];
+    struct stat sb;
+    size_t len;
+    int rc;
+    if (path == NULL || path[0] == '\0')
+        return TMI_EINVAL;
+    len = strlen(path);
+    if (len >= sizeof(parent))
+        return TMI_EINVAL;
+    if (stat(path, &sb) == 0)
+        return S_ISDIR(sb.st_mode) ? TMI_OK : TMI_ENOTDIR;
+    memcpy(parent, path, len + 1);
+    while (len > 1 && parent[len - 1] == '/')
+        parent[--len] = '\0';
+    char *slash = strrchr(parent, '/');
+    if (slash != NULL && slash != parent) {
+        *slash = '\0';
+        rc = plat_make_dirs(parent);
+        if (rc != TMI_OK)
+            return rc;
+    }
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return err_from_errno(errno);
+    if (stat(path, &sb) != 0)
+        return err_from_errno(errno);
+    return S_ISDIR(sb.st_mode) ? TMI_OK : TMI_ENOTDIR;
+}
+
+int plat_check_writable(const char *path)
+{
+    if (access(path, W_OK) != 0)
+        return err_from_errno(errno);
+    return TMI_OK;
+}
+
 int plat_default_data_dir(char *buf, size_t buflen)
 {
     const char *xdg = getenv("XDG_STATE_HOME");

@@ -564,3 +564,8 @@ int plat_self_exe(char *buf, size_t buflen)
     buf[n] = '\0';
     return TMI_OK;
 }
+
+long plat_pid(void)
+{
+    return (long)getpid();
+}

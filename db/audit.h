@@ -1,0 +1,225 @@
+/*
+ * audit.h - the append-only, hash-chained audit trail.
+ *
+ * Every action (scan, backup, replace, restart, login, token change,
+ * settings, ...) is one row: seq (1, 2, 3, ... without gaps), time (ns since
+ * the epoch, UTC, and the RFC 3339 text derived from it), actor (OS user and
+ * how it authenticated), action, target, parameters (JSON text), outcome and
+ * details (JSON text: hashes and versions before/after, ...).
+ *
+ * Time never goes backwards along seq: a row's time is taken under the write
+ * lock and, should the clock have stepped back, is raised to the previous
+ * row's time. So time order is seq order, and a time range is a seq range.
+ *
+ * Append-only: triggers refuse UPDATE and DELETE on the table, and nothing in
+ * tmi-console ever issues them.
+ *
+ * Hash chain. Each row stores prev_hash (the previous row's hash; 32 zero
+ * bytes for seq 1) and
+ *
+ *     hash = SHA-256( prev_hash                 32 bytes
+ *                   || "TMIA1"                  5 bytes, format tag
+ *                   || u64be(seq)               8 bytes
+ *                   || i64be(time_ns)           8 bytes, two's complement
+ *                   || F(actor) || F(auth) || F(action) || F(target)
+ *                   || F(params) || F(outcome) || F(details) )
+ *
+ *     F(NULL) = FF FF FF FF                     (4 bytes, no data)
+ *     F(s)    = u32be(byte length of s) || s    (UTF-8 exactly as stored)
+ *
+ * (u32be/u64be: big-endian.) The RFC 3339 text is derived from time_ns and
+ * is not hashed separately. audit_hash() computes this for any row, so an
+ * exported trail (CSV/JSON carry time_ns and both hashes) can be re-verified
+ * outside tmi-console.
+ *
+ * Chain head. The last row's (seq, hash) is kept in two more places:
+ *   1. the table audit_head, updated in the same transaction as each row;
+ *   2. the file `audit-head` in the data folder ("anchor"), rewritten
+ *      atomically after each commit that added rows, never moving backwards
+ *      and never moving past a break (a tampered chain keeps its old anchor
+ *      as evidence). Format: three lines,
+ *          tmi-console audit head v1
+ *          seq <decimal>
+ *          hash <64 lower-case hex digits>
+ * audit_verify() walks the chain from seq 1 and compares its end with both.
+ *
+ * What this catches, and what it cannot (honestly):
+ *   - an edited row (even with the triggers dropped): its hash no longer
+ *     matches (AUDIT_BAD_HASH);
+ *   - a row deleted in the middle: seq gap (AUDIT_SEQ_GAP);
+ *   - a row replaced with a recomputed hash: the next row's prev_hash no
+ *     longer matches (AUDIT_BAD_PREV);
+ *   - rows deleted at the end: the head (table, and anchor file) names a
+ *     later seq (AUDIT_TAIL_MISSING);
+ *   - the last row rewritten with a recomputed hash and the audit_head table
+ *     updated to match: the anchor file still holds the old hash
+ *     (AUDIT_ANCHOR_MISMATCH);
+ *   - the whole chain recomputed from some row on: same, the anchor differs.
+ * It cannot catch someone who can write both the database and the anchor
+ * file (the same folder, the same permissions) and rewrites both
+ * consistently: a chain only proves integrity relative to a head kept out of
+ * the attacker's reach. So publish the head elsewhere (tmi-console writes it
+ * to the Windows event log / a log file after each repair; an administrator
+ * can note it) and check against that copy: audit_verify(..., expect, ...)
+ * and `tmi-console audit verify --head SEQ:HASH`.
+ * Rows committed in the instant before a crash, before the anchor file was
+ * rewritten, are reported as `unanchored` (not as broken) until the next
+ * append anchors them.
+ */
+#ifndef TMI_AUDIT_H
+#define TMI_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* Bounds on what is stored from outside (bytes of UTF-8). */
+#define AUDIT_MAX_USER   256   /* actor user name */
+#define AUDIT_MAX_WORD   32    /* action, outcome, auth: [a-z0-9_.-]+ */
+#define AUDIT_MAX_TARGET 4096  /* target (often a path) */
+#define AUDIT_MAX_JSON   65536 /* params, details */
+
+/* Who did it. user NULL: the OS user of this process (plat_user_name()).
+ * auth: how the user was authenticated: "cli" (local command line), "token"
+ * (API bearer token), "session" (web session), "system" (tmi-console itself,
+ * e.g. recovery at start). */
+typedef struct audit_actor {
+    const char *user;
+    const char *auth;
+} audit_actor;
+
+/* One action. Strings are copied; none is kept after the call. */
+typedef struct audit_event {
+    const char *action;  /* required: "scan", "backup", "replace", "restart", "login", ... */
+    const char *target;  /* optional: a path, a service name, ... */
+    const char *params;  /* optional JSON text (object or array), as requested;
+                          * params and details are stored (and hashed) byte for
+                          * byte as given, not re-encoded */
+    const char *outcome; /* required: "ok", "failed", "refused", "started", ... */
+    const char *details; /* optional JSON text: hashes/versions before and after, ... */
+} audit_event;
+
+/* One stored row (audit_list). All strings are heap, owned by the row. */
+typedef struct audit_row {
+    int64_t seq;
+    int64_t time_ns;
+    char *time; /* RFC 3339 UTC with milliseconds */
+    char *actor;
+    char *auth;
+    char *action;
+    char *target; /* may be NULL */
+    char *params; /* may be NULL */
+    char *outcome;
+    char *details; /* may be NULL */
+    uint8_t prev_hash[32];
+    uint8_t hash[32];
+} audit_row;
+
+typedef struct audit_rows {
+    audit_row *rows;
+    size_t count;
+} audit_rows;
+
+/* Filters for audit_list(). Zero-initialise, then set what you need. */
+typedef struct audit_query {
+    const char *action; /* only this action, or NULL */
+    int has_since;
+    int64_t since_ns; /* time_ns >= since_ns */
+    int has_until;
+    int64_t until_ns; /* time_ns < until_ns */
+    int64_t before;   /* keyset: only seq < before (0: from the newest) */
+    size_t limit;     /* 0: STORE_DEFAULT_LIMIT; capped at STORE_MAX_LIMIT */
+} audit_query;
+
+/* The chain's last row. seq 0 (and zero hash) for an empty chain. */
+typedef struct audit_head {
+    int64_t seq;
+    uint8_t hash[32];
+} audit_head;
+
+typedef enum audit_break {
+    AUDIT_INTACT = 0,
+    AUDIT_BAD_ROW,         /* a row has NULL/ill-typed fields or a hash of the wrong size */
+    AUDIT_SEQ_GAP,         /* seq does not follow on (row deleted or renumbered) */
+    AUDIT_BAD_PREV,        /* prev_hash differs from the previous row's hash */
+    AUDIT_BAD_HASH,        /* the row's fields do not give its hash (row edited) */
+    AUDIT_TAIL_MISSING,    /* the head names rows after the last one (tail deleted) */
+    AUDIT_HEAD_MISMATCH,   /* the audit_head table disagrees with the last row */
+    AUDIT_ANCHOR_MISSING,  /* rows exist but the anchor file does not */
+    AUDIT_ANCHOR_MISMATCH, /* the anchored (or expected) row's hash differs: rewritten */
+} audit_break;
+
+typedef struct audit_report {
+    int intact;         /* 1: no break found */
+    int64_t rows;       /* rows walked */
+    audit_head head;    /* the last row walked */
+    audit_break why;    /* AUDIT_INTACT when intact */
+    int64_t broken_seq; /* first broken seq (0 when intact) */
+    char detail[256];   /* one English sentence: what is wrong, or "intact" */
+    int anchored;       /* the anchor file was present and matched */
+    int64_t anchor_seq; /* the anchor's seq (0 if none) */
+    int64_t unanchored; /* rows after the anchor (a crash before anchoring) */
+} audit_report;
+
+/*
+ * Append one row for ev done by actor, in a transaction (joining the
+ * caller's if one is open on s: then it is committed, and anchored, with
+ * it). Strings are checked: valid UTF-8, within the bounds above; action,
+ * outcome and auth match [a-z0-9_.-]+; params/details must parse as JSON.
+ * Returns TMI_OK and the new seq in *seq (may be NULL); TMI_EINVAL or
+ * TMI_ETOOBIG for bad input (nothing written); TMI_ENOSPC, TMI_EBUSY, ... for
+ * storage failures (nothing written).
+ */
+int audit_append(store *s, const audit_actor *actor, const audit_event *ev, int64_t *seq);
+
+/*
+ * A page of rows, newest first, matching q; keyset pagination: pass the last
+ * row's seq as q->before for the next page. *out is the caller's: free with
+ * audit_rows_free(). TMI_EINVAL for a bad query.
+ */
+int audit_list(store *s, const audit_query *q, audit_rows *out);
+
+/* Free the rows and zero *rows. NULL and zeroed lists are fine. */
+void audit_rows_free(audit_rows *rows);
+
+/*
+ * Recompute the chain from seq 1 and compare its end with the audit_head
+ * table, the anchor file, and (when expect is not NULL) the caller's
+ * externally kept head: the row expect->seq must exist with expect->hash.
+ * Fills *rep with the first break found. Returns TMI_OK when the check ran
+ * (whatever its result: look at rep->intact), or an error if it could not
+ * run (I/O, locked, no memory). Reads one consistent snapshot; safe while
+ * other processes append.
+ */
+int audit_verify(store *s, const audit_head *expect, audit_report *rep);
+
+/* The last row's seq and hash (from the audit table itself). */
+int audit_head_get(store *s, audit_head *out);
+
+/* Short name of a break kind: "intact", "hash mismatch", "seq gap", ... */
+const char *audit_break_name(audit_break why);
+
+/* The fields that are hashed; strings may be NULL (encoded as F(NULL)). */
+typedef struct audit_fields {
+    int64_t seq;
+    int64_t time_ns;
+    const char *actor;
+    const char *auth;
+    const char *action;
+    const char *target;
+    const char *params;
+    const char *outcome;
+    const char *details;
+} audit_fields;
+
+/* hash of one row, as laid out above. TMI_OK or TMI_EIO/TMI_ENOMEM. */
+int audit_hash(const uint8_t prev_hash[32], const audit_fields *f, uint8_t out[32]);
+
+/* Parse "SEQ:HEX64" (as printed by `audit verify`). TMI_EINVAL if malformed. */
+int audit_head_parse(const char *text, audit_head *out);
+
+/* Format a head as "SEQ:HEX64" into buf (at least 86 bytes); returns buf. */
+char *audit_head_format(const audit_head *h, char *buf, size_t buflen);
+
+#endif

@@ -1,0 +1,699 @@
+/*
+ * scans.c - record scans with change-only file observations; list scans,
+ * files and a file's history (see scans.h).
+ */
+#include "scans.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+#include "scan_json.h"
+#include "store_int.h"
+
+/* The state of a path that, when it differs, makes a new observation. */
+typedef struct obs_state {
+    int present;
+    int64_t size;
+    int64_t mtime_ns;
+    int has_sha256;
+    uint8_t sha256[32];
+    char version[TMI_VERSION_STRLEN]; /* "" when none */
+    const char *status;
+} obs_state;
+
+static void state_from_file(const scan_file *f, obs_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->present = f->present ? 1 : 0;
+    if (st->present) {
+        st->size = (int64_t)f->size;
+        st->mtime_ns = f->mtime_ns;
+    }
+    st->has_sha256 = f->has_sha256 ? 1 : 0;
+    if (st->has_sha256)
+        memcpy(st->sha256, f->sha256, 32);
+    if (f->has_version)
+        version_format(&f->version, st->version, sizeof(st->version));
+    st->status = file_status_name(f->status);
+}
+
+/* Does the observation row in st (columns: present, size, mtime_ns, sha256,
+ * version, status) equal *want? */
+static int same_state(sqlite3_stmt *st, const obs_state *want)
+{
+    if (sqlite3_column_int(st, 0) != want->present)
+        return 0;
+    if (want->present) {
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL || sqlite3_column_int64(st, 1) != want->size)
+            return 0;
+        if (sqlite3_column_type(st, 2) == SQLITE_NULL ||
+            sqlite3_column_int64(st, 2) != want->mtime_ns)
+            return 0;
+    } else if (sqlite3_column_type(st, 1) != SQLITE_NULL ||
+               sqlite3_column_type(st, 2) != SQLITE_NULL) {
+        return 0;
+    }
+    int has_sha = sqlite3_column_type(st, 3) != SQLITE_NULL;
+    if (has_sha != want->has_sha256)
+        return 0;
+    if (has_sha && (sqlite3_column_bytes(st, 3) != 32 ||
+                    memcmp(sqlite3_column_blob(st, 3), want->sha256, 32) != 0))
+        return 0;
+    const char *v = (const char *)sqlite3_column_text(st, 4);
+    if (strcmp(v != NULL ? v : "", want->version) != 0)
+        return 0;
+    const char *status = (const char *)sqlite3_column_text(st, 5);
+    return status != NULL && strcmp(status, want->status) == 0;
+}
+
+/* Find or create the files row of path; *file_id and *latest (0 if none). */
+static int file_row(store *s, const scan_file *f, const char *kind, int64_t *file_id,
+                    int64_t *latest)
+{
+    sqlite3_stmt *st = NULL;
+    int rc =
+        store_stmt(s, STMT_FILE_GET, "SELECT id, latest_obs_id FROM files WHERE path = ?", &st);
+    int src;
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        *file_id = sqlite3_column_int64(st, 0);
+        *latest = sqlite3_column_int64(st, 1); /* NULL reads as 0 */
+        store_stmt_release(st);
+        return TMI_OK;
+    }
+    store_stmt_release(st);
+    if (src != SQLITE_DONE)
+        return store_fail_sqlite(s, src, "cannot read the files table");
+    rc = store_stmt(s, STMT_FILE_INSERT, "INSERT INTO files (path, name, kind) VALUES (?, ?, ?)",
+                    &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, f->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    store_stmt_release(st);
+    if (src != SQLITE_DONE)
+        return store_fail_sqlite(s, src, "cannot add to the files table");
+    *file_id = sqlite3_last_insert_rowid(s->db);
+    *latest = 0;
+    return TMI_OK;
+}
+
+static int latest_same(store *s, int64_t latest, const obs_state *want, int *same)
+{
+    sqlite3_stmt *st = NULL;
+    *same = 0;
+    if (latest == 0)
+        return TMI_OK;
+    int rc = store_stmt(s, STMT_OBS_GET,
+                        "SELECT present, size, mtime_ns, sha256, version, status"
+                        " FROM observations WHERE id = ?",
+                        &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, latest);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *same = same_state(st, want);
+    else if (src != SQLITE_DONE)
+        rc = store_fail_sqlite(s, src, "cannot read an observation");
+    store_stmt_release(st);
+    return rc;
+}
+
+static int insert_obs(store *s, int64_t file_id, int64_t scan_id, int64_t when, const scan_file *f,
+                      const obs_state *o)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = store_stmt(s, STMT_OBS_INSERT,
+                        "INSERT INTO observations (file_id, scan_id, observed_ns, present, size,"
+                        " mtime_ns, sha256, version, status, known_bad, error)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, file_id);
+    sqlite3_bind_int64(st, 2, scan_id);
+    sqlite3_bind_int64(st, 3, when);
+    sqlite3_bind_int(st, 4, o->present);
+    if (o->present) {
+        sqlite3_bind_int64(st, 5, o->size);
+        sqlite3_bind_int64(st, 6, o->mtime_ns);
+    }
+    if (o->has_sha256)
+        sqlite3_bind_blob(st, 7, o->sha256, 32, SQLITE_STATIC);
+    if (o->version[0] != '\0')
+        sqlite3_bind_text(st, 8, o->version, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, o->status, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 10, f->known_bad ? 1 : 0);
+    store_bind_text(st, 11, f->error);
+    int src = sqlite3_step(st);
+    store_stmt_release(st);
+    if (src != SQLITE_DONE)
+        return store_fail_sqlite(s, src, "cannot add an observation");
+    int64_t obs_id = sqlite3_last_insert_rowid(s->db);
+    rc =
+        store_stmt(s, STMT_FILE_SET_LATEST, "UPDATE files SET latest_obs_id = ? WHERE id = ?", &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, obs_id);
+    sqlite3_bind_int64(st, 2, file_id);
+    src = sqlite3_step(st);
+    store_stmt_release(st);
+    if (src != SQLITE_DONE)
+        return store_fail_sqlite(s, src, "cannot update the files table");
+    return TMI_OK;
+}
+
+/* Observe one file of scan scan_id; *changed += 1 when a row was added. */
+static int observe(store *s, int64_t scan_id, int64_t when, const scan_file *f, const char *kind,
+                   int64_t *changed)
+{
+    obs_state want;
+    int64_t file_id = 0, latest = 0;
+    int same = 0;
+    int rc = file_row(s, f, kind, &file_id, &latest);
+    if (rc != TMI_OK)
+        return rc;
+    state_from_file(f, &want);
+    rc = latest_same(s, latest, &want, &same);
+    if (rc != TMI_OK || same)
+        return rc;
+    rc = insert_obs(s, file_id, scan_id, when, f, &want);
+    if (rc == TMI_OK)
+        (*changed)++;
+    return rc;
+}
+
+static int check_file(store *s, const scan_file *f)
+{
+    if (f->name == NULL || f->path == NULL || f->name[0] == '\0' || f->path[0] == '\0')
+        return store_fail(s, TMI_EINVAL, "scan: a file has no name or path");
+    if (strlen(f->path) >= PLAT_PATH_MAX || strlen(f->name) >= PLAT_PATH_MAX)
+        return store_fail(s, TMI_ETOOBIG, "scan: a path is too long");
+    if (f->error != NULL && strlen(f->error) > 4096)
+        return store_fail(s, TMI_ETOOBIG, "scan: an error message is too long");
+    if (f->present && f->size > (uint64_t)INT64_MAX)
+        return store_fail(s, TMI_EINVAL, "scan: file size out of range");
+    return TMI_OK;
+}
+
+static int check_result(store *s, const scan_result *r)
+{
+    size_t total = r->n_files;
+    int rc = TMI_OK;
+    if (r->verdict != SCAN_NOT_INSTALLED && r->verdict != SCAN_HEALTHY &&
+        r->verdict != SCAN_AFFECTED)
+        return store_fail(s, TMI_EINVAL, "scan: unknown verdict");
+    if ((r->n_files > 0 && r->files == NULL) || (r->n_sources > 0 && r->sources == NULL))
+        return store_fail(s, TMI_EINVAL, "scan: malformed result");
+    if (r->repair_source >= 0 && (size_t)r->repair_source >= r->n_sources)
+        return store_fail(s, TMI_EINVAL, "scan: repair source out of range");
+    for (size_t i = 0; i < r->n_sources; i++) {
+        const scan_source *src = &r->sources[i];
+        if (src->path == NULL || src->variant == NULL || (src->n_files > 0 && src->files == NULL))
+            return store_fail(s, TMI_EINVAL, "scan: malformed source folder");
+        if (src->n_files > STORE_MAX_SCAN_FILES || total > STORE_MAX_SCAN_FILES)
+            break;
+        total += src->n_files;
+    }
+    if (total > STORE_MAX_SCAN_FILES)
+        return store_fail(s, TMI_ETOOBIG, "scan: more than %d files", STORE_MAX_SCAN_FILES);
+    for (size_t i = 0; rc == TMI_OK && i < r->n_files; i++)
+        rc = check_file(s, &r->files[i]);
+    for (size_t i = 0; rc == TMI_OK && i < r->n_sources; i++) {
+        for (size_t k = 0; rc == TMI_OK && k < r->sources[i].n_files; k++)
+            rc = check_file(s, &r->sources[i].files[k]);
+    }
+    return rc;
+}
+
+/* The document text (JSON without started/finished) into *text (cJSON heap). */
+static int make_doc(store *s, const scan_result *r, char **text, uint8_t sha[32])
+{
+    cJSON *j = scan_to_json(r);
+    *text = NULL;
+    if (j == NULL)
+        return store_fail(s, TMI_ENOMEM, "out of memory");
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "started");
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "finished");
+    *text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    if (*text == NULL)
+        return store_fail(s, TMI_ENOMEM, "out of memory");
+    size_t n = strlen(*text);
+    if (n > STORE_MAX_SCAN_JSON)
+        return store_fail(s, TMI_ETOOBIG, "scan: document larger than %d bytes",
+                          STORE_MAX_SCAN_JSON);
+    int rc = plat_sha256(*text, n, sha);
+    if (rc != TMI_OK)
+        return store_fail(s, rc, "cannot hash the scan document");
+    return TMI_OK;
+}
+
+static int doc_row(store *s, const scan_result *r, const char *text, const uint8_t sha[32],
+                   int64_t *doc_id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = store_stmt(s, STMT_DOC_GET, "SELECT id FROM scan_docs WHERE sha256 = ?", &st);
+    int src;
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_blob(st, 1, sha, 32, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *doc_id = sqlite3_column_int64(st, 0);
+    store_stmt_release(st);
+    if (src == SQLITE_ROW)
+        return TMI_OK;
+    if (src != SQLITE_DONE)
+        return store_fail_sqlite(s, src, "cannot read the scan documents");
+    rc = store_stmt(s, STMT_DOC_INSERT,
+                    "INSERT INTO scan_docs (sha256, verdict, tmi_dir, root, playbook_id, json)"
+                    " VALUES (?,?,?,?,?,?)",
+                    &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_blob(st, 1, sha, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, scan_verdict_name(r->verdict), -1, SQLITE_STATIC);
+    store_bind_text(st, 3, r->tmi_dir);
+    store_bind_text(st, 4, r->root);
+    store_bind_text(st, 5, r->playbook_id);
+    sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    store_stmt_release(st);
+    if (src != SQLITE_DONE)
+        return store_fail_sqlite(s, src, "cannot store the scan document");
+    *doc_id = sqlite3_last_insert_rowid(s->db);
+    return TMI_OK;
+}
+
+static int scan_row(store *s, const scan_result *r, int64_t doc_id, int64_t *scan_id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = store_stmt(s, STMT_SCAN_INSERT,
+                        "INSERT INTO scans (started_ns, finished_ns, doc_id) VALUES (?,?,?)", &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, r->started_ns);
+    sqlite3_bind_int64(st, 2, r->finished_ns);
+    sqlite3_bind_int64(st, 3, doc_id);
+    int src = sqlite3_step(st);
+    store_stmt_release(st);
+    if (src != SQLITE_DONE)
+        return store_fail_sqlite(s, src, "cannot store the scan");
+    *scan_id = sqlite3_last_insert_rowid(s->db);
+    return TMI_OK;
+}
+
+static int set_changed(store *s, int64_t scan_id, int64_t changed)
+{
+    sqlite3_stmt *st = NULL;
+    if (changed == 0)
+        return TMI_OK;
+    int rc = store_stmt(s, STMT_SCAN_SET_CHANGED, "UPDATE scans SET changed = ? WHERE id = ?", &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, changed);
+    sqlite3_bind_int64(st, 2, scan_id);
+    int src = sqlite3_step(st);
+    store_stmt_release(st);
+    if (src != SQLITE_DONE)
+        return store_fail_sqlite(s, src, "cannot store the scan");
+    return TMI_OK;
+}
+
+static int audit_scan(store *s, const scan_result *r, const audit_actor *actor, int64_t scan_id,
+                      int64_t changed)
+{
+    char details[160];
+    audit_event ev;
+    snprintf(details, sizeof(details),
+             "{\"scan_id\":%" PRId64 ",\"verdict\":\"%s\",\"changed\":%" PRId64 "}", scan_id,
+             scan_verdict_name(r->verdict), changed);
+    memset(&ev, 0, sizeof(ev));
+    ev.action = "scan";
+    ev.target = r->tmi_dir != NULL ? r->tmi_dir : r->root;
+    ev.outcome = "ok";
+    ev.details = details;
+    return audit_append(s, actor, &ev, NULL);
+}
+
+int store_record_scan(store *s, const scan_result *r, const audit_actor *actor, int64_t *scan_id)
+{
+    char *doc = NULL;
+    uint8_t sha[32];
+    int64_t doc_id = 0, id = 0, changed = 0;
+    int rc, in_tx = 0;
+
+    if (s == NULL)
+        return TMI_EINVAL;
+    store_clear_error(s);
+    if (r == NULL || actor == NULL)
+        return store_fail(s, TMI_EINVAL, "scan: result and actor are required");
+    rc = check_result(s, r);
+    if (rc != TMI_OK)
+        return rc;
+    rc = make_doc(s, r, &doc, sha);
+    if (rc != TMI_OK)
+        goto out;
+    rc = store_begin(s);
+    if (rc != TMI_OK)
+        goto out;
+    in_tx = 1;
+    rc = doc_row(s, r, doc, sha, &doc_id);
+    if (rc == TMI_OK)
+        rc = scan_row(s, r, doc_id, &id);
+    for (size_t i = 0; rc == TMI_OK && i < r->n_files; i++)
+        rc = observe(s, id, r->started_ns, &r->files[i], "tmi", &changed);
+    for (size_t i = 0; rc == TMI_OK && i < r->n_sources; i++) {
+        const scan_source *src = &r->sources[i];
+        for (size_t k = 0; rc == TMI_OK && k < src->n_files; k++)
+            rc = observe(s, id, r->started_ns, &src->files[k], "source", &changed);
+    }
+    if (rc == TMI_OK)
+        rc = set_changed(s, id, changed);
+    if (rc == TMI_OK)
+        rc = audit_scan(s, r, actor, id, changed);
+    if (rc == TMI_OK) {
+        in_tx = 0;
+        rc = store_commit(s);
+    }
+out:
+    if (in_tx) {
+        char saved[sizeof(s->errmsg)];
+        memcpy(saved, s->errmsg, sizeof(saved));
+        store_rollback(s);
+        memcpy(s->errmsg, saved, sizeof(saved));
+    }
+    cJSON_free(doc);
+    if (rc == TMI_OK && scan_id != NULL)
+        *scan_id = id;
+    return rc;
+}
+
+/* ---- queries ---- */
+
+void store_scans_free(store_scans *list)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < list->count; i++) {
+        free(list->rows[i].verdict);
+        free(list->rows[i].tmi_dir);
+        free(list->rows[i].root);
+        free(list->rows[i].playbook_id);
+    }
+    free(list->rows);
+    list->rows = NULL;
+    list->count = 0;
+}
+
+int store_list_scans(store *s, int64_t before, size_t limit, store_scans *out)
+{
+    sqlite3_stmt *st = NULL;
+    store_scans list = {NULL, 0};
+    int n = store_clamp_limit(limit);
+    int rc, src;
+
+    if (s == NULL || out == NULL)
+        return TMI_EINVAL;
+    store_clear_error(s);
+    out->rows = NULL;
+    out->count = 0;
+    if (before < 0)
+        return store_fail(s, TMI_EINVAL, "'before' must be a positive id");
+    rc = store_prepare(s,
+                       "SELECT s.id, s.started_ns, s.finished_ns, d.verdict, d.tmi_dir, d.root,"
+                       " d.playbook_id, s.changed FROM scans s JOIN scan_docs d ON d.id = s.doc_id"
+                       " WHERE s.id < ? ORDER BY s.id DESC LIMIT ?",
+                       &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, before > 0 ? before : INT64_MAX);
+    sqlite3_bind_int(st, 2, n);
+    list.rows = calloc((size_t)n, sizeof(*list.rows));
+    if (list.rows == NULL) {
+        rc = store_fail(s, TMI_ENOMEM, "out of memory");
+        goto out;
+    }
+    while ((src = sqlite3_step(st)) == SQLITE_ROW && list.count < (size_t)n) {
+        store_scan *r = &list.rows[list.count++];
+        r->id = sqlite3_column_int64(st, 0);
+        r->started_ns = sqlite3_column_int64(st, 1);
+        r->finished_ns = sqlite3_column_int64(st, 2);
+        r->changed = sqlite3_column_int64(st, 7);
+        rc = store_col_strdup(st, 3, &r->verdict);
+        if (rc == TMI_OK)
+            rc = store_col_strdup(st, 4, &r->tmi_dir);
+        if (rc == TMI_OK)
+            rc = store_col_strdup(st, 5, &r->root);
+        if (rc == TMI_OK)
+            rc = store_col_strdup(st, 6, &r->playbook_id);
+        if (rc != TMI_OK) {
+            store_fail(s, rc, "out of memory");
+            goto out;
+        }
+    }
+    if (src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = store_fail_sqlite(s, src, "cannot list the scans");
+out:
+    sqlite3_finalize(st);
+    if (rc != TMI_OK) {
+        store_scans_free(&list);
+        return rc;
+    }
+    *out = list;
+    return TMI_OK;
+}
+
+/* Rebuild obj with "started"/"finished" after "playbook" (scan_to_json's order). */
+static cJSON *with_times(cJSON *doc, int64_t started_ns, int64_t finished_ns)
+{
+    char a[40], b[40];
+    cJSON *o = cJSON_CreateObject();
+    int placed = 0;
+    if (o == NULL)
+        return NULL;
+    while (doc->child != NULL) {
+        cJSON *item = cJSON_DetachItemViaPointer(doc, doc->child);
+        int after = item->string != NULL && strcmp(item->string, "playbook") == 0;
+        cJSON_AddItemToObject(o, item->string, item);
+        if (after) {
+            cJSON_AddStringToObject(o, "started", format_utc(started_ns, a, sizeof(a)));
+            cJSON_AddStringToObject(o, "finished", format_utc(finished_ns, b, sizeof(b)));
+            placed = 1;
+        }
+    }
+    if (!placed) {
+        cJSON_AddStringToObject(o, "started", format_utc(started_ns, a, sizeof(a)));
+        cJSON_AddStringToObject(o, "finished", format_utc(finished_ns, b, sizeof(b)));
+    }
+    return o;
+}
+
+int store_scan_json(store *s, int64_t scan_id, cJSON **out)
+{
+    sqlite3_stmt *st = NULL;
+    cJSON *doc = NULL;
+    int rc, src;
+
+    if (s == NULL || out == NULL)
+        return TMI_EINVAL;
+    store_clear_error(s);
+    *out = NULL;
+    rc = store_prepare(s,
+                       "SELECT d.json, s.started_ns, s.finished_ns FROM scans s"
+                       " JOIN scan_docs d ON d.id = s.doc_id WHERE s.id = ?",
+                       &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, scan_id);
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = store_fail(s, TMI_ENOENT, "no scan %" PRId64, scan_id);
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = store_fail_sqlite(s, src, "cannot read the scan");
+        goto out;
+    }
+    doc = cJSON_ParseWithLength((const char *)sqlite3_column_text(st, 0),
+                                (size_t)sqlite3_column_bytes(st, 0));
+    if (doc == NULL || !cJSON_IsObject(doc)) {
+        rc = store_fail(s, TMI_ECORRUPT, "scan %" PRId64 ": stored document is not JSON", scan_id);
+        goto out;
+    }
+    *out = with_times(doc, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+    if (*out == NULL)
+        rc = store_fail(s, TMI_ENOMEM, "out of memory");
+out:
+    cJSON_Delete(doc);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void store_obs_list_free(store_obs_list *list)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < list->count; i++) {
+        store_obs *o = &list->rows[i];
+        free(o->path);
+        free(o->name);
+        free(o->kind);
+        free(o->version);
+        free(o->status);
+        free(o->error);
+    }
+    free(list->rows);
+    list->rows = NULL;
+    list->count = 0;
+}
+
+/* Columns every observation query selects, in this order. */
+#define OBS_COLUMNS                                                                                \
+    "o.id, o.scan_id, o.file_id, o.observed_ns, f.path, f.name, f.kind, o.present, o.size,"        \
+    " o.mtime_ns, o.sha256, o.version, o.status, o.known_bad, o.error"
+
+static int read_obs(sqlite3_stmt *st, store_obs *o)
+{
+    int rc;
+    memset(o, 0, sizeof(*o));
+    o->id = sqlite3_column_int64(st, 0);
+    o->scan_id = sqlite3_column_int64(st, 1);
+    o->file_id = sqlite3_column_int64(st, 2);
+    o->observed_ns = sqlite3_column_int64(st, 3);
+    o->present = sqlite3_column_int(st, 7);
+    o->has_size = sqlite3_column_type(st, 8) != SQLITE_NULL;
+    o->size = (uint64_t)sqlite3_column_int64(st, 8);
+    o->has_mtime = sqlite3_column_type(st, 9) != SQLITE_NULL;
+    o->mtime_ns = sqlite3_column_int64(st, 9);
+    o->has_sha256 = sqlite3_column_bytes(st, 10) == 32;
+    if (o->has_sha256)
+        memcpy(o->sha256, sqlite3_column_blob(st, 10), 32);
+    o->known_bad = sqlite3_column_int(st, 13);
+    rc = store_col_strdup(st, 4, &o->path);
+    if (rc == TMI_OK)
+        rc = store_col_strdup(st, 5, &o->name);
+    if (rc == TMI_OK)
+        rc = store_col_strdup(st, 6, &o->kind);
+    if (rc == TMI_OK)
+        rc = store_col_strdup(st, 11, &o->version);
+    if (rc == TMI_OK)
+        rc = store_col_strdup(st, 12, &o->status);
+    if (rc == TMI_OK)
+        rc = store_col_strdup(st, 14, &o->error);
+    return rc;
+}
+
+/* Run a prepared observation query (limit already bound) into *out. */
+static int collect_obs(store *s, sqlite3_stmt *st, int limit, store_obs_list *out)
+{
+    store_obs_list list = {NULL, 0};
+    int rc = TMI_OK, src;
+    list.rows = calloc((size_t)limit, sizeof(*list.rows));
+    if (list.rows == NULL)
+        return store_fail(s, TMI_ENOMEM, "out of memory");
+    while ((src = sqlite3_step(st)) == SQLITE_ROW && list.count < (size_t)limit) {
+        rc = read_obs(st, &list.rows[list.count++]);
+        if (rc != TMI_OK) {
+            store_fail(s, rc, "out of memory");
+            break;
+        }
+    }
+    if (rc == TMI_OK && src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = store_fail_sqlite(s, src, "cannot read the file history");
+    if (rc != TMI_OK) {
+        store_obs_list_free(&list);
+        return rc;
+    }
+    *out = list;
+    return TMI_OK;
+}
+
+static int is_path(const char *file)
+{
+    return strchr(file, '/') != NULL || strchr(file, '\\') != NULL;
+}
+
+int store_history(store *s, const history_query *q, store_obs_list *out)
+{
+    sqlite3_stmt *st = NULL;
+    const char *sql;
+    int limit, rc;
+
+    if (s == NULL || q == NULL || out == NULL)
+        return TMI_EINVAL;
+    store_clear_error(s);
+    out->rows = NULL;
+    out->count = 0;
+    if (q->before < 0)
+        return store_fail(s, TMI_EINVAL, "'before' must be a positive id");
+    if (q->file != NULL && (q->file[0] == '\0' || strlen(q->file) >= PLAT_PATH_MAX))
+        return store_fail(s, TMI_EINVAL, "history: file must be a name or a full path");
+    limit = store_clamp_limit(q->limit);
+    /* ?1 file, ?2 before, ?3 limit */
+    if (q->file == NULL)
+        sql = "SELECT " OBS_COLUMNS " FROM observations o JOIN files f ON f.id = o.file_id"
+              " WHERE o.id < ?2 ORDER BY o.id DESC LIMIT ?3";
+    else if (is_path(q->file))
+        sql = "SELECT " OBS_COLUMNS " FROM observations o JOIN files f ON f.id = o.file_id"
+              " WHERE o.file_id = (SELECT id FROM files WHERE path = ?1) AND o.id < ?2"
+              " ORDER BY o.id DESC LIMIT ?3";
+    else
+        /* Each path with that name contributes at most one page of ids
+         * (from the covering (file_id, id) index); the ids are merged, and
+         * only the winning page's rows are read. */
+        sql = "SELECT " OBS_COLUMNS " FROM observations o JOIN files f ON f.id = o.file_id"
+              " WHERE o.id IN (SELECT o2.id FROM files f2 JOIN observations o2"
+              " ON o2.file_id = f2.id WHERE f2.name = ?1 COLLATE NOCASE AND o2.id IN"
+              " (SELECT o3.id FROM observations o3 WHERE o3.file_id = f2.id AND o3.id < ?2"
+              " ORDER BY o3.id DESC LIMIT ?3) ORDER BY o2.id DESC LIMIT ?3)"
+              " ORDER BY o.id DESC LIMIT ?3";
+    rc = store_prepare(s, sql, &st);
+    if (rc != TMI_OK)
+        return rc;
+    if (q->file != NULL)
+        sqlite3_bind_text(st, 1, q->file, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, q->before > 0 ? q->before : INT64_MAX);
+    sqlite3_bind_int(st, 3, limit);
+    rc = collect_obs(s, st, limit, out);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_files(store *s, int64_t before, size_t limit, store_obs_list *out)
+{
+    sqlite3_stmt *st = NULL;
+    int n = store_clamp_limit(limit);
+    int rc;
+
+    if (s == NULL || out == NULL)
+        return TMI_EINVAL;
+    store_clear_error(s);
+    out->rows = NULL;
+    out->count = 0;
+    if (before < 0)
+        return store_fail(s, TMI_EINVAL, "'before' must be a positive id");
+    rc = store_prepare(s,
+                       "SELECT " OBS_COLUMNS " FROM files f JOIN observations o"
+                       " ON o.id = f.latest_obs_id WHERE f.id < ? ORDER BY f.id DESC LIMIT ?",
+                       &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, before > 0 ? before : INT64_MAX);
+    sqlite3_bind_int(st, 2, n);
+    rc = collect_obs(s, st, n, out);
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,126 @@
+/*
+ * scans.h - recording scans, and the history of every file they saw.
+ *
+ * A scan is stored as one `scans` row (times, number of changed files) that
+ * points to its document: the JSON of scan_to_json() without the "started"
+ * and "finished" members, plus verdict, tmi_dir, root and playbook id. Equal
+ * documents are stored once (keyed by their SHA-256), so a scan that finds
+ * everything as before costs one small row plus its audit row.
+ *
+ * Files are keyed by full path, exactly as the scan reported it (letter case
+ * kept): the TMI folder's files and the files of every source folder
+ * examined. A path gets a new observation row only when its presence, size,
+ * mtime, SHA-256, version or status differ from its latest observation. A
+ * path that a scan does not report at all (e.g. a source folder that no
+ * longer exists) gets no row: that scan did not look at it.
+ *
+ * Pagination is by keyset, newest first: pass the smallest id of a page as
+ * `before` to get the next one; limits are capped at STORE_MAX_LIMIT.
+ *
+ * Ownership: lists are filled into caller-owned structs and freed with the
+ * matching *_free(); every string in them is a heap copy.
+ */
+#ifndef TMI_SCANS_H
+#define TMI_SCANS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "detect.h"
+#include "store.h"
+
+struct cJSON;
+
+/* Most files (TMI + all source folders) one scan may record. */
+#define STORE_MAX_SCAN_FILES 10000
+/* Largest scan document stored, bytes of JSON. */
+#define STORE_MAX_SCAN_JSON (16 * 1024 * 1024)
+
+/* One row of the scans list. */
+typedef struct store_scan {
+    int64_t id;
+    int64_t started_ns;
+    int64_t finished_ns;
+    char *verdict; /* "affected", "healthy", "not_installed" */
+    char *tmi_dir; /* may be NULL */
+    char *root;    /* may be NULL */
+    char *playbook_id;
+    int64_t changed; /* observation rows this scan added */
+} store_scan;
+
+typedef struct store_scans {
+    store_scan *rows;
+    size_t count;
+} store_scans;
+
+/* One observation of one path (history), or a path's latest (files list). */
+typedef struct store_obs {
+    int64_t id; /* observation id: the history cursor */
+    int64_t scan_id;
+    int64_t file_id; /* the files-list cursor */
+    int64_t observed_ns;
+    char *path;
+    char *name; /* the playbook's file name */
+    char *kind; /* "tmi" or "source" */
+    int present;
+    int has_size;
+    uint64_t size;
+    int has_mtime;
+    int64_t mtime_ns;
+    int has_sha256;
+    uint8_t sha256[32];
+    char *version; /* "1.12.0.1266" or NULL */
+    char *status;  /* file_status_name() */
+    int known_bad;
+    char *error; /* may be NULL */
+} store_obs;
+
+typedef struct store_obs_list {
+    store_obs *rows;
+    size_t count;
+} store_obs_list;
+
+/* What store_history() returns. Zero-initialise, then set what you need. */
+typedef struct history_query {
+    /* NULL: every file. Containing '/' or '\\': one full path (exact).
+     * Otherwise a file name ("mrf.exe", ASCII case-insensitive): every path
+     * with that name, e.g. the TMI folder's copy and the backups. */
+    const char *file;
+    int64_t before; /* only observation ids < before (0: from the newest) */
+    size_t limit;   /* 0: default; capped at STORE_MAX_LIMIT */
+} history_query;
+
+/*
+ * Store scan r: its row and document, an observation for each path whose
+ * state changed, and an audit row (action "scan", outcome "ok", target the
+ * TMI folder or else the root, details {"scan_id", "verdict", "changed"}) by
+ * actor, all in one transaction (joining the caller's if one is open).
+ * *scan_id (may be NULL) receives the new id. r is not modified. TMI_EINVAL
+ * for a malformed result, TMI_ETOOBIG past the bounds above, storage errors
+ * as in store.h; on any error nothing is written.
+ */
+int store_record_scan(store *s, const scan_result *r, const audit_actor *actor, int64_t *scan_id);
+
+/* A page of scans, newest first (ids < before when before > 0). */
+int store_list_scans(store *s, int64_t before, size_t limit, store_scans *out);
+void store_scans_free(store_scans *list);
+
+/*
+ * The stored JSON of scan `scan_id` with its "started" and "finished"
+ * restored (as scan_to_json() made it). *out is the caller's: cJSON_Delete().
+ * TMI_ENOENT when there is no such scan.
+ */
+int store_scan_json(store *s, int64_t scan_id, struct cJSON **out);
+
+/* A page of observations, newest first, per q. TMI_ENOENT is not returned
+ * for an unknown file: the list is simply empty. */
+int store_history(store *s, const history_query *q, store_obs_list *out);
+
+/* A page of paths with their latest observation, ordered by file id, newest
+ * first (file ids < before when before > 0; the cursor is store_obs.file_id). */
+int store_files(store *s, int64_t before, size_t limit, store_obs_list *out);
+
+void store_obs_list_free(store_obs_list *list);
+
+#endif

@@ -1,0 +1,238 @@
+/*
+ * schema.c - the migration steps of the store's schema (see schema.h).
+ *
+ * The SQL below is the only place the schema is written down. Each step is
+ * run as one sqlite3_exec() inside the migration transaction.
+ */
+#include "schema.h"
+
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "err.h"
+#include "store_int.h"
+
+/* v1: scans, their documents, files and file observations. */
+static const char step1[] =
+    /* The JSON of a scan without its "started"/"finished" members (those are
+     * per scan, in `scans`): identical scans share one row. */
+    "CREATE TABLE scan_docs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sha256 BLOB NOT NULL UNIQUE CHECK (length(sha256) = 32),"
+    "  verdict TEXT NOT NULL,"
+    "  tmi_dir TEXT,"
+    "  root TEXT,"
+    "  playbook_id TEXT,"
+    "  json TEXT NOT NULL"
+    ");"
+    "CREATE TABLE scans ("
+    "  id INTEGER PRIMARY KEY,"
+    "  started_ns INTEGER NOT NULL,"
+    "  finished_ns INTEGER NOT NULL,"
+    "  doc_id INTEGER NOT NULL REFERENCES scan_docs(id),"
+    "  changed INTEGER NOT NULL DEFAULT 0"
+    ");"
+    /* One row per full path ever reported by a scan (case kept as found). */
+    "CREATE TABLE files ("
+    "  id INTEGER PRIMARY KEY,"
+    "  path TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('tmi', 'source'))"
+    ");"
+    "CREATE INDEX files_name ON files(name COLLATE NOCASE);"
+    /* A row only when presence, size, mtime, SHA-256, version or status of
+     * the path differ from its previous row. */
+    "CREATE TABLE observations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  file_id INTEGER NOT NULL REFERENCES files(id),"
+    "  scan_id INTEGER NOT NULL REFERENCES scans(id),"
+    "  observed_ns INTEGER NOT NULL,"
+    "  present INTEGER NOT NULL CHECK (present IN (0, 1)),"
+    "  size INTEGER,"
+    "  mtime_ns INTEGER,"
+    "  sha256 BLOB CHECK (sha256 IS NULL OR length(sha256) = 32),"
+    "  version TEXT,"
+    "  status TEXT NOT NULL,"
+    "  known_bad INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT"
+    ");"
+    "CREATE INDEX observations_file ON observations(file_id, id);";
+
+/* v2: the hash-chained audit trail (layout of the hash: audit.h). */
+static const char step2[] = "CREATE TABLE audit ("
+                            "  seq INTEGER PRIMARY KEY,"
+                            "  time_ns INTEGER NOT NULL,"
+                            /* RFC 3339 UTC text with milliseconds, derived from time_ns (exact
+                             * integer arithmetic, so it always agrees with format_utc()). */
+                            "  time TEXT GENERATED ALWAYS AS ("
+                            "    strftime('%Y-%m-%dT%H:%M:%S', time_ns / 1000000000, 'unixepoch')"
+                            "    || printf('.%03dZ', (time_ns / 1000000) % 1000)) VIRTUAL,"
+                            "  actor TEXT NOT NULL,"
+                            "  auth TEXT NOT NULL,"
+                            "  action TEXT NOT NULL,"
+                            "  target TEXT,"
+                            "  params TEXT,"
+                            "  outcome TEXT NOT NULL,"
+                            "  details TEXT,"
+                            "  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),"
+                            "  hash BLOB NOT NULL CHECK (length(hash) = 32)"
+                            ");"
+                            "CREATE INDEX audit_time ON audit(time_ns);"
+                            "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+                            "  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;"
+                            "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+                            "  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;"
+                            /* The chain head, written in the same transaction as each row. */
+                            "CREATE TABLE audit_head ("
+                            "  one INTEGER PRIMARY KEY CHECK (one = 1),"
+                            "  seq INTEGER NOT NULL,"
+                            "  hash BLOB NOT NULL CHECK (length(hash) = 32)"
+                            ");"
+                            "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head"
+                            "  BEGIN SELECT RAISE(ABORT, 'the audit head is kept'); END;";
+
+/* v3: a pointer to each path's latest observation; audit by action. The
+ * action index leaves out the bulk of routine `scan` rows (filtering on
+ * them walks the primary key, where they are dense); audit_list() adds the
+ * matching `action <> 'scan'` term so the planner can use it. */
+static const char step3[] =
+    "ALTER TABLE files ADD COLUMN latest_obs_id INTEGER REFERENCES observations(id);"
+    "UPDATE files SET latest_obs_id ="
+    "  (SELECT max(o.id) FROM observations o WHERE o.file_id = files.id);"
+    "CREATE INDEX audit_action ON audit(action, seq) WHERE action <> 'scan';";
+
+/* v4: the job journal (jobs.h): a row per job, a row per step. */
+static const char step4[] = "CREATE TABLE jobs ("
+                            "  id INTEGER PRIMARY KEY,"
+                            "  action TEXT NOT NULL,"
+                            "  status TEXT NOT NULL,"
+                            "  actor TEXT NOT NULL,"
+                            "  auth TEXT NOT NULL,"
+                            "  params TEXT,"
+                            "  pid INTEGER NOT NULL,"
+                            "  created_ns INTEGER NOT NULL,"
+                            "  finished_ns INTEGER,"
+                            "  backup_id TEXT,"
+                            "  step TEXT,"
+                            "  message TEXT,"
+                            "  rolled_back INTEGER NOT NULL DEFAULT 0);"
+                            "CREATE INDEX jobs_running ON jobs(status) WHERE status = 'running';"
+                            "CREATE TABLE job_steps ("
+                            "  id INTEGER PRIMARY KEY,"
+                            "  job_id INTEGER NOT NULL REFERENCES jobs(id),"
+                            "  step TEXT NOT NULL,"
+                            "  what TEXT,"
+                            "  outcome TEXT NOT NULL,"
+                            "  message TEXT,"
+                            "  started_ns INTEGER NOT NULL,"
+                            "  finished_ns INTEGER);"
+                            "CREATE INDEX job_steps_job ON job_steps(job_id, id);";
+
+static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4};
+
+static int fail(char *err, size_t errlen, int code, const char *what, sqlite3 *db)
+{
+    if (errlen > 0)
+        snprintf(err, errlen, "%s: %s", what, db != NULL ? sqlite3_errmsg(db) : "");
+    return code;
+}
+
+static int read_int_pragma(sqlite3 *db, const char *sql, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* PRAGMA NAME = value (pragmas take no bound parameters; the value is ours). */
+static int set_pragma(sqlite3 *db, const char *name, int value)
+{
+    char sql[96];
+    snprintf(sql, sizeof(sql), "PRAGMA %s = %d", name, value);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+int schema_migrate(sqlite3 *db, int target, char *err, size_t errlen)
+{
+    int version = 0, app_id = 0, n_objects = 0;
+    int rc, code = TMI_OK;
+
+    if (errlen > 0)
+        err[0] = '\0';
+    if (db == NULL || target < 1 || target > SCHEMA_VERSION)
+        return TMI_EINVAL;
+    rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return fail(err, errlen, store_map_sqlite(rc), "cannot start the migration", db);
+    rc = read_int_pragma(db, "PRAGMA user_version", &version);
+    if (rc == SQLITE_OK)
+        rc = read_int_pragma(db, "PRAGMA application_id", &app_id);
+    if (rc == SQLITE_OK)
+        rc = read_int_pragma(db, "SELECT count(*) FROM sqlite_schema", &n_objects);
+    if (rc != SQLITE_OK) {
+        code = fail(err, errlen, store_map_sqlite(rc), "cannot read the schema version", db);
+        goto out;
+    }
+    if (app_id != 0 && app_id != STORE_APPLICATION_ID) {
+        if (errlen > 0)
+            snprintf(err, errlen, "another program's database (application_id 0x%08x)",
+                     (unsigned)app_id);
+        code = TMI_ECORRUPT;
+        goto out;
+    }
+    if (version == 0 && n_objects > 0) {
+        if (errlen > 0)
+            snprintf(err, errlen,
+                     "an SQLite database of another program (tables but no "
+                     "tmi-console schema version)");
+        code = TMI_ECORRUPT;
+        goto out;
+    }
+    if (version > target) {
+        if (errlen > 0)
+            snprintf(err, errlen, "schema version %d is newer than this program's (%d)", version,
+                     target);
+        code = version > SCHEMA_VERSION ? TMI_ESCHEMA : TMI_EINVAL;
+        goto out;
+    }
+    if (version < 0) {
+        if (errlen > 0)
+            snprintf(err, errlen, "invalid schema version %d", version);
+        code = TMI_ECORRUPT;
+        goto out;
+    }
+    for (int v = version + 1; v <= target; v++) {
+        rc = sqlite3_exec(db, steps[v - 1], NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            char what[64];
+            snprintf(what, sizeof(what), "migration to schema version %d failed", v);
+            code = fail(err, errlen, store_map_sqlite(rc), what, db);
+            goto out;
+        }
+    }
+    if (version < target) {
+        rc = set_pragma(db, "user_version", target);
+        if (rc == SQLITE_OK)
+            rc = set_pragma(db, "application_id", STORE_APPLICATION_ID);
+        if (rc != SQLITE_OK) {
+            code = fail(err, errlen, store_map_sqlite(rc), "cannot set the schema version", db);
+            goto out;
+        }
+    }
+    rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        code = fail(err, errlen, store_map_sqlite(rc), "cannot commit the migration", db);
+out:
+    if (code != TMI_OK || sqlite3_get_autocommit(db) == 0)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return code;
+}

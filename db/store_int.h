@@ -1,0 +1,114 @@
+/*
+ * store_int.h - what the modules of db/ share among themselves: the store
+ * object, the statement cache and error helpers. Not for use outside db/
+ * (tests may include it to reach internals they check).
+ */
+#ifndef TMI_STORE_INT_H
+#define TMI_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "plat.h"
+#include "store.h"
+
+/* printf-style checking for the helpers below; mingw builds use the C99
+ * printf (__USE_MINGW_ANSI_STDIO), hence gnu_printf there. */
+#if defined(__MINGW32__)
+#define STORE_PRINTF(fmt, args) __attribute__((format(gnu_printf, fmt, args)))
+#elif defined(__GNUC__)
+#define STORE_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define STORE_PRINTF(fmt, args)
+#endif
+
+/* Name of the audit head anchor file inside the data folder (audit.h). */
+#define STORE_HEAD_NAME     "audit-head"
+#define STORE_HEAD_TMP_NAME "audit-head.tmp"
+
+/* Prepared statements kept for the life of a connection (hot paths only). */
+enum store_stmt_id {
+    STMT_FILE_INSERT,
+    STMT_FILE_GET,
+    STMT_OBS_GET,
+    STMT_OBS_INSERT,
+    STMT_FILE_SET_LATEST,
+    STMT_DOC_INSERT,
+    STMT_DOC_GET,
+    STMT_SCAN_INSERT,
+    STMT_SCAN_SET_CHANGED,
+    STMT_AUDIT_LAST,
+    STMT_AUDIT_INSERT,
+    STMT_AUDIT_HEAD_SET,
+    STMT__COUNT
+};
+
+struct store {
+    sqlite3 *db;
+    char dir[PLAT_PATH_MAX];
+    char db_path[PLAT_PATH_MAX];
+    char head_path[PLAT_PATH_MAX];
+    char head_tmp_path[PLAT_PATH_MAX];
+    char errmsg[512];
+    int tx_depth;      /* 0: no transaction; 1: BEGIN; >1: savepoints */
+    int audit_pending; /* audit rows appended in the open transaction */
+    sqlite3_stmt *cache[STMT__COUNT];
+};
+
+/* Map an SQLite result code (primary or extended) to a TMI_E* code. */
+int store_map_sqlite(int rc);
+
+/*
+ * Record an SQLite failure: sets s->errmsg to "WHAT: <sqlite message>" with a
+ * plain-language hint for the common cases (disk full, read-only, locked),
+ * and returns the mapped TMI_E* code.
+ */
+int store_fail_sqlite(store *s, int rc, const char *what);
+
+/* Set s->errmsg (printf-style) and return code. */
+int store_fail(store *s, int code, const char *fmt, ...) STORE_PRINTF(3, 4);
+
+/* Clear s->errmsg (called at the start of each public operation). */
+void store_clear_error(store *s);
+
+/*
+ * A cached prepared statement: prepared on first use, then reused. The
+ * statement comes back reset with bindings cleared; the caller must
+ * sqlite3_reset() it when done (store_stmt_release) so that it does not keep
+ * a read snapshot open. Owned by s; finalized by store_close().
+ */
+int store_stmt(store *s, enum store_stmt_id id, const char *sql, sqlite3_stmt **out);
+void store_stmt_release(sqlite3_stmt *st);
+
+/* Prepare an uncached statement (caller finalizes). */
+int store_prepare(store *s, const char *sql, sqlite3_stmt **out);
+
+/* Begin / end a read snapshot (deferred transaction) when no transaction is
+ * open; no-ops inside one. */
+int store_read_begin(store *s, int *began);
+void store_read_end(store *s, int began);
+
+/* Bind text of known length, or NULL when p is NULL. */
+int store_bind_text(sqlite3_stmt *st, int idx, const char *p);
+
+/* Copy a text column into a new heap string; *out NULL for SQL NULL.
+ * TMI_ENOMEM on failure. */
+int store_col_strdup(sqlite3_stmt *st, int col, char **out);
+
+/* Clamp a caller's limit to 1..STORE_MAX_LIMIT (0 means the default). */
+int store_clamp_limit(size_t limit);
+
+/* The seq range [*lo, *hi] holding the audit rows of a time range (since
+ * inclusive, until exclusive; a side without has_* is open). Relies on time
+ * never going backwards along seq (audit_append). An empty range comes back
+ * with *lo > *hi. Call inside a read snapshot. */
+int audit_seq_range(store *s, int has_since, int64_t since_ns, int has_until, int64_t until_ns,
+                    int64_t *lo, int64_t *hi);
+
+/* Anchor the audit chain head outside the database (audit.c); called by
+ * store_commit() after the outermost commit when audit rows were added. */
+int audit_anchor_sync(store *s);
+
+#endif

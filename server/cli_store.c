@@ -1,0 +1,614 @@
+/*
+ * cli_store.c - `tmi-console history`, `audit`, `audit verify` and `export`:
+ * what the store recorded, for administrators, scripts and auditors.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#endif
+
+#include "audit.h"
+#include "cli.h"
+#include "err.h"
+#include "export.h"
+#include "plat.h"
+#include "scan_json.h"
+#include "scans.h"
+#include "store.h"
+#include "timefmt.h"
+
+#define N_OPTS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char usage_history[] =
+    "usage: tmi-console history [--file NAME|PATH] [--limit N] [--before ID] [--json]\n\n"
+    "What the scans saw, newest first: one row each time a file's presence, size,\n"
+    "modification time, SHA-256, version or status changed (scans that found\n"
+    "everything as before add nothing). Files are the eight TMI files and the\n"
+    "files of every backup folder examined, each keyed by its full path.\n\n"
+    "options:\n"
+    "  --file NAME|PATH  only this file: a name such as mrf.exe (every folder's\n"
+    "                    copy, any letter case) or one full path\n"
+    "  --limit N         rows per page, 1 to 500 (default 50)\n"
+    "  --before ID       the next page: rows older than ID (printed at the end of a\n"
+    "                    full page)\n"
+    "  --json            print {\"rows\": [...], \"next_before\": ID or null}\n\n"
+    "exit: 0 success, 2 error (no store in the data folder, bad option)\n";
+
+static const char usage_audit[] =
+    "usage: tmi-console audit [--action A] [--since T] [--until T] [--limit N]\n"
+    "                         [--before SEQ] [--json]\n"
+    "       tmi-console audit verify [--head SEQ:HASH] [--json]\n\n"
+    "The audit trail: every action (scan, backup, replace, restart, login, token\n"
+    "change, settings, ...) with who did it, how they signed in, the target, the\n"
+    "parameters, the outcome and the details, newest first. Rows are append-only\n"
+    "and hash-chained.\n\n"
+    "options:\n"
+    "  --action A      only rows of this action (e.g. replace)\n"
+    "  --since T       rows at or after T\n"
+    "  --until T       rows before T (exclusive)\n"
+    "  --limit N       rows per page, 1 to 500 (default 50)\n"
+    "  --before SEQ    the next page: rows older than SEQ\n"
+    "  --json          print {\"rows\": [...], \"next_before\": SEQ or null}\n\n"
+    "T is an RFC 3339 time (2026-11-25T10:00:00Z, or with an offset such as\n"
+    "+09:00) or a date (2026-11-25, meaning 00:00 UTC that day).\n\n"
+    "audit verify recomputes every row's hash from seq 1 and checks the chain's\n"
+    "end against the head kept in the database and in the file audit-head in the\n"
+    "data folder; it prints the first broken row and why (hash mismatch: the row\n"
+    "was edited; seq gap: rows deleted; prev_hash mismatch: a row was replaced;\n"
+    "missing rows at the end; anchor mismatch: a row rewritten with a recomputed\n"
+    "hash). Someone who can rewrite both the database and audit-head can rewrite\n"
+    "history unseen: note the printed head elsewhere and check against it with\n"
+    "  --head SEQ:HASH  the row SEQ must exist with this hash\n\n"
+    "exit: 0 success / chain intact, 1 chain broken, 2 error\n";
+
+static const char usage_export[] =
+    "usage: tmi-console export --what history|audit --format csv|json\n"
+    "                          [--since T] [--until T] [--out FILE]\n\n"
+    "Write the whole file history or the whole audit trail, oldest first.\n"
+    "CSV: RFC 4180, UTF-8, CRLF line ends, a header row; a text cell starting with\n"
+    "= + - @ (or TAB, CR) gets a leading ' so that spreadsheets do not run it as a\n"
+    "formula. JSON: one array of objects. Audit rows carry time_ns and both hashes,\n"
+    "so the exported chain can be checked again elsewhere (layout: db/audit.h).\n\n"
+    "options:\n"
+    "  --what W     history or audit\n"
+    "  --format F   csv or json\n"
+    "  --since T    rows at or after T\n"
+    "  --until T    rows before T (exclusive)\n"
+    "  --out FILE   write FILE (through a temporary file, renamed when complete)\n"
+    "               instead of standard output\n\n"
+    "T is an RFC 3339 time (2026-11-25T10:00:00Z) or a date (2026-11-25, 00:00 UTC).\n"
+    "exit: 0 success, 2 error\n";
+
+/* ---- shared helpers ---- */
+
+/* Parse a decimal integer in [min, max]; 0 on success, else prints an error. */
+static int parse_int(const char *cmd, const char *opt, const char *text, int64_t min, int64_t max,
+                     int64_t *out)
+{
+    int64_t v = 0;
+    size_t n = text != NULL ? strlen(text) : 0;
+    if (n == 0 || n > 18) {
+        cli_error(cmd, "%s: expected a number from %" PRId64 " to %" PRId64, opt, min, max);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] < '0' || text[i] > '9') {
+            cli_error(cmd, "%s: '%s' is not a number", opt, text);
+            return -1;
+        }
+        v = v * 10 + (text[i] - '0');
+    }
+    if (v < min || v > max) {
+        cli_error(cmd, "%s: %s is out of range (%" PRId64 " to %" PRId64 ")", opt, text, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_time(const char *cmd, const char *opt, const char *text, int64_t *out)
+{
+    char err[256];
+    if (time_parse(text, out, err, sizeof(err)) != TMI_OK) {
+        cli_error(cmd, "%s: %s", opt, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* --since / --until into *range; 0 or -1 (error printed). */
+static int parse_range(const char *cmd, const char *since, const char *until, export_range *range)
+{
+    memset(range, 0, sizeof(*range));
+    if (since != NULL) {
+        if (parse_time(cmd, "--since", since, &range->since_ns) != 0)
+            return -1;
+        range->has_since = 1;
+    }
+    if (until != NULL) {
+        if (parse_time(cmd, "--until", until, &range->until_ns) != 0)
+            return -1;
+        range->has_until = 1;
+    }
+    if (range->has_since && range->has_until && range->until_ns <= range->since_ns) {
+        cli_error(cmd, "--until (%s) must be later than --since (%s)", until, since);
+        return -1;
+    }
+    return 0;
+}
+
+/* Open the existing store of ctx; NULL (error printed) when there is none. */
+static store *open_store(const char *cmd, cli_ctx *ctx)
+{
+    char err[512];
+    store *s = NULL;
+    int rc = store_open_ex(ctx->data_dir, STORE_OPEN_EXISTING, &s, err, sizeof(err));
+    if (rc == TMI_ENOENT) {
+        cli_error(cmd,
+                  "nothing recorded yet: no database in %s (run 'tmi-console scan' first, "
+                  "or give --data DIR)",
+                  ctx->data_dir);
+        return NULL;
+    }
+    if (rc != TMI_OK) {
+        cli_error(cmd, "%s", err);
+        return NULL;
+    }
+    return s;
+}
+
+static int store_error(const char *cmd, store *s, int rc)
+{
+    const char *msg = store_errmsg(s);
+    cli_error(cmd, "%s", msg[0] != '\0' ? msg : tmi_strerror(rc));
+    return CLI_EXIT_ERROR;
+}
+
+static cJSON *str_or_null(const char *s)
+{
+    return s != NULL ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static char *hex(const uint8_t *b, size_t n, char *buf)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        buf[2 * i] = digits[b[i] >> 4];
+        buf[2 * i + 1] = digits[b[i] & 15];
+    }
+    buf[2 * n] = '\0';
+    return buf;
+}
+
+/* {"rows": rows, "next_before": next or null}, printed; frees rows. */
+static int print_page(cJSON *rows, int64_t next)
+{
+    cJSON *o = cJSON_CreateObject();
+    int rc;
+    if (o == NULL || rows == NULL) {
+        cJSON_Delete(o);
+        cJSON_Delete(rows);
+        cli_error(NULL, "out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    cJSON_AddItemToObject(o, "rows", rows);
+    if (next > 0)
+        cJSON_AddNumberToObject(o, "next_before", (double)next);
+    else
+        cJSON_AddNullToObject(o, "next_before");
+    rc = cli_print_json(o);
+    cJSON_Delete(o);
+    return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+}
+
+/* ---- history ---- */
+
+static cJSON *obs_json(const store_obs *o)
+{
+    char when[40], mtime[40], h[65];
+    cJSON *j = cJSON_CreateObject();
+    if (j == NULL)
+        return NULL;
+    cJSON_AddNumberToObject(j, "id", (double)o->id);
+    cJSON_AddStringToObject(j, "time", format_utc(o->observed_ns, when, sizeof(when)));
+    cJSON_AddNumberToObject(j, "scan_id", (double)o->scan_id);
+    cJSON_AddItemToObject(j, "path", str_or_null(o->path));
+    cJSON_AddItemToObject(j, "name", str_or_null(o->name));
+    cJSON_AddItemToObject(j, "kind", str_or_null(o->kind));
+    cJSON_AddBoolToObject(j, "present", o->present);
+    if (o->has_size)
+        cJSON_AddNumberToObject(j, "size", (double)o->size);
+    else
+        cJSON_AddNullToObject(j, "size");
+    cJSON_AddItemToObject(j, "mtime",
+                          o->has_mtime
+                              ? cJSON_CreateString(format_utc(o->mtime_ns, mtime, sizeof(mtime)))
+                              : cJSON_CreateNull());
+    cJSON_AddItemToObject(j, "sha256",
+                          o->has_sha256 ? cJSON_CreateString(hex(o->sha256, 32, h))
+                                        : cJSON_CreateNull());
+    cJSON_AddItemToObject(j, "version", str_or_null(o->version));
+    cJSON_AddItemToObject(j, "status", str_or_null(o->status));
+    cJSON_AddBoolToObject(j, "known_bad", o->known_bad);
+    cJSON_AddItemToObject(j, "error", str_or_null(o->error));
+    return j;
+}
+
+static void print_history(const store_obs_list *l)
+{
+    char when[40], h[65], size[24];
+    if (l->count == 0) {
+        printf("no history\n");
+        return;
+    }
+    printf("%-8s %-24s %-10s %-14s %10s  %-12s  %s\n", "ID", "TIME", "STATUS", "VERSION", "SIZE",
+           "SHA-256", "PATH");
+    for (size_t i = 0; i < l->count; i++) {
+        const store_obs *o = &l->rows[i];
+        if (o->has_size)
+            snprintf(size, sizeof(size), "%" PRIu64, o->size);
+        else
+            snprintf(size, sizeof(size), "-");
+        printf("%-8" PRId64 " %-24s %-10s %-14s %10s  %-12.12s  %s\n", o->id,
+               format_utc(o->observed_ns, when, sizeof(when)), o->status ? o->status : "-",
+               o->version ? o->version : "-", size, o->has_sha256 ? hex(o->sha256, 32, h) : "-",
+               o->path ? o->path : "-");
+    }
+}
+
+static int run_history(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *file = NULL, *limit = NULL, *before = NULL, *json = NULL;
+    const cli_opt opts[] = {{"--file", 1, &file},
+                            {"--limit", 1, &limit},
+                            {"--before", 1, &before},
+                            {"--json", 0, &json}};
+    history_query q;
+    store_obs_list l = {NULL, 0};
+    int64_t n = STORE_DEFAULT_LIMIT, b = 0;
+    size_t npos = 0;
+    int rc, code;
+
+    if (cli_parse("history", argc, argv, opts, N_OPTS(opts), NULL, 0, &npos) != 0)
+        return CLI_EXIT_ERROR;
+    if (limit != NULL && parse_int("history", "--limit", limit, 1, STORE_MAX_LIMIT, &n) != 0)
+        return CLI_EXIT_ERROR;
+    if (before != NULL && parse_int("history", "--before", before, 1, INT64_MAX / 2, &b) != 0)
+        return CLI_EXIT_ERROR;
+    if (file != NULL && file[0] == '\0') {
+        cli_error("history", "--file: give a file name (mrf.exe) or a full path");
+        return CLI_EXIT_ERROR;
+    }
+    store *s = open_store("history", ctx);
+    if (s == NULL)
+        return CLI_EXIT_ERROR;
+    memset(&q, 0, sizeof(q));
+    q.file = file;
+    q.before = b;
+    q.limit = (size_t)n;
+    rc = store_history(s, &q, &l);
+    if (rc != TMI_OK) {
+        code = store_error("history", s, rc);
+        goto out;
+    }
+    int64_t next = l.count == (size_t)n ? l.rows[l.count - 1].id : 0;
+    if (json != NULL) {
+        cJSON *rows = cJSON_CreateArray();
+        for (size_t i = 0; rows != NULL && i < l.count; i++)
+            cJSON_AddItemToArray(rows, obs_json(&l.rows[i]));
+        code = print_page(rows, next);
+    } else {
+        print_history(&l);
+        if (next > 0)
+            printf("more: tmi-console history%s%s --before %" PRId64 "\n",
+                   file != NULL ? " --file " : "", file != NULL ? file : "", next);
+        code = CLI_EXIT_OK;
+    }
+out:
+    store_obs_list_free(&l);
+    store_close(s);
+    return code;
+}
+
+/* ---- audit ---- */
+
+static cJSON *audit_json(const audit_row *r)
+{
+    char num[32], h1[65], h2[65];
+    cJSON *j = cJSON_CreateObject();
+    if (j == NULL)
+        return NULL;
+    cJSON_AddNumberToObject(j, "seq", (double)r->seq);
+    cJSON_AddItemToObject(j, "time", str_or_null(r->time));
+    snprintf(num, sizeof(num), "%" PRId64, r->time_ns);
+    cJSON_AddStringToObject(j, "time_ns", num);
+    cJSON_AddItemToObject(j, "actor", str_or_null(r->actor));
+    cJSON_AddItemToObject(j, "auth", str_or_null(r->auth));
+    cJSON_AddItemToObject(j, "action", str_or_null(r->action));
+    cJSON_AddItemToObject(j, "target", str_or_null(r->target));
+    cJSON_AddItemToObject(j, "params", str_or_null(r->params));
+    cJSON_AddItemToObject(j, "outcome", str_or_null(r->outcome));
+    cJSON_AddItemToObject(j, "details", str_or_null(r->details));
+    cJSON_AddStringToObject(j, "prev_hash", hex(r->prev_hash, 32, h1));
+    cJSON_AddStringToObject(j, "hash", hex(r->hash, 32, h2));
+    return j;
+}
+
+static void print_audit(const audit_rows *rows)
+{
+    char who[300];
+    if (rows->count == 0) {
+        printf("no audit rows\n");
+        return;
+    }
+    printf("%-8s %-24s %-24s %-12s %-9s %s\n", "SEQ", "TIME", "ACTOR", "ACTION", "OUTCOME",
+           "TARGET");
+    for (size_t i = 0; i < rows->count; i++) {
+        const audit_row *r = &rows->rows[i];
+        snprintf(who, sizeof(who), "%s (%s)", r->actor ? r->actor : "?", r->auth ? r->auth : "?");
+        printf("%-8" PRId64 " %-24s %-24s %-12s %-9s %s\n", r->seq, r->time ? r->time : "-", who,
+               r->action ? r->action : "-", r->outcome ? r->outcome : "-",
+               r->target ? r->target : "-");
+    }
+}
+
+static int run_verify(cli_ctx *ctx, const char *head, int json)
+{
+    audit_head expect;
+    audit_report rep;
+    char text[100];
+    int rc, code;
+
+    if (head != NULL && audit_head_parse(head, &expect) != TMI_OK) {
+        cli_error("audit verify", "--head: expected SEQ:HASH (a seq and 64 hex digits, as "
+                                  "printed by 'tmi-console audit verify')");
+        return CLI_EXIT_ERROR;
+    }
+    store *s = open_store("audit verify", ctx);
+    if (s == NULL)
+        return CLI_EXIT_ERROR;
+    rc = audit_verify(s, head != NULL ? &expect : NULL, &rep);
+    if (rc != TMI_OK) {
+        code = store_error("audit verify", s, rc);
+        store_close(s);
+        return code;
+    }
+    code = rep.intact ? CLI_EXIT_OK : CLI_EXIT_FINDING;
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL) {
+            store_close(s);
+            return CLI_EXIT_ERROR;
+        }
+        cJSON_AddBoolToObject(o, "intact", rep.intact);
+        cJSON_AddNumberToObject(o, "rows", (double)rep.rows);
+        cJSON_AddStringToObject(o, "head", audit_head_format(&rep.head, text, sizeof(text)));
+        if (rep.intact)
+            cJSON_AddNullToObject(o, "broken_seq");
+        else
+            cJSON_AddNumberToObject(o, "broken_seq", (double)rep.broken_seq);
+        cJSON_AddStringToObject(o, "reason", audit_break_name(rep.why));
+        cJSON_AddStringToObject(o, "detail", rep.detail);
+        cJSON_AddBoolToObject(o, "anchored", rep.anchored);
+        cJSON_AddNumberToObject(o, "anchor_seq", (double)rep.anchor_seq);
+        cJSON_AddNumberToObject(o, "unanchored", (double)rep.unanchored);
+        if (cli_print_json(o) != 0)
+            code = CLI_EXIT_ERROR;
+        cJSON_Delete(o);
+    } else if (rep.intact) {
+        printf("audit trail intact: %" PRId64 " rows\n", rep.rows);
+        if (rep.rows > 0)
+            printf("head: %s\n", audit_head_format(&rep.head, text, sizeof(text)));
+        if (rep.unanchored > 0)
+            printf("note: the last %" PRId64 " rows were committed but not yet anchored in "
+                   "audit-head (interrupted?); the next action anchors them\n",
+                   rep.unanchored);
+        if (head != NULL)
+            printf("matches the given head %.20s...\n", head);
+    } else {
+        printf("audit trail BROKEN at seq %" PRId64 ": %s\n", rep.broken_seq,
+               audit_break_name(rep.why));
+        printf("%s\n", rep.detail);
+        if (rep.rows > 0 && rep.head.seq > 0)
+            printf("rows 1..%" PRId64 " verified before the break\n",
+                   rep.broken_seq > 1 ? rep.broken_seq - 1 : 0);
+    }
+    store_close(s);
+    return code;
+}
+
+static int run_audit(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *action = NULL, *since = NULL, *until = NULL, *limit = NULL, *before = NULL;
+    const char *json = NULL, *head = NULL;
+    const cli_opt opts[] = {{"--action", 1, &action}, {"--since", 1, &since},
+                            {"--until", 1, &until},   {"--limit", 1, &limit},
+                            {"--before", 1, &before}, {"--json", 0, &json},
+                            {"--head", 1, &head}};
+    char *pos[1];
+    size_t npos = 0;
+    export_range range;
+    audit_query q;
+    audit_rows rows = {NULL, 0};
+    int64_t n = STORE_DEFAULT_LIMIT, b = 0;
+    int rc, code;
+
+    if (cli_parse("audit", argc, argv, opts, N_OPTS(opts), pos, 1, &npos) != 0)
+        return CLI_EXIT_ERROR;
+    if (npos == 1) {
+        if (strcmp(pos[0], "verify") != 0) {
+            cli_error("audit",
+                      "unknown subcommand '%s' (only 'verify'; see 'tmi-console audit "
+                      "--help')",
+                      pos[0]);
+            return CLI_EXIT_ERROR;
+        }
+        if (action || since || until || limit || before) {
+            cli_error("audit verify", "only --head and --json apply to 'audit verify'");
+            return CLI_EXIT_ERROR;
+        }
+        return run_verify(ctx, head, json != NULL);
+    }
+    if (head != NULL) {
+        cli_error("audit", "--head belongs to 'audit verify'");
+        return CLI_EXIT_ERROR;
+    }
+    if (limit != NULL && parse_int("audit", "--limit", limit, 1, STORE_MAX_LIMIT, &n) != 0)
+        return CLI_EXIT_ERROR;
+    if (before != NULL && parse_int("audit", "--before", before, 1, INT64_MAX / 2, &b) != 0)
+        return CLI_EXIT_ERROR;
+    if (parse_range("audit", since, until, &range) != 0)
+        return CLI_EXIT_ERROR;
+    store *s = open_store("audit", ctx);
+    if (s == NULL)
+        return CLI_EXIT_ERROR;
+    memset(&q, 0, sizeof(q));
+    q.action = action;
+    q.has_since = range.has_since;
+    q.since_ns = range.since_ns;
+    q.has_until = range.has_until;
+    q.until_ns = range.until_ns;
+    q.before = b;
+    q.limit = (size_t)n;
+    rc = audit_list(s, &q, &rows);
+    if (rc != TMI_OK) {
+        if (rc == TMI_EINVAL && action != NULL)
+            cli_error("audit",
+                      "--action: '%s' is not an action name (letters a-z, digits, "
+                      "'_', '.', '-')",
+                      action);
+        else
+            store_error("audit", s, rc);
+        code = CLI_EXIT_ERROR;
+        goto out;
+    }
+    int64_t next = rows.count == (size_t)n ? rows.rows[rows.count - 1].seq : 0;
+    if (json != NULL) {
+        cJSON *a = cJSON_CreateArray();
+        for (size_t i = 0; a != NULL && i < rows.count; i++)
+            cJSON_AddItemToArray(a, audit_json(&rows.rows[i]));
+        code = print_page(a, next);
+    } else {
+        print_audit(&rows);
+        if (next > 0)
+            printf("more: add --before %" PRId64 "\n", next);
+        code = CLI_EXIT_OK;
+    }
+out:
+    audit_rows_free(&rows);
+    store_close(s);
+    return code;
+}
+
+/* ---- export ---- */
+
+static int write_stream(void *arg, const char *buf, size_t len)
+{
+    FILE *f = arg;
+    if (fwrite(buf, 1, len, f) != len)
+        return TMI_EIO;
+    return 0;
+}
+
+/* FILE.tmp-XXXXXXXX next to FILE (same folder, so the rename is atomic). */
+static int temp_name(const char *out, char *buf, size_t buflen)
+{
+    uint8_t r[4];
+    char h[9];
+    if (plat_random(r, sizeof(r)) != TMI_OK)
+        return -1;
+    int n = snprintf(buf, buflen, "%s.tmp-%s", out, hex(r, 4, h));
+    return n < 0 || (size_t)n >= buflen ? -1 : 0;
+}
+
+static int run_export(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *what = NULL, *format = NULL, *since = NULL, *until = NULL, *out = NULL;
+    const cli_opt opts[] = {{"--what", 1, &what},
+                            {"--format", 1, &format},
+                            {"--since", 1, &since},
+                            {"--until", 1, &until},
+                            {"--out", 1, &out}};
+    char tmp[PLAT_PATH_MAX];
+    export_format fmt;
+    export_range range;
+    FILE *f = NULL;
+    size_t npos = 0;
+    int rc, code = CLI_EXIT_ERROR, is_audit;
+
+    if (cli_parse("export", argc, argv, opts, N_OPTS(opts), NULL, 0, &npos) != 0)
+        return CLI_EXIT_ERROR;
+    if (what == NULL || (strcmp(what, "history") != 0 && strcmp(what, "audit") != 0)) {
+        cli_error("export", "--what history or --what audit is required");
+        return CLI_EXIT_ERROR;
+    }
+    is_audit = strcmp(what, "audit") == 0;
+    if (format == NULL || export_format_parse(format, &fmt) != TMI_OK) {
+        cli_error("export", "--format csv or --format json is required");
+        return CLI_EXIT_ERROR;
+    }
+    if (parse_range("export", since, until, &range) != 0)
+        return CLI_EXIT_ERROR;
+    if (out != NULL && (out[0] == '\0' || temp_name(out, tmp, sizeof(tmp)) != 0)) {
+        cli_error("export", "--out: invalid file name");
+        return CLI_EXIT_ERROR;
+    }
+    store *s = open_store("export", ctx);
+    if (s == NULL)
+        return CLI_EXIT_ERROR;
+    if (out != NULL) {
+        f = fopen(tmp, "wbx"); /* exclusive: never follows or clobbers an existing file */
+        if (f == NULL) {
+            cli_error("export", "cannot create %s next to %s", tmp, out);
+            goto done;
+        }
+    } else {
+#ifdef _WIN32
+        _setmode(_fileno(stdout), _O_BINARY); /* keep CSV's CRLF as written */
+#endif
+        f = stdout;
+    }
+    if (is_audit)
+        rc = export_audit(s, fmt, &range, write_stream, f);
+    else
+        rc = export_history(s, fmt, &range, write_stream, f);
+    if (rc == TMI_OK && fflush(f) != 0)
+        rc = TMI_EIO;
+    if (out != NULL) {
+        if (fclose(f) != 0 && rc == TMI_OK)
+            rc = TMI_EIO;
+        f = NULL;
+        if (rc == TMI_OK) {
+            rc = plat.rename_replace(tmp, out);
+            if (rc != TMI_OK) {
+                cli_error("export", "cannot rename %s to %s: %s", tmp, out, tmi_strerror(rc));
+                plat.remove_file(tmp);
+                goto done;
+            }
+        } else {
+            plat.remove_file(tmp);
+        }
+    }
+    if (rc != TMI_OK) {
+        store_error("export", s, rc);
+        goto done;
+    }
+    code = CLI_EXIT_OK;
+done:
+    store_close(s);
+    return code;
+}
+
+const cli_command cli_cmd_history = {"history", "what the scans saw, per file, when it changed",
+                                     usage_history, run_history};
+const cli_command cli_cmd_audit = {"audit", "the audit trail; 'audit verify' checks its chain",
+                                   usage_audit, run_audit};
+const cli_command cli_cmd_export = {"export", "history or audit trail as CSV or JSON", usage_export,
+                                    run_export};
