@@ -2,6 +2,13 @@
 #
 # On Linux they come from Debian's -dev packages. Each becomes an INTERFACE
 # target tmi::<name> so the layers link the same way on every platform.
+# The Windows (mingw-w64) build compiles them from Debian's source packages
+# instead: see WindowsDeps.cmake.
+if(WIN32)
+  include(WindowsDeps)
+  return()
+endif()
+
 find_package(PkgConfig REQUIRED)
 
 pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)

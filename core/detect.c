@@ -25,7 +25,9 @@ static char *dup_str(const char *s)
 }
 
 static char *dup_printf(const char *fmt, ...)
-#if defined(__GNUC__)
+#if defined(__MINGW32__) /* C99 printf (__USE_MINGW_ANSI_STDIO), not msvcrt's */
+    __attribute__((format(gnu_printf, 1, 2)))
+#elif defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;

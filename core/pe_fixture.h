@@ -30,7 +30,8 @@ typedef struct pe_fixture_spec {
 /*
  * Build the image in a new heap buffer. On TMI_OK *out (caller frees with
  * free()) and *out_len are set. TMI_EINVAL for an impossible spec (a string
- * longer than 1024 bytes, pad_to over 256 MiB), TMI_ENOMEM.
+ * longer than 1024 bytes or not valid UTF-8, pad_to over 256 MiB), TMI_ENOMEM.
+ * The output depends only on the spec: equal specs give equal bytes.
  */
 int pe_fixture_build(const pe_fixture_spec *spec, uint8_t **out, size_t *out_len);
 

@@ -45,11 +45,19 @@ typedef struct pe_version_info {
 /*
  * Parse buf[0..len). Returns:
  *   TMI_OK      - a well-formed PE image; has_fixed says whether it carries a
- *                 version resource (a PE without one is not an error);
+ *                 VS_FIXEDFILEINFO. A PE without a resource directory, without
+ *                 RT_VERSION, or whose VS_VERSIONINFO holds no value is not an
+ *                 error. The strings are best effort: a damaged StringFileInfo
+ *                 costs strings (has_string 0), never the fixed version.
  *   TMI_EFORMAT - not a PE file, or a malformed header / resource; out->error
- *                 holds a short message ("not a PE file", "truncated section
- *                 table", "malformed version resource", ...).
- * *out is always fully initialised (zeroed first).
+ *                 holds a short static message: "not a PE file", "truncated
+ *                 headers", "unsupported optional header", "malformed optional
+ *                 header", "truncated section table", "malformed resource
+ *                 directory", or "malformed version resource" (VS_VERSIONINFO
+ *                 or its VS_FIXEDFILEINFO is broken: the version cannot be
+ *                 trusted, so none is reported).
+ * *out is always fully initialised (zeroed first); after TMI_EFORMAT only
+ * out->error is set. A NULL buf is "not a PE file".
  */
 int pe_version_read(const uint8_t *buf, size_t len, pe_version_info *out);
 

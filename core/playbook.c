@@ -27,7 +27,9 @@ typedef struct ctx {
 } ctx;
 
 static int fail(ctx *c, const char *fmt, ...)
-#if defined(__GNUC__)
+#if defined(__MINGW32__) /* C99 printf (__USE_MINGW_ANSI_STDIO), not msvcrt's */
+    __attribute__((format(gnu_printf, 2, 3)))
+#elif defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;

@@ -129,7 +129,122 @@ static const char step4[] = "CREATE TABLE jobs ("
                             "  finished_ns INTEGER);"
                             "CREATE INDEX job_steps_job ON job_steps(job_id, id);";
 
-static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4};
+/* v5: a compact audit trail (audit.h, "Storage") and scan durations. The
+ * rows of `audit` move into audit_log, which stores the same canonical
+ * fields in fewer bytes; a view named `audit` gives them back, column for
+ * column, as the v2 table had them (plus action_id). Nothing hashed changes:
+ * every row keeps its hash, and the view renders each field byte for byte as
+ * it was hashed.
+ *   - actor, auth, action, target, outcome and a scan summary's verdict are
+ *     interned in audit_text (id 1 is always 'scan'; the partial index
+ *     audit_action names it);
+ *   - details that are exactly a scan summary, {"scan_id":N,"verdict":"W",
+ *     "changed":M} (N, M non-negative, in canonical decimal; W a word), are
+ *     kept as numbers: scan_back = seq - N, verdict, changed. A row is
+ *     converted only when the view's rendering of the numbers equals its
+ *     details text, so the conversion cannot change a byte;
+ *   - prev_hash is not stored: it is the previous row's hash;
+ *   - no time index: time never goes backwards along seq, so a time range is
+ *     found by binary search on seq (audit_seq_range).
+ * scans.finished_ns becomes duration_ns (finished - started). */
+#define STEP5_SCAN_SUMMARY                                                                         \
+    "WITH v4 AS (SELECT a.*, instr(details, ',\"verdict\":\"') AS p1,"                             \
+    "    instr(details, '\",\"changed\":') AS p2 FROM audit a),"                                   \
+    "  parsed AS (SELECT v4.*, CAST(substr(details, 12, p1 - 12) AS INTEGER) AS sid,"              \
+    "    substr(details, p1 + 12, p2 - p1 - 12) AS word,"                                          \
+    "    CAST(substr(details, p2 + 12, length(details) - p2 - 12) AS INTEGER) AS chg FROM v4),"    \
+    "  q AS (SELECT parsed.*, coalesce(typeof(details) = 'text'"                                   \
+    "    AND details GLOB '{\"scan_id\":*,\"verdict\":\"*\",\"changed\":*}'"                       \
+    "    AND p1 > 0 AND p2 > p1 AND sid >= 0 AND chg >= 0"                                         \
+    "    AND length(word) BETWEEN 1 AND 32 AND word NOT GLOB '*[^a-z0-9_.-]*'"                     \
+    "    AND '{\"scan_id\":' || sid || ',\"verdict\":\"' || word || '\",\"changed\":' || chg"      \
+    "        || '}' = details, 0) AS compact FROM parsed) "
+
+static const char step5[] =
+    "CREATE TABLE audit_text ("
+    "  id INTEGER PRIMARY KEY,"
+    "  text TEXT NOT NULL UNIQUE"
+    ");"
+    "INSERT INTO audit_text (id, text) VALUES (1, 'scan');"
+    "CREATE TRIGGER audit_text_no_update BEFORE UPDATE ON audit_text"
+    "  BEGIN SELECT RAISE(ABORT, 'audit texts are append-only'); END;"
+    "CREATE TRIGGER audit_text_no_delete BEFORE DELETE ON audit_text"
+    "  BEGIN SELECT RAISE(ABORT, 'audit texts are append-only'); END;"
+    "CREATE TABLE audit_log ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  time_ns INTEGER NOT NULL,"
+    "  actor INTEGER NOT NULL REFERENCES audit_text(id),"
+    "  auth INTEGER NOT NULL REFERENCES audit_text(id),"
+    "  action INTEGER NOT NULL REFERENCES audit_text(id),"
+    "  target INTEGER REFERENCES audit_text(id),"
+    "  outcome INTEGER NOT NULL REFERENCES audit_text(id),"
+    "  params TEXT,"
+    "  details TEXT,"
+    "  scan_back INTEGER,"
+    "  verdict INTEGER REFERENCES audit_text(id),"
+    "  changed INTEGER,"
+    "  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+    "  CHECK ((scan_back IS NULL) = (verdict IS NULL) AND (scan_back IS NULL) = (changed IS NULL)"
+    "    AND (scan_back IS NULL OR details IS NULL))"
+    ");"
+    /* the few short words first, so that they get one-byte ids */
+    "INSERT OR IGNORE INTO audit_text (text) SELECT action FROM audit;"
+    "INSERT OR IGNORE INTO audit_text (text) SELECT outcome FROM audit;"
+    "INSERT OR IGNORE INTO audit_text (text) SELECT auth FROM audit;"
+    "INSERT OR IGNORE INTO audit_text (text) SELECT actor FROM audit;"
+    STEP5_SCAN_SUMMARY "INSERT OR IGNORE INTO audit_text (text) SELECT word FROM q WHERE compact;"
+    "INSERT OR IGNORE INTO audit_text (text) SELECT target FROM audit WHERE target IS NOT NULL;"
+    STEP5_SCAN_SUMMARY
+    "INSERT INTO audit_log (seq, time_ns, actor, auth, action, target, outcome, params, details,"
+    "  scan_back, verdict, changed, hash)"
+    " SELECT seq, time_ns,"
+    "  (SELECT id FROM audit_text t WHERE t.text = q.actor),"
+    "  (SELECT id FROM audit_text t WHERE t.text = q.auth),"
+    "  (SELECT id FROM audit_text t WHERE t.text = q.action),"
+    "  (SELECT id FROM audit_text t WHERE t.text = q.target),"
+    "  (SELECT id FROM audit_text t WHERE t.text = q.outcome),"
+    "  params,"
+    "  CASE WHEN compact THEN NULL ELSE details END,"
+    "  CASE WHEN compact THEN seq - sid END,"
+    "  CASE WHEN compact THEN (SELECT id FROM audit_text t WHERE t.text = q.word) END,"
+    "  CASE WHEN compact THEN chg END,"
+    "  hash"
+    " FROM q ORDER BY seq;"
+    /* the old table goes with its triggers and indexes (audit_time among them) */
+    "DROP TABLE audit;"
+    /* filtering by action: as in v3, without the routine scan rows (id 1) */
+    "CREATE INDEX audit_action ON audit_log(action, seq) WHERE action <> 1;"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log"
+    "  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log"
+    "  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;"
+    /* The canonical rows. A missing text reads as NULL (verify: malformed
+     * row); rows never drop out of the view. */
+    "CREATE VIEW audit AS SELECT"
+    "  a.seq AS seq,"
+    "  a.time_ns AS time_ns,"
+    "  strftime('%Y-%m-%dT%H:%M:%S', a.time_ns / 1000000000, 'unixepoch')"
+    "    || printf('.%03dZ', (a.time_ns / 1000000) % 1000) AS time,"
+    "  (SELECT t.text FROM audit_text t WHERE t.id = a.actor) AS actor,"
+    "  (SELECT t.text FROM audit_text t WHERE t.id = a.auth) AS auth,"
+    "  (SELECT t.text FROM audit_text t WHERE t.id = a.action) AS action,"
+    "  (SELECT t.text FROM audit_text t WHERE t.id = a.target) AS target,"
+    "  a.params AS params,"
+    "  (SELECT t.text FROM audit_text t WHERE t.id = a.outcome) AS outcome,"
+    "  CASE WHEN a.scan_back IS NULL THEN a.details"
+    "    ELSE '{\"scan_id\":' || (a.seq - a.scan_back) || ',\"verdict\":\"'"
+    "      || (SELECT t.text FROM audit_text t WHERE t.id = a.verdict)"
+    "      || '\",\"changed\":' || a.changed || '}' END AS details,"
+    "  CASE WHEN a.seq = 1 THEN zeroblob(32)"
+    "    ELSE (SELECT p.hash FROM audit_log p WHERE p.seq = a.seq - 1) END AS prev_hash,"
+    "  a.hash AS hash,"
+    "  a.action AS action_id"
+    " FROM audit_log a;"
+    /* a scan's finish as its duration: 4 bytes instead of 8 */
+    "ALTER TABLE scans RENAME COLUMN finished_ns TO duration_ns;"
+    "UPDATE scans SET duration_ns = duration_ns - started_ns;";
+
+static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4, step5};
 
 static int fail(char *err, size_t errlen, int code, const char *what, sqlite3 *db)
 {

@@ -42,6 +42,9 @@ enum store_stmt_id {
     STMT_AUDIT_LAST,
     STMT_AUDIT_INSERT,
     STMT_AUDIT_HEAD_SET,
+    STMT_AUDIT_TEXT_GET,
+    STMT_AUDIT_TEXT_ADD,
+    STMT_AUDIT_PROBE,
     STMT__COUNT
 };
 
@@ -101,9 +104,10 @@ int store_col_strdup(sqlite3_stmt *st, int col, char **out);
 int store_clamp_limit(size_t limit);
 
 /* The seq range [*lo, *hi] holding the audit rows of a time range (since
- * inclusive, until exclusive; a side without has_* is open). Relies on time
- * never going backwards along seq (audit_append). An empty range comes back
- * with *lo > *hi. Call inside a read snapshot. */
+ * inclusive, until exclusive; a side without has_* is open), found by binary
+ * search on seq: it relies on time never going backwards along seq
+ * (audit_append), and needs no time index. An empty range comes back with
+ * *lo > *hi. Call inside a read snapshot. */
 int audit_seq_range(store *s, int has_since, int64_t since_ns, int has_until, int64_t until_ns,
                     int64_t *lo, int64_t *hi);
 

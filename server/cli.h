@@ -57,7 +57,9 @@ int cli_parse_size(const char *s, size_t max, size_t *out);
 
 /* Print "tmi-console CMD: message" to stderr (printf-style). */
 void cli_error(const char *cmd, const char *fmt, ...)
-#if defined(__GNUC__)
+#if defined(__MINGW32__) /* C99 printf (__USE_MINGW_ANSI_STDIO), not msvcrt's */
+    __attribute__((format(gnu_printf, 2, 3)))
+#elif defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
@@ -75,6 +77,21 @@ int cli_print_scan(const struct scan_result *r, int json);
 extern const cli_command cli_cmd_inspect;
 extern const cli_command cli_cmd_scan;
 extern const cli_command cli_cmd_demo;
+extern const cli_command cli_cmd_serve;
+extern const cli_command cli_cmd_token;
+extern const cli_command cli_cmd_login_url;
+extern const cli_command cli_cmd_service;
 extern const cli_command cli_cmd_sandbox_service;
+extern const cli_command cli_cmd_repair;
+extern const cli_command cli_cmd_replace;
+extern const cli_command cli_cmd_backup;
+extern const cli_command cli_cmd_restart;
+extern const cli_command cli_cmd_restore;
+extern const cli_command cli_cmd_backups;
+extern const cli_command cli_cmd_jobs;
+extern const cli_command cli_cmd_recover;
+extern const cli_command cli_cmd_history;
+extern const cli_command cli_cmd_audit;
+extern const cli_command cli_cmd_export;
 
 #endif

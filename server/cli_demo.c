@@ -1,4 +1,7 @@
-/* cli_demo.c - `tmi-console demo`: a sandbox that reproduces the fault. */
+/*
+ * cli_demo.c - `tmi-console demo`: a sandbox that reproduces the fault, then
+ * the web console on it (the `serve` command, on a free port) until Ctrl+C.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +15,67 @@
 #include "service.h"
 
 #define DEMO_FILE_SIZE (256 * 1024)
+/* The lock a running server holds in the data folder (see cli_serve.c). */
+#define DEMO_SERVER_LOCK "server.lock"
 
 static const char usage[] =
-    "usage: tmi-console demo [--dir DIR] [--file-size BYTES] [--json]\n\n"
+    "usage: tmi-console demo [--dir DIR] [--file-size BYTES] [--port N] [--no-serve] [--json]\n\n"
     "Create a fresh sandbox that reproduces the fault as the Trend Micro article\n"
     "describes it: the eight TMI files at 1.12.0.1156 under\n"
     "  DIR/Program Files (x86)/Trend Micro/COMMON/TMI\n"
     "and the good 1.12.0.1266 set in its is_backup/filegroup100 folder, each a real\n"
-    "PE file; then scan it and print the result.\n\n"
+    "PE file, with the sandbox's TMI service already failing (event 800); scan it,\n"
+    "then serve the web console on it and print its one-time login URL. Open the\n"
+    "URL in a browser on this machine; stop with Ctrl+C (the sandbox's service is\n"
+    "stopped too; the sandbox and the data folder stay for a look afterwards).\n\n"
     "options:\n"
     "  --dir DIR   where to make the sandbox (default: DATA/demo/root); a folder\n"
     "              that holds anything but an earlier sandbox is refused\n"
     "  --file-size BYTES\n"
     "              size of each PE file (default 262144, at most 67108864)\n"
-    "  --json      print the scan as JSON\n";
+    "  --port N    serve on this port of 127.0.0.1 (default 0: a free one)\n"
+    "  --no-serve  only make the sandbox and print the scan, then exit\n"
+    "  --json      print the scan as JSON (implies --no-serve)\n";
+
+/* A sandbox made earlier may still run its service: stop it before the
+ * folder goes. */
+static void stop_old_service(cli_ctx *ctx, const char *root)
+{
+    service_ref svc;
+    char marker[PLAT_PATH_MAX];
+    plat_stat st;
+    if (path_join(marker, sizeof(marker), root, SANDBOX_MARKER) != TMI_OK ||
+        plat.stat(marker, &st) != TMI_OK)
+        return;
+    if (service_resolve(ctx->pb, root, NULL, &svc) == TMI_OK)
+        service_stop_wait(&svc, 10000, NULL);
+}
+
+/* Is a server running on the data folder? Checked before the sandbox is
+ * replaced, so a running demo is not pulled from under its server. */
+static int server_running(const char *data_dir)
+{
+    char path[PLAT_PATH_MAX];
+    plat_lock *lock = NULL;
+    plat_stat st;
+    if (plat.stat(data_dir, &st) != TMI_OK ||
+        path_join(path, sizeof(path), data_dir, DEMO_SERVER_LOCK) != TMI_OK)
+        return 0;
+    if (plat_lock_acquire(path, &lock) == TMI_EBUSY)
+        return 1;
+    plat_lock_release(lock);
+    return 0;
+}
+
+/* Serve the web console on the sandbox: the `serve` command, as if run as
+ * `tmi-console serve --port PORT --root ROOT`. Returns its exit code. */
+static int serve_sandbox(cli_ctx *ctx, const char *root, const char *port)
+{
+    char *argv[] = {"serve", "--port", (char *)port, "--root", (char *)root, NULL};
+    printf("Starting the web console on the sandbox (stop with Ctrl+C) ...\n");
+    fflush(stdout);
+    return cli_cmd_serve.run(ctx, 5, argv);
+}
 
 /* Start the sandbox's TMI service once, as an admin would, and show that it
  * starts and stops at once with event 800 - the symptom of the fault. */
@@ -55,17 +105,33 @@ static void show_service_failure(cli_ctx *ctx, const char *root, int print)
 
 static int run(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *dir = NULL, *json = NULL, *size = NULL;
-    const cli_opt opts[] = {{"--dir", 1, &dir}, {"--json", 0, &json}, {"--file-size", 1, &size}};
+    const char *dir = NULL, *json = NULL, *size = NULL, *port = NULL, *no_serve = NULL;
+    const cli_opt opts[] = {{"--dir", 1, &dir},
+                            {"--json", 0, &json},
+                            {"--file-size", 1, &size},
+                            {"--port", 1, &port},
+                            {"--no-serve", 0, &no_serve}};
     char root[PLAT_PATH_MAX], tmi[PLAT_PATH_MAX], self[PLAT_PATH_MAX];
     sandbox_spec spec;
     scan_options so;
     scan_result *r = NULL;
-    size_t npos = 0;
-    int rc;
+    size_t npos = 0, port_n = 0;
+    int rc, serve;
 
-    if (cli_parse("demo", argc, argv, opts, 3, NULL, 0, &npos) != 0)
+    if (cli_parse("demo", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0, &npos) != 0)
         return CLI_EXIT_ERROR;
+    serve = no_serve == NULL && json == NULL;
+    if (port != NULL && cli_parse_size(port, 65535, &port_n) != 0) {
+        cli_error("demo", "--port: expected a number from 0 to 65535");
+        return CLI_EXIT_ERROR;
+    }
+    if (serve && server_running(ctx->data_dir)) {
+        cli_error("demo",
+                  "a tmi-console server is already running on %s; stop it first, or give "
+                  "this demo its own --data folder",
+                  ctx->data_dir);
+        return CLI_EXIT_ERROR;
+    }
     sandbox_spec_init(&spec);
     spec.pad_to = DEMO_FILE_SIZE;
     if (size != NULL && cli_parse_size(size, 64u << 20, &spec.pad_to) != 0) {
@@ -82,6 +148,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
         cli_error("demo", "data folder path too long");
         return CLI_EXIT_ERROR;
     }
+    stop_old_service(ctx, root);
     rc = sandbox_remove(root);
     if (rc == TMI_EACCES) {
         cli_error("demo", "%s exists and is not a sandbox; refusing to touch it", root);
@@ -111,11 +178,19 @@ static int run(cli_ctx *ctx, int argc, char **argv)
     }
     rc = cli_print_scan(r, json != NULL);
     scan_result_free(r);
-    if (json == NULL)
-        printf("\nTry: tmi-console scan --root '%s'\n", root);
     /* the demo succeeded when it shows the fault */
-    return rc == CLI_EXIT_FINDING ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+    if (rc != CLI_EXIT_FINDING)
+        return CLI_EXIT_ERROR;
+    if (!serve) {
+        if (json == NULL)
+            printf("\nTry: tmi-console scan --root '%s'\n", root);
+        return CLI_EXIT_OK;
+    }
+    printf("\n");
+    rc = serve_sandbox(ctx, root, port != NULL ? port : "0");
+    stop_old_service(ctx, root);
+    return rc;
 }
 
-const cli_command cli_cmd_demo = {"demo", "make a sandbox that reproduces the fault and scan it",
-                                  usage, run};
+const cli_command cli_cmd_demo = {
+    "demo", "make a sandbox that reproduces the fault and serve the console on it", usage, run};

@@ -233,6 +233,11 @@ static int run_job(cli_ctx *ctx, int argc, char **argv, repair_action a)
     repair_result res;
     audit_actor actor = {NULL, "cli"};
     int rc;
+    if (!plat_is_elevated()) {
+        cli_error(cmd, "changing the TMI files and service needs administrator rights: run from "
+                       "an elevated (Administrator) prompt");
+        return CLI_EXIT_ERROR;
+    }
     if (parse_job_opts(cmd, argc, argv, &o, a == REPAIR_RESTORE ? 1 : 0) != 0)
         return CLI_EXIT_ERROR;
     if (a == REPAIR_RESTORE && o.npos != 1) {

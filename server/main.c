@@ -15,11 +15,28 @@
 #define TMI_VERSION_STRING "0.1.0"
 #endif
 
+/* clang-format off */
 static const cli_command *const commands[] = {
     &cli_cmd_scan,
     &cli_cmd_inspect,
+    &cli_cmd_repair,
+    &cli_cmd_backup,
+    &cli_cmd_replace,
+    &cli_cmd_restart,
+    &cli_cmd_restore,
+    &cli_cmd_recover,
+    &cli_cmd_backups,
+    &cli_cmd_jobs,
+    &cli_cmd_history,
+    &cli_cmd_audit,
+    &cli_cmd_export,
+    &cli_cmd_serve,
+    &cli_cmd_token,
+    &cli_cmd_login_url,
+    &cli_cmd_service,
     &cli_cmd_demo,
 };
+/* clang-format on */
 
 /* Internal commands: run by tmi-console itself, left out of --help. */
 static const cli_command *const internal_commands[] = {

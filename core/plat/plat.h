@@ -132,8 +132,9 @@ int plat_random(void *buf, size_t len);
 int plat_make_dirs(const char *path);
 
 /* Create a folder readable by its owner only (mode 0700 on POSIX; on
- * Windows it inherits the ACL of %ProgramData%: administrators and SYSTEM),
- * and its parents as usual. An existing folder is left as it is. */
+ * Windows a protected ACL, inherited by what is made inside it: full access
+ * for Administrators, SYSTEM and the creating user, nobody else), and its
+ * parents as usual. An existing folder is left as it is. */
 int plat_make_private_dir(const char *path);
 
 /* Can this process write `path` (a file, or create files in a folder)?
@@ -244,6 +245,10 @@ long plat_process_id(void);
  * plat_mutex_new: TMI_OK with *out set, or TMI_ENOMEM. lock/unlock never fail
  * on a valid mutex; free accepts NULL. */
 typedef struct plat_mutex plat_mutex;
+
+/* Run fn(arg) on a new detached thread. TMI_OK, or TMI_EIO / TMI_ENOMEM when
+ * no thread could be made (fn is then not called). */
+int plat_thread_start(void (*fn)(void *), void *arg);
 int plat_mutex_new(plat_mutex **out);
 void plat_mutex_lock(plat_mutex *m);
 void plat_mutex_unlock(plat_mutex *m);

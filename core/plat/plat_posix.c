@@ -544,3 +544,37 @@ void plat_mutex_free(plat_mutex *m)
     pthread_mutex_destroy(&m->mu);
     free(m);
 }
+
+typedef struct thread_start {
+    void (*fn)(void *);
+    void *arg;
+} thread_start;
+
+static void *thread_main(void *p)
+{
+    thread_start ts = *(thread_start *)p;
+    free(p);
+    ts.fn(ts.arg);
+    return NULL;
+}
+
+int plat_thread_start(void (*fn)(void *), void *arg)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    thread_start *ts = malloc(sizeof(*ts));
+    int rc;
+    if (ts == NULL)
+        return TMI_ENOMEM;
+    ts->fn = fn;
+    ts->arg = arg;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    rc = pthread_create(&t, &attr, thread_main, ts);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        free(ts);
+        return rc == EAGAIN ? TMI_EIO : TMI_ENOMEM;
+    }
+    return TMI_OK;
+}

@@ -992,10 +992,12 @@ int plat_self_exe(char *buf, size_t buflen)
 
 /* ---- private files ---- */
 
-/* "D:P(A;;FA;;;BA)(A;;FA;;;SY)(A;;FA;;;<this user's SID>)": a protected DACL
- * (nothing inherited) giving full access to the Administrators group, SYSTEM
- * and the user who writes the file, and nobody else. Caller LocalFree()s. */
-static int private_descriptor(PSECURITY_DESCRIPTOR *sd)
+/* "D:P(A;<f>;FA;;;BA)(A;<f>;FA;;;SY)(A;<f>;FA;;;<this user's SID>)": a
+ * protected DACL (nothing inherited from the parent) giving full access to
+ * the Administrators group, SYSTEM and the user who makes the object, and
+ * nobody else. folder: the entries are inherited by what is created inside
+ * (OICI). Caller LocalFree()s *sd. */
+static int private_descriptor(int folder, PSECURITY_DESCRIPTOR *sd)
 {
     HANDLE tok = NULL;
     union {
@@ -1003,7 +1005,8 @@ static int private_descriptor(PSECURITY_DESCRIPTOR *sd)
         uint8_t raw[SECURITY_MAX_SID_SIZE + sizeof(TOKEN_USER)];
     } info;
     DWORD got = 0;
-    wchar_t *sid = NULL, sddl[256];
+    const wchar_t *f = folder ? L"OICI" : L"";
+    wchar_t *sid = NULL, sddl[320];
     int rc = TMI_OK;
     *sd = NULL;
     if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok))
@@ -1013,8 +1016,8 @@ static int private_descriptor(PSECURITY_DESCRIPTOR *sd)
         rc = last_err();
         goto out;
     }
-    swprintf(sddl, sizeof(sddl) / sizeof(sddl[0]), L"D:P(A;;FA;;;BA)(A;;FA;;;SY)(A;;FA;;;%ls)",
-             sid);
+    swprintf(sddl, sizeof(sddl) / sizeof(sddl[0]),
+             L"D:P(A;%ls;FA;;;BA)(A;%ls;FA;;;SY)(A;%ls;FA;;;%ls)", f, f, f, sid);
     if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, sd, NULL))
         rc = last_err();
 out:
@@ -1022,6 +1025,92 @@ out:
         LocalFree(sid);
     CloseHandle(tok);
     return rc;
+}
+
+int plat_make_private_dir(const char *path)
+{
+    SECURITY_ATTRIBUTES sa;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    wchar_t *w = NULL, *sep;
+    DWORD attrs;
+    size_t len;
+    int rc;
+    if (path == NULL || path[0] == '\0')
+        return TMI_EINVAL;
+    rc = win32_path(path, &w);
+    if (rc != TMI_OK)
+        return rc;
+    len = wcslen(w);
+    while (len > 3 && w[len - 1] == L'\\')
+        w[--len] = L'\0';
+    attrs = wattrs(w);
+    if (attrs != INVALID_FILE_ATTRIBUTES) {
+        rc = (attrs & FILE_ATTRIBUTE_DIRECTORY) ? TMI_OK : TMI_ENOTDIR;
+        goto out;
+    }
+    sep = wcsrchr(w, L'\\');
+    if (sep != NULL && sep > w && sep[-1] != L':' && sep[-1] != L'\\') {
+        *sep = L'\0';
+        rc = make_dirs_wide(w);
+        *sep = L'\\';
+        if (rc != TMI_OK)
+            goto out;
+    }
+    rc = private_descriptor(1, &sd);
+    if (rc != TMI_OK)
+        goto out;
+    sa.nLength = sizeof(sa);
+    sa.lpSecurityDescriptor = sd;
+    sa.bInheritHandle = FALSE;
+    if (!CreateDirectoryW(w, &sa) && GetLastError() != ERROR_ALREADY_EXISTS) {
+        rc = last_err();
+        goto out;
+    }
+    attrs = wattrs(w);
+    if (attrs == INVALID_FILE_ATTRIBUTES)
+        rc = last_err();
+    else if (!(attrs & FILE_ATTRIBUTE_DIRECTORY))
+        rc = TMI_ENOTDIR;
+out:
+    if (sd != NULL)
+        LocalFree(sd);
+    free(w);
+    return rc;
+}
+
+int plat_check_writable(const char *path)
+{
+    wchar_t *w;
+    DWORD attrs;
+    HANDLE h;
+    int rc = win32_path(path, &w);
+    if (rc != TMI_OK)
+        return rc;
+    attrs = wattrs(w);
+    if (attrs == INVALID_FILE_ATTRIBUTES) {
+        rc = last_err();
+        free(w);
+        return rc;
+    }
+    if (!(attrs & FILE_ATTRIBUTE_DIRECTORY) && (attrs & FILE_ATTRIBUTE_READONLY)) {
+        free(w);
+        return TMI_EACCES;
+    }
+    /* open for the access a writer needs: add files to a folder, or write a
+     * file; the access check is the system's own */
+    if (attrs & FILE_ATTRIBUTE_DIRECTORY)
+        h = CreateFileW(w, FILE_ADD_FILE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                        NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    else
+        h = CreateFileW(w, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                        NULL, OPEN_EXISTING, 0, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        rc = last_err();
+        return rc == TMI_EBUSY ? TMI_OK : rc; /* in use is not "read-only" */
+    }
+    CloseHandle(h);
+    return TMI_OK;
 }
 
 int plat_write_file_private(const char *path, const void *data, size_t len)
@@ -1032,7 +1121,7 @@ int plat_write_file_private(const char *path, const void *data, size_t len)
     HANDLE h;
     int rc = win32_path(path, &w);
     if (rc == TMI_OK)
-        rc = private_descriptor(&sd);
+        rc = private_descriptor(0, &sd);
     if (rc != TMI_OK)
         goto out;
     /* a fresh file, so it never keeps an older, wider ACL */

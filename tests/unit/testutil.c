@@ -20,6 +20,10 @@ void tu_join(char *buf, size_t buflen, const char *a, const char *b)
     int n = snprintf(buf, buflen, "%s%s%s", a, PLAT_SEP_STR, b);
     if (n < 0 || (size_t)n >= buflen)
         die("path too long", TMI_ETOOBIG);
+    for (char *p = buf + strlen(a); *p; p++) { /* "x/y" in b: the platform's separator */
+        if (*p == '/')
+            *p = PLAT_SEP;
+    }
 }
 
 void tu_mkdirs(const char *path)

@@ -13,7 +13,8 @@
  * write its path into buf. Aborts the test binary on failure. */
 void tu_mkdtemp(char *buf, size_t buflen);
 
-/* Join a and b with the platform separator into buf; aborts if too long. */
+/* Join a and b with the platform separator into buf ('/' in b becomes the
+ * platform separator too, as in path_join); aborts if too long. */
 void tu_join(char *buf, size_t buflen, const char *a, const char *b);
 
 /* Write a PE fixture at path with the file version "a.b.c.d" (NULL: no version

@@ -1,0 +1,513 @@
+/*
+ * pe_fixture.c - write small, valid PE images with a chosen version resource
+ * (see pe_fixture.h for the contract).
+ *
+ * Layout of the image (FileAlignment 0x200, SectionAlignment 0x1000):
+ *
+ *   0x000  DOS header + the usual DOS stub, e_lfanew = 0x80
+ *   0x080  "PE\0\0", IMAGE_FILE_HEADER, optional header (PE32 or PE32+,
+ *          16 data directories), section table
+ *   0x200  .text  (RVA 0x1000): a minimal entry point
+ *   0x400  .rsrc  (RVA 0x2000): root -> RT_VERSION -> ID 1 -> 0x0409 -> data
+ *          entry -> VS_VERSIONINFO (VS_FIXEDFILEINFO, StringFileInfo with
+ *          StringTable "040904B0", VarFileInfo with Translation)
+ *   ....   overlay of pseudo-random bytes up to pad_to, when asked for
+ *
+ * The .text entry point returns at once (exit code 0 for an EXE, TRUE from
+ * DllMain for a DLL), so the image also loads and runs under Windows or wine.
+ * The image has no imports and no relocations (IMAGE_FILE_RELOCS_STRIPPED);
+ * its checksum is the real PE checksum, computed last over the whole file.
+ */
+#include "pe_fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+#define FILE_ALIGN      0x200u
+#define SECT_ALIGN      0x1000u
+#define E_LFANEW        0x80u
+#define HEADERS_SIZE    0x200u /* SizeOfHeaders: everything up to .text */
+#define TEXT_RVA        0x1000u
+#define RSRC_RVA        0x2000u
+#define MAX_STRING_LEN  1024u
+#define MAX_PAD_TO      ((size_t)256 * 1024 * 1024)
+#define RSRC_CAP        ((size_t)16 * 1024) /* room for 5 strings of 1024 UTF-8 bytes */
+#define OPT_SIZE_PE32   0xE0u
+#define OPT_SIZE_PE32P  0xF0u
+#define VS_FIXED_SIZE   52u
+#define TRANSLATION     0x04B00409u /* LANG_ENGLISH/SUBLANG_ENGLISH_US, code page 1200 */
+#define FIXED_TIMESTAMP 0x5F5E1000u /* any fixed value: output is deterministic */
+
+static void wr16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static void wr64(uint8_t *p, uint64_t v)
+{
+    wr32(p, (uint32_t)v);
+    wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+static size_t align_up(size_t x, size_t a)
+{
+    return (x + a - 1) / a * a;
+}
+
+/*
+ * Decode one UTF-8 sequence at s (NUL-terminated). On success stores the
+ * code point in *cp and returns the sequence length; returns 0 for invalid
+ * UTF-8 (overlong forms, surrogates, values past U+10FFFF, truncation).
+ */
+static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+    uint32_t c = s[0];
+    size_t n;
+    uint32_t min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xE0) == 0xC0) {
+        n = 2;
+        c &= 0x1F;
+        min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        n = 3;
+        c &= 0x0F;
+        min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        n = 4;
+        c &= 0x07;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0; /* also catches the terminating NUL */
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return n;
+}
+
+/* A bounded writer over the .rsrc buffer. Overflow sets `bad`. */
+typedef struct rbuf {
+    uint8_t *p;
+    size_t len;
+    size_t cap;
+    int bad;
+} rbuf;
+
+static void rb_u16(rbuf *b, uint32_t v)
+{
+    if (b->cap - b->len < 2) {
+        b->bad = 1;
+        return;
+    }
+    wr16(b->p + b->len, v);
+    b->len += 2;
+}
+
+static void rb_u32(rbuf *b, uint32_t v)
+{
+    if (b->cap - b->len < 4) {
+        b->bad = 1;
+        return;
+    }
+    wr32(b->p + b->len, v);
+    b->len += 4;
+}
+
+/* Zero bytes up to the next multiple of 4 (buffer zeroed by the caller). */
+static void rb_align4(rbuf *b)
+{
+    size_t to = align_up(b->len, 4);
+    if (to > b->cap) {
+        b->bad = 1;
+        return;
+    }
+    b->len = to;
+}
+
+/* Write s (UTF-8, already validated) as UTF-16LE plus a NUL; returns the
+ * number of UTF-16 units written, NUL included. */
+static uint32_t rb_utf16(rbuf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t units = 0;
+    while (*p != '\0') {
+        uint32_t cp = 0;
+        size_t n = utf8_decode(p, &cp);
+        if (n == 0) {
+            b->bad = 1;
+            return units;
+        }
+        p += n;
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            rb_u16(b, 0xD800 | (cp >> 10));
+            rb_u16(b, 0xDC00 | (cp & 0x3FF));
+            units += 2;
+        } else {
+            rb_u16(b, cp);
+            units++;
+        }
+    }
+    rb_u16(b, 0);
+    return units + 1;
+}
+
+/* Start a version block: header with wLength 0 (patched by block_end), key,
+ * padding to 32 bits. Returns the block's offset. */
+static size_t block_begin(rbuf *b, const char *key, uint32_t value_len, uint32_t type)
+{
+    rb_align4(b);
+    size_t start = b->len;
+    rb_u16(b, 0);
+    rb_u16(b, value_len);
+    rb_u16(b, type);
+    rb_utf16(b, key);
+    rb_align4(b);
+    return start;
+}
+
+/* Set the wLength of the block started at start to end at the current
+ * position (trailing padding after it is not part of the block). */
+static void block_end(rbuf *b, size_t start)
+{
+    if (b->bad)
+        return;
+    size_t n = b->len - start;
+    if (n > 0xFFFF) {
+        b->bad = 1;
+        return;
+    }
+    wr16(b->p + start, (uint32_t)n);
+}
+
+static void write_fixed_file_info(rbuf *b, const pe_fixture_spec *spec)
+{
+    const tmi_version *f = &spec->file_version;
+    const tmi_version *p = &spec->product_version;
+    rb_u32(b, 0xFEEF04BDu);                             /* dwSignature */
+    rb_u32(b, 0x00010000u);                             /* dwStrucVersion */
+    rb_u32(b, (uint32_t)f->part[0] << 16 | f->part[1]); /* dwFileVersionMS */
+    rb_u32(b, (uint32_t)f->part[2] << 16 | f->part[3]); /* dwFileVersionLS */
+    rb_u32(b, (uint32_t)p->part[0] << 16 | p->part[1]); /* dwProductVersionMS */
+    rb_u32(b, (uint32_t)p->part[2] << 16 | p->part[3]); /* dwProductVersionLS */
+    rb_u32(b, 0x3Fu);                                   /* dwFileFlagsMask */
+    rb_u32(b, 0);                                       /* dwFileFlags */
+    rb_u32(b, 0x00040004u);                             /* dwFileOS: VOS_NT_WINDOWS32 */
+    rb_u32(b, spec->is_dll ? 2u : 1u);                  /* dwFileType: VFT_DLL / VFT_APP */
+    rb_u32(b, 0);                                       /* dwFileSubtype */
+    rb_u32(b, 0);                                       /* dwFileDateMS */
+    rb_u32(b, 0);                                       /* dwFileDateLS */
+}
+
+/* Write VS_VERSIONINFO at the current (32-bit aligned) position. */
+static void write_version_info(rbuf *b, const pe_fixture_spec *spec)
+{
+    size_t root = block_begin(b, "VS_VERSION_INFO", VS_FIXED_SIZE, 0);
+    write_fixed_file_info(b, spec);
+
+    size_t sfi = block_begin(b, "StringFileInfo", 0, 1);
+    size_t table = block_begin(b, "040904B0", 0, 1);
+    for (int k = 0; k < PE_STR_COUNT; k++) {
+        if (spec->strings[k] == NULL)
+            continue;
+        size_t s = block_begin(b, pe_string_keys[k], 0, 1);
+        uint32_t units = rb_utf16(b, spec->strings[k]);
+        if (!b->bad)
+            wr16(b->p + s + 2, units); /* wValueLength: UTF-16 units with the NUL */
+        block_end(b, s);
+    }
+    block_end(b, table);
+    block_end(b, sfi);
+
+    size_t vfi = block_begin(b, "VarFileInfo", 0, 1);
+    size_t var = block_begin(b, "Translation", 4, 0);
+    rb_u32(b, TRANSLATION);
+    block_end(b, var);
+    block_end(b, vfi);
+
+    block_end(b, root);
+}
+
+/* One directory header with a single ID entry pointing at `target`. */
+static void write_dir1(rbuf *b, uint32_t id, uint32_t target)
+{
+    rb_u32(b, 0); /* Characteristics */
+    rb_u32(b, 0); /* TimeDateStamp */
+    rb_u16(b, 0); /* MajorVersion */
+    rb_u16(b, 0); /* MinorVersion */
+    rb_u16(b, 0); /* NumberOfNamedEntries */
+    rb_u16(b, 1); /* NumberOfIdEntries */
+    rb_u32(b, id);
+    rb_u32(b, target);
+}
+
+/*
+ * Build the .rsrc section contents into b (zeroed, RSRC_CAP bytes):
+ * three one-entry directories, the data entry, then VS_VERSIONINFO.
+ */
+static void write_rsrc(rbuf *b, const pe_fixture_spec *spec)
+{
+    const uint32_t dir_len = 16 + 8;
+    const uint32_t names = dir_len;          /* directory of RT_VERSION names */
+    const uint32_t langs = 2 * dir_len;      /* directory of languages of ID 1 */
+    const uint32_t data_entry = 3 * dir_len; /* IMAGE_RESOURCE_DATA_ENTRY */
+    const uint32_t vinfo = data_entry + 16;
+    write_dir1(b, 16 /* RT_VERSION */, 0x80000000u | names);
+    write_dir1(b, 1, 0x80000000u | langs);
+    write_dir1(b, 0x0409, data_entry);
+    rb_u32(b, RSRC_RVA + vinfo); /* OffsetToData (an RVA) */
+    rb_u32(b, 0);                /* Size, patched below */
+    rb_u32(b, 0);                /* CodePage */
+    rb_u32(b, 0);                /* Reserved */
+    write_version_info(b, spec);
+    if (!b->bad)
+        wr32(b->p + data_entry + 4, (uint32_t)(b->len - vinfo));
+}
+
+/* The x86 / x64 entry point: an EXE returns 0, DllMain returns TRUE. */
+static size_t entry_code(const pe_fixture_spec *spec, uint8_t *code)
+{
+    /* xor eax,eax; ret */
+    static const uint8_t exe[] = {0x31, 0xC0, 0xC3};
+    /* mov eax,1; ret 12 (stdcall DllMain pops its three arguments) */
+    static const uint8_t dll32[] = {0xB8, 0x01, 0x00, 0x00, 0x00, 0xC2, 0x0C, 0x00};
+    /* mov eax,1; ret */
+    static const uint8_t dll64[] = {0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3};
+    const uint8_t *src = exe;
+    size_t n = sizeof(exe);
+    if (spec->is_dll) {
+        src = spec->pe32plus ? dll64 : dll32;
+        n = spec->pe32plus ? sizeof(dll64) : sizeof(dll32);
+    }
+    memcpy(code, src, n);
+    return n;
+}
+
+static void write_section(uint8_t *s, const char *name, uint32_t vsize, uint32_t va,
+                          uint32_t raw_size, uint32_t raw_ptr, uint32_t characteristics)
+{
+    memcpy(s, name, strlen(name)); /* at most 8 bytes, NUL-padded by the zeroed buffer */
+    wr32(s + 8, vsize);
+    wr32(s + 12, va);
+    wr32(s + 16, raw_size);
+    wr32(s + 20, raw_ptr);
+    wr32(s + 36, characteristics);
+}
+
+static void write_dos_header(uint8_t *img)
+{
+    static const uint8_t stub[] = {0x0E, 0x1F, 0xBA, 0x0E, 0x00, 0xB4, 0x09,
+                                   0xCD, 0x21, 0xB8, 0x01, 0x4C, 0xCD, 0x21};
+    static const char msg[] = "This program cannot be run in DOS mode.\r\r\n$";
+    img[0] = 'M';
+    img[1] = 'Z';
+    wr16(img + 0x02, 0x90);     /* e_cblp */
+    wr16(img + 0x04, 3);        /* e_cp */
+    wr16(img + 0x08, 4);        /* e_cparhdr */
+    wr16(img + 0x0C, 0xFFFF);   /* e_maxalloc */
+    wr16(img + 0x10, 0xB8);     /* e_sp */
+    wr16(img + 0x18, 0x40);     /* e_lfarlc */
+    wr32(img + 0x3C, E_LFANEW); /* e_lfanew */
+    memcpy(img + 0x40, stub, sizeof(stub));
+    memcpy(img + 0x40 + sizeof(stub), msg, sizeof(msg) - 1);
+}
+
+/* The PE checksum (as computed by CheckSumMappedFile): 16-bit one's
+ * complement style sum of the file with the CheckSum field taken as 0,
+ * plus the file length. */
+static uint32_t pe_checksum(const uint8_t *img, size_t len, size_t checksum_off)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < len; i += 2) {
+        uint32_t w = img[i];
+        if (i + 1 < len)
+            w |= (uint32_t)img[i + 1] << 8;
+        if (i == checksum_off || i == checksum_off + 2)
+            w = 0;
+        sum += w;
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    }
+    sum = (sum & 0xFFFF) + (sum >> 16);
+    return (uint32_t)sum + (uint32_t)len;
+}
+
+/* xorshift32: the padding stream. A zero seed is mapped to a fixed non-zero
+ * state, because xorshift never leaves zero. */
+static uint32_t xorshift32(uint32_t *state)
+{
+    uint32_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    return x;
+}
+
+static int spec_is_valid(const pe_fixture_spec *spec)
+{
+    if (spec->pad_to > MAX_PAD_TO)
+        return 0;
+    for (int k = 0; k < PE_STR_COUNT; k++) {
+        const char *s = spec->strings[k];
+        if (s == NULL)
+            continue;
+        size_t n = strlen(s);
+        if (n > MAX_STRING_LEN)
+            return 0;
+        for (size_t i = 0; i < n;) {
+            uint32_t cp;
+            size_t step = utf8_decode((const unsigned char *)s + i, &cp);
+            if (step == 0)
+                return 0;
+            i += step;
+        }
+    }
+    return 1;
+}
+
+int pe_fixture_build(const pe_fixture_spec *spec, uint8_t **out, size_t *out_len)
+{
+    if (spec == NULL || out == NULL || out_len == NULL || !spec_is_valid(spec))
+        return TMI_EINVAL;
+    *out = NULL;
+    *out_len = 0;
+
+    uint8_t *rsrc = NULL;
+    size_t rsrc_len = 0;
+    if (!spec->no_version_resource) {
+        rsrc = calloc(1, RSRC_CAP);
+        if (rsrc == NULL)
+            return TMI_ENOMEM;
+        rbuf b = {rsrc, 0, RSRC_CAP, 0};
+        write_rsrc(&b, spec);
+        if (b.bad) {
+            free(rsrc);
+            return TMI_EINVAL;
+        }
+        rsrc_len = b.len;
+    }
+
+    const int plus = spec->pe32plus != 0;
+    const unsigned nsections = rsrc != NULL ? 2 : 1;
+    const uint32_t text_raw = 0x200;
+    const uint32_t rsrc_raw = (uint32_t)align_up(rsrc_len, FILE_ALIGN);
+    const uint32_t rsrc_ptr = HEADERS_SIZE + text_raw;
+    size_t image_len = HEADERS_SIZE + text_raw + rsrc_raw;
+    size_t file_len = image_len < spec->pad_to ? spec->pad_to : image_len;
+
+    uint8_t *img = calloc(1, file_len);
+    if (img == NULL) {
+        free(rsrc);
+        return TMI_ENOMEM;
+    }
+
+    write_dos_header(img);
+
+    /* NT signature and IMAGE_FILE_HEADER. */
+    uint8_t *nt = img + E_LFANEW;
+    memcpy(nt, "PE\0\0", 4);
+    uint8_t *fh = nt + 4;
+    uint32_t characteristics = 0x0001 /* RELOCS_STRIPPED */ | 0x0002 /* EXECUTABLE_IMAGE */;
+    characteristics |= plus ? 0x0020 /* LARGE_ADDRESS_AWARE */ : 0x0100 /* 32BIT_MACHINE */;
+    if (spec->is_dll)
+        characteristics |= 0x2000; /* DLL */
+    wr16(fh + 0, plus ? 0x8664 : 0x014C);
+    wr16(fh + 2, nsections);
+    wr32(fh + 4, FIXED_TIMESTAMP);
+    wr16(fh + 16, plus ? OPT_SIZE_PE32P : OPT_SIZE_PE32);
+    wr16(fh + 18, characteristics);
+
+    /* Optional header. */
+    uint8_t *opt = fh + 20;
+    /* Headers and .text take one page each; .rsrc follows at RSRC_RVA. */
+    uint32_t size_of_image = (uint32_t)align_up(RSRC_RVA + rsrc_len, SECT_ALIGN);
+    wr16(opt + 0, plus ? 0x20B : 0x10B);
+    opt[2] = 14;              /* MajorLinkerVersion */
+    wr32(opt + 4, text_raw);  /* SizeOfCode */
+    wr32(opt + 8, rsrc_raw);  /* SizeOfInitializedData */
+    wr32(opt + 16, TEXT_RVA); /* AddressOfEntryPoint */
+    wr32(opt + 20, TEXT_RVA); /* BaseOfCode */
+    size_t dirs;
+    if (plus) {
+        wr64(opt + 24, spec->is_dll ? 0x180000000ull : 0x140000000ull); /* ImageBase */
+    } else {
+        wr32(opt + 24, RSRC_RVA);                                 /* BaseOfData */
+        wr32(opt + 28, spec->is_dll ? 0x10000000u : 0x00400000u); /* ImageBase */
+    }
+    wr32(opt + 32, SECT_ALIGN);
+    wr32(opt + 36, FILE_ALIGN);
+    wr16(opt + 40, 6); /* MajorOperatingSystemVersion */
+    wr16(opt + 48, 6); /* MajorSubsystemVersion */
+    wr32(opt + 56, size_of_image);
+    wr32(opt + 60, HEADERS_SIZE);
+    /* CheckSum (opt + 64) is filled in last. */
+    wr16(opt + 68, spec->is_dll ? 2 : 3); /* Subsystem: WINDOWS_GUI for a DLL, CUI for an EXE */
+    wr16(opt + 70, 0x0100 | (spec->is_dll ? 0 : 0x8000)); /* NX_COMPAT, TERMINAL_SERVER_AWARE */
+    if (plus) {
+        wr64(opt + 72, 0x100000); /* SizeOfStackReserve */
+        wr64(opt + 80, 0x1000);   /* SizeOfStackCommit */
+        wr64(opt + 88, 0x100000); /* SizeOfHeapReserve */
+        wr64(opt + 96, 0x1000);   /* SizeOfHeapCommit */
+        wr32(opt + 108, 16);      /* NumberOfRvaAndSizes */
+        dirs = 112;
+    } else {
+        wr32(opt + 72, 0x100000);
+        wr32(opt + 76, 0x1000);
+        wr32(opt + 80, 0x100000);
+        wr32(opt + 84, 0x1000);
+        wr32(opt + 92, 16);
+        dirs = 96;
+    }
+    if (rsrc != NULL) {
+        wr32(opt + dirs + 2 * 8, RSRC_RVA);
+        wr32(opt + dirs + 2 * 8 + 4, (uint32_t)rsrc_len);
+    }
+
+    /* Section table, then the sections' contents. */
+    uint8_t *sect = opt + (plus ? OPT_SIZE_PE32P : OPT_SIZE_PE32);
+    uint8_t *code = img + HEADERS_SIZE;
+    size_t code_len = entry_code(spec, code);
+    write_section(sect, ".text", (uint32_t)code_len, TEXT_RVA, text_raw, HEADERS_SIZE,
+                  0x60000020u /* CODE | EXECUTE | READ */);
+    if (rsrc != NULL) {
+        write_section(sect + 40, ".rsrc", (uint32_t)rsrc_len, RSRC_RVA, rsrc_raw, rsrc_ptr,
+                      0x40000040u /* INITIALIZED_DATA | READ */);
+        memcpy(img + rsrc_ptr, rsrc, rsrc_len);
+        free(rsrc);
+    }
+
+    /* Overlay padding after the last section. */
+    uint32_t state = spec->seed != 0 ? spec->seed : 0x9E3779B9u;
+    for (size_t i = image_len; i < file_len; i += 4) {
+        uint32_t r = xorshift32(&state);
+        size_t n = file_len - i < 4 ? file_len - i : 4;
+        for (size_t j = 0; j < n; j++)
+            img[i + j] = (uint8_t)(r >> (8 * j));
+    }
+
+    size_t checksum_off = (size_t)(opt + 64 - img);
+    wr32(img + checksum_off, pe_checksum(img, file_len, checksum_off));
+
+    *out = img;
+    *out_len = file_len;
+    return TMI_OK;
+}

@@ -1,0 +1,216 @@
+/*
+ * api_audit.c - the audit trail and the exports: GET /api/audit,
+ * GET /api/audit/verify, GET /api/export/{history,audit}.{csv,json}.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "api.h"
+#include "audit.h"
+#include "err.h"
+#include "export.h"
+#include "http.h"
+#include "textutil.h"
+
+/* Add name: the parsed JSON text (or the text itself if it does not parse,
+ * or null). */
+static void add_json_text(cJSON *o, const char *name, const char *text)
+{
+    cJSON *v = text != NULL ? cJSON_Parse(text) : NULL;
+    if (v != NULL)
+        cJSON_AddItemToObject(o, name, v);
+    else if (text != NULL)
+        cJSON_AddStringToObject(o, name, text);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+static void add_str_or_null(cJSON *o, const char *name, const char *text)
+{
+    if (text != NULL)
+        cJSON_AddStringToObject(o, name, text);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+static cJSON *audit_row_json(const audit_row *r)
+{
+    char hex[65], ns[32];
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddNumberToObject(o, "seq", (double)r->seq);
+    add_str_or_null(o, "time", r->time);
+    snprintf(ns, sizeof(ns), "%lld", (long long)r->time_ns);
+    cJSON_AddStringToObject(o, "time_ns", ns); /* a string: exact beyond 2^53 */
+    add_str_or_null(o, "actor", r->actor);
+    add_str_or_null(o, "auth", r->auth);
+    add_str_or_null(o, "action", r->action);
+    add_str_or_null(o, "target", r->target);
+    add_json_text(o, "params", r->params);
+    add_str_or_null(o, "outcome", r->outcome);
+    add_json_text(o, "details", r->details);
+    text_hex(r->prev_hash, 32, hex);
+    cJSON_AddStringToObject(o, "prev_hash", hex);
+    text_hex(r->hash, 32, hex);
+    cJSON_AddStringToObject(o, "hash", hex);
+    return o;
+}
+
+static int valid_action(const char *a)
+{
+    size_t n = strlen(a);
+    if (n == 0 || n > AUDIT_MAX_WORD)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = a[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int api_audit(http_req *req)
+{
+    audit_query q;
+    audit_rows rows = {NULL, 0};
+    cJSON *items;
+    store *s = NULL;
+    int st, rc;
+
+    memset(&q, 0, sizeof(q));
+    q.action = req_query_get(&req->query, "action");
+    if (q.action != NULL && !valid_action(q.action))
+        return http_send_problem(req, 400, "action must be 1 to %d of [a-z0-9_.-]", AUDIT_MAX_WORD);
+    st = api_page(req, &q.before, &q.limit);
+    if (st == 0)
+        st = api_range(req, &q.has_since, &q.since_ns, &q.has_until, &q.until_ns);
+    if (st == 0)
+        st = api_store(req, &s);
+    if (st != 0)
+        return st;
+    rc = audit_list(s, &q, &rows);
+    if (rc != TMI_OK)
+        return http_send_error(req, rc, "cannot read the audit trail", s);
+    items = cJSON_CreateArray();
+    for (size_t i = 0; items != NULL && i < rows.count; i++) {
+        cJSON *row = audit_row_json(&rows.rows[i]);
+        if (row == NULL) {
+            cJSON_Delete(items);
+            items = NULL;
+            break;
+        }
+        cJSON_AddItemToArray(items, row);
+    }
+    if (items == NULL)
+        st = http_send_problem(req, 503, "out of memory");
+    else
+        st = api_send_page(req, items, rows.count, q.limit,
+                           rows.count > 0 ? rows.rows[rows.count - 1].seq : 0);
+    audit_rows_free(&rows);
+    return st;
+}
+
+int api_audit_verify(http_req *req)
+{
+    const char *head = req_query_get(&req->query, "head");
+    audit_head expect;
+    audit_report rep;
+    char buf[96];
+    cJSON *o;
+    store *s = NULL;
+    int st, rc;
+
+    if (head != NULL && audit_head_parse(head, &expect) != TMI_OK)
+        return http_send_problem(req, 400,
+                                 "head must be SEQ:HASH (64 hex digits), as printed "
+                                 "by 'tmi-console audit verify'");
+    st = api_store(req, &s);
+    if (st != 0)
+        return st;
+    memset(&rep, 0, sizeof(rep));
+    rc = audit_verify(s, head != NULL ? &expect : NULL, &rep);
+    if (rc != TMI_OK)
+        return http_send_error(req, rc, "cannot verify the audit trail", s);
+    o = cJSON_CreateObject();
+    if (o == NULL)
+        return http_send_problem(req, 503, "out of memory");
+    cJSON_AddBoolToObject(o, "intact", rep.intact);
+    cJSON_AddNumberToObject(o, "rows", (double)rep.rows);
+    cJSON_AddStringToObject(o, "head", audit_head_format(&rep.head, buf, sizeof(buf)));
+    cJSON_AddStringToObject(o, "break", audit_break_name(rep.why));
+    if (rep.broken_seq > 0)
+        cJSON_AddNumberToObject(o, "broken_seq", (double)rep.broken_seq);
+    else
+        cJSON_AddNullToObject(o, "broken_seq");
+    cJSON_AddStringToObject(o, "detail", rep.detail);
+    cJSON_AddBoolToObject(o, "anchored", rep.anchored);
+    cJSON_AddNumberToObject(o, "anchor_seq", (double)rep.anchor_seq);
+    cJSON_AddNumberToObject(o, "unanchored", (double)rep.unanchored);
+    st = http_send_json(req, 200, o);
+    cJSON_Delete(o);
+    return st;
+}
+
+/* The streaming state of one export: the response starts with the first
+ * piece, so a failure before any output still gets a proper error answer. */
+typedef struct export_sink {
+    http_req *req;
+    const char *ctype;
+    const char *filename;
+    int started;
+} export_sink;
+
+static int sink_write(void *arg, const char *buf, size_t len)
+{
+    export_sink *k = arg;
+    if (!k->started) {
+        if (http_stream_begin(k->req, k->ctype, k->filename) != TMI_OK)
+            return TMI_EIO;
+        k->started = 1;
+    }
+    return http_stream_write(k->req, buf, len);
+}
+
+int api_export(http_req *req)
+{
+    const char *last = strrchr(req->route->pattern, '/') + 1; /* "history.csv" */
+    int audit = strncmp(last, "audit.", 6) == 0;
+    export_format fmt = strcmp(strchr(last, '.') + 1, "csv") == 0 ? EXPORT_CSV : EXPORT_JSON;
+    export_range range;
+    export_sink sink;
+    char filename[64];
+    store *s = NULL;
+    int st, rc;
+
+    memset(&range, 0, sizeof(range));
+    st = api_range(req, &range.has_since, &range.since_ns, &range.has_until, &range.until_ns);
+    if (st == 0)
+        st = api_store(req, &s);
+    if (st != 0)
+        return st;
+    snprintf(filename, sizeof(filename), "tmi-console-%s", last);
+    memset(&sink, 0, sizeof(sink));
+    sink.req = req;
+    sink.ctype = fmt == EXPORT_CSV ? "text/csv; charset=utf-8" : "application/json";
+    sink.filename = filename;
+    if (audit)
+        rc = export_audit(s, fmt, &range, sink_write, &sink);
+    else
+        rc = export_history(s, fmt, &range, sink_write, &sink);
+    if (rc == TMI_OK && !sink.started)
+        rc = sink_write(&sink, "", 0); /* an empty export still gets its headers */
+    if (!sink.started) {
+        http_audit(req, "export", last, "failed", NULL);
+        return http_send_error(req, rc, "the export failed", s);
+    }
+    http_stream_end(req, rc == TMI_OK);
+    if (rc != TMI_OK)
+        fprintf(stderr, "tmi-console serve: export %s cut short: %s\n", last,
+                store_errmsg(s)[0] != '\0' ? store_errmsg(s) : tmi_strerror(rc));
+    http_audit(req, "export", last, rc == TMI_OK ? "ok" : "failed", NULL);
+    return 200;
+}

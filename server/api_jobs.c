@@ -1,0 +1,341 @@
+/*
+ * api_jobs.c - the changing actions over HTTP: GET /api/plan, POST /api/jobs,
+ * GET /api/jobs, GET /api/jobs/{id}, GET /api/backups.
+ *
+ * POST /api/jobs takes the job lock and writes the job row while the request
+ * waits (so "busy" and "refused" are answered at once, 409), then runs the
+ * job on a thread of its own and answers 202 with the job's id; the page
+ * follows its steps with GET /api/jobs/{id}. Server shutdown waits for a
+ * running job to finish (api_jobs_wait_idle): a job is never cut half-way.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "api.h"
+#include "backup.h"
+#include "detect.h"
+#include "err.h"
+#include "http.h"
+#include "jobrunner.h"
+#include "jobs.h"
+#include "pathutil.h"
+#include "plat.h"
+#include "repair.h"
+
+static plat_mutex *running_mu;
+static int running; /* jobs started by this process that have not ended */
+static int refusing;
+
+void api_jobs_init(void)
+{
+    if (running_mu == NULL)
+        plat_mutex_new(&running_mu);
+}
+
+void api_jobs_wait_idle(void)
+{
+    if (running_mu == NULL)
+        return;
+    for (;;) {
+        plat_mutex_lock(running_mu);
+        refusing = 1;
+        int n = running;
+        plat_mutex_unlock(running_mu);
+        if (n == 0)
+            return;
+        plat_sleep_ms(50);
+    }
+}
+
+static void job_config(const http_config *cfg, jobs_config *jc)
+{
+    jobs_config_init(jc);
+    jc->data_dir = cfg->data_dir;
+    jc->pb = cfg->pb;
+    jc->root = cfg->root;
+    jc->tmi_dir = cfg->tmi_dir;
+    jc->use_registry = cfg->use_registry;
+    jc->service_name = cfg->service_name;
+    if (cfg->stay_ms > 0)
+        jc->stay_ms = cfg->stay_ms;
+}
+
+/* ---- GET /api/plan ---- */
+
+static cJSON *plan_json(const scan_result *r)
+{
+    char v[TMI_VERSION_STRLEN], digest[65];
+    cJSON *o = cJSON_CreateObject();
+    cJSON *files;
+    const scan_source *src = r->repair_source >= 0 ? &r->sources[r->repair_source] : NULL;
+    if (o == NULL)
+        return NULL;
+    cJSON_AddBoolToObject(o, "possible", r->repair_possible);
+    cJSON_AddStringToObject(o, "reason", r->repair_reason ? r->repair_reason : "");
+    cJSON_AddStringToObject(o, "verdict", scan_verdict_name(r->verdict));
+    if (r->repair_possible && repair_plan_digest(r, digest) == TMI_OK)
+        cJSON_AddStringToObject(o, "digest", digest);
+    else
+        cJSON_AddNullToObject(o, "digest");
+    if (src != NULL) {
+        cJSON_AddStringToObject(o, "source", src->path);
+        cJSON_AddStringToObject(o, "variant", src->variant);
+    } else {
+        cJSON_AddNullToObject(o, "source");
+        cJSON_AddNullToObject(o, "variant");
+    }
+    if (r->tmi_dir != NULL)
+        cJSON_AddStringToObject(o, "tmi_dir", r->tmi_dir);
+    else
+        cJSON_AddNullToObject(o, "tmi_dir");
+    files = cJSON_AddArrayToObject(o, "files");
+    for (size_t i = 0; files != NULL && i < r->n_files; i++) {
+        const scan_file *f = &r->files[i];
+        cJSON *fo = cJSON_CreateObject();
+        if (fo == NULL)
+            break;
+        cJSON_AddStringToObject(fo, "name", f->name);
+        cJSON_AddStringToObject(fo, "target", f->path);
+        if (f->has_version)
+            cJSON_AddStringToObject(fo, "from_version", version_format(&f->version, v, sizeof(v)));
+        else
+            cJSON_AddNullToObject(fo, "from_version");
+        cJSON_AddStringToObject(fo, "status", file_status_name(f->status));
+        if (src != NULL && i < src->n_files) {
+            cJSON_AddStringToObject(fo, "source_path", src->files[i].path);
+            cJSON_AddStringToObject(fo, "to_version",
+                                    version_format(&src->files[i].version, v, sizeof(v)));
+        } else {
+            cJSON_AddNullToObject(fo, "source_path");
+            cJSON_AddNullToObject(fo, "to_version");
+        }
+        cJSON_AddItemToArray(files, fo);
+    }
+    return o;
+}
+
+int api_plan(http_req *req)
+{
+    const http_config *cfg = http_req_config(req);
+    scan_options so;
+    scan_result *r = NULL;
+    cJSON *o;
+    int rc, st;
+    memset(&so, 0, sizeof(so));
+    so.root = cfg->root;
+    so.tmi_dir = cfg->tmi_dir;
+    so.use_registry = cfg->use_registry;
+    rc = scan_run(cfg->pb, &so, &r);
+    if (rc != TMI_OK)
+        return http_send_error(req, rc, "the scan for the plan failed", NULL);
+    o = plan_json(r);
+    scan_result_free(r);
+    if (o == NULL)
+        return http_send_problem(req, 503, "out of memory");
+    st = http_send_json(req, 200, o);
+    cJSON_Delete(o);
+    return st;
+}
+
+/* ---- POST /api/jobs ---- */
+
+typedef struct job_thread {
+    job_handle *h;
+} job_thread;
+
+static void job_thread_main(void *arg)
+{
+    job_thread *t = arg;
+    repair_result res;
+    jobs_execute(t->h, NULL, NULL, &res);
+    jobs_end(t->h);
+    free(t);
+    plat_mutex_lock(running_mu);
+    running--;
+    plat_mutex_unlock(running_mu);
+}
+
+static int is_hex64(const char *s)
+{
+    if (s == NULL || strlen(s) != 64)
+        return 0;
+    for (; *s; s++) {
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
+/* Validate the body: {"action": ..., "confirm": hex, "backup": id}. */
+static int parse_job_body(http_req *req, repair_action *a, const char **confirm,
+                          const char **backup)
+{
+    const cJSON *it;
+    const cJSON *action = cJSON_GetObjectItemCaseSensitive(req->body, "action");
+    *confirm = NULL;
+    *backup = NULL;
+    if (!cJSON_IsObject(req->body))
+        return http_send_problem(req, 400, "the body must be a JSON object with \"action\"");
+    cJSON_ArrayForEach(it, req->body)
+    {
+        if (strcmp(it->string, "action") != 0 && strcmp(it->string, "confirm") != 0 &&
+            strcmp(it->string, "backup") != 0)
+            return http_send_problem(req, 400, "unknown field '%.40s'", it->string);
+    }
+    if (!cJSON_IsString(action) || repair_action_parse(action->valuestring, a) != TMI_OK)
+        return http_send_problem(
+            req, 400, "\"action\" must be one of backup, replace, restart, repair, restore");
+    it = cJSON_GetObjectItemCaseSensitive(req->body, "confirm");
+    if (it != NULL && !cJSON_IsNull(it)) {
+        if (!cJSON_IsString(it) || !is_hex64(it->valuestring))
+            return http_send_problem(req, 400,
+                                     "\"confirm\" must be the plan's digest from /api/plan");
+        *confirm = it->valuestring;
+    }
+    it = cJSON_GetObjectItemCaseSensitive(req->body, "backup");
+    if (it != NULL && !cJSON_IsNull(it)) {
+        if (!cJSON_IsString(it) || strlen(it->valuestring) > 100)
+            return http_send_problem(req, 400, "\"backup\" must be a backup id");
+        *backup = it->valuestring;
+    }
+    if (*a == REPAIR_RESTORE && *backup == NULL)
+        return http_send_problem(req, 400, "restore needs \"backup\": the id of a backup");
+    if (*a != REPAIR_RESTORE && *backup != NULL)
+        return http_send_problem(req, 400, "\"backup\" goes with the restore action only");
+    return 0;
+}
+
+int api_jobs_post(http_req *req)
+{
+    const http_config *cfg = http_req_config(req);
+    jobs_config jc;
+    repair_action a;
+    const char *confirm, *backup;
+    audit_actor actor;
+    job_handle *h = NULL;
+    job_thread *t;
+    int64_t id = 0;
+    char err[512], loc[64];
+    const char *headers[] = {"Location", loc, NULL};
+    int st = parse_job_body(req, &a, &confirm, &backup), rc;
+    if (st != 0)
+        return st;
+    if (!plat_is_elevated())
+        return http_send_problem(req, 403,
+                                 "changing the system needs an elevated (Administrator) server");
+    api_jobs_init();
+    plat_mutex_lock(running_mu);
+    int stopping = refusing;
+    plat_mutex_unlock(running_mu);
+    if (stopping)
+        return http_send_problem(req, 503, "the server is shutting down");
+    job_config(cfg, &jc);
+    actor.user = req->user;
+    actor.auth = req->auth == HTTP_AUTH_SESSION ? "session" : "token";
+    rc = jobs_begin(&jc, a, backup, confirm, &actor, &h, &id, err, sizeof(err));
+    if (rc == TMI_EBUSY)
+        return http_send_problem(req, 409, "%s", err);
+    if (rc != TMI_OK)
+        return http_send_error(req, rc, err, NULL);
+    t = malloc(sizeof(*t));
+    if (t == NULL) {
+        jobs_end(h);
+        return http_send_problem(req, 503, "out of memory");
+    }
+    t->h = h;
+    plat_mutex_lock(running_mu);
+    running++;
+    plat_mutex_unlock(running_mu);
+    if (plat_thread_start(job_thread_main, t) != TMI_OK) {
+        plat_mutex_lock(running_mu);
+        running--;
+        plat_mutex_unlock(running_mu);
+        jobs_end(h); /* the row stays "running": recovery closes it */
+        free(t);
+        return http_send_problem(req, 503, "cannot start a thread for the job");
+    }
+    snprintf(loc, sizeof(loc), "/api/jobs/%lld", (long long)id);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "action", repair_action_name(a));
+    cJSON_AddStringToObject(o, "url", loc);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text == NULL)
+        return http_send_problem(req, 503, "out of memory");
+    st = http_send(req, 202, "application/json", text, strlen(text), headers);
+    free(text);
+    return st;
+}
+
+/* ---- GET /api/jobs, /api/jobs/{id}, /api/backups ---- */
+
+int api_jobs_list(http_req *req)
+{
+    store *s = NULL;
+    cJSON *list = NULL, *o;
+    int64_t before;
+    size_t limit;
+    int st = api_page(req, &before, &limit), rc;
+    if (st == 0)
+        st = api_store(req, &s);
+    if (st != 0)
+        return st;
+    rc = jobs_list_json(s, before, limit, &list);
+    if (rc != TMI_OK)
+        return http_send_error(req, rc, "cannot list the jobs", s);
+    o = cJSON_CreateObject();
+    if (o == NULL) {
+        cJSON_Delete(list);
+        return http_send_problem(req, 503, "out of memory");
+    }
+    cJSON_AddItemToObject(o, "jobs", list);
+    st = http_send_json(req, 200, o);
+    cJSON_Delete(o);
+    return st;
+}
+
+int api_job_get(http_req *req)
+{
+    const char *idtext = route_param(&req->params, "id");
+    store *s = NULL;
+    cJSON *job = NULL;
+    uint64_t id = 0;
+    int st, rc;
+    if (idtext == NULL || req_parse_u64(idtext, 1, (uint64_t)1 << 53, &id) != TMI_OK)
+        return http_send_problem(req, 400, "the job id must be a positive number");
+    st = api_store(req, &s);
+    if (st != 0)
+        return st;
+    rc = jobs_get_json(s, (int64_t)id, &job);
+    if (rc == TMI_ENOENT)
+        return http_send_problem(req, 404, "no job %llu", (unsigned long long)id);
+    if (rc != TMI_OK)
+        return http_send_error(req, rc, "cannot read the job", s);
+    st = http_send_json(req, 200, job);
+    cJSON_Delete(job);
+    return st;
+}
+
+int api_backups(http_req *req)
+{
+    const http_config *cfg = http_req_config(req);
+    char root[PLAT_PATH_MAX];
+    cJSON *list = NULL, *o;
+    int st;
+    if (path_join(root, sizeof(root), cfg->data_dir, "backups") != TMI_OK ||
+        backup_list_json(cfg->pb, root, &list) != TMI_OK)
+        return http_send_problem(req, 500, "cannot list the backups");
+    o = cJSON_CreateObject();
+    if (o == NULL) {
+        cJSON_Delete(list);
+        return http_send_problem(req, 503, "out of memory");
+    }
+    cJSON_AddItemToObject(o, "backups", list);
+    st = http_send_json(req, 200, o);
+    cJSON_Delete(o);
+    return st;
+}

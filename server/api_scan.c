@@ -1,0 +1,373 @@
+/*
+ * api_scan.c - scans and files: GET /api/status, POST /api/scan,
+ * GET /api/scans[/{id}], GET /api/files, GET /api/files/{name}/history.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "api.h"
+#include "detect.h"
+#include "err.h"
+#include "http.h"
+#include "scan_json.h"
+#include "scans.h"
+#include "status_hooks.h"
+
+/* Refill the status cache from the store: the latest scan's JSON text. */
+static int status_refill(store *s, http_status_cache *c, const store_stamp *stamp)
+{
+    store_scans list = {NULL, 0};
+    cJSON *scan = NULL;
+    char *text = NULL;
+    int64_t id = 0;
+    int rc = store_list_scans(s, 0, 1, &list);
+    if (rc == TMI_OK && list.count > 0) {
+        id = list.rows[0].id;
+        rc = store_scan_json(s, id, &scan);
+    }
+    if (rc == TMI_OK) {
+        text = scan != NULL ? cJSON_PrintUnformatted(scan) : malloc(5);
+        if (text == NULL)
+            rc = TMI_ENOMEM;
+        else if (scan == NULL)
+            memcpy(text, "null", 5);
+    }
+    cJSON_Delete(scan);
+    store_scans_free(&list);
+    if (rc != TMI_OK)
+        return rc;
+    free(c->scan_json);
+    c->scan_json = text;
+    c->scan_id = id;
+    c->stamp = *stamp;
+    c->valid = 1;
+    return TMI_OK;
+}
+
+/*
+ * GET /api/status: {"scan_id", "scan", "service", "events"}. The scan part
+ * comes from this thread's cache while the store is unchanged (one cheap
+ * data_version check per request); service and events come from their
+ * hooks every time.
+ */
+int api_status(http_req *req)
+{
+    http_status_cache *c = NULL;
+    store_stamp now;
+    cJSON *svc = NULL, *ev = NULL;
+    char *svc_text = NULL, *ev_text = NULL, *body = NULL, id[32];
+    size_t cap;
+    store *s = NULL;
+    int st = api_store(req, &s), rc, n;
+    if (st != 0)
+        return st;
+    rc = http_req_status_cache(req, &c, &now);
+    if (rc == TMI_OK && (!c->valid || !store_stamp_equal(&c->stamp, &now)))
+        rc = status_refill(s, c, &now);
+    if (rc != TMI_OK) {
+        if (c != NULL)
+            c->valid = 0;
+        return http_send_error(req, rc, "cannot read the latest scan", s);
+    }
+    svc = status_hook_service(http_req_config(req));
+    ev = status_hook_events(http_req_config(req));
+    svc_text = svc != NULL ? cJSON_PrintUnformatted(svc) : NULL;
+    ev_text = ev != NULL ? cJSON_PrintUnformatted(ev) : NULL;
+    if (svc_text == NULL || ev_text == NULL) {
+        st = http_send_problem(req, 503, "out of memory");
+        goto out;
+    }
+    if (c->scan_id > 0)
+        snprintf(id, sizeof(id), "%lld", (long long)c->scan_id);
+    else
+        snprintf(id, sizeof(id), "null");
+    cap = strlen(c->scan_json) + strlen(svc_text) + strlen(ev_text) + 96;
+    body = malloc(cap);
+    if (body == NULL) {
+        st = http_send_problem(req, 503, "out of memory");
+        goto out;
+    }
+    n = snprintf(body, cap, "{\"scan_id\":%s,\"scan\":%s,\"service\":%s,\"events\":%s}", id,
+                 c->scan_json, svc_text, ev_text);
+    if (n < 0 || (size_t)n >= cap) {
+        st = http_send_problem(req, 500, "the status did not fit its buffer");
+        goto out;
+    }
+    st = http_send(req, 200, "application/json", body, (size_t)n, NULL);
+out:
+    free(body);
+    free(svc_text);
+    free(ev_text);
+    cJSON_Delete(svc);
+    cJSON_Delete(ev);
+    return st;
+}
+
+/* POST /api/scan takes no options yet: an empty body or {}. */
+static int check_scan_body(http_req *req)
+{
+    if (req->body == NULL)
+        return 0;
+    if (!cJSON_IsObject(req->body))
+        return http_send_problem(req, 400, "the body must be a JSON object ({} or none)");
+    if (req->body->child != NULL)
+        return http_send_problem(req, 400, "unknown field '%s' (POST /api/scan takes none)",
+                                 req->body->child->string != NULL ? req->body->child->string : "");
+    return 0;
+}
+
+int api_scan_post(http_req *req)
+{
+    const http_config *cfg = http_req_config(req);
+    scan_options so;
+    scan_result *r = NULL;
+    audit_actor actor;
+    cJSON *o = NULL, *scan = NULL;
+    char loc[64];
+    const char *h[] = {"Location", loc, NULL};
+    int64_t id = 0;
+    store *s = NULL;
+    int st, rc;
+
+    st = check_scan_body(req);
+    if (st == 0)
+        st = api_store(req, &s);
+    if (st != 0)
+        return st;
+    memset(&so, 0, sizeof(so));
+    so.root = cfg->root;
+    so.tmi_dir = cfg->tmi_dir;
+    so.use_registry = cfg->use_registry;
+    rc = scan_run(cfg->pb, &so, &r);
+    if (rc != TMI_OK) {
+        http_audit(req, "scan", cfg->root, "failed", NULL);
+        return http_send_error(req, rc, "the scan failed", NULL);
+    }
+    actor.user = req->user;
+    actor.auth = req->auth == HTTP_AUTH_SESSION ? "session" : "token";
+    rc = store_record_scan(s, r, &actor, &id);
+    if (rc != TMI_OK) {
+        st = http_send_error(req, rc, "cannot store the scan", s);
+        goto out;
+    }
+    scan = scan_to_json(r);
+    o = cJSON_CreateObject();
+    if (scan == NULL || o == NULL) {
+        st = http_send_problem(req, 503, "out of memory");
+        goto out;
+    }
+    cJSON_AddNumberToObject(o, "scan_id", (double)id);
+    cJSON_AddItemToObject(o, "scan", scan);
+    scan = NULL;
+    snprintf(loc, sizeof(loc), "/api/scans/%lld", (long long)id);
+    {
+        char *text = cJSON_PrintUnformatted(o);
+        if (text == NULL) {
+            st = http_send_problem(req, 503, "out of memory");
+            goto out;
+        }
+        st = http_send(req, 201, "application/json", text, strlen(text), h);
+        free(text);
+    }
+out:
+    cJSON_Delete(o);
+    cJSON_Delete(scan);
+    scan_result_free(r);
+    return st;
+}
+
+static cJSON *scan_row_json(const store_scan *sc)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddNumberToObject(o, "id", (double)sc->id);
+    api_add_time(o, "started", sc->started_ns);
+    api_add_time(o, "finished", sc->finished_ns);
+    cJSON_AddStringToObject(o, "verdict", sc->verdict != NULL ? sc->verdict : "");
+    if (sc->tmi_dir != NULL)
+        cJSON_AddStringToObject(o, "tmi_dir", sc->tmi_dir);
+    else
+        cJSON_AddNullToObject(o, "tmi_dir");
+    if (sc->root != NULL)
+        cJSON_AddStringToObject(o, "root", sc->root);
+    else
+        cJSON_AddNullToObject(o, "root");
+    cJSON_AddStringToObject(o, "playbook", sc->playbook_id != NULL ? sc->playbook_id : "");
+    cJSON_AddNumberToObject(o, "changed", (double)sc->changed);
+    return o;
+}
+
+int api_scans(http_req *req)
+{
+    store_scans list = {NULL, 0};
+    cJSON *items = NULL;
+    int64_t before;
+    size_t limit;
+    store *s = NULL;
+    int st = api_page(req, &before, &limit), rc;
+    if (st == 0)
+        st = api_store(req, &s);
+    if (st != 0)
+        return st;
+    rc = store_list_scans(s, before, limit, &list);
+    if (rc != TMI_OK)
+        return http_send_error(req, rc, "cannot list the scans", s);
+    items = cJSON_CreateArray();
+    for (size_t i = 0; items != NULL && i < list.count; i++) {
+        cJSON *row = scan_row_json(&list.rows[i]);
+        if (row == NULL) {
+            cJSON_Delete(items);
+            items = NULL;
+            break;
+        }
+        cJSON_AddItemToArray(items, row);
+    }
+    if (items == NULL)
+        st = http_send_problem(req, 503, "out of memory");
+    else
+        st = api_send_page(req, items, list.count, limit,
+                           list.count > 0 ? list.rows[list.count - 1].id : 0);
+    store_scans_free(&list);
+    return st;
+}
+
+int api_scan_get(http_req *req)
+{
+    const char *idtext = route_param(&req->params, "id");
+    cJSON *scan = NULL, *o = NULL;
+    uint64_t id;
+    store *s = NULL;
+    int st, rc;
+    if (req_parse_u64(idtext, 1, INT64_MAX, &id) != TMI_OK)
+        return http_send_problem(req, 400, "a scan id is a whole number from 1");
+    st = api_store(req, &s);
+    if (st != 0)
+        return st;
+    rc = store_scan_json(s, (int64_t)id, &scan);
+    if (rc == TMI_ENOENT)
+        return http_send_problem(req, 404, "no scan with id %llu", (unsigned long long)id);
+    if (rc != TMI_OK)
+        return http_send_error(req, rc, "cannot read the scan", s);
+    o = cJSON_CreateObject();
+    if (o == NULL) {
+        cJSON_Delete(scan);
+        return http_send_problem(req, 503, "out of memory");
+    }
+    cJSON_AddNumberToObject(o, "scan_id", (double)id);
+    cJSON_AddItemToObject(o, "scan", scan);
+    st = http_send_json(req, 200, o);
+    cJSON_Delete(o);
+    return st;
+}
+
+static cJSON *obs_json(const store_obs *ob)
+{
+    char hex[65];
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddNumberToObject(o, "id", (double)ob->id);
+    cJSON_AddNumberToObject(o, "scan_id", (double)ob->scan_id);
+    cJSON_AddNumberToObject(o, "file_id", (double)ob->file_id);
+    api_add_time(o, "observed", ob->observed_ns);
+    cJSON_AddStringToObject(o, "path", ob->path != NULL ? ob->path : "");
+    cJSON_AddStringToObject(o, "name", ob->name != NULL ? ob->name : "");
+    cJSON_AddStringToObject(o, "kind", ob->kind != NULL ? ob->kind : "");
+    cJSON_AddBoolToObject(o, "present", ob->present);
+    if (ob->has_size)
+        cJSON_AddNumberToObject(o, "size", (double)ob->size);
+    else
+        cJSON_AddNullToObject(o, "size");
+    if (ob->has_mtime)
+        api_add_time(o, "mtime", ob->mtime_ns);
+    else
+        cJSON_AddNullToObject(o, "mtime");
+    if (ob->has_sha256)
+        cJSON_AddStringToObject(o, "sha256", sha256_hex(ob->sha256, hex));
+    else
+        cJSON_AddNullToObject(o, "sha256");
+    if (ob->version != NULL)
+        cJSON_AddStringToObject(o, "version", ob->version);
+    else
+        cJSON_AddNullToObject(o, "version");
+    cJSON_AddStringToObject(o, "status", ob->status != NULL ? ob->status : "");
+    cJSON_AddBoolToObject(o, "known_bad", ob->known_bad);
+    if (ob->error != NULL)
+        cJSON_AddStringToObject(o, "error", ob->error);
+    else
+        cJSON_AddNullToObject(o, "error");
+    return o;
+}
+
+/* Send a page of observations; cursor: the file id (files) or the
+ * observation id (history) of the last row. */
+static int send_obs_page(http_req *req, store_obs_list *list, size_t limit, int by_file)
+{
+    cJSON *items = cJSON_CreateArray();
+    int64_t next = 0;
+    for (size_t i = 0; items != NULL && i < list->count; i++) {
+        cJSON *row = obs_json(&list->rows[i]);
+        if (row == NULL) {
+            cJSON_Delete(items);
+            items = NULL;
+            break;
+        }
+        cJSON_AddItemToArray(items, row);
+    }
+    if (items == NULL)
+        return http_send_problem(req, 503, "out of memory");
+    if (list->count > 0)
+        next = by_file ? list->rows[list->count - 1].file_id : list->rows[list->count - 1].id;
+    return api_send_page(req, items, list->count, limit, next);
+}
+
+int api_files(http_req *req)
+{
+    store_obs_list list = {NULL, 0};
+    int64_t before;
+    size_t limit;
+    store *s = NULL;
+    int st = api_page(req, &before, &limit), rc;
+    if (st == 0)
+        st = api_store(req, &s);
+    if (st != 0)
+        return st;
+    rc = store_files(s, before, limit, &list);
+    if (rc != TMI_OK)
+        return http_send_error(req, rc, "cannot list the files", s);
+    st = send_obs_page(req, &list, limit, 1);
+    store_obs_list_free(&list);
+    return st;
+}
+
+int api_file_history(http_req *req)
+{
+    const char *name = route_param(&req->params, "name");
+    store_obs_list list = {NULL, 0};
+    history_query q;
+    int64_t before;
+    size_t limit;
+    store *s = NULL;
+    int st, rc;
+    if (name == NULL || strlen(name) > 255)
+        return http_send_problem(req, 400, "a file name is 1 to 255 bytes");
+    st = api_page(req, &before, &limit);
+    if (st == 0)
+        st = api_store(req, &s);
+    if (st != 0)
+        return st;
+    memset(&q, 0, sizeof(q));
+    q.file = name;
+    q.before = before;
+    q.limit = limit;
+    rc = store_history(s, &q, &list);
+    if (rc != TMI_OK)
+        return http_send_error(req, rc, "cannot read the file history", s);
+    st = send_obs_page(req, &list, limit, 0);
+    store_obs_list_free(&list);
+    return st;
+}

@@ -1,0 +1,126 @@
+/*
+ * api_web.c - the web UI's entry points: the embedded page and assets, the
+ * one-time login, the session (CSRF token, logout), health and the OpenAPI
+ * document.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "api.h"
+#include "err.h"
+#include "http.h"
+#include "logincode.h"
+#include "plat.h"
+#include "web_assets.h"
+
+static int send_asset(http_req *req, const char *name)
+{
+    const web_asset *a = web_asset_find(name);
+    if (a == NULL)
+        return http_send_problem(req, 404, "no such file: %s", name);
+    return http_send(req, 200, a->content_type, a->data, a->len, NULL);
+}
+
+int api_index(http_req *req)
+{
+    if (web_asset_find("index.html") == NULL)
+        return http_send_problem(req, 404,
+                                 "the web UI is not built into this binary; the JSON API is "
+                                 "under /api (see /api/openapi.json)");
+    return send_asset(req, "index.html");
+}
+
+int api_asset(http_req *req)
+{
+    return send_asset(req, route_param(&req->params, "name"));
+}
+
+int api_openapi(http_req *req)
+{
+    return send_asset(req, "openapi.json");
+}
+
+int api_health(http_req *req)
+{
+    static const char body[] = "{\"status\":\"ok\"}";
+    return http_send(req, 200, "application/json", body, sizeof(body) - 1, NULL);
+}
+
+/* GET /login?code=C: trade a one-time code for a session cookie, then 303 to
+ * "/" so the code leaves the address bar (and, with Referrer-Policy
+ * no-referrer, never travels further). */
+int api_login(http_req *req)
+{
+    const char *code = req_query_get(&req->query, "code");
+    char user[LOGINCODE_MAX_USER], id[AUTH_SECRET_HEX_LEN + 1], csrf[AUTH_SECRET_HEX_LEN + 1];
+    char cookie[160];
+    const char *h[] = {"Location", "/", "Set-Cookie", cookie, NULL};
+    unsigned wait;
+    store *s = NULL;
+    int rc, st;
+
+    if (code == NULL || code[0] == '\0')
+        return http_send_problem(req, 400, "the login URL has no code");
+    wait = http_auth_wait_ms(req);
+    if (wait > 0)
+        return http_send_throttled(req, wait);
+    st = api_store(req, &s);
+    if (st != 0)
+        return st;
+    rc = logincode_redeem(s, code, plat_now_ns(), user, sizeof(user));
+    if (rc == TMI_EAUTH) {
+        http_auth_failed(req);
+        http_audit(req, "login", "web", "failed",
+                   "{\"reason\":\"unknown, used or expired login code\"}");
+        return http_send_problem(req, 403,
+                                 "this login code is unknown, already used or expired (codes "
+                                 "work once, for 2 minutes); run 'tmi-console login-url' for "
+                                 "a new one");
+    }
+    if (rc != TMI_OK)
+        return http_send_error(req, rc, "cannot check the login code", s);
+    rc = auth_session_create(http_req_sessions(req), user, plat_monotonic_ns(), id, csrf);
+    if (rc != TMI_OK)
+        return http_send_error(req, rc, "cannot start a session", NULL);
+    req->auth = HTTP_AUTH_SESSION;
+    snprintf(req->user, sizeof(req->user), "%s", user);
+    http_audit(req, "login", "web", "ok", NULL);
+    snprintf(cookie, sizeof(cookie), "%s=%s; HttpOnly; SameSite=Strict; Path=/",
+             AUTH_SESSION_COOKIE, id);
+    st = http_send(req, 303, NULL, NULL, 0, h);
+    memset(id, 0, sizeof(id));
+    memset(cookie, 0, sizeof(cookie));
+    memset(csrf, 0, sizeof(csrf));
+    return st;
+}
+
+int api_session_get(http_req *req)
+{
+    cJSON *o = cJSON_CreateObject();
+    int st;
+    if (o == NULL)
+        return http_send_problem(req, 503, "out of memory");
+    cJSON_AddStringToObject(o, "user", req->user);
+    cJSON_AddStringToObject(o, "auth", req->auth == HTTP_AUTH_SESSION ? "session" : "token");
+    if (req->auth == HTTP_AUTH_SESSION)
+        cJSON_AddStringToObject(o, "csrf", req->session.csrf);
+    else
+        cJSON_AddNullToObject(o, "csrf");
+    st = http_send_json(req, 200, o);
+    cJSON_Delete(o);
+    return st;
+}
+
+int api_session_delete(http_req *req)
+{
+    static const char clear[] = AUTH_SESSION_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; "
+                                                    "Max-Age=0";
+    const char *h[] = {"Set-Cookie", clear, NULL};
+    if (req->auth != HTTP_AUTH_SESSION)
+        return http_send_problem(req, 400, "a bearer token has no session to end");
+    auth_session_end(http_req_sessions(req), req->session_id);
+    http_audit(req, "logout", "web", "ok", NULL);
+    return http_send(req, 204, NULL, NULL, 0, h);
+}

@@ -1,0 +1,147 @@
+#!/bin/bash
+# run_smoke.sh - a short libFuzzer run of every fuzz target in a fuzz build.
+#
+#   run_smoke.sh FUZZ_BUILD_DIR [SECONDS]      (SECONDS per target, default 30)
+#
+# FUZZ_BUILD_DIR is a build folder configured with
+#   cmake -S . -B FUZZ_BUILD_DIR -DCMAKE_C_COMPILER=clang -DTMI_FUZZ=ON
+# and built. Every executable named fuzz_* under it is run for SECONDS with
+# -max_len=65536, starting from a seed corpus FUZZ_BUILD_DIR/corpus/<target>
+# (rebuilt on each run) and a working corpus FUZZ_BUILD_DIR/corpus-run/<target>
+# (kept between runs, so coverage grows). Any crash, sanitizer report, leak,
+# timeout or contract abort fails the run: the log's tail is printed and the
+# input is kept under FUZZ_BUILD_DIR/fuzz-artifacts/<target>/. Otherwise the
+# script prints one line per target.
+#
+# Adding a fuzz target:
+#   1. write tests/fuzz/fuzz_NAME.c defining LLVMFuzzerTestOneInput and add
+#      `tmi_fuzz_target(fuzz_NAME fuzz_NAME.c)` to tests/fuzz/CMakeLists.txt;
+#   2. optionally define a function `seed_fuzz_NAME DIR` below that writes seed
+#      inputs into DIR (it may use $BUILD, $SRC and $PE_FIXTURE); a target
+#      without one starts from an empty corpus;
+#   3. optionally add tests/fuzz/fuzz_NAME.dict (libFuzzer dictionary), which
+#      is passed with -dict= when present.
+set -u
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+    echo "usage: $0 FUZZ_BUILD_DIR [SECONDS]" >&2
+    exit 2
+fi
+BUILD=$(cd "$1" && pwd) || exit 2
+SECS=${2:-30}
+case "$SECS" in
+'' | *[!0-9]*)
+    echo "run_smoke: SECONDS must be a whole number: '$SECS'" >&2
+    exit 2
+    ;;
+esac
+SRC=$(cd "$(dirname "$0")" && pwd)
+PE_FIXTURE=$(find "$BUILD" -path '*/CMakeFiles' -prune -o -type f -name pe-fixture -perm -u+x -print |
+    head -n 1)
+
+# ---- seed corpora: one function per target ----------------------------------
+
+# PE images of every kind the fixture writer makes, plus a few near-misses.
+seed_fuzz_pe_version() {
+    local dir=$1
+    if [ -z "$PE_FIXTURE" ]; then
+        echo "run_smoke: pe-fixture not built in $BUILD" >&2
+        return 1
+    fi
+    local i=0 plus dll
+    for plus in "" --pe32plus; do
+        for dll in "" --dll; do
+            i=$((i + 1))
+            "$PE_FIXTURE" --out "$dir/full-$i" $plus $dll --version 1.12.0.1266 \
+                --product-version 6.0.0.3 --string "CompanyName=Trend Micro Inc." \
+                --string "FileDescription=Management Infrastructure" \
+                --string FileVersion=1.12.0.1266 --string "ProductName=トレンドマイクロ" \
+                --string "ProductVersion=6.0 😀" || return 1
+            "$PE_FIXTURE" --out "$dir/bare-$i" $plus $dll --version 1.12.0.1156 || return 1
+            "$PE_FIXTURE" --out "$dir/none-$i" $plus $dll --no-version || return 1
+        done
+    done
+    "$PE_FIXTURE" --out "$dir/padded" --version 1.2.3.4 --pad 8192 --seed 7 || return 1
+    "$PE_FIXTURE" --out "$dir/long" --string "FileDescription=$(printf 'x%.0s' $(seq 1 600))" ||
+        return 1
+    printf 'MZ' > "$dir/mz"
+    head -c 200 "$dir/full-1" > "$dir/cut-headers"
+    head -c 1100 "$dir/full-4" > "$dir/cut-rsrc"
+}
+
+# The built-in playbook, and variations around the keys the loader knows.
+seed_fuzz_playbook() {
+    local dir=$1
+    cat > "$dir/minimal" <<'JSON'
+{"id":"t","title":"T","expected_version":"2.0.0.0","known_bad_versions":["1.0.0.0"],"files":["a.dll","b.exe"],"tmi_folders":["X/TMI"],"registry":{"key":"K","value":"V"},"sources":[{"glob":"bak*","variant":"v"}],"service":{"display_name":"S","image_name":"b.exe","short_name":null},"event":{"provider":"P","id":800,"tokens":["errcode=-107"]},"max_file_size":1024}
+JSON
+    printf '%s' '{"id":"x","files":["../a"],"tmi_folders":["a/../../b"]}' > "$dir/escape"
+    printf '%s' '[1,2,{"id":"x"}]' > "$dir/array"
+}
+
+# A manifest as backup_create writes it.
+seed_fuzz_manifest() {
+    local dir=$1
+    cat > "$dir/manifest" <<'JSON'
+{"format":1,"id":"2026-11-25T10-00-00-000Z-job1","created":"2026-11-25T10:00:00.000Z","tmi_dir":"C:\Program Files (x86)\Trend Micro\COMMON\TMI","files":[{"name":"mrf.exe","file":"MRF.EXE","present":true,"size":1024,"sha256":"0000000000000000000000000000000000000000000000000000000000000000","version":"1.12.0.1156"},{"name":"MRF_CM.dll","file":"MRF_CM.dll","present":false,"size":0,"sha256":null,"version":null}]}
+JSON
+}
+
+# Request paths, query strings, JSON bodies and headers the HTTP server parses.
+seed_fuzz_http_parse() {
+    local dir=$1
+    printf '%s' '/api/files/mrf.exe/history' > "$dir/path"
+    printf '%s' '/api/%2e%2e/x%00' > "$dir/path-bad"
+    printf '%s' 'limit=50&before=12&action=scan&since=2026-01-01T00%3A00%3A00Z' > "$dir/query"
+    printf '%s' '{"a":[1,2,{"b":null}],"c":"\u00e9"}' > "$dir/json"
+    printf '%s' 'a=1; tmi_session=0123456789abcdef; b=2' > "$dir/cookie"
+    printf '%s' 'Bearer 0123456789abcdef0123456789abcdef' > "$dir/bearer"
+    printf '%s' 'application/json; charset=utf-8' > "$dir/ctype"
+}
+
+# ---- the runs ---------------------------------------------------------------
+
+mapfile -t TARGETS < <(find "$BUILD" -path '*/CMakeFiles' -prune -o -path "$BUILD/corpus*" -prune \
+    -o -type f -name 'fuzz_*' -perm -u+x -print | sort)
+if [ ${#TARGETS[@]} -eq 0 ]; then
+    echo "run_smoke: no fuzz_* executable under $BUILD (configure with -DTMI_FUZZ=ON and build)" >&2
+    exit 1
+fi
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+status=0
+for exe in "${TARGETS[@]}"; do
+    name=$(basename "$exe")
+    seeds=$BUILD/corpus/$name
+    work=$BUILD/corpus-run/$name
+    artifacts=$BUILD/fuzz-artifacts/$name
+    log=$BUILD/fuzz-logs/$name.log
+    rm -rf "$seeds"
+    mkdir -p "$seeds" "$work" "$artifacts" "$(dirname "$log")"
+    if declare -F "seed_$name" > /dev/null; then
+        if ! "seed_$name" "$seeds"; then
+            echo "$name: FAILED to build the seed corpus"
+            status=1
+            continue
+        fi
+    fi
+    nseeds=$(find "$seeds" -type f | wc -l)
+    dict=()
+    if [ -f "$SRC/$name.dict" ]; then
+        dict=("-dict=$SRC/$name.dict")
+    fi
+    "$exe" -max_len=65536 -max_total_time="$SECS" -timeout=10 -print_final_stats=1 \
+        -artifact_prefix="$artifacts/" "${dict[@]}" "$work" "$seeds" > "$log" 2>&1
+    rc=$?
+    runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' "$log" | tail -n 1)
+    if [ $rc -eq 0 ] && ! grep -q -e '^==[0-9]*==ERROR' -e 'runtime error:' "$log"; then
+        echo "$name: ok, ${runs:-? runs} ($nseeds seeds)"
+    else
+        echo "$name: FAILED (exit $rc), log $log; inputs kept in $artifacts"
+        tail -n 40 "$log"
+        status=1
+    fi
+done
+exit $status

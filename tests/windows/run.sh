@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# run.sh BUILD_WIN_DIR - the Windows tests, under wine, of a cross-built tree
+# (cmake/dev.sh windows makes one):
+#
+#   1. the cmocka unit tests, cross-built, through ctest (wine as emulator);
+#   2. the PE version reader against GetFileVersionInfoW / VerQueryValueW on
+#      every PE file in the prefix's system32 (and syswow64);
+#   3. end to end: a TMI folder with the old set and a good set in
+#      is_backup\filegroup100, the test service (tests/windows/
+#      tmi_test_service.c) as its mrf.exe registered with the SCM; then
+#      `tmi-console serve` under wine, driven from here with curl and the API
+#      token: scan says affected, a repair job succeeds, the SCM shows the
+#      service RUNNING and it stays up, scan says healthy, the audit chain is
+#      intact;
+#   4. a replace while a TMI file is held open by another process: refused or
+#      rolled back, and reported as "file in use";
+#   5. `tmi-console service install`: serve as a Windows service of its own.
+#
+# The prefix is made once (wineboot, kept as BUILD_WIN_DIR/wine-pristine) and
+# copied fresh for each run; every wine command runs under `timeout`, and the
+# wine server is killed at the end whatever happens.
+set -euo pipefail
+
+bw=$(cd "${1:?usage: run.sh BUILD_WIN_DIR}" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+exe="$bw/server/tmi-console.exe"
+tw="$bw/tests/windows"
+for f in "$exe" "$tw/tmi_test_service_1156.exe" "$tw/tmi_test_service_1266.exe" \
+    "$tw/verinfo_check.exe" "$tw/hold_file.exe" "$bw/tests/pe-fixture.exe"; do
+    [ -f "$f" ] || {
+        echo "run.sh: $f is missing: build $bw first (cmake/dev.sh windows)" >&2
+        exit 2
+    }
+done
+
+export WINEPREFIX="$bw/wineprefix"
+export WINEDEBUG=-all
+export WINEDLLOVERRIDES="mscoree,mshtml=" # no Mono / Gecko install prompts
+pristine="$bw/wine-pristine"
+work="$bw/wine-test"
+log() { printf '== windows: %s\n' "$*" >&2; }
+fail() {
+    printf 'windows tests: FAILED: %s\n' "$*" >&2
+    exit 1
+}
+
+bg_pids=()
+cleanup() {
+    set +e
+    for p in "${bg_pids[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    timeout 30 wineserver -k 2>/dev/null
+    for p in "${bg_pids[@]}"; do
+        wait "$p" 2>/dev/null
+    done
+}
+trap cleanup EXIT
+
+# Run a Windows program: `W SECONDS prog args...`; stdout without CRs.
+W() {
+    local t=$1
+    shift
+    timeout "$t" wine "$@" | tr -d '\r'
+    return "${PIPESTATUS[0]}"
+}
+# Same, the exit status kept, output to a file: `WF SECONDS OUT prog args...`.
+WF() {
+    local t=$1 out=$2
+    shift 2
+    set +e
+    timeout "$t" wine "$@" >"$out.raw" 2>&1
+    local rc=$?
+    set -e
+    tr -d '\r' <"$out.raw" >"$out"
+    rm -f "$out.raw"
+    return $rc
+}
+
+json() { # FILE PYTHON-EXPR (d is the parsed document)
+    /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+t0=$(date +%s)
+
+# ---- the prefix: made once, copied fresh for every run ----
+timeout 30 wineserver -k 2>/dev/null || true
+if [ ! -f "$pristine/.tmi-ready" ]; then
+    log "making the wine prefix (once; kept in $pristine)"
+    rm -rf "$pristine"
+    WINEPREFIX="$pristine" timeout 300 wineboot --init >/dev/null 2>&1 ||
+        fail "wineboot --init"
+    WINEPREFIX="$pristine" timeout 60 wineserver -w || true
+    touch "$pristine/.tmi-ready"
+fi
+rm -rf "$WINEPREFIX" "$work"
+cp -a "$pristine" "$WINEPREFIX"
+mkdir -p "$work"
+timeout 30 wineserver -p # persistent: services outlive single commands
+log "prefix ready ($(($(date +%s) - t0)) s)"
+
+# ---- 1. unit tests ----
+log "unit tests (ctest under wine)"
+(cd "$bw" && ctest --output-on-failure -j2 --timeout 300) >"$work/ctest.log" 2>&1 || {
+    tail -60 "$work/ctest.log" >&2
+    fail "unit tests"
+}
+unit_summary=$(grep -E 'tests passed' "$work/ctest.log" | tail -1)
+log "$unit_summary"
+
+# ---- 2. the PE reader against the Win32 version API ----
+log "PE reader vs GetFileVersionInfoW on system32 and syswow64"
+dirs=('C:\windows\system32')
+[ -d "$WINEPREFIX/drive_c/windows/syswow64" ] && dirs+=('C:\windows\syswow64')
+WF 600 "$work/verinfo.log" "$tw/verinfo_check.exe" "${dirs[@]}" || {
+    grep DISAGREE "$work/verinfo.log" | head -20 >&2
+    tail -1 "$work/verinfo.log" >&2
+    fail "PE reader disagrees with GetFileVersionInfoW (or found no PE file)"
+}
+verinfo_summary=$(tail -1 "$work/verinfo.log")
+log "$verinfo_summary"
+
+# ---- 3. end to end ----
+files=(mrf.exe MRF_CM.dll libTMI_DataMarshal.dll libMRF_Entity.dll libMRF_DM.dll
+       libMRF_Common.dll libMRF_CM.dll libMRF_AP.dll)
+tmi_win='C:\Program Files (x86)\Trend Micro\COMMON\TMI'
+tmi="$WINEPREFIX/drive_c/Program Files (x86)/Trend Micro/COMMON/TMI"
+src="$tmi/is_backup/filegroup100"
+svc="TrendMicro Infrastructure"
+data_win='C:\tmi-data'
+data="$WINEPREFIX/drive_c/tmi-data"
+mkdir -p "$src" "$work/old" "$work/new"
+
+log "TMI folder with the old set (1.12.0.1156), good set in is_backup\\filegroup100"
+cp "$tw/tmi_test_service_1156.exe" "$work/old/mrf.exe"
+cp "$tw/tmi_test_service_1266.exe" "$work/new/mrf.exe"
+seed=1
+for f in "${files[@]:1}"; do
+    for v in old new; do
+        ver=1.12.0.1156
+        [ $v = new ] && ver=1.12.0.1266
+        W 60 "$bw/tests/pe-fixture.exe" --out "Z:$work/$v/$f" --dll --version "$ver" \
+            --pad 200000 --seed $((seed++)) >/dev/null || fail "pe-fixture $f"
+    done
+done
+cp "$work"/old/* "$tmi/"
+cp "$work"/new/* "$src/"
+old_hashes=$(cd "$tmi" && sha256sum "${files[@]}")
+new_hashes=$(cd "$src" && sha256sum "${files[@]}")
+hashes_now() { (cd "$tmi" && sha256sum "${files[@]}"); }
+
+# HomeDirectory in the 32-bit registry view, as on a 64-bit server
+W 30 reg add 'HKLM\SOFTWARE\TrendMicro\TMI' /v HomeDirectory /t REG_SZ /d "$tmi_win" \
+    /reg:32 /f >/dev/null || fail "reg add HomeDirectory"
+W 30 sc create "$svc" binPath= "\"$tmi_win\\mrf.exe\"" \
+    DisplayName= "Trend Micro Management Infrastructure" start= demand >/dev/null ||
+    fail "sc create"
+
+svc_state() {
+    W 30 sc query "$svc" | sed -n 's/.*STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p'
+}
+
+log "the fault: the service starts and stops at once"
+W 30 sc start "$svc" >/dev/null 2>&1 || true
+for _ in $(seq 1 50); do
+    [ "$(svc_state)" = STOPPED ] && break
+    sleep 0.2
+done
+[ "$(svc_state)" = STOPPED ] || fail "the old mrf.exe did not stop by itself ($(svc_state))"
+W 30 sc query "$svc" | grep -q 'SERVICE_EXIT_CODE *: *107' ||
+    fail "the old mrf.exe did not stop with the service-specific exit code 107"
+
+log "tmi-console serve under wine"
+timeout 900 wine "$exe" --data "$data_win" serve --port 0 >"$work/serve.log" 2>&1 &
+bg_pids+=($!)
+port=""
+for _ in $(seq 1 150); do
+    if [ -f "$data/server.json" ]; then
+        port=$(json "$data/server.json" 'd["port"]' 2>/dev/null || true)
+        [ -n "$port" ] && break
+    fi
+    sleep 0.2
+done
+[ -n "$port" ] || {
+    cat "$work/serve.log" >&2
+    fail "serve did not start"
+}
+token=$(W 60 "$exe" --data "$data_win" token)
+[ ${#token} -eq 64 ] || fail "no API token ($token)"
+base="http://127.0.0.1:$port"
+api() { # METHOD PATH OUT [BODY] -> prints the HTTP status
+    local m=$1 p=$2 out=$3 body=${4:-}
+    local args=(-sS -m 120 -o "$out" -w '%{http_code}' -X "$m" -H "Authorization: Bearer $token")
+    [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data "$body")
+    curl "${args[@]}" "$base$p"
+}
+log "serving on port $port"
+
+code=$(api POST /api/scan "$work/scan1.json" '{}')
+[ "$code" = 200 ] || fail "POST /api/scan: HTTP $code $(cat "$work/scan1.json")"
+verdict=$(json "$work/scan1.json" 'd.get("verdict") or d.get("scan",{}).get("verdict")')
+[ "$verdict" = affected ] || fail "first scan: verdict $verdict, expected affected"
+origin=$(json "$work/scan1.json" '(d.get("scan") or d).get("tmi_dir_origin")')
+log "scan: affected (TMI folder from: $origin)"
+[ "$origin" = registry ] || fail "the TMI folder was not found through the registry (32-bit view)"
+
+repair_how=""
+code=$(api POST /api/jobs "$work/job.json" '{"action":"repair"}' || true)
+if [ "$code" = 200 ] || [ "$code" = 201 ] || [ "$code" = 202 ]; then
+    repair_how="POST /api/jobs"
+    id=$(json "$work/job.json" '(d.get("job") or d).get("id")')
+    log "repair job $id started through the API"
+    state=""
+    for _ in $(seq 1 240); do
+        api GET "/api/jobs/$id" "$work/jobstate.json" >/dev/null || true
+        state=$(json "$work/jobstate.json" '(d.get("job") or d).get("status") or (d.get("job") or d).get("state")' 2>/dev/null || true)
+        case "$state" in
+        running | queued | pending | "") sleep 0.5 ;;
+        *) break ;;
+        esac
+    done
+    case "$state" in
+    ok | succeeded | success | done | finished) ;;
+    *)
+        cat "$work/jobstate.json" >&2
+        fail "the repair job ended as '$state'"
+        ;;
+    esac
+else
+    repair_how="CLI (POST /api/jobs answered HTTP $code)"
+    log "no jobs API yet (HTTP $code): repair with the CLI"
+    WF 300 "$work/repair.log" "$exe" --data "$data_win" repair --yes || {
+        cat "$work/repair.log" >&2
+        fail "tmi-console repair"
+    }
+fi
+log "repair done ($repair_how)"
+[ "$(hashes_now)" = "$new_hashes" ] || fail "the TMI folder does not hold the good set after the repair"
+[ "$(svc_state)" = RUNNING ] || fail "the SCM does not report the service RUNNING ($(svc_state))"
+sleep 5
+[ "$(svc_state)" = RUNNING ] || fail "the service did not stay up ($(svc_state))"
+log "the SCM reports the service RUNNING, and it stays up"
+
+code=$(api POST /api/scan "$work/scan2.json" '{}')
+verdict=$(json "$work/scan2.json" 'd.get("verdict") or d.get("scan",{}).get("verdict")')
+[ "$verdict" = healthy ] || fail "scan after the repair: verdict $verdict, expected healthy"
+code=$(api GET /api/audit/verify "$work/verify.json")
+intact=$(json "$work/verify.json" 'd.get("intact")')
+[ "$code" = 200 ] && [ "$intact" = True ] || fail "audit verify: HTTP $code $(cat "$work/verify.json")"
+log "scan: healthy; audit chain intact"
+e2e_summary="affected -> repair ($repair_how) -> service RUNNING and stayed up -> healthy, audit intact"
+
+# ---- 4. a TMI file in use ----
+log "file in use: put the old set back, hold one file open, replace"
+W 60 sc stop "$svc" >/dev/null 2>&1 || true
+for _ in $(seq 1 50); do
+    [ "$(svc_state)" = STOPPED ] && break
+    sleep 0.2
+done
+cp "$work"/old/* "$tmi/"
+held="$tmi_win\\libMRF_AP.dll" # the last one the commit replaces
+
+hold() { # MODE -> starts the holder, waits until it holds
+    rm -f "$work/release"
+    timeout 300 wine "$tw/hold_file.exe" "$held" "$1" "Z:$work/release" 240 >"$work/hold.log" 2>&1 &
+    bg_pids+=($!)
+    hold_pid=$!
+    for _ in $(seq 1 100); do
+        grep -q holding "$work/hold.log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    cat "$work/hold.log" >&2
+    fail "hold_file did not open the file"
+}
+release() {
+    touch "$work/release"
+    wait "$hold_pid" 2>/dev/null || true
+}
+
+# a) no sharing at all: the file cannot even be read, so nothing is changed
+hold none
+rc=0
+WF 300 "$work/replace1.log" "$exe" --data "$data_win" replace --yes || rc=$?
+release
+[ $rc -ne 0 ] || fail "replace succeeded while a file was held without sharing"
+grep -qi 'in use' "$work/replace1.log" || {
+    cat "$work/replace1.log" >&2
+    fail "replace (no sharing): not reported as a file in use"
+}
+[ "$(hashes_now)" = "$old_hashes" ] || fail "replace (no sharing) changed the TMI folder"
+log "held without sharing: refused, nothing changed, reported as a file in use"
+
+# b) read sharing: the job gets as far as the commit, fails at the held file
+#    and restores the files it had replaced
+hold read
+rc=0
+WF 300 "$work/replace2.log" "$exe" --data "$data_win" replace --yes --json || rc=$?
+release
+[ $rc -ne 0 ] || fail "replace succeeded while a file was held open"
+grep -qi 'file in use' "$work/replace2.log" || {
+    cat "$work/replace2.log" >&2
+    fail "replace (read sharing): not reported as a file in use"
+}
+grep -q '"rolled_back":[[:space:]]*true' "$work/replace2.log" || {
+    cat "$work/replace2.log" >&2
+    fail "replace (read sharing): not rolled back"
+}
+[ "$(hashes_now)" = "$old_hashes" ] || fail "the rollback did not restore the old set"
+ls -A "$tmi" | grep -q 'tmi-new' && fail "staged files left in the TMI folder"
+inuse_summary="held without sharing: refused; held with read sharing: rolled back; both 'file in use'"
+log "held with read sharing: commit failed at the held file, rolled back, reported as a file in use"
+
+# ---- 5. serve as a Windows service of its own ----
+log "tmi-console as a service of its own"
+kill "${bg_pids[0]}" 2>/dev/null || true # the foreground serve: its data folder is reused
+wait "${bg_pids[0]}" 2>/dev/null || true
+svc_data_win='C:\tmi-svc-data'
+svc_data="$WINEPREFIX/drive_c/tmi-svc-data"
+W 60 "$exe" --data "$svc_data_win" service install --port 0 >/dev/null || fail "service install"
+W 60 sc start tmi-console >/dev/null 2>&1 || true
+port=""
+for _ in $(seq 1 150); do
+    if [ -f "$svc_data/server.json" ]; then
+        port=$(json "$svc_data/server.json" 'd["port"]' 2>/dev/null || true)
+        [ -n "$port" ] && break
+    fi
+    sleep 0.2
+done
+[ -n "$port" ] || fail "the tmi-console service did not start serving"
+token=$(W 60 "$exe" --data "$svc_data_win" token)
+base="http://127.0.0.1:$port"
+code=$(api GET /api/status "$work/status.json")
+[ "$code" = 200 ] || fail "GET /api/status from the service: HTTP $code"
+[ "$(W 30 sc query tmi-console | sed -n 's/.*STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p')" = RUNNING ] ||
+    fail "the tmi-console service is not RUNNING"
+W 60 sc stop tmi-console >/dev/null 2>&1 || true
+for _ in $(seq 1 100); do
+    [ -f "$svc_data/server.json" ] || break
+    sleep 0.2
+done
+[ ! -f "$svc_data/server.json" ] || fail "the tmi-console service did not stop cleanly"
+W 60 "$exe" --data "$svc_data_win" service uninstall >/dev/null || fail "service uninstall"
+W 30 "$exe" service status | grep -q 'not installed' || fail "the service is still installed"
+log "installed, started by the SCM, answered, stopped cleanly, uninstalled"
+
+printf 'windows tests: passed in %s s\n  unit: %s\n  %s\n  end to end: %s\n  in use: %s\n' \
+    "$(($(date +%s) - t0))" "$unit_summary" "$verinfo_summary" "$e2e_summary" "$inuse_summary"
