@@ -210,7 +210,7 @@ static int read_last_row(store *s, audit_head *last, int64_t *time_ns)
 {
     sqlite3_stmt *st = NULL;
     int rc = store_stmt(s, STMT_AUDIT_LAST,
-                        "SELECT seq, hash, time_ns FROM audit ORDER BY seq DESC LIMIT 1", &st);
+                        "SELECT seq, hash, time_ns FROM audit_log ORDER BY seq DESC LIMIT 1", &st);
     if (rc != TMI_OK)
         return rc;
     memset(last, 0, sizeof(*last));
@@ -236,66 +236,147 @@ static int read_last(store *s, audit_head *last)
     return read_last_row(s, last, NULL);
 }
 
-/* The seq of the first (or, last != 0, the last) row in time order matching
- * "time_ns >= t" (or "time_ns < t"); *seq 0 when none. */
-static int seq_at(store *s, int64_t t, int last, int64_t *seq)
+/* The first row at or after seq `from`: *found 0 when there is none. */
+static int probe(store *s, int64_t from, int *found, int64_t *seq, int64_t *time_ns)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_prepare(s,
-                           last ? "SELECT seq FROM audit WHERE time_ns < ?"
-                                  " ORDER BY time_ns DESC, seq DESC LIMIT 1"
-                                : "SELECT seq FROM audit WHERE time_ns >= ?"
-                                  " ORDER BY time_ns, seq LIMIT 1",
-                           &st);
+    int rc =
+        store_stmt(s, STMT_AUDIT_PROBE,
+                   "SELECT seq, time_ns FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 1", &st);
     if (rc != TMI_OK)
         return rc;
-    sqlite3_bind_int64(st, 1, t);
-    *seq = 0;
+    sqlite3_bind_int64(st, 1, from);
+    *found = 0;
     int src = sqlite3_step(st);
     if (src == SQLITE_ROW) {
+        *found = 1;
         *seq = sqlite3_column_int64(st, 0);
+        *time_ns = sqlite3_column_int64(st, 1);
         src = SQLITE_DONE;
     }
     if (src != SQLITE_DONE)
         rc = store_fail_sqlite(s, src, "cannot read the audit trail");
-    sqlite3_finalize(st);
+    store_stmt_release(st);
     return rc;
+}
+
+/* The seq of the first row (in seq order) whose time is >= t; *found 0 when
+ * none. A binary search over seq, as time never goes backwards along seq:
+ * about log2(rows) lookups by primary key, and no time index. */
+static int first_at_or_after(store *s, int64_t t, int *found, int64_t *seq)
+{
+    audit_head last;
+    int64_t lo, hi, r_seq = 0, r_time = 0;
+    int any = 0;
+    int rc = read_last(s, &last);
+    *found = 0;
+    if (rc == TMI_OK)
+        rc = probe(s, INT64_MIN, &any, &lo, &r_time);
+    if (rc != TMI_OK || !any)
+        return rc;
+    hi = last.seq;
+    /* Invariant: the answer, if any, lies in [lo, hi] or is *seq already. */
+    while (lo <= hi) {
+        int64_t mid = lo + (int64_t)(((uint64_t)hi - (uint64_t)lo) / 2);
+        rc = probe(s, mid, &any, &r_seq, &r_time);
+        if (rc != TMI_OK || !any)
+            return rc;
+        if (r_time >= t) {
+            *found = 1;
+            *seq = r_seq;
+            if (mid == lo)
+                break;
+            hi = mid - 1;
+        } else {
+            if (r_seq >= hi)
+                break;
+            lo = r_seq + 1;
+        }
+    }
+    return TMI_OK;
 }
 
 int audit_seq_range(store *s, int has_since, int64_t since_ns, int has_until, int64_t until_ns,
                     int64_t *lo, int64_t *hi)
 {
     int64_t a = 0, b = 0;
+    int found = 0;
     int rc = TMI_OK;
     *lo = 1;
     *hi = INT64_MAX;
     if (has_since) {
-        rc = seq_at(s, since_ns, 0, &a);
+        rc = first_at_or_after(s, since_ns, &found, &a);
         if (rc != TMI_OK)
             return rc;
-        *lo = a > 0 ? a : INT64_MAX; /* nothing that late: empty */
+        *lo = found ? a : INT64_MAX; /* nothing that late: empty */
     }
     if (has_until) {
-        rc = seq_at(s, until_ns, 1, &b);
+        rc = first_at_or_after(s, until_ns, &found, &b);
         if (rc != TMI_OK)
             return rc;
-        *hi = b; /* 0 when nothing that early: empty */
+        /* the rows before the first one at or after `until` (all when none is) */
+        *hi = !found ? INT64_MAX : b > INT64_MIN ? b - 1 : INT64_MIN;
     }
     return TMI_OK;
 }
 
+/* ---- reading rows back in canonical form ---- */
+
+/* The columns of the view `audit` that are hashed (and the hash), in this
+ * order; chain_row() reads them. */
+#define CHAIN_COLUMNS "seq, time_ns, actor, auth, action, target, params, outcome, details, hash"
+
+static const char *col_text(sqlite3_stmt *st, int col, int *bad, int nullable)
+{
+    int t = sqlite3_column_type(st, col);
+    if (t == SQLITE_NULL) {
+        if (!nullable)
+            *bad = 1;
+        return NULL;
+    }
+    if (t != SQLITE_TEXT) {
+        *bad = 1;
+        return NULL;
+    }
+    return (const char *)sqlite3_column_text(st, col);
+}
+
+/* A CHAIN_COLUMNS row into *f (strings owned by st until the next step) and
+ * *hash (NULL unless 32 bytes). *bad when a field is NULL where it may not
+ * be, or of the wrong type. */
+static void chain_row(sqlite3_stmt *st, audit_fields *f, const uint8_t **hash, int *bad)
+{
+    *bad = 0;
+    if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
+        sqlite3_column_type(st, 1) != SQLITE_INTEGER)
+        *bad = 1;
+    f->seq = sqlite3_column_int64(st, 0);
+    f->time_ns = sqlite3_column_int64(st, 1);
+    f->actor = col_text(st, 2, bad, 0);
+    f->auth = col_text(st, 3, bad, 0);
+    f->action = col_text(st, 4, bad, 0);
+    f->target = col_text(st, 5, bad, 1);
+    f->params = col_text(st, 6, bad, 1);
+    f->outcome = col_text(st, 7, bad, 0);
+    f->details = col_text(st, 8, bad, 1);
+    *hash = NULL;
+    if (sqlite3_column_type(st, 9) == SQLITE_BLOB && sqlite3_column_bytes(st, 9) == 32)
+        *hash = sqlite3_column_blob(st, 9);
+}
+
 /*
- * Do rows (from.seq, to.seq] continue the chain from `from` (contiguous seq,
- * each prev_hash = the previous hash)? *ok 1 if so. Hashes themselves are
- * checked by audit_verify(); this only guards the anchor's move.
+ * Do rows (from.seq, last] continue the chain from `from`: contiguous seq,
+ * and each row's hash recomputed from its fields and the hash before it? *ok
+ * 1 if so. This guards the anchor's move (usually over the one row just
+ * appended); audit_verify() checks the whole chain.
  */
-static int links_continue(store *s, const audit_head *from, int *ok)
+static int chain_continues(store *s, const audit_head *from, int *ok)
 {
     sqlite3_stmt *st = NULL;
-    uint8_t prev[32];
+    uint8_t prev[32], calc[32];
     int64_t expect = from->seq + 1;
     int rc =
-        store_prepare(s, "SELECT seq, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq", &st);
+        store_prepare(s, "SELECT " CHAIN_COLUMNS " FROM audit WHERE seq > ? ORDER BY seq", &st);
     *ok = 0;
     if (rc != TMI_OK)
         return rc;
@@ -304,19 +385,29 @@ static int links_continue(store *s, const audit_head *from, int *ok)
     int src;
     int good = 1;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_int64(st, 0) != expect || sqlite3_column_bytes(st, 1) != 32 ||
-            sqlite3_column_bytes(st, 2) != 32 ||
-            memcmp(sqlite3_column_blob(st, 1), prev, 32) != 0) {
+        audit_fields f;
+        const uint8_t *h = NULL;
+        int bad = 0;
+        chain_row(st, &f, &h, &bad);
+        if (bad || h == NULL || f.seq != expect) {
             good = 0;
             src = SQLITE_DONE;
             break;
         }
-        memcpy(prev, sqlite3_column_blob(st, 2), 32);
+        rc = audit_hash(prev, &f, calc);
+        if (rc != TMI_OK)
+            break;
+        if (memcmp(calc, h, 32) != 0) {
+            good = 0;
+            src = SQLITE_DONE;
+            break;
+        }
+        memcpy(prev, h, 32);
         expect++;
     }
-    if (src != SQLITE_DONE)
+    if (rc == TMI_OK && src != SQLITE_DONE)
         rc = store_fail_sqlite(s, src, "cannot read the audit chain");
-    else
+    else if (rc == TMI_OK)
         *ok = good;
     sqlite3_finalize(st);
     return rc;
@@ -349,7 +440,7 @@ int audit_anchor_sync(store *s)
     if (anchor.seq >= last.seq)
         goto out; /* up to date, or rows missing: leave the evidence */
     at = anchor;
-    rc = links_continue(s, &at, &ok);
+    rc = chain_continues(s, &at, &ok);
     if (rc != TMI_OK)
         goto out;
     if (!ok) {
@@ -367,6 +458,11 @@ out:
 
 /* ---- append ---- */
 
+static int is_word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
 static int check_word(store *s, const char *what, const char *w)
 {
     if (w == NULL || w[0] == '\0')
@@ -374,8 +470,7 @@ static int check_word(store *s, const char *what, const char *w)
     if (strlen(w) > AUDIT_MAX_WORD)
         return store_fail(s, TMI_ETOOBIG, "audit: %s longer than %d bytes", what, AUDIT_MAX_WORD);
     for (const char *p = w; *p != '\0'; p++) {
-        char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+        if (!is_word_char(*p))
             return store_fail(s, TMI_EINVAL, "audit: %s must match [a-z0-9_.-]+", what);
     }
     return TMI_OK;
@@ -420,27 +515,134 @@ static int check_auth(store *s, const char *auth)
     return store_fail(s, TMI_EINVAL, "audit: auth must be cli, token, session or system");
 }
 
-static int insert_row(store *s, const audit_fields *f, const uint8_t prev[32],
-                      const uint8_t hash[32])
+/* ---- the stored form (audit.h, "Canonical fields and their stored form") ---- */
+
+/* The id of text t in audit_text, added when new. */
+static int text_id(store *s, const char *t, int64_t *id)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_stmt(s, STMT_AUDIT_INSERT,
-                        "INSERT INTO audit (seq, time_ns, actor, auth, action, target, params,"
-                        " outcome, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    int rc = store_stmt(s, STMT_AUDIT_TEXT_GET, "SELECT id FROM audit_text WHERE text = ?", &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    store_stmt_release(st);
+    if (src == SQLITE_ROW)
+        return TMI_OK;
+    if (src != SQLITE_DONE)
+        return store_fail_sqlite(s, src, "cannot read the audit texts");
+    rc = store_stmt(s, STMT_AUDIT_TEXT_ADD, "INSERT INTO audit_text (text) VALUES (?)", &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    store_stmt_release(st);
+    if (src != SQLITE_DONE)
+        return store_fail_sqlite(s, src, "cannot add to the audit texts");
+    *id = sqlite3_last_insert_rowid(s->db);
+    return TMI_OK;
+}
+
+/* A non-negative decimal count at p; the end of it, or NULL. */
+static const char *parse_count(const char *p, int64_t *out)
+{
+    const char *start = p;
+    int64_t v = 0;
+    while (*p >= '0' && *p <= '9') {
+        int d = *p - '0';
+        if (v > (INT64_MAX - d) / 10)
+            return NULL;
+        v = v * 10 + d;
+        p++;
+    }
+    if (p == start)
+        return NULL;
+    *out = v;
+    return p;
+}
+
+typedef struct scan_summary {
+    int64_t scan_id;
+    char verdict[AUDIT_MAX_WORD + 1];
+    int64_t changed;
+} scan_summary;
+
+#define SUMMARY_FMT "{\"scan_id\":%" PRId64 ",\"verdict\":\"%s\",\"changed\":%" PRId64 "}"
+
+/* Is d exactly a scan summary, as SUMMARY_FMT (and the view `audit`) would
+ * render it back? Then *sum holds its parts. */
+static int as_scan_summary(const char *d, scan_summary *sum)
+{
+    static const char k1[] = "{\"scan_id\":", k2[] = ",\"verdict\":\"", k3[] = "\",\"changed\":";
+    char again[sizeof(sum->verdict) + 80];
+    const char *p;
+    size_t n = 0;
+    if (d == NULL || strncmp(d, k1, sizeof(k1) - 1) != 0)
+        return 0;
+    p = parse_count(d + sizeof(k1) - 1, &sum->scan_id);
+    if (p == NULL || strncmp(p, k2, sizeof(k2) - 1) != 0)
+        return 0;
+    p += sizeof(k2) - 1;
+    while (n < AUDIT_MAX_WORD && is_word_char(p[n]))
+        n++;
+    if (n == 0 || strncmp(p + n, k3, sizeof(k3) - 1) != 0)
+        return 0;
+    memcpy(sum->verdict, p, n);
+    sum->verdict[n] = '\0';
+    p = parse_count(p + n + sizeof(k3) - 1, &sum->changed);
+    if (p == NULL || strcmp(p, "}") != 0)
+        return 0;
+    /* byte for byte what is rendered back: no leading zeros, nothing else */
+    snprintf(again, sizeof(again), SUMMARY_FMT, sum->scan_id, sum->verdict, sum->changed);
+    return strcmp(again, d) == 0;
+}
+
+/* Store row f with its hash, and move the head table to it. */
+static int insert_row(store *s, const audit_fields *f, const uint8_t hash[32])
+{
+    sqlite3_stmt *st = NULL;
+    scan_summary sum;
+    int64_t actor = 0, auth = 0, action = 0, target = 0, outcome = 0, verdict = 0;
+    int summary = as_scan_summary(f->details, &sum);
+    int rc = text_id(s, f->actor, &actor);
+    if (rc == TMI_OK)
+        rc = text_id(s, f->auth, &auth);
+    if (rc == TMI_OK)
+        rc = text_id(s, f->action, &action);
+    if (rc == TMI_OK && f->target != NULL)
+        rc = text_id(s, f->target, &target);
+    if (rc == TMI_OK)
+        rc = text_id(s, f->outcome, &outcome);
+    if (rc == TMI_OK && summary)
+        rc = text_id(s, sum.verdict, &verdict);
+    if (rc == TMI_OK)
+        rc = store_stmt(s, STMT_AUDIT_INSERT,
+                        "INSERT INTO audit_log (seq, time_ns, actor, auth, action, target,"
+                        " outcome, params, details, scan_back, verdict, changed, hash)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         &st);
     if (rc != TMI_OK)
         return rc;
     sqlite3_bind_int64(st, 1, f->seq);
     sqlite3_bind_int64(st, 2, f->time_ns);
-    store_bind_text(st, 3, f->actor);
-    store_bind_text(st, 4, f->auth);
-    store_bind_text(st, 5, f->action);
-    store_bind_text(st, 6, f->target);
-    store_bind_text(st, 7, f->params);
-    store_bind_text(st, 8, f->outcome);
-    store_bind_text(st, 9, f->details);
-    sqlite3_bind_blob(st, 10, prev, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 11, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, actor);
+    sqlite3_bind_int64(st, 4, auth);
+    sqlite3_bind_int64(st, 5, action);
+    if (f->target != NULL)
+        sqlite3_bind_int64(st, 6, target);
+    sqlite3_bind_int64(st, 7, outcome);
+    store_bind_text(st, 8, f->params);
+    if (summary) {
+        /* seq >= 1 and scan_id >= 0: no overflow */
+        sqlite3_bind_int64(st, 10, f->seq - sum.scan_id);
+        sqlite3_bind_int64(st, 11, verdict);
+        sqlite3_bind_int64(st, 12, sum.changed);
+    } else {
+        store_bind_text(st, 9, f->details);
+    }
+    sqlite3_bind_blob(st, 13, hash, 32, SQLITE_STATIC);
     int src = sqlite3_step(st);
     if (src != SQLITE_DONE)
         rc = store_fail_sqlite(s, src, "cannot append to the audit trail");
@@ -525,7 +727,7 @@ int audit_append(store *s, const audit_actor *actor, const audit_event *ev, int6
         store_fail(s, rc, "audit: cannot compute the hash");
         goto out;
     }
-    rc = insert_row(s, &f, last.hash, hash);
+    rc = insert_row(s, &f, hash);
 out:
     if (rc != TMI_OK) {
         char saved[sizeof(s->errmsg)];
@@ -603,13 +805,15 @@ int audit_list(store *s, const audit_query *q, audit_rows *out)
         return TMI_EINVAL;
     limit = store_clamp_limit(q->limit);
     /* Only fixed fragments go into the SQL; every value is bound:
-     * ?1..?2 seq range, ?3 action, ?4 since, ?5 until, ?6 limit. */
+     * ?1..?2 seq range, ?3 action, ?4 since, ?5 until, ?6 limit. The action
+     * is matched by its id in audit_text (schema.c, v5). */
     if (q->action == NULL)
         action_sql = "";
     else if (strcmp(q->action, "scan") == 0)
-        action_sql = " AND action = ?3";
-    else /* lets the planner use the partial index audit_action (schema.c) */
-        action_sql = " AND action = ?3 AND action <> 'scan'";
+        action_sql = " AND action_id = (SELECT id FROM audit_text WHERE text = ?3)";
+    else /* lets the planner use the partial index audit_action (id 1 is 'scan') */
+        action_sql = " AND action_id = (SELECT id FROM audit_text WHERE text = ?3)"
+                     " AND action_id <> 1";
     n = (size_t)snprintf(sql, sizeof(sql),
                          "SELECT seq, time_ns, time, actor, auth, action, target, params, "
                          "outcome, details, prev_hash, hash FROM audit"
@@ -681,23 +885,10 @@ static void set_break(audit_report *rep, audit_break why, int64_t seq, const cha
     va_end(ap);
 }
 
-static const char *col_text(sqlite3_stmt *st, int col, int *bad, int nullable)
-{
-    int t = sqlite3_column_type(st, col);
-    if (t == SQLITE_NULL) {
-        if (!nullable)
-            *bad = 1;
-        return NULL;
-    }
-    if (t != SQLITE_TEXT) {
-        *bad = 1;
-        return NULL;
-    }
-    return (const char *)sqlite3_column_text(st, col);
-}
-
 /* Walk the rows in seq order; fills rep (chain part) and remembers the hashes
- * of rows want[0..1] (seq 0: none) into got[]. */
+ * of rows want[0..1] (seq 0: none) into got[]. prev_hash is not stored
+ * (schema v5): each row's hash is recomputed from the hash walked before it,
+ * so a row replaced with a recomputed hash shows at the row after it. */
 static int walk_chain(store *s, audit_report *rep, const int64_t want[2], uint8_t got[2][32],
                       int found[2])
 {
@@ -705,33 +896,16 @@ static int walk_chain(store *s, audit_report *rep, const int64_t want[2], uint8_
     uint8_t prev[32], calc[32];
     int64_t expect = 1;
     int src;
-    int rc = store_prepare(s,
-                           "SELECT seq, time_ns, actor, auth, action, target, params, outcome,"
-                           " details, prev_hash, hash FROM audit ORDER BY seq",
-                           &st);
+    int rc = store_prepare(s, "SELECT " CHAIN_COLUMNS " FROM audit ORDER BY seq", &st);
     if (rc != TMI_OK)
         return rc;
     memcpy(prev, zero_hash, 32);
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         audit_fields f;
+        const uint8_t *h = NULL;
         int bad = 0;
-        int64_t seq = sqlite3_column_int64(st, 0);
-        if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
-            sqlite3_column_type(st, 1) != SQLITE_INTEGER)
-            bad = 1;
-        f.seq = seq;
-        f.time_ns = sqlite3_column_int64(st, 1);
-        f.actor = col_text(st, 2, &bad, 0);
-        f.auth = col_text(st, 3, &bad, 0);
-        f.action = col_text(st, 4, &bad, 0);
-        f.target = col_text(st, 5, &bad, 1);
-        f.params = col_text(st, 6, &bad, 1);
-        f.outcome = col_text(st, 7, &bad, 0);
-        f.details = col_text(st, 8, &bad, 1);
-        const void *ph = sqlite3_column_blob(st, 9);
-        int phn = sqlite3_column_bytes(st, 9);
-        const void *h = sqlite3_column_blob(st, 10);
-        int hn = sqlite3_column_bytes(st, 10);
+        chain_row(st, &f, &h, &bad);
+        int64_t seq = f.seq;
         rep->rows++;
         if (seq != expect) {
             if (seq > expect)
@@ -743,16 +917,9 @@ static int walk_chain(store *s, audit_report *rep, const int64_t want[2], uint8_
                 set_break(rep, AUDIT_SEQ_GAP, seq, "seq %" PRId64 " is out of order", seq);
             break;
         }
-        if (bad || phn != 32 || hn != 32) {
+        if (bad || h == NULL) {
             set_break(rep, AUDIT_BAD_ROW, seq,
                       "seq %" PRId64 " is malformed (missing fields or a hash of the wrong size)",
-                      seq);
-            break;
-        }
-        if (memcmp(ph, prev, 32) != 0) {
-            set_break(rep, AUDIT_BAD_PREV, seq,
-                      "seq %" PRId64 ": prev_hash does not match the hash of the row before it "
-                      "(that row was replaced)",
                       seq);
             break;
         }
@@ -760,10 +927,16 @@ static int walk_chain(store *s, audit_report *rep, const int64_t want[2], uint8_
         if (rc != TMI_OK)
             break;
         if (memcmp(calc, h, 32) != 0) {
-            set_break(rep, AUDIT_BAD_HASH, seq,
-                      "seq %" PRId64 ": the stored hash does not match the row's contents (the "
-                      "row was edited)",
-                      seq);
+            if (seq == 1)
+                set_break(rep, AUDIT_BAD_HASH, seq,
+                          "seq 1: the stored hash does not match the row's contents (the row was "
+                          "edited)");
+            else
+                set_break(rep, AUDIT_BAD_HASH, seq,
+                          "seq %" PRId64 ": the stored hash does not match the row's contents and "
+                          "the hash of the row before it (this row was edited, or seq %" PRId64
+                          " was replaced with a recomputed hash)",
+                          seq, seq - 1);
             break;
         }
         for (int i = 0; i < 2; i++) {

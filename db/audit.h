@@ -11,11 +11,12 @@
  * lock and, should the clock have stepped back, is raised to the previous
  * row's time. So time order is seq order, and a time range is a seq range.
  *
- * Append-only: triggers refuse UPDATE and DELETE on the table, and nothing in
- * tmi-console ever issues them.
+ * Append-only: triggers refuse UPDATE and DELETE on the stored rows and texts
+ * (tables audit_log and audit_text, below), the view `audit` cannot be
+ * written, and nothing in tmi-console ever issues such statements.
  *
- * Hash chain. Each row stores prev_hash (the previous row's hash; 32 zero
- * bytes for seq 1) and
+ * Hash chain. Each row's prev_hash is the previous row's hash (32 zero bytes
+ * for seq 1), and
  *
  *     hash = SHA-256( prev_hash                 32 bytes
  *                   || "TMIA1"                  5 bytes, format tag
@@ -25,12 +26,37 @@
  *                   || F(params) || F(outcome) || F(details) )
  *
  *     F(NULL) = FF FF FF FF                     (4 bytes, no data)
- *     F(s)    = u32be(byte length of s) || s    (UTF-8 exactly as stored)
+ *     F(s)    = u32be(byte length of s) || s    (UTF-8, exactly as given)
  *
  * (u32be/u64be: big-endian.) The RFC 3339 text is derived from time_ns and
  * is not hashed separately. audit_hash() computes this for any row, so an
  * exported trail (CSV/JSON carry time_ns and both hashes) can be re-verified
  * outside tmi-console.
+ *
+ * Canonical fields and their stored form. What is hashed, listed, exported
+ * and verified are always the canonical fields above, as the view `audit`
+ * gives them (seq, time_ns, time, actor, auth, action, target, params,
+ * outcome, details, prev_hash, hash; schema.c, v5). Since schema v5 they
+ * are stored compactly in the table audit_log, in a form that renders back
+ * to exactly the bytes that were hashed:
+ *   - actor, auth, action, target and outcome are ids into audit_text (each
+ *     distinct text stored once; id 1 is 'scan'); the text is the field,
+ *     byte for byte, and NULL stays NULL;
+ *   - params and details are kept as given, except details that are exactly
+ *     a scan summary
+ *         {"scan_id":N,"verdict":"W","changed":M}
+ *     with N and M non-negative integers in canonical decimal (no sign, no
+ *     leading zeros, at most INT64_MAX) and W matching [a-z0-9_.-]{1,32}:
+ *     those are stored as scan_back = seq - N, verdict = the id of W, and
+ *     changed = M, and rendered back by that same template. Anything else,
+ *     however close (spaces, key order, escapes, a sign), stays text;
+ *   - prev_hash is not stored: it is the hash of the row seq - 1;
+ *   - there is no time index: time order is seq order (below), so a time
+ *     range is found by binary search on seq.
+ * An edit to any of this (an id, a shared text in audit_text, a number of a
+ * summary) changes a canonical field of every row that uses it, and verify
+ * reports the first such row. The stored form itself is not hashed: the same
+ * canonical row stored the other way (a summary kept as text) verifies.
  *
  * Chain head. The last row's (seq, hash) is kept in two more places:
  *   1. the table audit_head, updated in the same transaction as each row;
@@ -47,8 +73,11 @@
  *   - an edited row (even with the triggers dropped): its hash no longer
  *     matches (AUDIT_BAD_HASH);
  *   - a row deleted in the middle: seq gap (AUDIT_SEQ_GAP);
- *   - a row replaced with a recomputed hash: the next row's prev_hash no
- *     longer matches (AUDIT_BAD_PREV);
+ *   - a row replaced with a recomputed hash: the next row's hash, made from
+ *     the replaced row's old hash, no longer matches (AUDIT_BAD_HASH at the
+ *     next row; its message names both possibilities, as with prev_hash not
+ *     stored an edit of that row and a replacement of the one before it look
+ *     alike);
  *   - rows deleted at the end: the head (table, and anchor file) names a
  *     later seq (AUDIT_TAIL_MISSING);
  *   - the last row rewritten with a recomputed hash and the audit_head table
@@ -111,8 +140,8 @@ typedef struct audit_row {
     char *target; /* may be NULL */
     char *params; /* may be NULL */
     char *outcome;
-    char *details; /* may be NULL */
-    uint8_t prev_hash[32];
+    char *details;         /* may be NULL */
+    uint8_t prev_hash[32]; /* the previous row's hash (not stored: schema.c, v5) */
     uint8_t hash[32];
 } audit_row;
 
@@ -142,7 +171,8 @@ typedef enum audit_break {
     AUDIT_INTACT = 0,
     AUDIT_BAD_ROW,         /* a row has NULL/ill-typed fields or a hash of the wrong size */
     AUDIT_SEQ_GAP,         /* seq does not follow on (row deleted or renumbered) */
-    AUDIT_BAD_PREV,        /* prev_hash differs from the previous row's hash */
+    AUDIT_BAD_PREV,        /* (before schema v5, which no longer stores prev_hash:
+                            * a replaced row now shows as AUDIT_BAD_HASH) */
     AUDIT_BAD_HASH,        /* the row's fields do not give its hash (row edited) */
     AUDIT_TAIL_MISSING,    /* the head names rows after the last one (tail deleted) */
     AUDIT_HEAD_MISMATCH,   /* the audit_head table disagrees with the last row */

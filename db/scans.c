@@ -216,6 +216,10 @@ static int check_result(store *s, const scan_result *r)
         return store_fail(s, TMI_EINVAL, "scan: unknown verdict");
     if ((r->n_files > 0 && r->files == NULL) || (r->n_sources > 0 && r->sources == NULL))
         return store_fail(s, TMI_EINVAL, "scan: malformed result");
+    /* the finish is stored as a duration, which must not overflow */
+    if ((r->started_ns < 0 && r->finished_ns > INT64_MAX + r->started_ns) ||
+        (r->started_ns > 0 && r->finished_ns < INT64_MIN + r->started_ns))
+        return store_fail(s, TMI_EINVAL, "scan: start and finish times out of range");
     if (r->repair_source >= 0 && (size_t)r->repair_source >= r->n_sources)
         return store_fail(s, TMI_EINVAL, "scan: repair source out of range");
     for (size_t i = 0; i < r->n_sources; i++) {
@@ -301,11 +305,11 @@ static int scan_row(store *s, const scan_result *r, int64_t doc_id, int64_t *sca
 {
     sqlite3_stmt *st = NULL;
     int rc = store_stmt(s, STMT_SCAN_INSERT,
-                        "INSERT INTO scans (started_ns, finished_ns, doc_id) VALUES (?,?,?)", &st);
+                        "INSERT INTO scans (started_ns, duration_ns, doc_id) VALUES (?,?,?)", &st);
     if (rc != TMI_OK)
         return rc;
     sqlite3_bind_int64(st, 1, r->started_ns);
-    sqlite3_bind_int64(st, 2, r->finished_ns);
+    sqlite3_bind_int64(st, 2, r->finished_ns - r->started_ns); /* in range: check_result */
     sqlite3_bind_int64(st, 3, doc_id);
     int src = sqlite3_step(st);
     store_stmt_release(st);
@@ -433,7 +437,8 @@ int store_list_scans(store *s, int64_t before, size_t limit, store_scans *out)
     if (before < 0)
         return store_fail(s, TMI_EINVAL, "'before' must be a positive id");
     rc = store_prepare(s,
-                       "SELECT s.id, s.started_ns, s.finished_ns, d.verdict, d.tmi_dir, d.root,"
+                       "SELECT s.id, s.started_ns, s.started_ns + s.duration_ns, d.verdict,"
+                       " d.tmi_dir, d.root,"
                        " d.playbook_id, s.changed FROM scans s JOIN scan_docs d ON d.id = s.doc_id"
                        " WHERE s.id < ? ORDER BY s.id DESC LIMIT ?",
                        &st);
@@ -512,7 +517,7 @@ int store_scan_json(store *s, int64_t scan_id, cJSON **out)
     store_clear_error(s);
     *out = NULL;
     rc = store_prepare(s,
-                       "SELECT d.json, s.started_ns, s.finished_ns FROM scans s"
+                       "SELECT d.json, s.started_ns, s.started_ns + s.duration_ns FROM scans s"
                        " JOIN scan_docs d ON d.id = s.doc_id WHERE s.id = ?",
                        &st);
     if (rc != TMI_OK)

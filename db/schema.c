@@ -129,37 +129,29 @@ static const char step4[] = "CREATE TABLE jobs ("
                             "  finished_ns INTEGER);"
                             "CREATE INDEX job_steps_job ON job_steps(job_id, id);";
 
-/* v5: a compact audit trail (audit.h, "Storage") and scan durations. The
- * rows of `audit` move into audit_log, which stores the same canonical
- * fields in fewer bytes; a view named `audit` gives them back, column for
- * column, as the v2 table had them (plus action_id). Nothing hashed changes:
- * every row keeps its hash, and the view renders each field byte for byte as
- * it was hashed.
+/* v5: a compact audit trail (audit.h, "Canonical fields and their stored
+ * form") and scan durations. The rows of `audit` move into audit_log, which
+ * stores the same canonical fields in fewer bytes; a view named `audit` gives
+ * them back, column for column, as the v2 table had them (plus action_id).
+ * Nothing hashed changes: every row keeps its hash, and the view renders each
+ * field byte for byte as it was hashed.
  *   - actor, auth, action, target, outcome and a scan summary's verdict are
  *     interned in audit_text (id 1 is always 'scan'; the partial index
  *     audit_action names it);
  *   - details that are exactly a scan summary, {"scan_id":N,"verdict":"W",
- *     "changed":M} (N, M non-negative, in canonical decimal; W a word), are
- *     kept as numbers: scan_back = seq - N, verdict, changed. A row is
- *     converted only when the view's rendering of the numbers equals its
- *     details text, so the conversion cannot change a byte;
+ *     "changed":M}, are kept as numbers: scan_back = seq - N, verdict,
+ *     changed. A row is converted only when the template renders its numbers
+ *     back to exactly its details text (the same rule as audit_append), so
+ *     the conversion cannot change a byte;
  *   - prev_hash is not stored: it is the previous row's hash;
  *   - no time index: time never goes backwards along seq, so a time range is
  *     found by binary search on seq (audit_seq_range).
- * scans.finished_ns becomes duration_ns (finished - started). */
-#define STEP5_SCAN_SUMMARY                                                                         \
-    "WITH v4 AS (SELECT a.*, instr(details, ',\"verdict\":\"') AS p1,"                             \
-    "    instr(details, '\",\"changed\":') AS p2 FROM audit a),"                                   \
-    "  parsed AS (SELECT v4.*, CAST(substr(details, 12, p1 - 12) AS INTEGER) AS sid,"              \
-    "    substr(details, p1 + 12, p2 - p1 - 12) AS word,"                                          \
-    "    CAST(substr(details, p2 + 12, length(details) - p2 - 12) AS INTEGER) AS chg FROM v4),"    \
-    "  q AS (SELECT parsed.*, coalesce(typeof(details) = 'text'"                                   \
-    "    AND details GLOB '{\"scan_id\":*,\"verdict\":\"*\",\"changed\":*}'"                       \
-    "    AND p1 > 0 AND p2 > p1 AND sid >= 0 AND chg >= 0"                                         \
-    "    AND length(word) BETWEEN 1 AND 32 AND word NOT GLOB '*[^a-z0-9_.-]*'"                     \
-    "    AND '{\"scan_id\":' || sid || ',\"verdict\":\"' || word || '\",\"changed\":' || chg"      \
-    "        || '}' = details, 0) AS compact FROM parsed) "
-
+ * The scan summaries are parsed once into a scratch table (the subqueries
+ * carry "LIMIT -1 OFFSET 0" so that SQLite evaluates each part once per row
+ * instead of flattening them into every use). The old table's pages go to
+ * the free list, where new rows reuse them.
+ * scans.finished_ns becomes duration_ns (finished - started): 4 bytes
+ * instead of 8 for a scan of under 2 s. */
 static const char step5[] =
     "CREATE TABLE audit_text ("
     "  id INTEGER PRIMARY KEY,"
@@ -187,29 +179,49 @@ static const char step5[] =
     "  CHECK ((scan_back IS NULL) = (verdict IS NULL) AND (scan_back IS NULL) = (changed IS NULL)"
     "    AND (scan_back IS NULL OR details IS NULL))"
     ");"
+    /* the scan summaries among the existing rows */
+    "CREATE TABLE audit_v5_summary ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  scan_id INTEGER NOT NULL,"
+    "  word TEXT NOT NULL,"
+    "  changed INTEGER NOT NULL"
+    ");"
+    "WITH c AS (SELECT seq, details, instr(details, ',\"verdict\":\"') AS p1,"
+    "    instr(details, '\",\"changed\":') AS p2 FROM audit"
+    "    WHERE substr(details, 1, 11) = '{\"scan_id\":' LIMIT -1 OFFSET 0),"
+    "  p AS (SELECT seq, details, CAST(substr(details, 12, p1 - 12) AS INTEGER) AS sid,"
+    "    substr(details, p1 + 12, p2 - p1 - 12) AS word,"
+    "    CAST(substr(details, p2 + 12, length(details) - p2 - 12) AS INTEGER) AS chg"
+    "    FROM c WHERE p1 > 0 AND p2 > p1 LIMIT -1 OFFSET 0)"
+    " INSERT INTO audit_v5_summary (seq, scan_id, word, changed)"
+    " SELECT seq, sid, word, chg FROM p"
+    " WHERE sid >= 0 AND chg >= 0 AND length(word) BETWEEN 1 AND 32"
+    "  AND word NOT GLOB '*[^a-z0-9_.-]*'"
+    "  AND '{\"scan_id\":' || sid || ',\"verdict\":\"' || word || '\",\"changed\":' || chg || '}'"
+    "    = details;"
     /* the few short words first, so that they get one-byte ids */
     "INSERT OR IGNORE INTO audit_text (text) SELECT action FROM audit;"
     "INSERT OR IGNORE INTO audit_text (text) SELECT outcome FROM audit;"
     "INSERT OR IGNORE INTO audit_text (text) SELECT auth FROM audit;"
     "INSERT OR IGNORE INTO audit_text (text) SELECT actor FROM audit;"
-    STEP5_SCAN_SUMMARY "INSERT OR IGNORE INTO audit_text (text) SELECT word FROM q WHERE compact;"
+    "INSERT OR IGNORE INTO audit_text (text) SELECT word FROM audit_v5_summary;"
     "INSERT OR IGNORE INTO audit_text (text) SELECT target FROM audit WHERE target IS NOT NULL;"
-    STEP5_SCAN_SUMMARY
     "INSERT INTO audit_log (seq, time_ns, actor, auth, action, target, outcome, params, details,"
     "  scan_back, verdict, changed, hash)"
-    " SELECT seq, time_ns,"
-    "  (SELECT id FROM audit_text t WHERE t.text = q.actor),"
-    "  (SELECT id FROM audit_text t WHERE t.text = q.auth),"
-    "  (SELECT id FROM audit_text t WHERE t.text = q.action),"
-    "  (SELECT id FROM audit_text t WHERE t.text = q.target),"
-    "  (SELECT id FROM audit_text t WHERE t.text = q.outcome),"
-    "  params,"
-    "  CASE WHEN compact THEN NULL ELSE details END,"
-    "  CASE WHEN compact THEN seq - sid END,"
-    "  CASE WHEN compact THEN (SELECT id FROM audit_text t WHERE t.text = q.word) END,"
-    "  CASE WHEN compact THEN chg END,"
-    "  hash"
-    " FROM q ORDER BY seq;"
+    " SELECT a.seq, a.time_ns,"
+    "  (SELECT id FROM audit_text t WHERE t.text = a.actor),"
+    "  (SELECT id FROM audit_text t WHERE t.text = a.auth),"
+    "  (SELECT id FROM audit_text t WHERE t.text = a.action),"
+    "  (SELECT id FROM audit_text t WHERE t.text = a.target),"
+    "  (SELECT id FROM audit_text t WHERE t.text = a.outcome),"
+    "  a.params,"
+    "  CASE WHEN s.seq IS NULL THEN a.details END,"
+    "  a.seq - s.scan_id,"
+    "  (SELECT id FROM audit_text t WHERE t.text = s.word),"
+    "  s.changed,"
+    "  a.hash"
+    " FROM audit a LEFT JOIN audit_v5_summary s ON s.seq = a.seq ORDER BY a.seq;"
+    "DROP TABLE audit_v5_summary;"
     /* the old table goes with its triggers and indexes (audit_time among them) */
     "DROP TABLE audit;"
     /* filtering by action: as in v3, without the routine scan rows (id 1) */
@@ -240,7 +252,6 @@ static const char step5[] =
     "  a.hash AS hash,"
     "  a.action AS action_id"
     " FROM audit_log a;"
-    /* a scan's finish as its duration: 4 bytes instead of 8 */
     "ALTER TABLE scans RENAME COLUMN finished_ns TO duration_ns;"
     "UPDATE scans SET duration_ns = duration_ns - started_ns;";
 

@@ -15,6 +15,13 @@
  *   v3  files.latest_obs_id (the latest observation of each path, backfilled),
  *       index for filtering the audit by action
  *   v4  jobs and job_steps (the repair job journal, jobs.h)
+ *   v5  a compact audit trail (audit.h, "Canonical fields and their stored
+ *       form"): the rows move into audit_log (texts interned in audit_text,
+ *       scan summaries as numbers, no prev_hash, no time index) and the view
+ *       `audit` gives them back with the v2 columns (plus action_id); existing
+ *       rows are converted in place, keeping every hash. scans.finished_ns
+ *       becomes duration_ns. Size: about 88 bytes per unchanged scan (scans
+ *       row and audit row) instead of about 250.
  *
  * Needs SQLite 3.31 or later (generated column `audit.time`).
  */

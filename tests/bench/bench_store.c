@@ -5,8 +5,10 @@
  * changes each, interleaved as scans would write them) and 100,000 audit
  * rows, then measures keyset pages of 50 rows at random positions: a path's
  * history, a name's history (two paths per name), and the audit trail; the
- * database size; a full audit verify; and how much 10,000 scans that find
- * nothing changed add to a store (each its own transaction, as in use).
+ * database size; a full audit verify; how much 10,000 scans that find
+ * nothing changed add to a store (each its own transaction, as in use); and
+ * the upgrade of a schema v4 store holding 100,000 audit rows to the compact
+ * trail of v5.
  *
  * usage: bench_store [WORK_DIR]   (default: a fresh folder under $TMPDIR or /tmp;
  * removed at the end unless BENCH_KEEP is set)
@@ -26,6 +28,7 @@
 #include "err.h"
 #include "plat.h"
 #include "scans.h"
+#include "schema.h"
 #include "store.h"
 
 #define N_PATHS     5000
@@ -91,22 +94,29 @@ static void path_of(int f, char *buf, size_t n)
     snprintf(buf, n, TMI_DIR "%s\\lib%04d.dll", f % 2 ? "\\backup" : "", f / 2);
 }
 
-/* Size of the database in bytes after folding the WAL into it. */
-static int64_t db_bytes(store *s)
+/* Bytes of the database after folding the WAL into it: the whole file, or
+ * (in_use) without its free pages. */
+static int64_t raw_bytes(sqlite3 *db, int in_use)
 {
-    sqlite3 *db = store_handle(s);
     sqlite3_stmt *st = NULL;
-    int64_t pages = 0, size = 0;
+    int64_t size = 0;
     exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     if (sqlite3_prepare_v2(db,
-                           "SELECT page_count * page_size FROM pragma_page_count(), "
-                           "pragma_page_size()",
+                           in_use ? "SELECT (page_count - freelist_count) * page_size FROM"
+                                    " pragma_page_count(), pragma_freelist_count(),"
+                                    " pragma_page_size()"
+                                  : "SELECT page_count * page_size FROM pragma_page_count(),"
+                                    " pragma_page_size()",
                            -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         size = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    (void)pages;
     return size;
+}
+
+static int64_t db_bytes(store *s)
+{
+    return raw_bytes(store_handle(s), 0);
 }
 
 static int build_observations(store *s)
@@ -124,9 +134,8 @@ static int build_observations(store *s)
                   " '{}')");
     if (rc == 0)
         rc = exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
-                      "1000) INSERT INTO scans (id, started_ns, finished_ns, doc_id)"
-                      " SELECT i, 1764064790000000000 + i * 60000000000,"
-                      " 1764064790000000000 + i * 60000000000 + 5000000, 1 FROM n");
+                      "1000) INSERT INTO scans (id, started_ns, duration_ns, doc_id)"
+                      " SELECT i, 1764064790000000000 + i * 60000000000, 5000000, 1 FROM n");
     if (rc == 0 &&
         sqlite3_prepare_v2(db, "INSERT INTO files (id, path, name, kind) VALUES (?,?,?,?)", -1, &st,
                            NULL) != SQLITE_OK)
@@ -251,8 +260,8 @@ static int audit_pages(store *s, double *p50, double *p99)
         return 1;
     {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(store_handle(s), "SELECT min(time_ns), max(time_ns) FROM audit", -1,
-                               &st, NULL) == SQLITE_OK &&
+        if (sqlite3_prepare_v2(store_handle(s), "SELECT min(time_ns), max(time_ns) FROM audit_log",
+                               -1, &st, NULL) == SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW) {
             t_first = sqlite3_column_int64(st, 0);
             t_last = sqlite3_column_int64(st, 1);
@@ -357,14 +366,14 @@ static scan_result *real_scan(void)
     return r;
 }
 
-/* Bytes of the audit table and its indexes (dbstat); -1 if unavailable. */
+/* Bytes of the audit trail's tables and indexes (dbstat); -1 if unavailable. */
 static int64_t audit_bytes(store *s)
 {
     sqlite3_stmt *st = NULL;
     int64_t n = -1;
     if (sqlite3_prepare_v2(store_handle(s),
-                           "SELECT sum(pgsize) FROM dbstat WHERE name IN ('audit', 'audit_time',"
-                           " 'audit_action')",
+                           "SELECT sum(pgsize) FROM dbstat WHERE name IN ('audit_log',"
+                           " 'audit_action', 'audit_text', 'sqlite_autoindex_audit_text_1')",
                            -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
@@ -411,12 +420,113 @@ static int unchanged_scans(const char *dir, double *growth_mib, double *audit_mi
     return 0;
 }
 
+/* A store at schema v4 in dir with N_AUDIT audit rows as v4 wrote them (4 in
+ * 5 of them scans), then opened: the upgrade to v5 converts them. */
+static int migration(const char *dir, double *ms, double *used_before, double *used_after)
+{
+    static const char *const actions[] = {"scan", "scan", "login", "scan", "scan"};
+    char path[PLAT_PATH_MAX + 32], err[512], details[128], text[200], hex[65];
+    uint8_t prev[32] = {0}, hash[32];
+    sqlite3 *raw = NULL;
+    sqlite3_stmt *st = NULL;
+    store *s = NULL;
+    audit_report rep;
+    int rc = 0;
+
+    if (plat_make_private_dir(dir) != TMI_OK)
+        return 1;
+    snprintf(path, sizeof(path), "%s/%s", dir, STORE_DB_NAME);
+    if (sqlite3_open(path, &raw) != SQLITE_OK || exec(raw, "PRAGMA journal_mode = WAL") ||
+        schema_migrate(raw, 4, err, sizeof(err)) != TMI_OK || exec(raw, "BEGIN") ||
+        sqlite3_prepare_v2(
+            raw,
+            "INSERT INTO audit (seq, time_ns, actor, auth, action, target, params,"
+            " outcome, details, prev_hash, hash) VALUES (?,?,?,?,?,?,NULL,'ok',?,?,?)",
+            -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench_store: v4 store: %s\n", sqlite3_errmsg(raw));
+        sqlite3_close(raw);
+        return 1;
+    }
+    for (int i = 1; rc == 0 && i <= N_AUDIT; i++) {
+        const char *action = actions[i % 5];
+        int scan = strcmp(action, "scan") == 0;
+        if (scan)
+            snprintf(details, sizeof(details),
+                     "{\"scan_id\":%d,\"verdict\":\"healthy\",\"changed\":%d}", i, i % 3);
+        audit_fields f = {i,
+                          1764064790000000000LL + (int64_t)i * 60000000000LL,
+                          scan ? "SYSTEM" : "Administrator",
+                          scan ? "system" : "session",
+                          action,
+                          TMI_DIR,
+                          NULL,
+                          "ok",
+                          scan ? details : NULL};
+        rc = audit_hash(prev, &f, hash) != TMI_OK;
+        sqlite3_bind_int64(st, 1, f.seq);
+        sqlite3_bind_int64(st, 2, f.time_ns);
+        sqlite3_bind_text(st, 3, f.actor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, f.auth, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, f.action, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, f.target, -1, SQLITE_STATIC);
+        if (scan)
+            sqlite3_bind_text(st, 7, details, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 7);
+        sqlite3_bind_blob(st, 8, prev, 32, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 9, hash, 32, SQLITE_STATIC);
+        if (rc == 0 && sqlite3_step(st) != SQLITE_DONE)
+            rc = 1;
+        sqlite3_reset(st);
+        memcpy(prev, hash, 32);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == 0 && sqlite3_prepare_v2(raw, "INSERT INTO audit_head VALUES (1, ?, ?)", -1, &st,
+                                      NULL) == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, N_AUDIT);
+        sqlite3_bind_blob(st, 2, prev, 32, SQLITE_STATIC);
+        rc = sqlite3_step(st) != SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    rc |= exec(raw, "COMMIT");
+    *used_before = (double)raw_bytes(raw, 1) / (1024.0 * 1024.0);
+    sqlite3_close(raw);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", prev[i]);
+    int n =
+        snprintf(text, sizeof(text), "tmi-console audit head v1\nseq %d\nhash %s\n", N_AUDIT, hex);
+    snprintf(path, sizeof(path), "%s/audit-head", dir);
+    if (rc != 0 || plat.write_file(path, text, (size_t)n) != TMI_OK) {
+        fprintf(stderr, "bench_store: cannot build the v4 store\n");
+        return 1;
+    }
+    int64_t t0 = plat_monotonic_ns();
+    rc = store_open(dir, &s, err, sizeof(err));
+    *ms = ms_since(t0);
+    if (rc != TMI_OK) {
+        fprintf(stderr, "bench_store: upgrade: %s\n", err);
+        return 1;
+    }
+    rc = audit_verify(s, NULL, &rep);
+    if (rc != TMI_OK || !rep.intact || rep.rows != N_AUDIT) {
+        fprintf(stderr, "bench_store: verify after the upgrade: %s\n",
+                rc != TMI_OK ? store_errmsg(s) : rep.detail);
+        store_close(s);
+        return 1;
+    }
+    *used_after = (double)raw_bytes(store_handle(s), 1) / (1024.0 * 1024.0);
+    store_close(s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     char dir[PLAT_PATH_MAX - 16], big[PLAT_PATH_MAX], small[PLAT_PATH_MAX], err[512];
+    char v4[PLAT_PATH_MAX];
     store *s = NULL;
     double p50 = 0, p99 = 0, n50 = 0, n99 = 0, a50 = 0, a99 = 0, growth = 0, per_scan = 0;
-    double audit_growth = -1;
+    double audit_growth = -1, migrate_ms = 0, used_before = 0, used_after = 0;
     int fail = 0, rc;
 
     if (argc > 1) {
@@ -430,6 +540,7 @@ int main(int argc, char **argv)
     }
     snprintf(big, sizeof(big), "%s/big", dir);
     snprintf(small, sizeof(small), "%s/unchanged", dir);
+    snprintf(v4, sizeof(v4), "%s/v4", dir);
     rc = store_open(big, &s, err, sizeof(err));
     if (rc != TMI_OK) {
         fprintf(stderr, "bench_store: %s\n", err);
@@ -479,6 +590,13 @@ int main(int argc, char **argv)
     }
     printf("store.unchanged_scan_ms %.2f\n", per_scan);
     fail |= growth >= 1.0;
+    fflush(stdout);
+
+    if (migration(v4, &migrate_ms, &used_before, &used_after) != 0)
+        goto fail;
+    printf("store.upgrade_v4_100k_audit_rows_ms %.0f\n", migrate_ms);
+    /* pages in use; the file keeps the freed ones for new rows */
+    printf("store.upgrade_v4_100k_used_mib %.1f -> %.1f\n", used_before, used_after);
     if (getenv("BENCH_KEEP") == NULL)
         plat_remove_tree(dir);
     else

@@ -19,6 +19,33 @@
 
 const audit_actor st_actor = {"tester", "cli"};
 
+const st_details_case st_details_cases[] = {
+    {"{\"scan_id\":1,\"verdict\":\"healthy\",\"changed\":0}", 1},
+    {"{\"scan_id\":0,\"verdict\":\"not_installed\",\"changed\":9223372036854775807}", 1},
+    {"{\"scan_id\":9223372036854775807,\"verdict\":\"a.b-c_9\",\"changed\":17}", 1},
+    {"{\"scan_id\":1,\"verdict\":\"0123456789abcdefghijklmnopqrstuv\",\"changed\":0}", 1},
+    {"{\"scan_id\":1,\"verdict\":\"0123456789abcdefghijklmnopqrstuvw\",\"changed\":0}", 0},
+    {"{\"scan_id\":9223372036854775808,\"verdict\":\"healthy\",\"changed\":0}", 0},
+    {"{\"scan_id\":-1,\"verdict\":\"healthy\",\"changed\":0}", 0},
+    {"{\"scan_id\":1,\"verdict\":\"healthy\",\"changed\":-0}", 0},
+    {"{\"scan_id\":1.0,\"verdict\":\"healthy\",\"changed\":0}", 0},
+    {"{\"scan_id\":1e3,\"verdict\":\"healthy\",\"changed\":0}", 0},
+    {"{\"scan_id\":1,\"verdict\":\"Healthy\",\"changed\":0}", 0},
+    {"{\"scan_id\":1,\"verdict\":\"he\\u0061lthy\",\"changed\":0}", 0},
+    {"{\"scan_id\":1,\"verdict\":\"\",\"changed\":0}", 0},
+    {"{\"scan_id\":1, \"verdict\":\"healthy\",\"changed\":0}", 0},
+    {"{\"scan_id\":1,\"verdict\":\"healthy\",\"changed\":0,\"x\":1}", 0},
+    {"{\"scan_id\":1,\"verdict\":\"healthy\",\"changed\":0,\"verdict\":\"x\"}", 0},
+    {"{\"changed\":0,\"scan_id\":1,\"verdict\":\"healthy\"}", 0},
+    {"{\"scan_id\":\"1\",\"verdict\":\"healthy\",\"changed\":0}", 0},
+    {"[{\"scan_id\":1,\"verdict\":\"healthy\",\"changed\":0}]", 0},
+    {"{\"scan_id\":12,\"verdict\":\"a\\\",\\\"changed\\\":3,\\\"b\\\":\\\"x\",\"changed\":0}", 0},
+    {"{\"scan_id\":01,\"verdict\":\"healthy\",\"changed\":0}", 0},
+    {"{\"scan_id\":1,\"verdict\":\"healthy\",\"changed\":00}", 0},
+    {NULL, 0},
+};
+const size_t st_n_details_cases = sizeof(st_details_cases) / sizeof(st_details_cases[0]);
+
 void st_tmpdir(char *buf, size_t buflen)
 {
     tu_mkdtemp(buf, buflen);

@@ -22,6 +22,16 @@
 /* Test actor: user "tester", auth "cli". */
 extern const audit_actor st_actor;
 
+/* Audit details around the scan summary form (audit.h): summary 1 when the
+ * text is exactly a summary (stored as numbers), 0 when it only looks like
+ * one (stored as text), and NULL. */
+typedef struct st_details_case {
+    const char *details;
+    int summary;
+} st_details_case;
+extern const st_details_case st_details_cases[];
+extern const size_t st_n_details_cases;
+
 /* A fresh empty folder; path into buf (PLAT_PATH_MAX). */
 void st_tmpdir(char *buf, size_t buflen);
 

@@ -1,8 +1,10 @@
 /*
  * test_audit.c - the audit trail: append-only rows, seq without gaps, the
- * hash layout, filters and pagination, and verify against tampering done
- * with raw SQL on the real database file (triggers dropped, rows edited,
- * deleted, rewritten with recomputed hashes, a deleted tail).
+ * hash layout, the compact stored form (interned texts, scan summaries as
+ * numbers) read back byte for byte, filters and pagination, and verify
+ * against tampering done with raw SQL on the real stored data (table
+ * audit_log and its interned texts audit_text; triggers dropped, rows
+ * edited, deleted, rewritten with recomputed hashes, a deleted tail).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -21,6 +23,7 @@
 #include "err.h"
 #include "plat.h"
 #include "scan_json.h"
+#include "scans.h"
 #include "store.h"
 #include "storetest.h"
 #include "testutil.h"
@@ -61,7 +64,31 @@ static void expect_break(store *s, audit_break why, int64_t seq)
 static void drop_triggers(store *s)
 {
     st_exec(s, "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"
-               "DROP TRIGGER audit_head_no_delete");
+               "DROP TRIGGER audit_head_no_delete; DROP TRIGGER audit_text_no_update;"
+               "DROP TRIGGER audit_text_no_delete");
+}
+
+/* Point column `col` of stored row seq at text (interned first, as the
+ * store would), with raw SQL. */
+static void set_text(store *s, int64_t seq, const char *col, const char *text)
+{
+    char sql[256];
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(store_handle(s),
+                                        "INSERT OR IGNORE INTO audit_text (text) VALUES (?)", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    snprintf(sql, sizeof(sql),
+             "UPDATE audit_log SET %s = (SELECT id FROM audit_text WHERE text = ?) WHERE seq = ?",
+             col);
+    assert_int_equal(sqlite3_prepare_v2(store_handle(s), sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seq);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
 }
 
 /* Read row seq's hashed fields (strings copied into the arena). */
@@ -101,18 +128,19 @@ static void read_row(store *s, int64_t seq, row_copy *c)
         *dst[i] = c->is_null[i] ? NULL : c->text[i];
 }
 
+/* Store c's details (as plain text) and hash into row c->f.seq. The previous
+ * hash is not stored (it is the row before's hash). */
 static void write_row(store *s, const row_copy *c)
 {
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(store_handle(s),
-                                        "UPDATE audit SET details = ?, prev_hash = ?, hash = ?"
-                                        " WHERE seq = ?",
+                                        "UPDATE audit_log SET details = ?, scan_back = NULL,"
+                                        " verdict = NULL, changed = NULL, hash = ? WHERE seq = ?",
                                         -1, &st, NULL),
                      SQLITE_OK);
     sqlite3_bind_text(st, 1, c->f.details, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, c->prev, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, c->hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, c->f.seq);
+    sqlite3_bind_blob(st, 2, c->hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, c->f.seq);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
 }
@@ -131,7 +159,7 @@ static void set_head_table(store *s, int64_t seq, const uint8_t hash[32])
 }
 
 /* Rewrite row seq's details and recompute its hash the way an attacker who
- * knows the layout would (keeping its prev_hash). */
+ * knows the layout would (from the previous row's hash). */
 static void rewrite_with_recomputed_hash(store *s, int64_t seq, const char *details, row_copy *c)
 {
     read_row(s, seq, c);
@@ -210,10 +238,18 @@ static void triggers_refuse_update_and_delete(void **state)
     (void)state;
     char dir[PLAT_PATH_MAX];
     store *s = store_with_rows(dir, sizeof(dir), 3);
-    assert_int_equal(st_exec_rc(s, "UPDATE audit SET outcome = 'failed' WHERE seq = 2"),
+    assert_int_equal(st_exec_rc(s, "UPDATE audit_log SET outcome = 1 WHERE seq = 2"),
                      SQLITE_CONSTRAINT);
-    assert_int_equal(st_exec_rc(s, "DELETE FROM audit WHERE seq = 3"), SQLITE_CONSTRAINT);
+    assert_int_equal(st_exec_rc(s, "DELETE FROM audit_log WHERE seq = 3"), SQLITE_CONSTRAINT);
     assert_int_equal(st_exec_rc(s, "DELETE FROM audit_head"), SQLITE_CONSTRAINT);
+    /* the interned texts are part of every row that names them */
+    assert_int_equal(st_exec_rc(s, "UPDATE audit_text SET text = 'mallory' WHERE text = 'tester'"),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(st_exec_rc(s, "DELETE FROM audit_text WHERE text = 'ok'"), SQLITE_CONSTRAINT);
+    /* the view of canonical rows cannot be written at all */
+    assert_int_equal(st_exec_rc(s, "UPDATE audit SET outcome = 'failed' WHERE seq = 2"),
+                     SQLITE_ERROR);
+    assert_int_equal(st_exec_rc(s, "DELETE FROM audit WHERE seq = 3"), SQLITE_ERROR);
     assert_int_equal(st_int(s, "SELECT count(*) FROM audit"), 3);
     assert_true(verify(s).intact);
     store_close(s);
@@ -367,6 +403,66 @@ static void head_text_round_trips(void **state)
     assert_int_equal(audit_head_parse("5", &back), TMI_EINVAL);
 }
 
+/* ---- the stored form ---- */
+
+/* Details are stored as numbers only when they are exactly a scan summary;
+ * anything else, however close, is kept as text. Either way they read back
+ * byte for byte, and the chain verifies. */
+static void details_read_back_exactly(void **state)
+{
+    (void)state;
+    const st_details_case *cases = st_details_cases;
+    const size_t n = st_n_details_cases;
+    char dir[PLAT_PATH_MAX], sql[128];
+    st_tmpdir(dir, sizeof(dir));
+    store *s = st_open(dir);
+    for (size_t i = 0; i < n; i++) {
+        audit_event ev = {i % 2 ? "scan" : "settings", "/tmi", NULL, "ok", cases[i].details};
+        int64_t seq = 0;
+        assert_int_equal(audit_append(s, &st_actor, &ev, &seq), TMI_OK);
+        snprintf(sql, sizeof(sql), "SELECT scan_back IS NOT NULL FROM audit_log WHERE seq = %lld",
+                 (long long)seq);
+        if (st_int(s, sql) != cases[i].summary)
+            fail_msg("case %zu (%s): stored %s", i, cases[i].details ? cases[i].details : "NULL",
+                     cases[i].summary ? "as text" : "as numbers");
+    }
+    audit_rows rows = {NULL, 0};
+    audit_query q;
+    memset(&q, 0, sizeof(q));
+    q.limit = 100;
+    assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
+    assert_int_equal(rows.count, n);
+    for (size_t i = 0; i < n; i++) {
+        const audit_row *r = &rows.rows[n - 1 - i];
+        if (cases[i].details == NULL)
+            assert_null(r->details);
+        else
+            assert_string_equal(r->details, cases[i].details);
+    }
+    audit_rows_free(&rows);
+    audit_report rep = verify(s);
+    assert_true(rep.intact);
+    assert_int_equal(rep.rows, (int64_t)n);
+    store_close(s);
+}
+
+/* Repeated actors, targets, ... are stored once; prev_hash reads back as
+ * the previous row's hash. */
+static void texts_are_interned(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX];
+    store *s = store_with_rows(dir, sizeof(dir), 50);
+    /* tester, cli, 5 actions, /tmi/mrf.exe, ok, and 'scan' (always there) */
+    assert_int_equal(st_int(s, "SELECT count(*) FROM audit_text"), 10);
+    assert_int_equal(st_int(s, "SELECT id FROM audit_text WHERE text = 'scan'"), 1);
+    assert_int_equal(st_int(s, "SELECT count(*) FROM audit a JOIN audit b ON b.seq = a.seq - 1"
+                               " WHERE a.prev_hash IS NOT b.hash"),
+                     0);
+    assert_int_equal(st_int(s, "SELECT prev_hash = zeroblob(32) FROM audit WHERE seq = 1"), 1);
+    store_close(s);
+}
+
 /* ---- filters and pagination ---- */
 
 static void filters_and_pages(void **state)
@@ -455,7 +551,7 @@ static void verify_detects_edit(void **state)
     char dir[PLAT_PATH_MAX];
     store *s = store_with_rows(dir, sizeof(dir), 10);
     drop_triggers(s);
-    st_exec(s, "UPDATE audit SET details = '{\"i\":4,\"sha256_before\":\"forged\"}'"
+    st_exec(s, "UPDATE audit_log SET details = '{\"i\":4,\"sha256_before\":\"forged\"}'"
                " WHERE seq = 5");
     expect_break(s, AUDIT_BAD_HASH, 5);
     store_close(s);
@@ -464,23 +560,121 @@ static void verify_detects_edit(void **state)
 static void verify_detects_edit_of_each_field(void **state)
 {
     (void)state;
+    /* columns holding texts by id, pointed at another text */
+    static const char *const text_edits[][2] = {
+        {"actor", "mallory"}, {"auth", "token"},     {"action", "scan"},
+        {"target", "/x"},     {"outcome", "failed"},
+    };
     static const char *const edits[] = {
-        "UPDATE audit SET actor = 'mallory' WHERE seq = 3",
-        "UPDATE audit SET auth = 'token' WHERE seq = 3",
-        "UPDATE audit SET action = 'scan' WHERE seq = 3",
-        "UPDATE audit SET target = NULL WHERE seq = 3",
-        "UPDATE audit SET params = '{\"dry_run\":true}' WHERE seq = 3",
-        "UPDATE audit SET outcome = 'failed' WHERE seq = 3",
-        "UPDATE audit SET time_ns = time_ns + 1 WHERE seq = 3",
+        "UPDATE audit_log SET target = NULL WHERE seq = 3",
+        "UPDATE audit_log SET params = '{\"dry_run\":true}' WHERE seq = 3",
+        "UPDATE audit_log SET params = NULL WHERE seq = 3",
+        "UPDATE audit_log SET details = NULL WHERE seq = 3",
+        "UPDATE audit_log SET time_ns = time_ns + 1 WHERE seq = 3",
+    };
+    size_t n_text = sizeof(text_edits) / sizeof(text_edits[0]);
+    for (size_t i = 0; i < n_text + sizeof(edits) / sizeof(edits[0]); i++) {
+        char dir[PLAT_PATH_MAX];
+        store *s = store_with_rows(dir, sizeof(dir), 4);
+        drop_triggers(s);
+        if (i < n_text)
+            set_text(s, 3, text_edits[i][0], text_edits[i][1]);
+        else
+            st_exec(s, edits[i - n_text]);
+        expect_break(s, AUDIT_BAD_HASH, 3);
+        store_close(s);
+    }
+}
+
+/* A text shared by many rows edited in place: the first row naming it breaks. */
+static void verify_detects_edited_shared_text(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX];
+    store *s = store_with_rows(dir, sizeof(dir), 6);
+    drop_triggers(s);
+    st_exec(s, "UPDATE audit_text SET text = 'mallory' WHERE text = 'tester'");
+    expect_break(s, AUDIT_BAD_HASH, 1);
+    store_close(s);
+    /* a text that only later rows name */
+    s = store_with_rows(dir, sizeof(dir), 6);
+    drop_triggers(s);
+    st_exec(s, "UPDATE audit_text SET text = 'replace-all' WHERE text = 'replace'");
+    expect_break(s, AUDIT_BAD_HASH, 3);
+    store_close(s);
+}
+
+/* A text removed (foreign keys off, as a raw editor could): the rows naming
+ * it have a field missing. */
+static void verify_detects_missing_text(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX];
+    store *s = store_with_rows(dir, sizeof(dir), 6);
+    drop_triggers(s);
+    st_exec(s, "PRAGMA foreign_keys = OFF;"
+               "DELETE FROM audit_text WHERE text = 'backup'");
+    expect_break(s, AUDIT_BAD_ROW, 2);
+    store_close(s);
+}
+
+/* Scans recorded through the store: n scans, the last with changed files. */
+static store *store_with_scans(char *dir, size_t dirlen, int n)
+{
+    st_tmpdir(dir, dirlen);
+    store *s = st_open(dir);
+    scan_result *r = st_scan("/tmi", 2, 0, 0);
+    for (int i = 0; i < n; i++) {
+        if (i == n - 1)
+            r->files[1].size++;
+        r->started_ns += 60000000000LL;
+        r->finished_ns += 60000000000LL;
+        assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    }
+    scan_result_free(r);
+    return s;
+}
+
+/* A scan's audit row keeps its summary as numbers; each of them is covered. */
+static void verify_detects_edit_of_scan_summary(void **state)
+{
+    (void)state;
+    static const char *const edits[] = {
+        "UPDATE audit_log SET changed = changed + 1 WHERE seq = 3",
+        "UPDATE audit_log SET scan_back = scan_back - 1 WHERE seq = 3",
+        "UPDATE audit_log SET verdict = (SELECT id FROM audit_text WHERE text = 'scan')"
+        " WHERE seq = 3",
+        /* the summary replaced with other text */
+        "UPDATE audit_log SET scan_back = NULL, verdict = NULL, changed = NULL,"
+        " details = '{\"scan_id\":3,\"verdict\":\"healthy\",\"changed\":1}' WHERE seq = 3",
     };
     for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
         char dir[PLAT_PATH_MAX];
-        store *s = store_with_rows(dir, sizeof(dir), 4);
+        store *s = store_with_scans(dir, sizeof(dir), 4);
+        assert_int_equal(st_int(s, "SELECT count(*) FROM audit_log WHERE details IS NULL"
+                                   " AND scan_back IS NOT NULL"),
+                         4);
         drop_triggers(s);
         st_exec(s, edits[i]);
         expect_break(s, AUDIT_BAD_HASH, 3);
         store_close(s);
     }
+}
+
+/* What is hashed is the canonical text, not its stored form: the same row
+ * stored the other way (summary as plain text) still verifies. */
+static void stored_form_is_not_hashed(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX];
+    store *s = store_with_scans(dir, sizeof(dir), 4);
+    drop_triggers(s);
+    st_exec(s, "UPDATE audit_log SET details = (SELECT details FROM audit WHERE seq = 4),"
+               " scan_back = NULL, verdict = NULL, changed = NULL WHERE seq = 4");
+    audit_report rep = verify(s);
+    assert_true(rep.intact);
+    assert_int_equal(rep.rows, 4);
+    store_close(s);
 }
 
 static void verify_detects_deleted_row(void **state)
@@ -489,7 +683,7 @@ static void verify_detects_deleted_row(void **state)
     char dir[PLAT_PATH_MAX];
     store *s = store_with_rows(dir, sizeof(dir), 10);
     drop_triggers(s);
-    st_exec(s, "DELETE FROM audit WHERE seq = 4");
+    st_exec(s, "DELETE FROM audit_log WHERE seq = 4");
     expect_break(s, AUDIT_SEQ_GAP, 4);
     store_close(s);
 }
@@ -500,12 +694,13 @@ static void verify_detects_deleted_first_row(void **state)
     char dir[PLAT_PATH_MAX];
     store *s = store_with_rows(dir, sizeof(dir), 3);
     drop_triggers(s);
-    st_exec(s, "DELETE FROM audit WHERE seq = 1");
+    st_exec(s, "DELETE FROM audit_log WHERE seq = 1");
     expect_break(s, AUDIT_SEQ_GAP, 1);
     store_close(s);
 }
 
-/* Row 5 rewritten and its hash recomputed: row 6 no longer links to it. */
+/* Row 5 rewritten and its hash recomputed: row 6's hash, made from the old
+ * row 5's, no longer follows. */
 static void verify_detects_recomputed_row(void **state)
 {
     (void)state;
@@ -514,7 +709,9 @@ static void verify_detects_recomputed_row(void **state)
     store *s = store_with_rows(dir, sizeof(dir), 10);
     drop_triggers(s);
     rewrite_with_recomputed_hash(s, 5, "{\"i\":4,\"sha256_before\":\"forged\"}", &c);
-    expect_break(s, AUDIT_BAD_PREV, 6);
+    expect_break(s, AUDIT_BAD_HASH, 6);
+    audit_report rep = verify(s);
+    assert_non_null(strstr(rep.detail, "seq 5 was replaced"));
     store_close(s);
 }
 
@@ -569,7 +766,7 @@ static void verify_detects_deleted_tail(void **state)
     row_copy c;
     store *s = store_with_rows(dir, sizeof(dir), 10);
     drop_triggers(s);
-    st_exec(s, "DELETE FROM audit WHERE seq > 7");
+    st_exec(s, "DELETE FROM audit_log WHERE seq > 7");
     /* the head table still names seq 10 */
     expect_break(s, AUDIT_TAIL_MISSING, 8);
     /* the head table fixed up as well: the anchor file still names seq 10 */
@@ -579,7 +776,7 @@ static void verify_detects_deleted_tail(void **state)
     audit_report rep = verify(s);
     assert_non_null(strstr(rep.detail, "rows 8..10 are missing"));
     /* deleting everything is no way out either */
-    st_exec(s, "DELETE FROM audit; UPDATE audit_head SET seq = 0");
+    st_exec(s, "DELETE FROM audit_log; UPDATE audit_head SET seq = 0");
     expect_break(s, AUDIT_TAIL_MISSING, 1);
     store_close(s);
 }
@@ -673,6 +870,67 @@ static void verify_against_expected_head(void **state)
     store_close(s);
 }
 
+/* Time ranges are found by binary search on seq (no time index): checked
+ * against a plain filter, over runs of equal times and gaps in seq. */
+static void time_ranges_match_a_plain_filter(void **state)
+{
+    (void)state;
+    const int64_t t0 = 1764064790000000000LL;
+    char dir[PLAT_PATH_MAX];
+    sqlite3_stmt *ins = NULL, *plain = NULL;
+    st_tmpdir(dir, sizeof(dir));
+    store *s = st_open(dir);
+    sqlite3 *db = store_handle(s);
+    /* rows written directly (hashes are not checked here) */
+    st_exec(s, "INSERT INTO audit_text (id, text) VALUES (2, 'x')");
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO audit_log (seq, time_ns, actor, auth, action,"
+                                        " outcome, hash) VALUES (?, ?, 2, 2, 2, 2, randomblob(32))",
+                                        -1, &ins, NULL),
+                     SQLITE_OK);
+    for (int64_t seq = 1; seq <= 300; seq++) {
+        if (seq % 7 == 3 || (seq >= 100 && seq < 140))
+            continue; /* gaps, one of them long */
+        sqlite3_bind_int64(ins, 1, seq);
+        sqlite3_bind_int64(ins, 2, t0 + (seq / 4) * 1000); /* four rows per time */
+        assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*), max(seq), min(seq) FROM audit_log"
+                                        " WHERE time_ns >= ? AND time_ns < ?",
+                                        -1, &plain, NULL),
+                     SQLITE_OK);
+    for (int64_t a = -2000; a <= 78000; a += 500) {
+        for (int k = 0; k < 3; k++) {
+            audit_query q;
+            audit_rows rows = {NULL, 0};
+            memset(&q, 0, sizeof(q));
+            q.limit = STORE_MAX_LIMIT;
+            q.has_since = k != 1;
+            q.since_ns = t0 + a;
+            q.has_until = k != 0;
+            q.until_ns = t0 + a + (k == 1 ? 0 : 7500);
+            assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
+            sqlite3_bind_int64(plain, 1, q.has_since ? q.since_ns : INT64_MIN);
+            sqlite3_bind_int64(plain, 2, q.has_until ? q.until_ns : INT64_MAX);
+            assert_int_equal(sqlite3_step(plain), SQLITE_ROW);
+            int64_t count = sqlite3_column_int64(plain, 0);
+            if ((int64_t)rows.count != count ||
+                (count > 0 && (rows.rows[0].seq != sqlite3_column_int64(plain, 1) ||
+                               rows.rows[count - 1].seq != sqlite3_column_int64(plain, 2))))
+                fail_msg("since %d:%lld until %d:%lld: %zu rows, want %lld", q.has_since,
+                         (long long)a, q.has_until, (long long)(q.until_ns - t0), rows.count,
+                         (long long)count);
+            sqlite3_reset(plain);
+            audit_rows_free(&rows);
+        }
+    }
+    sqlite3_finalize(plain);
+    store_close(s);
+}
+
 static void verify_empty_chain(void **state)
 {
     (void)state;
@@ -693,9 +951,15 @@ static void verify_detects_malformed_row(void **state)
     store *s = store_with_rows(dir, sizeof(dir), 3);
     drop_triggers(s);
     /* the CHECK constraints stop a short hash; a wrong type gets past them */
-    assert_int_equal(st_exec_rc(s, "UPDATE audit SET hash = x'00' WHERE seq = 2"),
+    assert_int_equal(st_exec_rc(s, "UPDATE audit_log SET hash = x'00' WHERE seq = 2"),
                      SQLITE_CONSTRAINT);
-    st_exec(s, "UPDATE audit SET time_ns = 'yesterday' WHERE seq = 2");
+    st_exec(s, "UPDATE audit_log SET time_ns = 'yesterday' WHERE seq = 2");
+    expect_break(s, AUDIT_BAD_ROW, 2);
+    store_close(s);
+    /* a hash of the right length but the wrong type */
+    s = store_with_rows(dir, sizeof(dir), 3);
+    drop_triggers(s);
+    st_exec(s, "UPDATE audit_log SET hash = hex(randomblob(16)) WHERE seq = 2");
     expect_break(s, AUDIT_BAD_ROW, 2);
     store_close(s);
 }
@@ -709,11 +973,20 @@ int main(void)
         ST_TEST("/store/audit/refuses-bad-input", refuses_bad_input),
         ST_TEST("/store/audit/hash-layout", hash_layout_is_as_documented),
         ST_TEST("/store/audit/head-text", head_text_round_trips),
+        ST_TEST("/store/audit/details-read-back-exactly", details_read_back_exactly),
+        ST_TEST("/store/audit/texts-are-interned", texts_are_interned),
         ST_TEST("/store/audit/filters-and-pages", filters_and_pages),
+        ST_TEST("/store/audit/time-ranges-match-a-plain-filter", time_ranges_match_a_plain_filter),
         ST_TEST("/store/audit/verify-empty", verify_empty_chain),
         ST_TEST("/store/audit/verify-detects-edit", verify_detects_edit),
         ST_TEST("/store/audit/verify-detects-edit-of-each-field",
                 verify_detects_edit_of_each_field),
+        ST_TEST("/store/audit/verify-detects-edited-shared-text",
+                verify_detects_edited_shared_text),
+        ST_TEST("/store/audit/verify-detects-missing-text", verify_detects_missing_text),
+        ST_TEST("/store/audit/verify-detects-edit-of-scan-summary",
+                verify_detects_edit_of_scan_summary),
+        ST_TEST("/store/audit/stored-form-is-not-hashed", stored_form_is_not_hashed),
         ST_TEST("/store/audit/verify-detects-deleted-row", verify_detects_deleted_row),
         ST_TEST("/store/audit/verify-detects-deleted-first-row", verify_detects_deleted_first_row),
         ST_TEST("/store/audit/verify-detects-recomputed-row", verify_detects_recomputed_row),

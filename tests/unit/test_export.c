@@ -219,12 +219,19 @@ static void audit_json_reverifies(void **state)
         f.time_ns = strtoll(cJSON_GetObjectItem(row, "time_ns")->valuestring, NULL, 10);
         uint8_t h[32];
         char hex[65];
+        /* prev_hash (derived, not stored) names the row before */
+        for (int i = 0; i < 32; i++)
+            snprintf(hex + 2 * i, 3, "%02x", prev[i]);
+        assert_string_equal(cJSON_GetObjectItem(row, "prev_hash")->valuestring, hex);
         assert_int_equal(audit_hash(prev, &f, h), TMI_OK);
         for (int i = 0; i < 32; i++)
             snprintf(hex + 2 * i, 3, "%02x", h[i]);
         assert_string_equal(cJSON_GetObjectItem(row, "hash")->valuestring, hex);
         memcpy(prev, h, 32);
     }
+    /* the scan's summary (stored as numbers) comes out as the text hashed */
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "details")->valuestring,
+                        "{\"scan_id\":1,\"verdict\":\"healthy\",\"changed\":16}");
     cJSON_Delete(a);
     st_sink_free(&k);
     scan_result_free(r);

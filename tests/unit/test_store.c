@@ -302,6 +302,9 @@ static void migrate_from(int v)
         assert_int_equal(store_list_scans(s, 0, 10, &scans), TMI_OK);
         assert_int_equal(scans.count, 1);
         assert_string_equal(scans.rows[0].verdict, "healthy");
+        /* v5 keeps the finish as a duration: the same times come back */
+        assert_int_equal(scans.rows[0].started_ns, 1000);
+        assert_int_equal(scans.rows[0].finished_ns, 2000);
         store_scans_free(&scans);
         store_obs_list_free(&files);
         store_obs_list_free(&hist);
@@ -340,6 +343,329 @@ static void migrates_from_every_version(void **state)
     (void)state;
     for (int v = 1; v < SCHEMA_VERSION; v++)
         migrate_from(v);
+}
+
+/* ---- v4 -> v5: the compact audit trail ---- */
+
+#define V4_TMI "C:\\Program Files (x86)\\Trend Micro\\COMMON\\TMI"
+
+/* A v4 trail of every shape: scan summaries (numbers from v5 on), near
+ * misses that must stay text, NULLs, an empty and a non-ASCII text. */
+static const audit_fields v4_rows[] = {
+    {1, 1764064790000000000LL, "SYSTEM", "system", "scan", V4_TMI, NULL, "ok",
+     "{\"scan_id\":1,\"verdict\":\"healthy\",\"changed\":24}"},
+    {2, 1764064850000000000LL, "SYSTEM", "system", "scan", V4_TMI, NULL, "ok",
+     "{\"scan_id\":2,\"verdict\":\"healthy\",\"changed\":0}"},
+    {3, 1764064851000000000LL, "alice", "session", "login", NULL, NULL, "ok", NULL},
+    {4, 1764064852000000000LL, "alice", "session", "replace", V4_TMI "\\mrf.exe",
+     "{\"dry_run\":false}", "failed", "{\"before\":\"1.12.0.1156\",\"after\":null}"},
+    {5, 1764064910000000000LL, "SYSTEM", "system", "scan", V4_TMI, NULL, "ok",
+     "{\"scan_id\":03,\"verdict\":\"healthy\",\"changed\":0}"},
+    {6, 1764064911000000000LL, "bob", "token", "settings", "", "{}", "ok",
+     "{\"scan_id\":4,\"verdict\":\"Healthy\",\"changed\":0}"},
+    {7, 1764064911000000000LL, "\xe6\x97\xa5\xe6\x9c\xac", "cli", "scan", "/tmi \xe2\x9c\x93", NULL,
+     "ok", "{\"scan_id\":5,\"verdict\":\"healthy\",\"changed\":0} "},
+    {8, 1764064970000000000LL, "SYSTEM", "system", "scan", V4_TMI, NULL, "ok",
+     "{\"scan_id\":9,\"verdict\":\"affected\",\"changed\":3}"},
+    {9, 1764064971000000000LL, "SYSTEM", "system", "scan", V4_TMI, NULL, "ok",
+     "{\"scan_id\":-1,\"verdict\":\"healthy\",\"changed\":0}"},
+};
+#define N_V4_ROWS    ((int)(sizeof(v4_rows) / sizeof(v4_rows[0])))
+#define N_V4_COMPACT 3 /* rows 1, 2 and 8; a negative scan_id (row 9) stays text */
+
+static void bind_text_or_null(sqlite3_stmt *st, int idx, const char *t)
+{
+    if (t == NULL)
+        sqlite3_bind_null(st, idx);
+    else
+        sqlite3_bind_text(st, idx, t, -1, SQLITE_TRANSIENT);
+}
+
+/* A database at schema v4 in dir holding v4_rows (and their head, in the
+ * table and the anchor file, as v4 wrote them); hashes[i] of each row. */
+static void make_v4_trail(const char *dir, uint8_t hashes[][32])
+{
+    char db[PLAT_PATH_MAX], err[256], head[PLAT_PATH_MAX], text[200], hex[65];
+    uint8_t prev[32] = {0};
+    sqlite3 *raw = NULL;
+    sqlite3_stmt *st = NULL;
+    db_path_of(db, sizeof(db), dir);
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    assert_int_equal(schema_migrate(raw, 4, err, sizeof(err)), TMI_OK);
+    fill_old(raw, 1); /* a scan, files and observations; no audit rows */
+    assert_int_equal(sqlite3_exec(raw,
+                                  "INSERT INTO jobs (id, action, status, actor, auth, pid,"
+                                  " created_ns) VALUES (1, 'repair', 'done', 'alice', 'session',"
+                                  " 42, 5)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(raw,
+                                        "INSERT INTO audit (seq, time_ns, actor, auth, action,"
+                                        " target, params, outcome, details, prev_hash, hash)"
+                                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < N_V4_ROWS; i++) {
+        const audit_fields *f = &v4_rows[i];
+        assert_int_equal(audit_hash(prev, f, hashes[i]), TMI_OK);
+        sqlite3_bind_int64(st, 1, f->seq);
+        sqlite3_bind_int64(st, 2, f->time_ns);
+        const char *texts[] = {f->actor,  f->auth,    f->action, f->target,
+                               f->params, f->outcome, f->details};
+        for (int k = 0; k < 7; k++)
+            bind_text_or_null(st, 3 + k, texts[k]);
+        sqlite3_bind_blob(st, 10, prev, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 11, hashes[i], 32, SQLITE_TRANSIENT);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_reset(st);
+        memcpy(prev, hashes[i], 32);
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(
+        sqlite3_prepare_v2(raw, "INSERT INTO audit_head VALUES (1, ?, ?)", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, N_V4_ROWS);
+    sqlite3_bind_blob(st, 2, prev, 32, SQLITE_TRANSIENT);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", prev[i]);
+    int n = snprintf(text, sizeof(text), "tmi-console audit head v1\nseq %d\nhash %s\n", N_V4_ROWS,
+                     hex);
+    st_path(head, sizeof(head), dir, "audit-head");
+    tu_write(head, text, (size_t)n);
+}
+
+static void assert_text_is(const char *got, const char *want)
+{
+    if (want == NULL)
+        assert_null(got);
+    else
+        assert_string_equal(got, want);
+}
+
+/* The v4 trail migrates: every row reads back byte for byte with its hash,
+ * the scan summaries are stored as numbers, the near misses as text, the
+ * chain verifies against the anchor v4 wrote, and goes on. */
+static void migrates_v4_trail(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX];
+    uint8_t hashes[N_V4_ROWS][32], zero[32] = {0};
+    audit_rows rows = {NULL, 0};
+    audit_query q;
+    audit_report rep;
+    int version = 0;
+    st_tmpdir(dir, sizeof(dir));
+    make_v4_trail(dir, hashes);
+    store *s = st_open(dir);
+    assert_int_equal(store_schema_version(s, &version), TMI_OK);
+    assert_int_equal(version, SCHEMA_VERSION);
+    assert_int_equal(audit_verify(s, NULL, &rep), TMI_OK);
+    if (!rep.intact)
+        fail_msg("verify after migration: %s", rep.detail);
+    assert_int_equal(rep.rows, N_V4_ROWS);
+    assert_true(rep.anchored);
+    assert_int_equal(rep.anchor_seq, N_V4_ROWS);
+    memset(&q, 0, sizeof(q));
+    assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
+    assert_int_equal(rows.count, N_V4_ROWS);
+    for (int i = 0; i < N_V4_ROWS; i++) {
+        const audit_row *r = &rows.rows[N_V4_ROWS - 1 - i];
+        const audit_fields *f = &v4_rows[i];
+        assert_int_equal(r->seq, f->seq);
+        assert_int_equal(r->time_ns, f->time_ns);
+        assert_text_is(r->actor, f->actor);
+        assert_text_is(r->auth, f->auth);
+        assert_text_is(r->action, f->action);
+        assert_text_is(r->target, f->target);
+        assert_text_is(r->params, f->params);
+        assert_text_is(r->outcome, f->outcome);
+        assert_text_is(r->details, f->details);
+        assert_memory_equal(r->hash, hashes[i], 32);
+        assert_memory_equal(r->prev_hash, i > 0 ? hashes[i - 1] : zero, 32);
+    }
+    audit_rows_free(&rows);
+    /* the stored form */
+    assert_int_equal(st_int(s, "SELECT count(*) FROM audit_log WHERE scan_back IS NOT NULL"),
+                     N_V4_COMPACT);
+    assert_int_equal(st_int(s, "SELECT count(*) FROM audit_log WHERE seq IN (1, 2, 8)"
+                               " AND details IS NULL AND scan_back IS NOT NULL"),
+                     3);
+    assert_int_equal(st_int(s, "SELECT count(*) FROM audit_text WHERE text = '" V4_TMI "'"), 1);
+    assert_int_equal(st_int(s, "SELECT type = 'view' FROM sqlite_schema WHERE name = 'audit'"), 1);
+    assert_int_equal(st_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'audit_time'"), 0);
+    assert_int_equal(st_int(s, "SELECT count(*) FROM jobs"), 1);
+    /* the action filter and a time range on migrated rows */
+    memset(&q, 0, sizeof(q));
+    q.action = "replace";
+    assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
+    assert_int_equal(rows.count, 1);
+    assert_int_equal(rows.rows[0].seq, 4);
+    audit_rows_free(&rows);
+    memset(&q, 0, sizeof(q));
+    q.has_since = q.has_until = 1;
+    q.since_ns = v4_rows[5].time_ns; /* rows 6 and 7 share it */
+    q.until_ns = v4_rows[7].time_ns;
+    assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
+    assert_int_equal(rows.count, 2);
+    assert_int_equal(rows.rows[0].seq, 7);
+    assert_int_equal(rows.rows[1].seq, 6);
+    audit_rows_free(&rows);
+    /* the chain goes on, and the anchor with it */
+    scan_result *r = st_scan("/tmi", 2, 0, 0);
+    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    scan_result_free(r);
+    assert_int_equal(audit_verify(s, NULL, &rep), TMI_OK);
+    assert_true(rep.intact);
+    assert_int_equal(rep.rows, N_V4_ROWS + 1);
+    assert_int_equal(rep.anchor_seq, N_V4_ROWS + 1);
+    assert_int_equal(st_int(s, "SELECT count(*) FROM audit_log WHERE scan_back IS NOT NULL"),
+                     N_V4_COMPACT + 1);
+    store_close(s);
+}
+
+/* The upgrade turns into numbers exactly the details audit_append would
+ * (st_details_cases), and every one reads back byte for byte. */
+static void v4_summaries_follow_the_append_rule(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX], db[PLAT_PATH_MAX], err[256], sql[128];
+    uint8_t prev[32] = {0}, hash[32];
+    sqlite3 *raw = NULL;
+    sqlite3_stmt *st = NULL;
+    audit_rows rows = {NULL, 0};
+    audit_query q;
+    audit_report rep;
+    const size_t n = st_n_details_cases;
+    st_tmpdir(dir, sizeof(dir));
+    db_path_of(db, sizeof(db), dir);
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    assert_int_equal(schema_migrate(raw, 4, err, sizeof(err)), TMI_OK);
+    assert_int_equal(sqlite3_prepare_v2(raw,
+                                        "INSERT INTO audit (seq, time_ns, actor, auth, action,"
+                                        " outcome, details, prev_hash, hash)"
+                                        " VALUES (?, ?, 'SYSTEM', 'system', 'scan', 'ok', ?, ?, ?)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    for (size_t i = 0; i < n; i++) {
+        audit_fields f = {(int64_t)i + 1,
+                          1764064790000000000LL + (int64_t)i,
+                          "SYSTEM",
+                          "system",
+                          "scan",
+                          NULL,
+                          NULL,
+                          "ok",
+                          st_details_cases[i].details};
+        assert_int_equal(audit_hash(prev, &f, hash), TMI_OK);
+        sqlite3_bind_int64(st, 1, f.seq);
+        sqlite3_bind_int64(st, 2, f.time_ns);
+        bind_text_or_null(st, 3, f.details);
+        sqlite3_bind_blob(st, 4, prev, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 5, hash, 32, SQLITE_TRANSIENT);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_reset(st);
+        memcpy(prev, hash, 32);
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(
+        sqlite3_prepare_v2(raw, "INSERT INTO audit_head VALUES (1, ?, ?)", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, (int64_t)n);
+    sqlite3_bind_blob(st, 2, prev, 32, SQLITE_TRANSIENT);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+
+    store *s = st_open(dir);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(sql, sizeof(sql), "SELECT scan_back IS NOT NULL FROM audit_log WHERE seq = %zu",
+                 i + 1);
+        if (st_int(s, sql) != st_details_cases[i].summary)
+            fail_msg("case %zu (%s): the upgrade stored it %s", i,
+                     st_details_cases[i].details ? st_details_cases[i].details : "NULL",
+                     st_details_cases[i].summary ? "as text" : "as numbers");
+    }
+    memset(&q, 0, sizeof(q));
+    q.limit = 100;
+    assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
+    assert_int_equal(rows.count, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *want = st_details_cases[i].details;
+        const char *got = rows.rows[n - 1 - i].details;
+        if (want == NULL)
+            assert_null(got);
+        else
+            assert_string_equal(got, want);
+    }
+    audit_rows_free(&rows);
+    /* no anchor file was written at v4 here: only the chain itself counts */
+    assert_int_equal(audit_verify(s, NULL, &rep), TMI_OK);
+    assert_int_equal(rep.why, AUDIT_ANCHOR_MISSING);
+    assert_int_equal(rep.rows, (int64_t)n);
+    assert_int_equal(rep.head.seq, (int64_t)n);
+    assert_memory_equal(rep.head.hash, prev, 32);
+    store_close(s);
+}
+
+/* A v4 trail tampered with before the upgrade stays broken after it. */
+static void migrated_break_stays_broken(void **state)
+{
+    (void)state;
+    static const char *const tamper[] = {
+        /* a row edited */
+        "UPDATE audit SET outcome = 'failed' WHERE seq = 2",
+        /* a scan summary edited (it migrates to numbers all the same) */
+        "UPDATE audit SET details = '{\"scan_id\":2,\"verdict\":\"healthy\",\"changed\":1}'"
+        " WHERE seq = 2",
+        /* a row deleted */
+        "DELETE FROM audit WHERE seq = 2",
+    };
+    static const audit_break why[] = {AUDIT_BAD_HASH, AUDIT_BAD_HASH, AUDIT_SEQ_GAP};
+    for (size_t i = 0; i < sizeof(tamper) / sizeof(tamper[0]) + 1; i++) {
+        char dir[PLAT_PATH_MAX], db[PLAT_PATH_MAX];
+        uint8_t hashes[N_V4_ROWS][32];
+        sqlite3 *raw = NULL;
+        audit_report rep;
+        st_tmpdir(dir, sizeof(dir));
+        make_v4_trail(dir, hashes);
+        db_path_of(db, sizeof(db), dir);
+        assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(raw,
+                                      "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        if (i < sizeof(tamper) / sizeof(tamper[0])) {
+            assert_int_equal(sqlite3_exec(raw, tamper[i], NULL, NULL, NULL), SQLITE_OK);
+        } else {
+            /* row 2 replaced with a recomputed hash (v4 said: prev_hash
+             * mismatch at 3; from v5 on the link is implicit) */
+            audit_fields f = v4_rows[1];
+            uint8_t h[32];
+            sqlite3_stmt *st = NULL;
+            f.outcome = "failed";
+            assert_int_equal(audit_hash(hashes[0], &f, h), TMI_OK);
+            assert_int_equal(sqlite3_prepare_v2(raw,
+                                                "UPDATE audit SET outcome = 'failed', hash = ?"
+                                                " WHERE seq = 2",
+                                                -1, &st, NULL),
+                             SQLITE_OK);
+            sqlite3_bind_blob(st, 1, h, 32, SQLITE_TRANSIENT);
+            assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+            sqlite3_finalize(st);
+        }
+        sqlite3_close(raw);
+        store *s = st_open(dir);
+        assert_int_equal(audit_verify(s, NULL, &rep), TMI_OK);
+        audit_break want = i < sizeof(why) / sizeof(why[0]) ? why[i] : AUDIT_BAD_HASH;
+        int64_t want_seq = i < sizeof(why) / sizeof(why[0]) ? 2 : 3;
+        if (rep.intact || rep.why != want || rep.broken_seq != want_seq)
+            fail_msg("case %zu: intact=%d why=%s seq=%lld (%s)", i, rep.intact,
+                     audit_break_name(rep.why), (long long)rep.broken_seq, rep.detail);
+        store_close(s);
+    }
 }
 
 static void migration_is_atomic_when_disk_full(void **state)
@@ -580,6 +906,10 @@ int main(void)
 #endif
         ST_TEST("/store/migrate/from-v0", migrates_from_v0),
         ST_TEST("/store/migrate/from-every-version", migrates_from_every_version),
+        ST_TEST("/store/migrate/v4-trail", migrates_v4_trail),
+        ST_TEST("/store/migrate/v4-summaries-follow-the-append-rule",
+                v4_summaries_follow_the_append_rule),
+        ST_TEST("/store/migrate/v4-break-stays-broken", migrated_break_stays_broken),
         ST_TEST("/store/migrate/atomic-when-disk-full", migration_is_atomic_when_disk_full),
         ST_TEST("/store/migrate/target-checks", migration_refuses_newer_target),
         ST_TEST("/store/tx/disk-full-writes-nothing", disk_full_writes_nothing),
