@@ -3,11 +3,17 @@
 #
 #   cmake/dev.sh demo [ARGS]   install what is missing, build, run `tmi-console demo`
 #   cmake/dev.sh test [--quick] install, build and run every test suite
-#                              (--quick: skip the sanitizer build and the fuzz smoke run)
+#                              (--quick: skip the sanitizer build, the fuzz smoke run
+#                              and the browser tests)
 #   cmake/dev.sh bench         build in release mode and run the benchmarks
 #   cmake/dev.sh build         install and build only
+#   cmake/dev.sh windows       cross-build build-win/server/tmi-console.exe (mingw-w64)
 #
-# Build folders: build/ (main), build-asan/ (ASan+UBSan), build-fuzz/ (clang, libFuzzer).
+# `test` ends with the Windows stage (skipped by --quick): the cross-built
+# tests under wine, tests/windows/run.sh.
+#
+# Build folders: build/ (main), build-asan/ (ASan+UBSan), build-fuzz/ (clang, libFuzzer),
+# build-win/ (mingw-w64, with its wine prefix).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +28,8 @@ pkgs_build=(build-essential cmake pkg-config libssl-dev libsqlite3-dev libcjson-
             libcivetweb-dev libcmocka-dev python3)
 pkgs_test=(clang libclang-rt-14-dev python3-pefile curl)
 pkgs_bench=(wrk nginx-light openssl)
+pkgs_e2e=(chromium)
+pkgs_windows=(mingw-w64 wine wine64 dpkg-dev tcl curl python3)
 
 apt_updated=0
 need_pkgs() {
@@ -59,6 +67,26 @@ run_ctest() { # DIR
     (cd "$1" && ctest --output-on-failure -j "$jobs" --timeout 600)
 }
 
+# Browser end-to-end tests: Debian's Chromium driven by playwright-core (from
+# npm, pinned by tests/e2e/package-lock.json) against `tmi-console demo`.
+run_e2e() { # BIN
+    need_pkgs "${pkgs_e2e[@]}"
+    command -v node >/dev/null || need_pkgs nodejs npm
+    command -v npm >/dev/null || need_pkgs npm
+    if ! (cd tests/e2e && npm ls --silent playwright-core >/dev/null 2>&1); then
+        (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+    (cd tests/e2e && TMI_CONSOLE_BIN="$here/$1" node --test --test-reporter=dot ui.test.mjs)
+}
+
+# The Windows build: mingw-w64, the third-party libraries compiled from
+# Debian's source packages (fetched into build-win/_deps/ once, see
+# cmake/WindowsDeps.cmake).
+build_windows() {
+    need_pkgs "${pkgs_windows[@]}"
+    configure_build build-win -DCMAKE_TOOLCHAIN_FILE="$here/cmake/mingw-w64-x86_64.cmake"
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -87,8 +115,17 @@ test)
             CC=clang configure_build build-fuzz -DTMI_FUZZ=ON -DTMI_TESTS=ON
             bash tests/fuzz/run_smoke.sh build-fuzz "${TMI_FUZZ_SECONDS:-20}"
         fi
+        log "browser end-to-end tests (tests/e2e, headless Chromium)"
+        run_e2e build/server/tmi-console
+        log "Windows: cross-build (build-win/) and test under wine"
+        build_windows
+        bash tests/windows/run.sh build-win
     fi
     log "all tests passed"
+    ;;
+windows)
+    build_windows
+    log "built build-win/server/tmi-console.exe"
     ;;
 bench)
     need_pkgs "${pkgs_build[@]}" "${pkgs_bench[@]}"
@@ -96,7 +133,7 @@ bench)
     bash tests/bench/run.sh build-bench
     ;;
 *)
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -114,9 +114,12 @@ if [ ! -f "$deps/sqlite/.stamp" ]; then
     bld="$deps/sqlite-host"
     rm -rf "$bld"
     mkdir -p "$bld"
-    (cd "$bld" && "$deps/src/sqlite3/configure" --disable-tcl >configure.log 2>&1 &&
-        make -j2 sqlite3.c >make.log 2>&1) || {
-        tail -30 "$bld"/*.log >&2
+    # the amalgamation is generated with build-machine tools: the host's
+    # compiler, whatever the cross-build put into the environment
+    (cd "$bld" && env -u CFLAGS -u CPPFLAGS -u LDFLAGS CC=cc \
+        "$deps/src/sqlite3/configure" --disable-tcl >configure.log 2>&1 &&
+        env -u CFLAGS -u CPPFLAGS -u LDFLAGS make -j2 sqlite3.c >make.log 2>&1) || {
+        tail -n 30 "$bld"/*.log >&2
         exit 1
     }
     mkdir -p "$deps/sqlite"

@@ -396,6 +396,9 @@ static int restore_one(const backup_entry *e, const char *dir, const char *tmi_d
             return TMI_OK;
         return rc == TMI_OK ? plat.remove_file(dst) : rc;
     }
+    if (rc == TMI_OK && fileops_read_hash(dst, max, NULL, NULL, sha) == TMI_OK &&
+        memcmp(sha, e->sha256, 32) == 0)
+        return TMI_OK; /* already as backed up: never rewrite (it may be in use) */
     if (rc == TMI_ENOENT)
         rc = path_join(dst, sizeof(dst), tmi_dir, e->file);
     if (rc == TMI_OK)
@@ -460,7 +463,8 @@ int backup_list_json(const playbook *pb, const char *backup_root, cJSON **out)
         cJSON_Delete(arr);
         return rc;
     }
-    qsort(list.names, list.count, sizeof(*list.names), cmp_desc);
+    if (list.count > 1)
+        qsort(list.names, list.count, sizeof(*list.names), cmp_desc);
     for (size_t i = 0; i < list.count; i++) {
         backup_manifest *m = NULL;
         if (path_join(dir, sizeof(dir), backup_root, list.names[i]) != TMI_OK ||

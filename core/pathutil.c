@@ -208,7 +208,8 @@ static void glob_walk(glob_state *st, const char *dir, const char *rest, int dep
     plat_dirlist list = {NULL, 0};
     if (plat.list_dir(dir, &list) != TMI_OK)
         return; /* an unreadable folder simply matches nothing */
-    qsort(list.names, list.count, sizeof(*list.names), sort_ci);
+    if (list.count > 1)
+        qsort(list.names, list.count, sizeof(*list.names), sort_ci);
     for (size_t i = 0; i < list.count && st->rc == TMI_OK; i++) {
         if (!path_wildcard_match(part, list.names[i]))
             continue;

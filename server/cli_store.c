@@ -60,11 +60,12 @@ static const char usage_audit[] =
     "+09:00) or a date (2026-11-25, meaning 00:00 UTC that day).\n\n"
     "audit verify recomputes every row's hash from seq 1 and checks the chain's\n"
     "end against the head kept in the database and in the file audit-head in the\n"
-    "data folder; it prints the first broken row and why (hash mismatch: the row\n"
-    "was edited; seq gap: rows deleted; prev_hash mismatch: a row was replaced;\n"
-    "missing rows at the end; anchor mismatch: a row rewritten with a recomputed\n"
-    "hash). Someone who can rewrite both the database and audit-head can rewrite\n"
-    "history unseen: note the printed head elsewhere and check against it with\n"
+    "data folder; it prints the first broken row and why (hash mismatch: that row\n"
+    "was edited, or the row before it was replaced with a recomputed hash; seq gap:\n"
+    "rows deleted; missing rows at the end; anchor mismatch: the last row rewritten\n"
+    "with a recomputed hash). Someone who can rewrite both the database and\n"
+    "audit-head can rewrite history unseen: note the printed head elsewhere and\n"
+    "check against it with\n"
     "  --head SEQ:HASH  the row SEQ must exist with this hash\n\n"
     "exit: 0 success / chain intact, 1 chain broken, 2 error\n";
 

@@ -42,7 +42,7 @@ cleanup() {
 trap cleanup EXIT
 
 # our server, on a sandbox with one stored scan
-"$bin" --data "$work/data" demo --dir "$work/root" >/dev/null
+"$bin" --data "$work/data" demo --no-serve --dir "$work/root" >/dev/null
 "$bin" --data "$work/data" serve --port 0 --root "$work/root" >"$work/serve.out" 2>"$work/serve.err" &
 srv_pid=$!
 for _ in $(seq 1 100); do

@@ -10,7 +10,7 @@ runs=${BENCH_RUNS:-41}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$bin" --data "$work/data" demo --dir "$work/root" --file-size 1048576 >/dev/null
+"$bin" --data "$work/data" demo --no-serve --dir "$work/root" --file-size 1048576 >/dev/null
 mapfile -t files < <(find "$work/root" -type f \( -name '*.dll' -o -name '*.exe' \) | sort)
 [ ${#files[@]} -eq 16 ] || { echo "bench_scan: expected 16 files, found ${#files[@]}" >&2; exit 1; }
 

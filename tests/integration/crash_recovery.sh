@@ -31,7 +31,7 @@ steps=""
 for ((i = 0; i < runs; i++)); do
     data=$work/data$i
     root=$work/root$i
-    "$bin" --data "$data" demo --dir "$root" --file-size 4000000 >/dev/null
+    "$bin" --data "$data" demo --no-serve --dir "$root" --file-size 4000000 >/dev/null
     tmi=$root/$tmi_rel
     old=$(set_hash "$tmi")
     new=$(set_hash "$tmi/is_backup/filegroup100")
@@ -74,8 +74,58 @@ for ((i = 0; i < runs; i++)); do
     outcomes+="$state "
     pkill -f -- "sandbox-service --scope $root" 2>/dev/null || true
 done
-n_old=$(grep -o old <<<"$outcomes" | wc -l)
-n_new=$(grep -o new <<<"$outcomes" | wc -l)
+# Exact crash points inside the commit: strace kills the job at its K-th
+# rename (the first is the backup manifest, then one per file replaced), so
+# every position in the commit is hit, not just the ones timing happens to.
+# These runs use `replace` (the same commit, the service left stopped): a
+# started sandbox service is a traced child strace would wait for.
+exact=0
+if command -v strace >/dev/null 2>&1; then
+    # calibrate: which renames of a repair are the commit's (into the TMI folder)
+    cal=$work/cal
+    "$bin" --data "$cal/data" demo --no-serve --dir "$cal/root" --file-size 200000 >/dev/null
+    strace -f -qq -o "$cal/trace" -e trace=rename,renameat,renameat2 \
+        "$bin" --data "$cal/data" replace --root "$cal/root" --yes >/dev/null 2>&1 ||
+        true
+    pkill -f -- "sandbox-service --scope $cal/root" 2>/dev/null || true
+    mapfile -t commits < <(grep -E 'rename' "$cal/trace" | grep -n 'tmi-new", ' |
+        grep 'COMMON/TMI/[^/"]*"' | grep -v '"[^"]*\.tmi-new")' | cut -d: -f1)
+    if [ ${#commits[@]} -ne 8 ]; then
+        echo "crash-recovery: calibration found ${#commits[@]} commit renames, expected 8" >&2
+        fail=1
+        commits=()
+    fi
+    for k in "${commits[@]}"; do
+        data=$work/sdata$k
+        root=$work/sroot$k
+        "$bin" --data "$data" demo --no-serve --dir "$root" --file-size 200000 >/dev/null
+        tmi=$root/$tmi_rel
+        old=$(set_hash "$tmi")
+        { strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \
+            -e inject=rename,renameat,renameat2:signal=KILL:when=$k \
+            "$bin" --data "$data" replace --root "$root" --yes >/dev/null 2>&1; } \
+            2>/dev/null || true
+        mixed_before=$(set_hash "$tmi")
+        "$bin" --data "$data" recover --root "$root" >/dev/null 2>&1 || {
+            echo "rename $k: recover failed" >&2
+            fail=1
+        }
+        now=$(set_hash "$tmi")
+        if [ "$now" != "$old" ]; then
+            echo "rename $k: not recovered to the old set" >&2
+            fail=1
+        fi
+        if [ "$k" != "${commits[0]}" ] && [ "$mixed_before" = "$old" ]; then
+            echo "rename $k: the kill did not land inside the commit" >&2
+            fail=1
+        fi
+        pkill -f -- "sandbox-service --scope $root" 2>/dev/null || true
+        exact=$((exact + 1))
+    done
+fi
+
+n_old=$({ grep -o old <<<"$outcomes" || true; } | wc -l)
+n_new=$({ grep -o new <<<"$outcomes" || true; } | wc -l)
 if [ $fail -ne 0 ]; then
     echo "crash-recovery: FAILED ($runs runs: $n_old old, $n_new new)" >&2
     exit 1
@@ -83,3 +133,4 @@ fi
 points=$(tr ' ' '\n' <<<"$steps" | grep -v '^$' | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
 echo "crash-recovery: $runs runs killed in step: $points"
 echo "crash-recovery: $n_old rolled back to the old set, $n_new ended with the full new set, 0 mixed"
+echo "crash-recovery: $exact kills at exact renames inside the commit, all recovered to the old set"

@@ -618,8 +618,8 @@ static void migrated_break_stays_broken(void **state)
         /* a row edited */
         "UPDATE audit SET outcome = 'failed' WHERE seq = 2",
         /* a scan summary edited (it migrates to numbers all the same) */
-        "UPDATE audit SET details = '{\"scan_id\":2,\"verdict\":\"healthy\",\"changed\":1}'"
-        " WHERE seq = 2",
+        ("UPDATE audit SET details = '{\"scan_id\":2,\"verdict\":\"healthy\",\"changed\":1}'"
+         " WHERE seq = 2"),
         /* a row deleted */
         "DELETE FROM audit WHERE seq = 2",
     };

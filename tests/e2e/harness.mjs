@@ -1,0 +1,277 @@
+// harness.mjs - what the browser tests share: run `tmi-console demo` (which
+// serves the console on a fresh faulty sandbox), drive Debian's Chromium
+// through playwright-core, watch every request and every console message,
+// and save screenshots to tests/e2e/artifacts/.
+//
+// Environment:
+//   TMI_CONSOLE_BIN  the tmi-console binary (default: build/server/tmi-console)
+//   TMI_CHROMIUM     the browser (default: /usr/bin/chromium)
+//   TMI_E2E_KEEP=1   keep the temporary folders (data, sandbox) after the run
+
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, "..", "..");
+export const artifacts = path.join(here, "artifacts");
+
+export const SERVICE_NAME = "TrendMicro Infrastructure";
+export const TMI_REL = path.join("Program Files (x86)", "Trend Micro", "COMMON", "TMI");
+
+export function binary() {
+  const bin = process.env.TMI_CONSOLE_BIN || path.join(repoRoot, "build", "server", "tmi-console");
+  if (!fs.existsSync(bin)) {
+    throw new Error(`tmi-console not found at ${bin}: build it, or set TMI_CONSOLE_BIN`);
+  }
+  return path.resolve(bin);
+}
+
+/* A fresh temporary folder, removed by cleanup() unless TMI_E2E_KEEP is set. */
+export function tempDir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function cleanup(dir) {
+  if (!dir) return;
+  if (process.env.TMI_E2E_KEEP) {
+    process.stderr.write(`kept ${dir}\n`);
+    return;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+/* Stop the sandbox's service if something left it running (the demo stops
+ * it when it ends; this is for a demo that died). Only the process the
+ * sandbox itself records is touched. */
+export function stopSandboxService(root) {
+  const pidFile = path.join(root, ".services", `${SERVICE_NAME}.pid`);
+  let pid = 0;
+  try {
+    pid = Number.parseInt(fs.readFileSync(pidFile, "utf8"), 10);
+  } catch (e) {
+    return;
+  }
+  if (pid > 0 && alive(pid)) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch (e) {
+      // gone meanwhile
+    }
+  }
+}
+
+/*
+ * Run `tmi-console --data DATA demo --dir ROOT` (serving on a free port) in
+ * a fresh temporary folder and wait for its one-time login URL. Returns
+ * {url, base, root, data, work, stop, output}; stop() ends the demo (SIGTERM,
+ * as Ctrl+C), makes sure the sandbox's service is gone and removes the folder.
+ */
+export async function startDemo(name) {
+  const bin = binary();
+  const work = tempDir(`tmi-e2e-${name}-`);
+  const data = path.join(work, "data");
+  const root = path.join(work, "sandbox");
+  const args = ["--data", data, "demo", "--dir", root, "--file-size", "65536"];
+  const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  proc.stdout.setEncoding("utf8");
+  proc.stderr.setEncoding("utf8");
+  proc.stdout.on("data", (d) => (out += d));
+  proc.stderr.on("data", (d) => (err += d));
+  const exited = new Promise((resolve) =>
+    proc.on("exit", (code, signal) => resolve({ code, signal })),
+  );
+
+  let stopped = null;
+  const stop = async () => {
+    if (stopped) return stopped;
+    stopped = (async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill("SIGTERM");
+        const t = setTimeout(() => proc.kill("SIGKILL"), 20000);
+        await exited;
+        clearTimeout(t);
+      }
+      stopSandboxService(root);
+      cleanup(work);
+    })();
+    return stopped;
+  };
+
+  let url;
+  try {
+    url = await new Promise((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => done(new Error("no login URL within 30 s")), 30000);
+      const check = () => {
+        const m = out.match(
+          /^login \(one-time[^)]*\): (http:\/\/127\.0\.0\.1:\d+\/login\?code=[0-9a-f]+)$/m,
+        );
+        if (m) done(null, m[1]);
+      };
+      function done(e, v) {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        proc.stdout.off("data", check);
+        if (e) reject(new Error(`${e.message}\n--- demo stdout\n${out}\n--- demo stderr\n${err}`));
+        else resolve(v);
+      }
+      proc.stdout.on("data", check);
+      exited.then((x) => done(new Error(`demo exited (${x.code ?? x.signal}) before serving`)));
+      check();
+    });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const base = new URL(url).origin;
+  return { url, base, root, data, work, stop, output: () => out + err };
+}
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/*
+ * Launch Chromium with a fresh profile. viewport: {width, height}, scale: the
+ * device scale factor (1.25 stands for 125 % zoom). Returns {context, close}.
+ */
+export async function launchBrowser(opts = {}) {
+  const profile = tempDir("tmi-e2e-profile-");
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.TMI_CHROMIUM || "/usr/bin/chromium",
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: opts.viewport || { width: 1366, height: 768 },
+      deviceScaleFactor: opts.scale || 1,
+      acceptDownloads: true,
+      locale: "en-US",
+      timezoneId: opts.timezoneId || "Europe/Berlin",
+    });
+  } catch (e) {
+    fs.rmSync(profile, { recursive: true, force: true });
+    throw e;
+  }
+  context.setDefaultTimeout(15000);
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/*
+ * Record what a page does that a test must not let pass: a request to any
+ * origin but base, a JavaScript error, a console error or warning. Call
+ * assertClean() at the end of a test (and whenever it matters).
+ */
+export function watchPage(page, base) {
+  const problems = [];
+  const requests = [];
+  page.on("request", (r) => {
+    const u = r.url();
+    requests.push(r.method() + " " + u);
+    if (!(u === base || u.startsWith(base + "/")))
+      problems.push(`request to a foreign origin: ${r.method()} ${u}`);
+  });
+  page.on("pageerror", (e) => problems.push(`JavaScript error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning")
+      problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on("crash", () => problems.push("the page crashed"));
+  return {
+    problems,
+    requests,
+    assertClean() {
+      if (problems.length) throw new Error("the page misbehaved:\n  " + problems.join("\n  "));
+    },
+  };
+}
+
+export async function screenshot(page, name, opts = {}) {
+  fs.mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({
+    path: path.join(artifacts, `${name}.png`),
+    fullPage: opts.fullPage !== false,
+  });
+}
+
+/* Put the sandbox's TMI service program to /bin/false: it then starts and
+ * stops at once even with the good files, so a repair must roll back.
+ * Returns a function that puts the real program back. */
+export function breakSandboxService(root) {
+  const svc = path.join(root, ".services", `${SERVICE_NAME}.svc`);
+  const text = fs.readFileSync(svc, "utf8");
+  const lines = text.split("\n");
+  const i = lines.findIndex((l) => l.startsWith("arg="));
+  if (i < 0) throw new Error(`${svc}: no program line`);
+  lines[i] = "arg=/bin/false";
+  fs.writeFileSync(svc, lines.join("\n"));
+  return () => fs.writeFileSync(svc, text);
+}
+
+/* Minimal CSV parser (RFC 4180: quotes, doubled quotes, CRLF or LF). */
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = "";
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') {
+        q = false;
+      } else {
+        field += c;
+      }
+    } else if (c === '"') {
+      q = true;
+    } else if (c === ",") {
+      row.push(field);
+      field = "";
+    } else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+    } else {
+      field += c;
+    }
+  }
+  if (field !== "" || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
