@@ -102,7 +102,13 @@ demo)
 test)
     quick=0
     [ "${1:-}" = "--quick" ] && quick=1
-    need_pkgs "${pkgs_build[@]}" "${pkgs_test[@]}"
+    if [ $quick -eq 0 ]; then
+        # everything at once: one apt run, and the PE cross-check of the first
+        # stage then also reads the Windows DLLs that wine and mingw-w64 ship
+        need_pkgs "${pkgs_build[@]}" "${pkgs_test[@]}" "${pkgs_e2e[@]}" "${pkgs_windows[@]}"
+    else
+        need_pkgs "${pkgs_build[@]}" "${pkgs_test[@]}"
+    fi
     log "build and test (build/)"
     configure_build build
     run_ctest build

@@ -338,7 +338,14 @@ static const char *col_text(sqlite3_stmt *st, int col, int *bad, int nullable)
         *bad = 1;
         return NULL;
     }
-    return (const char *)sqlite3_column_text(st, col);
+    const char *text = (const char *)sqlite3_column_text(st, col);
+    /* the hash covers the text up to its length as a C string: a NUL inside
+     * (never written by the console) would hide the bytes after it */
+    if (text == NULL || strlen(text) != (size_t)sqlite3_column_bytes(st, col)) {
+        *bad = 1;
+        return NULL;
+    }
+    return text;
 }
 
 /* A CHAIN_COLUMNS row into *f (strings owned by st until the next step) and
@@ -413,7 +420,7 @@ static int chain_continues(store *s, const audit_head *from, int *ok)
     return rc;
 }
 
-int audit_anchor_sync(store *s)
+int audit_anchor_sync(store *s, int genesis)
 {
     audit_head last, anchor, at;
     int read_rc = TMI_OK, ok = 0;
@@ -427,7 +434,17 @@ int audit_anchor_sync(store *s)
         goto out;
     switch (anchor_read(s, &anchor, &read_rc)) {
     case ANCHOR_NONE:
-        rc = anchor_write(s, &last);
+        /* Made with the chain's first commit; gone later, it was deleted
+         * (or lost with a crash in that first instant): never made again
+         * silently, which would erase the evidence. verify reports it until
+         * an operator runs audit_reanchor(). */
+        if (genesis)
+            rc = anchor_write(s, &last);
+        else
+            rc = store_fail(s, TMI_ECORRUPT,
+                            "the audit head anchor %s is missing; not recreated (see "
+                            "'tmi-console audit reanchor')",
+                            s->head_path);
         goto out;
     case ANCHOR_BAD:
         /* Keep a damaged anchor as evidence; verify reports it. */
@@ -504,7 +521,7 @@ static int check_json(store *s, const char *what, const char *t)
 
 static int check_auth(store *s, const char *auth)
 {
-    static const char *const known[] = {"cli", "token", "session", "system"};
+    static const char *const known[] = {"cli", "token", "session", "system", "none"};
     int rc = check_word(s, "auth", auth);
     if (rc != TMI_OK)
         return rc;
@@ -512,7 +529,7 @@ static int check_auth(store *s, const char *auth)
         if (strcmp(auth, known[i]) == 0)
             return TMI_OK;
     }
-    return store_fail(s, TMI_EINVAL, "audit: auth must be cli, token, session or system");
+    return store_fail(s, TMI_EINVAL, "audit: auth must be cli, token, session, system or none");
 }
 
 /* ---- the stored form (audit.h, "Canonical fields and their stored form") ---- */
@@ -736,6 +753,8 @@ out:
         memcpy(s->errmsg, saved, sizeof(saved));
         return rc;
     }
+    if (!s->audit_pending)
+        s->audit_genesis = f.seq == 1;
     s->audit_pending = 1;
     rc = store_commit(s);
     if (rc == TMI_OK && seq != NULL)
@@ -1075,6 +1094,57 @@ int audit_verify(store *s, const audit_head *expect, audit_report *rep)
     if (rep->intact)
         snprintf(rep->detail, sizeof(rep->detail), "intact");
     return TMI_OK;
+}
+
+int audit_reanchor(store *s, const audit_actor *actor, audit_report *before)
+{
+    audit_report rep;
+    char head[100], *details = NULL;
+    cJSON *o = NULL;
+    int rc;
+
+    if (s == NULL || actor == NULL)
+        return TMI_EINVAL;
+    rc = audit_verify(s, NULL, &rep);
+    if (rc != TMI_OK)
+        return rc;
+    if (before != NULL)
+        *before = rep;
+    if (rep.intact && rep.anchored)
+        return store_fail(s, TMI_EEXIST, "the audit head anchor is in place and matches");
+    if (!rep.intact && rep.why != AUDIT_ANCHOR_MISSING && rep.why != AUDIT_ANCHOR_MISMATCH)
+        return store_fail(s, TMI_ECORRUPT,
+                          "the audit rows themselves are broken at seq %" PRId64
+                          " (%s): not re-anchored",
+                          rep.broken_seq, audit_break_name(rep.why));
+    o = cJSON_CreateObject();
+    if (o == NULL || cJSON_AddStringToObject(o, "was", audit_break_name(rep.why)) == NULL ||
+        cJSON_AddStringToObject(o, "detail", rep.detail) == NULL ||
+        cJSON_AddNumberToObject(o, "old_anchor_seq", (double)rep.anchor_seq) == NULL ||
+        cJSON_AddStringToObject(o, "head_before",
+                                audit_head_format(&rep.head, head, sizeof(head))) == NULL ||
+        (details = cJSON_PrintUnformatted(o)) == NULL) {
+        rc = store_fail(s, TMI_ENOMEM, "out of memory");
+        goto out;
+    }
+    audit_event ev = {"audit_reanchor", STORE_HEAD_NAME, NULL, "ok", details};
+    rc = audit_append(s, actor, &ev, NULL);
+    if (rc != TMI_OK)
+        goto out;
+    /* the old anchor goes (it is recorded above); a fresh one names the head
+     * that now ends with the row just appended */
+    rc = plat.remove_file(s->head_path);
+    if (rc != TMI_OK && rc != TMI_ENOENT) {
+        rc = store_fail(s, rc, "cannot remove the old audit head anchor %s: %s", s->head_path,
+                        tmi_strerror(rc));
+        goto out;
+    }
+    store_clear_error(s);
+    rc = audit_anchor_sync(s, 1);
+out:
+    cJSON_free(details);
+    cJSON_Delete(o);
+    return rc;
 }
 
 int audit_head_get(store *s, audit_head *out)

@@ -112,7 +112,7 @@
 /* Who did it. user NULL: the OS user of this process (plat_user_name()).
  * auth: how the user was authenticated: "cli" (local command line), "token"
  * (API bearer token), "session" (web session), "system" (tmi-console itself,
- * e.g. recovery at start). */
+ * e.g. recovery at start), "none" (not authenticated: a failed login). */
 typedef struct audit_actor {
     const char *user;
     const char *auth;
@@ -223,6 +223,19 @@ void audit_rows_free(audit_rows *rows);
  * other processes append.
  */
 int audit_verify(store *s, const audit_head *expect, audit_report *rep);
+
+/*
+ * Anchor the chain anew after its anchor file was lost or damaged: when
+ * audit_verify() finds the rows themselves intact and only the anchor file
+ * missing or disagreeing, append an "audit_reanchor" row that records what
+ * was wrong (the break's name and detail go into its details, so the
+ * evidence stays in the chain), then write the anchor at the new head.
+ * *before gets the report from before (may be NULL). Returns TMI_OK when
+ * re-anchored; TMI_EEXIST when the anchor is in place and matches (nothing
+ * done); TMI_ECORRUPT when the rows are broken (nothing done: a broken chain
+ * is not blessed); else a storage error.
+ */
+int audit_reanchor(store *s, const audit_actor *actor, audit_report *before);
 
 /* The last row's seq and hash (from the audit table itself). */
 int audit_head_get(store *s, audit_head *out);

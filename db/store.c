@@ -246,7 +246,9 @@ int store_commit(store *s)
         s->audit_pending = 0;
         /* The rows are committed; a failure to anchor them is reported by
          * audit_verify() as unanchored rows, and fixed by the next append. */
-        (void)audit_anchor_sync(s);
+        if (audit_anchor_sync(s, s->audit_genesis || s->anchor_adopt) == TMI_OK)
+            s->anchor_adopt = 0;
+        s->audit_genesis = 0;
     }
     return TMI_OK;
 }
@@ -530,11 +532,21 @@ int store_open_ex(const char *data_dir, unsigned flags, store **out, char *err, 
     rc = configure(s, err, errlen);
     if (rc != TMI_OK)
         goto out;
+    int before = 0;
+    rc = query_int(s->db, "PRAGMA user_version", &before);
+    if (rc != SQLITE_OK) {
+        rc = open_fail(err, errlen, store_map_sqlite(rc), "%s: cannot read the schema version",
+                       s->db_path);
+        goto out;
+    }
     rc = schema_migrate(s->db, SCHEMA_VERSION, merr, sizeof(merr));
     if (rc != TMI_OK) {
         rc = open_fail(err, errlen, rc, "%s: %s", s->db_path, merr);
         goto out;
     }
+    /* a trail from before the anchor file (or a fresh database) gets one at
+     * its next append; afterwards a missing anchor is evidence */
+    s->anchor_adopt = before < SCHEMA_VERSION;
 out:
     if (rc != TMI_OK) {
         store_close(s);

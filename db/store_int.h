@@ -57,6 +57,8 @@ struct store {
     char errmsg[512];
     int tx_depth;      /* 0: no transaction; 1: BEGIN; >1: savepoints */
     int audit_pending; /* audit rows appended in the open transaction */
+    int audit_genesis; /* ... and the first of them is seq 1: the chain starts here */
+    int anchor_adopt;  /* opened as an upgrade: a missing anchor is made, not reported */
     sqlite3_stmt *cache[STMT__COUNT];
 };
 
@@ -112,7 +114,9 @@ int audit_seq_range(store *s, int has_since, int64_t since_ns, int has_until, in
                     int64_t *lo, int64_t *hi);
 
 /* Anchor the audit chain head outside the database (audit.c); called by
- * store_commit() after the outermost commit when audit rows were added. */
-int audit_anchor_sync(store *s);
+ * store_commit() after the outermost commit when audit rows were added.
+ * genesis: that commit holds seq 1, so a missing anchor is made, not
+ * reported. */
+int audit_anchor_sync(store *s, int genesis);
 
 #endif

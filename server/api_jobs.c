@@ -3,10 +3,12 @@
  * GET /api/jobs, GET /api/jobs/{id}, GET /api/backups.
  *
  * POST /api/jobs takes the job lock and writes the job row while the request
- * waits (so "busy" and "refused" are answered at once, 409), then runs the
- * job on a thread of its own and answers 202 with the job's id; the page
- * follows its steps with GET /api/jobs/{id}. Server shutdown waits for a
- * running job to finish (api_jobs_wait_idle): a job is never cut half-way.
+ * waits (so "busy" is answered at once, 409), then runs the job on a thread
+ * of its own and answers 202 with the job's id; a job its preflight refuses
+ * (not affected, plan changed) ends "failed" with the reason, which the page
+ * reads with GET /api/jobs/{id} as it follows the steps. Server shutdown
+ * waits for a running job to finish (api_jobs_wait_idle): a job is never cut
+ * half-way.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +31,11 @@ static plat_mutex *running_mu;
 static int running; /* jobs started by this process that have not ended */
 static int refusing;
 
-void api_jobs_init(void)
+int api_jobs_init(void)
 {
-    if (running_mu == NULL)
-        plat_mutex_new(&running_mu);
+    if (running_mu != NULL)
+        return TMI_OK;
+    return plat_mutex_new(&running_mu);
 }
 
 void api_jobs_wait_idle(void)
@@ -146,6 +149,28 @@ typedef struct job_thread {
     job_handle *h;
 } job_thread;
 
+/* Count a job as running before anything of it exists, so that shutdown
+ * (which sets `refusing` under the same lock) either refuses it here or
+ * waits for it: there is no gap between the check and the count. 0 when the
+ * server is stopping. */
+static int slot_reserve(void)
+{
+    int ok;
+    plat_mutex_lock(running_mu);
+    ok = !refusing;
+    if (ok)
+        running++;
+    plat_mutex_unlock(running_mu);
+    return ok;
+}
+
+static void slot_release(void)
+{
+    plat_mutex_lock(running_mu);
+    running--;
+    plat_mutex_unlock(running_mu);
+}
+
 static void job_thread_main(void *arg)
 {
     job_thread *t = arg;
@@ -153,9 +178,7 @@ static void job_thread_main(void *arg)
     jobs_execute(t->h, NULL, NULL, &res);
     jobs_end(t->h);
     free(t);
-    plat_mutex_lock(running_mu);
-    running--;
-    plat_mutex_unlock(running_mu);
+    slot_release();
 }
 
 static int is_hex64(const char *s)
@@ -226,33 +249,27 @@ int api_jobs_post(http_req *req)
     if (!plat_is_elevated())
         return http_send_problem(req, 403,
                                  "changing the system needs an elevated (Administrator) server");
-    api_jobs_init();
-    plat_mutex_lock(running_mu);
-    int stopping = refusing;
-    plat_mutex_unlock(running_mu);
-    if (stopping)
+    if (!slot_reserve())
         return http_send_problem(req, 503, "the server is shutting down");
     job_config(cfg, &jc);
     actor.user = req->user;
     actor.auth = req->auth == HTTP_AUTH_SESSION ? "session" : "token";
     rc = jobs_begin(&jc, a, backup, confirm, &actor, &h, &id, err, sizeof(err));
-    if (rc == TMI_EBUSY)
-        return http_send_problem(req, 409, "%s", err);
-    if (rc != TMI_OK)
+    if (rc != TMI_OK) {
+        slot_release();
+        if (rc == TMI_EBUSY)
+            return http_send_problem(req, 409, "%s", err);
         return http_send_error(req, rc, err, NULL);
+    }
     t = malloc(sizeof(*t));
     if (t == NULL) {
         jobs_end(h);
+        slot_release();
         return http_send_problem(req, 503, "out of memory");
     }
     t->h = h;
-    plat_mutex_lock(running_mu);
-    running++;
-    plat_mutex_unlock(running_mu);
     if (plat_thread_start(job_thread_main, t) != TMI_OK) {
-        plat_mutex_lock(running_mu);
-        running--;
-        plat_mutex_unlock(running_mu);
+        slot_release();
         jobs_end(h); /* the row stays "running": recovery closes it */
         free(t);
         return http_send_problem(req, 503, "cannot start a thread for the job");

@@ -63,14 +63,15 @@ int api_login(http_req *req)
 
     if (code == NULL || code[0] == '\0')
         return http_send_problem(req, 400, "the login URL has no code");
-    wait = http_auth_wait_ms(req);
-    if (wait > 0)
-        return http_send_throttled(req, wait);
     st = api_store(req, &s);
     if (st != 0)
         return st;
     rc = logincode_redeem(s, code, plat_now_ns(), user, sizeof(user));
     if (rc == TMI_EAUTH) {
+        /* as for tokens (http.c): a good code always works */
+        wait = http_auth_wait_ms(req);
+        if (wait > 0)
+            return http_send_throttled(req, wait);
         http_auth_failed(req);
         http_audit(req, "login", "web", "failed",
                    "{\"reason\":\"unknown, used or expired login code\"}");

@@ -151,7 +151,7 @@ static int write_server_json(const char *data_dir, int port)
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
     format_utc(plat_now_ns(), started, sizeof(started));
     if (cJSON_AddNumberToObject(o, "port", port) == NULL ||
-        cJSON_AddNumberToObject(o, "pid", (double)plat_process_id()) == NULL ||
+        cJSON_AddNumberToObject(o, "pid", (double)plat_pid()) == NULL ||
         cJSON_AddStringToObject(o, "url", url) == NULL ||
         cJSON_AddStringToObject(o, "started", started) == NULL)
         goto out;
@@ -330,15 +330,20 @@ static int serve_run(cli_ctx *ctx, int argc, char **argv)
     cfg.port = (int)port;
     cfg.service_name = service;
     cfg.stay_ms = (unsigned)stay_s * 1000;
+    /* from here Ctrl+C / SIGTERM only ask to stop: the recovery below and a
+     * job started later are finished, never cut */
+    plat_install_stop_handler();
     recover_jobs(ctx, &cfg);
-    api_jobs_init();
+    if (api_jobs_init() != TMI_OK) {
+        cli_error("serve", "out of memory");
+        goto out;
+    }
     rc = http_start(&cfg, &ss.srv, err, sizeof(err));
     if (rc != TMI_OK) {
         cli_error("serve", "%s%s", err,
                   rc == TMI_EBUSY ? " (port in use? try --port 0 for a free one)" : "");
         goto out;
     }
-    plat_install_stop_handler();
     if (write_server_json(ctx->data_dir, http_port(ss.srv)) != TMI_OK) {
         cli_error("serve", "cannot write %s in %s", SERVER_JSON, ctx->data_dir);
         goto out;

@@ -9,11 +9,6 @@
 
 #include <cjson/cJSON.h>
 
-#ifdef _WIN32
-#include <fcntl.h>
-#include <io.h>
-#endif
-
 #include "audit.h"
 #include "cli.h"
 #include "err.h"
@@ -44,7 +39,8 @@ static const char usage_history[] =
 static const char usage_audit[] =
     "usage: tmi-console audit [--action A] [--since T] [--until T] [--limit N]\n"
     "                         [--before SEQ] [--json]\n"
-    "       tmi-console audit verify [--head SEQ:HASH] [--json]\n\n"
+    "       tmi-console audit verify [--head SEQ:HASH] [--json]\n"
+    "       tmi-console audit reanchor\n\n"
     "The audit trail: every action (scan, backup, replace, restart, login, token\n"
     "change, settings, ...) with who did it, how they signed in, the target, the\n"
     "parameters, the outcome and the details, newest first. Rows are append-only\n"
@@ -67,7 +63,13 @@ static const char usage_audit[] =
     "audit-head can rewrite history unseen: note the printed head elsewhere and\n"
     "check against it with\n"
     "  --head SEQ:HASH  the row SEQ must exist with this hash\n\n"
-    "exit: 0 success / chain intact, 1 chain broken, 2 error\n";
+    "audit reanchor: after the file audit-head was lost or damaged (verify says\n"
+    "anchor missing / anchor mismatch while the rows are intact), record what was\n"
+    "wrong in an audit_reanchor row and anchor the chain at its new head. The\n"
+    "console never recreates a missing anchor by itself. Refused when the rows\n"
+    "themselves are broken.\n\n"
+    "exit: 0 success / chain intact, 1 chain broken (verify) or re-anchoring\n"
+    "refused, 2 error\n";
 
 static const char usage_export[] =
     "usage: tmi-console export --what history|audit --format csv|json\n"
@@ -425,6 +427,34 @@ static int run_verify(cli_ctx *ctx, const char *head, int json)
     return code;
 }
 
+static int run_reanchor(cli_ctx *ctx)
+{
+    audit_actor actor = {NULL, "cli"};
+    audit_report before;
+    char text[100];
+    audit_head head;
+    int rc, code = CLI_EXIT_OK;
+    store *s = open_store("audit reanchor", ctx);
+    if (s == NULL)
+        return CLI_EXIT_ERROR;
+    rc = audit_reanchor(s, &actor, &before);
+    if (rc == TMI_EEXIST) {
+        printf("the audit head anchor is in place and matches: nothing to do\n");
+    } else if (rc == TMI_ECORRUPT) {
+        cli_error("audit reanchor", "%s", store_errmsg(s));
+        code = CLI_EXIT_FINDING;
+    } else if (rc != TMI_OK) {
+        code = store_error("audit reanchor", s, rc);
+    } else {
+        printf("was: %s: %s\n", audit_break_name(before.why), before.detail);
+        if (audit_head_get(s, &head) == TMI_OK)
+            printf("re-anchored at %s (recorded as an audit_reanchor row)\n",
+                   audit_head_format(&head, text, sizeof(text)));
+    }
+    store_close(s);
+    return code;
+}
+
 static int run_audit(cli_ctx *ctx, int argc, char **argv)
 {
     const char *action = NULL, *since = NULL, *until = NULL, *limit = NULL, *before = NULL;
@@ -443,11 +473,18 @@ static int run_audit(cli_ctx *ctx, int argc, char **argv)
 
     if (cli_parse("audit", argc, argv, opts, N_OPTS(opts), pos, 1, &npos) != 0)
         return CLI_EXIT_ERROR;
+    if (npos == 1 && strcmp(pos[0], "reanchor") == 0) {
+        if (action || since || until || limit || before || head || json) {
+            cli_error("audit reanchor", "'audit reanchor' takes no options");
+            return CLI_EXIT_ERROR;
+        }
+        return run_reanchor(ctx);
+    }
     if (npos == 1) {
         if (strcmp(pos[0], "verify") != 0) {
             cli_error("audit",
-                      "unknown subcommand '%s' (only 'verify'; see 'tmi-console audit "
-                      "--help')",
+                      "unknown subcommand '%s' (only 'verify' or 'reanchor'; see "
+                      "'tmi-console audit --help')",
                       pos[0]);
             return CLI_EXIT_ERROR;
         }
@@ -571,9 +608,7 @@ static int run_export(cli_ctx *ctx, int argc, char **argv)
             goto done;
         }
     } else {
-#ifdef _WIN32
-        _setmode(_fileno(stdout), _O_BINARY); /* keep CSV's CRLF as written */
-#endif
+        plat_stdout_binary(); /* keep CSV's CRLF as written */
         f = stdout;
     }
     if (is_audit)

@@ -93,9 +93,12 @@ int guard_origin(const char *origin, int port, const char **detail)
 
 int guard_fetch_site(const char *sec_fetch_site, const char **detail)
 {
-    if (sec_fetch_site == NULL || strcmp(sec_fetch_site, "cross-site") != 0)
+    /* "same-site" is refused too: every page on another port of this
+     * machine is same-site with us (and SameSite=Strict cookies go there) */
+    if (sec_fetch_site == NULL || strcmp(sec_fetch_site, "same-origin") == 0 ||
+        strcmp(sec_fetch_site, "none") == 0)
         return 0;
-    *detail = "requests started by another site are not allowed";
+    *detail = "requests started by another site or another port are not allowed";
     return 403;
 }
 

@@ -7,7 +7,7 @@
  *   guard_target        the raw path and query are well-formed and bounded
  *   guard_host          Host is 127.0.0.1:PORT or localhost:PORT (DNS rebinding)
  *   guard_origin        a present Origin is exactly our own
- *   guard_fetch_site    a browser's Sec-Fetch-Site is not "cross-site"
+ *   guard_fetch_site    a browser's Sec-Fetch-Site is "same-origin" or "none"
  *   guard_content_type  bodies are application/json
  *   guard_body_length   bodies are bounded before a byte is read
  *
@@ -40,8 +40,9 @@ int guard_host(const char *host, int port, const char **detail);
  * "http://localhost:port"; 403 otherwise ("null" included). */
 int guard_origin(const char *origin, int port, const char **detail);
 
-/* 0 when the header is absent or "same-origin", "same-site" or "none";
- * 403 for "cross-site" (a request started by another site's page). */
+/* 0 when the header is absent, "same-origin" or "none" (typed, or a link
+ * from outside the browser); 403 otherwise: "cross-site", and "same-site",
+ * which includes every page on another port of localhost. */
 int guard_fetch_site(const char *sec_fetch_site, const char **detail);
 
 /* 0 for "application/json" with optional parameters (charset=utf-8 only);

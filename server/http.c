@@ -402,7 +402,9 @@ int http_audit(http_req *req, const char *action, const char *target, const char
     memset(&actor, 0, sizeof(actor));
     memset(&ev, 0, sizeof(ev));
     actor.user = req->user[0] != '\0' ? req->user : "anonymous";
-    actor.auth = req->auth == HTTP_AUTH_TOKEN ? "token" : "session";
+    actor.auth = req->auth == HTTP_AUTH_TOKEN     ? "token"
+                 : req->auth == HTTP_AUTH_SESSION ? "session"
+                                                  : "none";
     ev.action = action;
     ev.target = target;
     ev.outcome = outcome;
@@ -440,11 +442,14 @@ static int authenticate(http_req *req)
     static const char *const www[] = {"WWW-Authenticate", "Bearer realm=\"tmi-console\"", NULL};
 
     if (authz != NULL) {
-        wait = http_auth_wait_ms(req);
-        if (wait > 0)
-            return http_send_throttled(req, wait);
+        /* The right token always passes: the brake slows the failing client
+         * (and keeps the trail from flooding) but never locks the holder of
+         * a real credential out; 256 random bits need no guessing brake. */
         if (req_bearer_token(authz, &tok, &toklen) != TMI_OK ||
             !auth_token_check(req->srv->token, tok, toklen, plat_monotonic_ns())) {
+            wait = http_auth_wait_ms(req);
+            if (wait > 0)
+                return http_send_throttled(req, wait);
             http_auth_failed(req);
             req->auth = HTTP_AUTH_TOKEN; /* the audit row names the means tried */
             http_audit(req, "auth", req->path, "failed", "{\"reason\":\"wrong API token\"}");

@@ -124,8 +124,10 @@ int http_req_status_cache(http_req *req, http_status_cache **cache, store_stamp 
 /* The server's web sessions and failure brake. */
 auth_sessions *http_req_sessions(http_req *req);
 
-/* Is another credential check allowed now? 0, or the ms to wait (then the
- * caller answers 429 with http_send_throttled). */
+/* Is the failure brake engaged? 0, or the ms it still holds. Callers check
+ * the credential first: a right one passes; a wrong one while the brake holds
+ * is answered 429 with http_send_throttled (and not counted or audited
+ * again). */
 unsigned http_auth_wait_ms(http_req *req);
 
 /* Count a failed credential (wrong token, bad login code): feeds the brake
@@ -134,8 +136,8 @@ unsigned http_auth_wait_ms(http_req *req);
 void http_auth_failed(http_req *req);
 
 /* Append an audit row by the request's user ("anonymous" when not
- * authenticated) with auth "token" for HTTP_AUTH_TOKEN, else "session" (a
- * browser, or a login attempt). details: JSON text or NULL. A failure is
+ * authenticated) with auth "token", "session" or "none" (not authenticated:
+ * a login attempt). details: JSON text or NULL. A failure is
  * logged to stderr and returned; handlers decide whether it matters. */
 int http_audit(http_req *req, const char *action, const char *target, const char *outcome,
                const char *details);

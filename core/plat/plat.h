@@ -238,17 +238,18 @@ int plat_run_as_service(int (*main_fn)(void *), void *arg);
  * exists is replaced by a fresh one, so it never keeps a wider mode. */
 int plat_write_file_private(const char *path, const void *data, size_t len);
 
-/* Id of the running process. */
-long plat_process_id(void);
+/* Put stdout in binary mode, so that bytes written (CSV's CRLF) reach it
+ * unchanged; Windows' C runtime translates "\n" otherwise. No-op on POSIX. */
+void plat_stdout_binary(void);
+
+/* Run fn(arg) on a new detached thread. TMI_OK, or TMI_EIO / TMI_ENOMEM when
+ * no thread could be made (fn is then not called). */
+int plat_thread_start(void (*fn)(void *), void *arg);
 
 /* A mutex for short critical sections between threads of one process.
  * plat_mutex_new: TMI_OK with *out set, or TMI_ENOMEM. lock/unlock never fail
  * on a valid mutex; free accepts NULL. */
 typedef struct plat_mutex plat_mutex;
-
-/* Run fn(arg) on a new detached thread. TMI_OK, or TMI_EIO / TMI_ENOMEM when
- * no thread could be made (fn is then not called). */
-int plat_thread_start(void (*fn)(void *), void *arg);
 int plat_mutex_new(plat_mutex **out);
 void plat_mutex_lock(plat_mutex *m);
 void plat_mutex_unlock(plat_mutex *m);

@@ -505,9 +505,9 @@ int plat_write_file_private(const char *path, const void *data, size_t len)
     return rc;
 }
 
-long plat_process_id(void)
+void plat_stdout_binary(void)
 {
-    return (long)getpid();
+    /* POSIX streams never translate line ends */
 }
 
 struct plat_mutex {

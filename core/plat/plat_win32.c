@@ -12,6 +12,8 @@
 
 #include "plat_win32_int.h"
 
+#include <fcntl.h>
+#include <io.h>
 #include <bcrypt.h>
 #include <process.h>
 #include <sddl.h>
@@ -965,9 +967,9 @@ long plat_pid(void)
     return (long)GetCurrentProcessId();
 }
 
-long plat_process_id(void)
+void plat_stdout_binary(void)
 {
-    return (long)GetCurrentProcessId();
+    _setmode(_fileno(stdout), _O_BINARY);
 }
 
 int plat_self_exe(char *buf, size_t buflen)

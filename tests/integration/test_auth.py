@@ -126,7 +126,8 @@ try:
     reasons = [((i.get("details") or {}).get("reason")) for i in (r.json() or {}).get("items", [])]
     check("rotated" in reasons and "created" in reasons, "audit token_change rows: %r" % reasons)
 
-    # repeated failures are slowed down: checks pause, even for the right token
+    # repeated failures are slowed down: wrong tokens get 429 while the brake
+    # holds, but it never locks out the holder of the right token
     got429 = None
     for i in range(12):
         r = srv.request("GET", "/api/status", token="f" * 64)
@@ -139,6 +140,10 @@ try:
         expect_problem(got429, 429, "throttled")
         check((got429.header("retry-after") or "").isdigit(), "429 without Retry-After")
         expect_security_headers(got429, "429")
+    r = srv.request("GET", "/api/status", token="f" * 64)
+    expect_problem(r, 429, "a wrong token while the brake holds")
+    r = srv.request("GET", "/api/status", token=True)
+    expect_status(r, 200, "the right token while the brake holds")
     r = srv.request("GET", "/api/health")
     expect_status(r, 200, "health while throttled")
     r = srv.request("GET", "/api/audit?action=auth_throttle", headers={"Cookie": "tmi_session=" + (cookie or "")})

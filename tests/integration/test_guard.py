@@ -69,6 +69,11 @@ try:
         expect_status(r, 200, "own Origin %s" % origin)
     r = srv.request("GET", "/api/status", token=True, headers={"Sec-Fetch-Site": "cross-site"})
     expect_problem(r, 403, "Sec-Fetch-Site cross-site")
+    # a page on another port of localhost is "same-site" with us
+    r = srv.request("GET", "/api/status", token=True, headers={"Sec-Fetch-Site": "same-site"})
+    expect_problem(r, 403, "Sec-Fetch-Site same-site")
+    r = srv.request("GET", "/api/status", token=True, headers={"Sec-Fetch-Site": "same-origin"})
+    expect_status(r, 200, "Sec-Fetch-Site same-origin")
 
     # CORS preflight from another origin: refused, no Access-Control-Allow-*
     r = srv.request("OPTIONS", "/api/scan", headers={

@@ -794,6 +794,46 @@ static void verify_detects_missing_anchor(void **state)
     store_close(s);
 }
 
+/* A deleted anchor is never made again by later appends (that would erase
+ * the evidence); `audit reanchor` records what was wrong and anchors anew. */
+static void missing_anchor_stays_missing_until_reanchored(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX], head[PLAT_PATH_MAX];
+    audit_report before, rep;
+    store *s = store_with_rows(dir, sizeof(dir), 3);
+    audit_event ev = {"scan", "/tmi", NULL, "ok", NULL};
+    st_path(head, sizeof(head), dir, "audit-head");
+    assert_int_equal(audit_reanchor(s, &st_actor, NULL), TMI_EEXIST);
+    assert_int_equal(plat.remove_file(head), TMI_OK);
+    assert_int_equal(audit_append(s, &st_actor, &ev, NULL), TMI_OK);
+    expect_break(s, AUDIT_ANCHOR_MISSING, 4);
+    /* the same after the store is opened again (no upgrade) */
+    store_close(s);
+    s = st_open(dir);
+    assert_int_equal(audit_append(s, &st_actor, &ev, NULL), TMI_OK);
+    expect_break(s, AUDIT_ANCHOR_MISSING, 5);
+
+    assert_int_equal(audit_reanchor(s, &st_actor, &before), TMI_OK);
+    assert_int_equal(before.why, AUDIT_ANCHOR_MISSING);
+    rep = verify(s);
+    assert_true(rep.intact);
+    assert_true(rep.anchored);
+    assert_int_equal(rep.head.seq, 6);
+    assert_int_equal(st_int(s, "SELECT count(*) FROM audit WHERE seq = 6 AND action = "
+                               "'audit_reanchor' AND details LIKE '%anchor missing%'"),
+                     1);
+    store_close(s);
+
+    /* rows broken: nothing is blessed, nothing written */
+    s = store_with_rows(dir, sizeof(dir), 3);
+    drop_triggers(s);
+    st_exec(s, "UPDATE audit_log SET params = '{}' WHERE seq = 2");
+    assert_int_equal(audit_reanchor(s, &st_actor, NULL), TMI_ECORRUPT);
+    assert_int_equal(st_int(s, "SELECT count(*) FROM audit"), 3);
+    store_close(s);
+}
+
 /* Rows committed just before a crash, before the anchor was rewritten. */
 static void verify_reports_unanchored_rows(void **state)
 {
@@ -964,6 +1004,24 @@ static void verify_detects_malformed_row(void **state)
     store_close(s);
 }
 
+/* Bytes hidden after a NUL inside a text are an edit too (the hash covers a
+ * text up to its C-string length, so a NUL is refused as a malformed row). */
+static void verify_detects_text_hidden_after_nul(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX];
+    store *s = store_with_rows(dir, sizeof(dir), 3);
+    drop_triggers(s);
+    st_exec(s, "UPDATE audit_log SET params = params || char(0) || 'hidden' WHERE seq = 2");
+    expect_break(s, AUDIT_BAD_ROW, 2);
+    store_close(s);
+    s = store_with_rows(dir, sizeof(dir), 3);
+    drop_triggers(s);
+    st_exec(s, "UPDATE audit_text SET text = text || char(0) || 'x' WHERE text = 'tester'");
+    expect_break(s, AUDIT_BAD_ROW, 1);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -996,7 +1054,11 @@ int main(void)
         ST_TEST("/store/audit/verify-detects-deleted-tail", verify_detects_deleted_tail),
         ST_TEST("/store/audit/verify-detects-missing-anchor", verify_detects_missing_anchor),
         ST_TEST("/store/audit/verify-detects-malformed-row", verify_detects_malformed_row),
+        ST_TEST("/store/audit/verify-detects-text-hidden-after-nul",
+                verify_detects_text_hidden_after_nul),
         ST_TEST("/store/audit/verify-reports-unanchored", verify_reports_unanchored_rows),
+        ST_TEST("/store/audit/missing-anchor-stays-missing-until-reanchored",
+                missing_anchor_stays_missing_until_reanchored),
         ST_TEST("/store/audit/verify-against-expected-head", verify_against_expected_head),
     };
     return cmocka_run_group_tests_name("audit", tests, NULL, NULL);

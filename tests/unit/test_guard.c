@@ -91,6 +91,8 @@ static void test_fetch_site(void **state)
     assert_int_equal(guard_fetch_site("same-origin", &d), 0);
     assert_int_equal(guard_fetch_site("none", &d), 0);
     assert_int_equal(guard_fetch_site("cross-site", &d), 403);
+    assert_int_equal(guard_fetch_site("same-site", &d), 403); /* another port */
+    assert_int_equal(guard_fetch_site("bogus", &d), 403);
 }
 
 /* /guard/content-type/json-only */

@@ -199,43 +199,30 @@ log "serving on port $port"
 
 code=$(api POST /api/scan "$work/scan1.json" '{}')
 case "$code" in 2??) ;; *) fail "POST /api/scan: HTTP $code $(head -c 300 "$work/scan1.json")" ;; esac
-verdict=$(json "$work/scan1.json" 'd.get("verdict") or d.get("scan",{}).get("verdict")')
+verdict=$(json "$work/scan1.json" 'd["scan"]["verdict"]')
 [ "$verdict" = affected ] || fail "first scan: verdict $verdict, expected affected"
-origin=$(json "$work/scan1.json" '(d.get("scan") or d).get("tmi_dir_origin")')
+origin=$(json "$work/scan1.json" 'd["scan"]["tmi_dir_origin"]')
 log "scan: affected (TMI folder from: $origin)"
 [ "$origin" = registry ] || fail "the TMI folder was not found through the registry (32-bit view)"
 
-repair_how=""
 code=$(api POST /api/jobs "$work/job.json" '{"action":"repair"}' || true)
-if [ "$code" = 200 ] || [ "$code" = 201 ] || [ "$code" = 202 ]; then
-    repair_how="POST /api/jobs"
-    id=$(json "$work/job.json" '(d.get("job") or d).get("id")')
-    log "repair job $id started through the API"
-    state=""
-    for _ in $(seq 1 240); do
-        api GET "/api/jobs/$id" "$work/jobstate.json" >/dev/null || true
-        state=$(json "$work/jobstate.json" '(d.get("job") or d).get("status") or (d.get("job") or d).get("state")' 2>/dev/null || true)
-        case "$state" in
-        running | queued | pending | "") sleep 0.5 ;;
-        *) break ;;
-        esac
-    done
+[ "$code" = 202 ] || fail "POST /api/jobs: HTTP $code $(head -c 300 "$work/job.json")"
+id=$(json "$work/job.json" 'd["id"]')
+log "repair job $id started through the API"
+state=""
+for _ in $(seq 1 240); do
+    api GET "/api/jobs/$id" "$work/jobstate.json" >/dev/null || true
+    state=$(json "$work/jobstate.json" 'd["status"]' 2>/dev/null || true)
     case "$state" in
-    ok | succeeded | success | done | finished) ;;
-    *)
-        cat "$work/jobstate.json" >&2
-        fail "the repair job ended as '$state'"
-        ;;
+    running | "") sleep 0.5 ;;
+    *) break ;;
     esac
-else
-    repair_how="CLI (POST /api/jobs answered HTTP $code)"
-    log "no jobs API yet (HTTP $code): repair with the CLI"
-    WF 300 "$work/repair.log" "$exe" --data "$data_win" repair --yes || {
-        cat "$work/repair.log" >&2
-        fail "tmi-console repair"
-    }
-fi
-log "repair done ($repair_how)"
+done
+[ "$state" = succeeded ] || {
+    cat "$work/jobstate.json" >&2
+    fail "the repair job ended as '$state'"
+}
+log "repair job $id succeeded"
 [ "$(hashes_now)" = "$new_hashes" ] || fail "the TMI folder does not hold the good set after the repair"
 [ "$(svc_state)" = RUNNING ] || fail "the SCM does not report the service RUNNING ($(svc_state))"
 sleep 5
@@ -244,13 +231,13 @@ log "the SCM reports the service RUNNING, and it stays up"
 
 code=$(api POST /api/scan "$work/scan2.json" '{}')
 case "$code" in 2??) ;; *) fail "POST /api/scan: HTTP $code $(head -c 300 "$work/scan2.json")" ;; esac
-verdict=$(json "$work/scan2.json" 'd.get("verdict") or d.get("scan",{}).get("verdict")')
+verdict=$(json "$work/scan2.json" 'd["scan"]["verdict"]')
 [ "$verdict" = healthy ] || fail "scan after the repair: verdict $verdict, expected healthy"
 code=$(api GET /api/audit/verify "$work/verify.json")
 intact=$(json "$work/verify.json" 'd.get("intact")')
 [ "$code" = 200 ] && [ "$intact" = True ] || fail "audit verify: HTTP $code $(cat "$work/verify.json")"
 log "scan: healthy; audit chain intact"
-e2e_summary="affected -> repair ($repair_how) -> service RUNNING and stayed up -> healthy, audit intact"
+e2e_summary="affected -> repair (POST /api/jobs) -> service RUNNING and stayed up -> healthy, audit intact"
 
 # ---- 4. a TMI file in use ----
 log "file in use: put the old set back, hold one file open, replace"
