@@ -449,15 +449,57 @@ static int step_rescan(job *j)
     return rc;
 }
 
+/* Append ", text" style fragments to the job's message, cut to fit. */
+static void message_append(job *j, const char *fmt, ...)
+#if defined(__MINGW32__)
+    __attribute__((format(gnu_printf, 2, 3)))
+#elif defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void message_append(job *j, const char *fmt, ...)
+{
+    size_t used = strlen(j->res->message);
+    va_list ap;
+    if (used + 1 >= sizeof(j->res->message))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(j->res->message + used, sizeof(j->res->message) - used, fmt, ap);
+    va_end(ap);
+}
+
+/* The job stopped a running service: start it again, watch it stay up, and
+ * say how that went in the message and as a "start" step. The job's result
+ * is left as it is (this is the way back, not the job's aim); returns 1
+ * when the service runs again, 0 when it did not come back, -1 when the job
+ * had nothing to start. */
+static int service_put_back(job *j)
+{
+    char why[1024];
+    if (!j->have_svc || !j->was_running)
+        return -1;
+    step_begin(j, "start", "Starting the TMI service again, as the job found it");
+    if (service_start_verify(&j->svc, j->env->start_timeout_ms, j->env->stay_ms, NULL, why,
+                             sizeof(why)) == TMI_OK) {
+        message_append(j, "; the service '%s' was started again", j->svc.name);
+        step_end(j, "start", "ok", "the service is running again", NULL);
+        return 1;
+    }
+    explain_with_event(j, why, sizeof(why));
+    message_append(j, "; the service '%s' did not come back: %s", j->svc.name, why);
+    step_end(j, "start", "failed", why, NULL);
+    return 0;
+}
+
 /* Undo: restore every file from the job's backup, then put the service back
  * the way the job found it. Never returns an error: the result says it. */
 static void rollback(job *j)
 {
-    char err[512], why[256];
+    char err[512];
     remove_temps(j);
     if (!j->touched || j->backup == NULL) {
-        if (j->have_svc && j->was_running)
-            service_start_verify(&j->svc, j->env->start_timeout_ms, 0, NULL, why, sizeof(why));
+        service_put_back(j);
         return;
     }
     if (step_begin(j, "rollback", "Restoring every file from the backup") != TMI_OK) {
@@ -467,21 +509,19 @@ static void rollback(job *j)
         service_stop_wait(&j->svc, j->env->stop_timeout_ms, NULL);
     int rc = backup_restore(j->backup, j->backup_dir, j->scan->tmi_dir, j->env->pb->max_file_size,
                             err, sizeof(err));
-    size_t used = strlen(j->res->message);
     if (rc == TMI_OK) {
         j->res->rolled_back = 1;
-        snprintf(j->res->message + used, sizeof(j->res->message) - used,
-                 "; every file was restored from backup %s", j->res->backup_id);
+        message_append(j, "; every file was restored from backup %s", j->res->backup_id);
         step_end(j, "rollback", "ok", "every file was restored from the backup", NULL);
+        service_put_back(j);
     } else {
+        /* a mixed folder is never started */
         j->res->rollback_failed = 1;
-        snprintf(j->res->message + used, sizeof(j->res->message) - used,
-                 "; THE RESTORE FAILED (%s): restore backup %s before starting the service", err,
-                 j->res->backup_id);
+        message_append(j,
+                       "; THE RESTORE FAILED (%s): restore backup %s before starting the service",
+                       err, j->res->backup_id);
         step_end(j, "rollback", "failed", err, NULL);
     }
-    if (j->have_svc && j->was_running)
-        service_start_verify(&j->svc, j->env->start_timeout_ms, 0, NULL, why, sizeof(why));
 }
 
 /* ---- jobs ---- */
@@ -618,13 +658,10 @@ static int run_restore(job *j)
         rollback(j);
         return rc;
     }
-    if (j->have_svc && j->was_running) {
-        char why[512];
-        service_start_verify(&j->svc, j->env->start_timeout_ms, 0, NULL, why, sizeof(why));
-    }
     snprintf(j->res->message, sizeof(j->res->message),
              "restored backup %s; the files replaced by it are in backup %s", j->env->restore_id,
              j->res->backup_id);
+    service_put_back(j);
     return TMI_OK;
 }
 

@@ -105,6 +105,8 @@ int api_session_get(http_req *req)
         return http_send_problem(req, 503, "out of memory");
     cJSON_AddStringToObject(o, "user", req->user);
     cJSON_AddStringToObject(o, "auth", req->auth == HTTP_AUTH_SESSION ? "session" : "token");
+    /* the page shows times in the server's local time, with this offset */
+    cJSON_AddNumberToObject(o, "utc_offset_minutes", plat_utc_offset_minutes(plat_now_ns()));
     if (req->auth == HTTP_AUTH_SESSION)
         cJSON_AddStringToObject(o, "csrf", req->session.csrf);
     else

@@ -182,13 +182,49 @@ static int show_plan(const char *cmd, cli_ctx *ctx, const jobs_config *cfg, repa
     return 0;
 }
 
-static int confirm(const char *cmd)
+/* What a restore puts back: the backup's files, with their versions and
+ * hashes, and where they go. 0, or -1 when the backup cannot be read (said). */
+static int show_restore_plan(const char *cmd, cli_ctx *ctx, const char *id, FILE *out)
+{
+    char root[PLAT_PATH_MAX], dir[PLAT_PATH_MAX], err[256], v[TMI_VERSION_STRLEN];
+    backup_manifest *m = NULL;
+    int rc = path_join(root, sizeof(root), ctx->data_dir, "backups");
+    if (rc == TMI_OK)
+        rc = path_join(dir, sizeof(dir), root, id);
+    if (rc == TMI_OK)
+        rc = backup_load(ctx->pb, dir, &m, err, sizeof(err));
+    if (rc != TMI_OK) {
+        cli_error(cmd, "backup %s: %s (see 'tmi-console backups')", id,
+                  rc == TMI_ENOENT ? "no such backup, or an incomplete one" : err);
+        return -1;
+    }
+    fprintf(out, "Plan: restore backup %s (taken %s) into\n  %s\n\n", m->id, m->created,
+            m->tmi_dir);
+    for (size_t i = 0; i < m->n_files; i++) {
+        const backup_entry *e = &m->files[i];
+        char hex[17];
+        for (int k = 0; k < 8; k++)
+            snprintf(hex + 2 * k, 3, "%02x", e->sha256[k]);
+        if (e->present)
+            fprintf(out, "  %-26s %-14s sha256 %s...\n", e->name,
+                    e->has_version ? version_format(&e->version, v, sizeof(v)) : "(no version)",
+                    hex);
+        else
+            fprintf(out, "  %-26s (absent in the backup: removed)\n", e->name);
+    }
+    fprintf(out, "\nSteps: back up the current files first, stop the TMI service, put the\n"
+                 "backup's files back (verified), start the service again if it was running.\n");
+    backup_manifest_free(m);
+    return 0;
+}
+
+static int confirm(const char *cmd, FILE *out)
 {
     char line[16];
-    fprintf(stdout, "Proceed? [y/N] ");
-    fflush(stdout);
+    fprintf(out, "Proceed? [y/N] ");
+    fflush(out);
     if (fgets(line, sizeof(line), stdin) == NULL || (line[0] != 'y' && line[0] != 'Y')) {
-        fprintf(stdout, "\n");
+        fprintf(out, "\n");
         cli_error(cmd, "not confirmed; nothing was changed");
         return 0;
     }
@@ -246,15 +282,16 @@ static int run_job(cli_ctx *ctx, int argc, char **argv, repair_action a)
     }
     if (make_config(cmd, ctx, &o, &cfg, root_buf, sizeof(root_buf)) != 0)
         return CLI_EXIT_ERROR;
-    if (a == REPAIR_RESTORE)
-        fprintf(o.json ? stderr : stdout, "Plan: restore backup %s into the TMI folder\n",
-                o.pos[0]);
+    /* with --json, stdout carries only the JSON: the plan and prompt go to stderr */
+    FILE *out = o.json ? stderr : stdout;
+    if (a == REPAIR_RESTORE && show_restore_plan(cmd, ctx, o.pos[0], out) != 0)
+        return CLI_EXIT_ERROR;
     rc = show_plan(cmd, ctx, &cfg, a, digest, o.json != NULL);
     if (rc < 0)
         return CLI_EXIT_ERROR;
     if (rc > 0)
         return CLI_EXIT_FINDING;
-    if (o.yes == NULL && !confirm(cmd))
+    if (o.yes == NULL && !confirm(cmd, out))
         return CLI_EXIT_FINDING;
     rc = jobs_begin(&cfg, a, a == REPAIR_RESTORE ? o.pos[0] : NULL, digest[0] ? digest : NULL,
                     &actor, &h, &id, err, sizeof(err));

@@ -351,12 +351,12 @@ static void print_audit(const audit_rows *rows)
         printf("no audit rows\n");
         return;
     }
-    printf("%-8s %-24s %-24s %-12s %-9s %s\n", "SEQ", "TIME", "ACTOR", "ACTION", "OUTCOME",
+    printf("%-8s %-24s %-24s %-18s %-9s %s\n", "SEQ", "TIME", "ACTOR", "ACTION", "OUTCOME",
            "TARGET");
     for (size_t i = 0; i < rows->count; i++) {
         const audit_row *r = &rows->rows[i];
         snprintf(who, sizeof(who), "%s (%s)", r->actor ? r->actor : "?", r->auth ? r->auth : "?");
-        printf("%-8" PRId64 " %-24s %-24s %-12s %-9s %s\n", r->seq, r->time ? r->time : "-", who,
+        printf("%-8" PRId64 " %-24s %-24s %-18s %-9s %s\n", r->seq, r->time ? r->time : "-", who,
                r->action ? r->action : "-", r->outcome ? r->outcome : "-",
                r->target ? r->target : "-");
     }

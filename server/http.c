@@ -32,6 +32,7 @@ struct http_server {
     atomic_int refusing; /* set once at shutdown, read by workers */
     auth_token_cache *token;
     auth_sessions *sessions;
+    int library;                    /* mg_init_library was called for this server */
     char token_user[AUTH_MAX_USER]; /* who a bearer token stands for: the server's user */
     plat_mutex *mu;                 /* guards throttle */
     auth_throttle throttle;
@@ -701,6 +702,8 @@ static void server_free(http_server *srv)
 {
     if (srv == NULL)
         return;
+    if (srv->library)
+        mg_exit_library();
     auth_token_cache_free(srv->token);
     auth_sessions_free(srv->sessions);
     plat_mutex_free(srv->mu);
@@ -797,6 +800,10 @@ int http_start(const http_config *cfg, http_server **out, char *err, size_t errl
         cb.init_thread = on_init_thread;
         cb.exit_thread = on_exit_thread;
         memset(&init, 0, sizeof(init));
+        /* explicitly, before the first context: no features (no TLS, no
+         * IPv6, no websockets); balanced by mg_exit_library in http_stop */
+        mg_init_library(0);
+        srv->library = 1;
         init.callbacks = &cb;
         init.user_data = srv;
         init.configuration_options = options;

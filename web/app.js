@@ -586,7 +586,18 @@
             "td",
             null,
             badge(f.status, STATUS_TEXT[f.status] || f.status, statusTitle),
-            f.known_bad ? el("span", { class: "muted" }, " known bad") : null,
+            // the playbook's known-bad build: incompatible, not vulnerable
+            f.known_bad
+              ? el(
+                  "span",
+                  {
+                    class: "muted",
+                    title: "The build the ServerProtect patch puts in place; it does not work " +
+                      "with Control Manager 6.0 SP3 or later. It is not a vulnerable build.",
+                  },
+                  " incompatible build",
+                )
+              : null,
           ),
           el("td", { class: "hash", title: f.sha256 || null }, shortHash(f.sha256)),
           el("td", { class: "num nowrap" }, fmtSize(f.size)),
@@ -1651,9 +1662,18 @@
 
   // ---------------------------------------------------------------- audit
 
+  /* A datetime-local value ("YYYY-MM-DDThh:mm[:ss]") as UTC ISO text. It is
+   * read in the server's local time when the API tells its offset (as every
+   * time on the page is shown), else in this browser's. */
   function localToIso(v) {
     if (!v) return null;
-    const d = new Date(v); // datetime-local: this browser's local time
+    if (state.utcOffsetMin !== null) {
+      const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(v);
+      if (!m) return null;
+      const asUtc = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+      return new Date(asUtc - state.utcOffsetMin * 60000).toISOString();
+    }
+    const d = new Date(v); // this browser's local time
     return Number.isNaN(d.getTime()) ? null : d.toISOString();
   }
 

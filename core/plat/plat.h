@@ -163,6 +163,11 @@ int plat_user_name(char *buf, size_t buflen);
 /* Current time in ns since the Unix epoch, UTC. */
 int64_t plat_now_ns(void);
 
+/* The local time zone's offset from UTC, in minutes east (Tokyo +540), at
+ * the time t_ns (ns since the Unix epoch): daylight saving time included.
+ * 0 when the zone cannot be read. */
+int plat_utc_offset_minutes(int64_t t_ns);
+
 /* Monotonic clock in ns, for timeouts and measurements. */
 int64_t plat_monotonic_ns(void);
 

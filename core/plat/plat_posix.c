@@ -457,6 +457,15 @@ int64_t plat_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+int plat_utc_offset_minutes(int64_t t_ns)
+{
+    struct tm tm;
+    time_t t = (time_t)(t_ns / 1000000000LL);
+    if (localtime_r(&t, &tm) == NULL)
+        return 0;
+    return (int)(tm.tm_gmtoff / 60);
+}
+
 int64_t plat_monotonic_ns(void)
 {
     struct timespec ts;

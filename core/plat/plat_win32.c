@@ -946,6 +946,26 @@ int64_t plat_now_ns(void)
     return filetime_to_unix_ns(&ft);
 }
 
+int plat_utc_offset_minutes(int64_t t_ns)
+{
+    /* 100 ns ticks since 1601, cut to whole seconds: SYSTEMTIME keeps only
+     * milliseconds, so the two sides must not differ below that */
+    ULONGLONG ticks = (ULONGLONG)(t_ns / 1000000000LL) * 10000000ULL + 116444736000000000ULL;
+    FILETIME ft, lft;
+    SYSTEMTIME utc, local;
+    ULARGE_INTEGER a, b;
+    ft.dwLowDateTime = (DWORD)ticks;
+    ft.dwHighDateTime = (DWORD)(ticks >> 32);
+    if (!FileTimeToSystemTime(&ft, &utc) || !SystemTimeToTzSpecificLocalTime(NULL, &utc, &local) ||
+        !SystemTimeToFileTime(&local, &lft))
+        return 0;
+    a.LowPart = ft.dwLowDateTime;
+    a.HighPart = ft.dwHighDateTime;
+    b.LowPart = lft.dwLowDateTime;
+    b.HighPart = lft.dwHighDateTime;
+    return (int)(((LONGLONG)b.QuadPart - (LONGLONG)a.QuadPart) / 600000000LL);
+}
+
 int64_t plat_monotonic_ns(void)
 {
     static LARGE_INTEGER freq;

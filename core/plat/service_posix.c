@@ -306,6 +306,17 @@ static void run_monitor(const char *scope, const char *name, svc_config *c, int 
     svc_path(logpath, sizeof(logpath), scope, name, ".log");
     svc_path(stoppath, sizeof(stoppath), scope, name, ".stopping");
     unlink(stoppath);
+    /* let go of the starter's terminal and pipes: a script that captures the
+     * output of `tmi-console repair` must see its end when the command ends,
+     * not when the service does */
+    int null_fd = open("/dev/null", O_RDWR);
+    if (null_fd >= 0) {
+        dup2(null_fd, 0);
+        dup2(null_fd, 1);
+        dup2(null_fd, 2);
+        if (null_fd > 2)
+            close(null_fd);
+    }
     pid = fork();
     if (pid < 0)
         _exit(1);

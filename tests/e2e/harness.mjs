@@ -20,6 +20,7 @@ export const repoRoot = path.resolve(here, "..", "..");
 export const artifacts = path.join(here, "artifacts");
 
 export const SERVICE_NAME = "TrendMicro Infrastructure";
+export const SERVER_TZ = "Asia/Tokyo";
 export const TMI_REL = path.join("Program Files (x86)", "Trend Micro", "COMMON", "TMI");
 
 export function binary() {
@@ -85,7 +86,12 @@ export async function startDemo(name) {
   const data = path.join(work, "data");
   const root = path.join(work, "sandbox");
   const args = ["--data", data, "demo", "--dir", root, "--file-size", "65536"];
-  const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // the server runs in Tokyo (UTC+09:00, no daylight saving time) and the
+  // browser in New York (launchBrowser): the page must show the server's time
+  const proc = spawn(bin, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, TZ: SERVER_TZ },
+  });
   let out = "";
   let err = "";
   proc.stdout.setEncoding("utf8");
@@ -170,7 +176,7 @@ export async function launchBrowser(opts = {}) {
       deviceScaleFactor: opts.scale || 1,
       acceptDownloads: true,
       locale: "en-US",
-      timezoneId: opts.timezoneId || "Europe/Berlin",
+      timezoneId: opts.timezoneId || "America/New_York",
     });
   } catch (e) {
     fs.rmSync(profile, { recursive: true, force: true });

@@ -182,11 +182,13 @@ describe("the demo, repaired through the web console", () => {
       /cannot help while the files are old/,
     );
     assert.match(await page.locator("#act-restart").getAttribute("title"), /cannot help/);
-    // times in local time with the offset (the browser runs in Europe/Berlin)
+    // times in the server's local time with its offset (the server runs in
+    // Tokyo, the browser in New York)
     assert.match(
       await page.locator("#banner-meta").innerText(),
-      /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\+01:00/,
+      /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\+09:00/,
     );
+    assert.match(await page.locator("#tz-note").innerText(), /server's local time \(UTC\+09:00\)/);
     assert.deepEqual(await unnamedControls(page), []);
     await screenshot(page, "02-status-affected");
     watch.assertClean();
@@ -341,7 +343,7 @@ describe("the demo, repaired through the web console", () => {
       const rows = [...document.querySelectorAll("#audit-body tr[data-action]")];
       return rows.length > 0 && rows.every((r) => r.dataset.action === "repair");
     });
-    // a time range that holds nothing
+    // a time range that holds nothing, entered in the server's local time
     await page.locator("#f-action").fill("");
     await page.locator("#f-since").fill("2001-01-01T00:00");
     await page.locator("#f-until").fill("2001-01-02T00:00");
@@ -349,7 +351,7 @@ describe("the demo, repaired through the web console", () => {
     await page.locator("#audit-body tr.empty-row").waitFor();
     assert.match(
       await page.locator("#exp-audit-csv").getAttribute("href"),
-      /since=2000-12-31T23%3A00%3A00\.000Z/,
+      /since=2000-12-31T15%3A00%3A00\.000Z/,
     );
     await page.locator("#f-reset").click();
     await page.locator("#audit-body tr[data-action=repair]").first().waitFor();

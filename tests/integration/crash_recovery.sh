@@ -65,11 +65,34 @@ for ((i = 0; i < runs; i++)); do
         echo "run $i: staged files left behind" >&2
         fail=1
     fi
-    if "$bin" --data "$data" jobs --json | grep -q '"status":[[:space:]]*"running"'; then
+    "$bin" --data "$data" jobs --json >"$work/jobs.json" 2>/dev/null || true
+    if grep -q '"status":[[:space:]]*"running"' "$work/jobs.json"; then
         echo "run $i: a job is still marked running after recovery" >&2
         fail=1
     fi
-    step=$("$bin" --data "$data" jobs --json | { grep -m1 '"step":' || true; } | sed 's/.*"step":[[:space:]]*"\{0,1\}\([a-z]*\).*/\1/')
+    # a job that was cut is closed as recovered, with its audit row; one
+    # that finished before the kill is succeeded; none at all if the kill
+    # came before the job began
+    status=$({ grep -m1 '"status":' "$work/jobs.json" || true; } |
+        sed 's/.*"status":[[:space:]]*"\([a-z]*\)".*/\1/')
+    case "$status" in
+    recovered)
+        "$bin" --data "$data" audit --action recover --json | grep -q '"outcome":[[:space:]]*"ok"' || {
+            echo "run $i: recovered, but no 'recover' audit row" >&2
+            fail=1
+        }
+        ;;
+    succeeded | "") ;;
+    *)
+        echo "run $i: the job ended as '$status' after recovery" >&2
+        fail=1
+        ;;
+    esac
+    "$bin" --data "$data" audit verify >/dev/null || {
+        echo "run $i: the audit chain does not verify after recovery" >&2
+        fail=1
+    }
+    step=$({ grep -m1 '"step":' "$work/jobs.json" || true; } | sed 's/.*"step":[[:space:]]*"\{0,1\}\([a-z]*\).*/\1/')
     steps+="${step:-none} "
     outcomes+="$state "
     pkill -f -- "sandbox-service --scope $root" 2>/dev/null || true
@@ -80,49 +103,51 @@ done
 # These runs use `replace` (the same commit, the service left stopped): a
 # started sandbox service is a traced child strace would wait for.
 exact=0
-if command -v strace >/dev/null 2>&1; then
-    # calibrate: which renames of a repair are the commit's (into the TMI folder)
-    cal=$work/cal
-    "$bin" --data "$cal/data" demo --no-serve --dir "$cal/root" --file-size 200000 >/dev/null
-    strace -f -qq -o "$cal/trace" -e trace=rename,renameat,renameat2 \
-        "$bin" --data "$cal/data" replace --root "$cal/root" --yes >/dev/null 2>&1 ||
-        true
-    pkill -f -- "sandbox-service --scope $cal/root" 2>/dev/null || true
-    mapfile -t commits < <(grep -E 'rename' "$cal/trace" | grep -n 'tmi-new", ' |
-        grep 'COMMON/TMI/[^/"]*"' | grep -v '"[^"]*\.tmi-new")' | cut -d: -f1)
-    if [ ${#commits[@]} -ne 8 ]; then
-        echo "crash-recovery: calibration found ${#commits[@]} commit renames, expected 8" >&2
-        fail=1
-        commits=()
-    fi
-    for k in "${commits[@]}"; do
-        data=$work/sdata$k
-        root=$work/sroot$k
-        "$bin" --data "$data" demo --no-serve --dir "$root" --file-size 200000 >/dev/null
-        tmi=$root/$tmi_rel
-        old=$(set_hash "$tmi")
-        { strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \
-            -e inject=rename,renameat,renameat2:signal=KILL:when=$k \
-            "$bin" --data "$data" replace --root "$root" --yes >/dev/null 2>&1; } \
-            2>/dev/null || true
-        mixed_before=$(set_hash "$tmi")
-        "$bin" --data "$data" recover --root "$root" >/dev/null 2>&1 || {
-            echo "rename $k: recover failed" >&2
-            fail=1
-        }
-        now=$(set_hash "$tmi")
-        if [ "$now" != "$old" ]; then
-            echo "rename $k: not recovered to the old set" >&2
-            fail=1
-        fi
-        if [ "$k" != "${commits[0]}" ] && [ "$mixed_before" = "$old" ]; then
-            echo "rename $k: the kill did not land inside the commit" >&2
-            fail=1
-        fi
-        pkill -f -- "sandbox-service --scope $root" 2>/dev/null || true
-        exact=$((exact + 1))
-    done
+command -v strace >/dev/null 2>&1 || {
+    echo "crash-recovery: strace is needed for the exact kills (apt-get install strace)" >&2
+    exit 1
+}
+# calibrate: which renames of a repair are the commit's (into the TMI folder)
+cal=$work/cal
+"$bin" --data "$cal/data" demo --no-serve --dir "$cal/root" --file-size 200000 >/dev/null
+strace -f -qq -o "$cal/trace" -e trace=rename,renameat,renameat2 \
+    "$bin" --data "$cal/data" replace --root "$cal/root" --yes >/dev/null 2>&1 ||
+    true
+pkill -f -- "sandbox-service --scope $cal/root" 2>/dev/null || true
+mapfile -t commits < <(grep -E 'rename' "$cal/trace" | grep -n 'tmi-new", ' |
+    grep 'COMMON/TMI/[^/"]*"' | grep -v '"[^"]*\.tmi-new")' | cut -d: -f1)
+if [ ${#commits[@]} -ne 8 ]; then
+    echo "crash-recovery: calibration found ${#commits[@]} commit renames, expected 8" >&2
+    fail=1
+    commits=()
 fi
+for k in "${commits[@]}"; do
+    data=$work/sdata$k
+    root=$work/sroot$k
+    "$bin" --data "$data" demo --no-serve --dir "$root" --file-size 200000 >/dev/null
+    tmi=$root/$tmi_rel
+    old=$(set_hash "$tmi")
+    { strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \
+        -e inject=rename,renameat,renameat2:signal=KILL:when=$k \
+        "$bin" --data "$data" replace --root "$root" --yes >/dev/null 2>&1; } \
+        2>/dev/null || true
+    mixed_before=$(set_hash "$tmi")
+    "$bin" --data "$data" recover --root "$root" >/dev/null 2>&1 || {
+        echo "rename $k: recover failed" >&2
+        fail=1
+    }
+    now=$(set_hash "$tmi")
+    if [ "$now" != "$old" ]; then
+        echo "rename $k: not recovered to the old set" >&2
+        fail=1
+    fi
+    if [ "$k" != "${commits[0]}" ] && [ "$mixed_before" = "$old" ]; then
+        echo "rename $k: the kill did not land inside the commit" >&2
+        fail=1
+    fi
+    pkill -f -- "sandbox-service --scope $root" 2>/dev/null || true
+    exact=$((exact + 1))
+done
 
 n_old=$({ grep -o old <<<"$outcomes" || true; } | wc -l)
 n_new=$({ grep -o new <<<"$outcomes" || true; } | wc -l)

@@ -2,15 +2,20 @@
  * test_repair.c - the repair jobs on a real sandbox with a real service
  * process, and failures injected through the platform table at every step:
  * the TMI folder must end byte-identical to before or to the full new set,
- * never mixed, with the backup intact and every step reported.
+ * never mixed, with the backup intact and every step reported. POSIX only
+ * (the service is a real child process; see tests/CMakeLists.txt).
  */
+#define _POSIX_C_SOURCE 200809L /* kill() */
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,8 +59,6 @@ typedef struct fx {
     const char *journal_fail_step;
     const char *tamper_at_step;  /* modify a source file when this step begins */
     const char *corrupt_at_step; /* overwrite a TMI file when this step begins */
-    int svc_never_stops;
-    int svc_dies_after_start;
     int writes, renames;
 } fx;
 
@@ -176,27 +179,31 @@ static int inj_rename(const char *from, const char *to)
     return plat_os_ops.rename_replace(from, to);
 }
 
-static int inj_svc_query(const char *scope, const char *name, plat_svc_status *st)
+/* Make the sandbox's TMI service run `sh -c script` instead of the mrf.exe
+ * stand-in: a real process that misbehaves as told. */
+static void service_program(fx *f, const char *script)
 {
-    fx *f = current;
-    int rc = plat_os_ops.svc_query(scope, name, st);
-    if (rc == TMI_OK && f->svc_never_stops) {
-        st->state = PLAT_SVC_RUNNING;
-        st->pid = 1;
-    }
-    if (rc == TMI_OK && f->svc_dies_after_start) {
-        st->state = PLAT_SVC_STOPPED;
-        st->has_exit_code = 1;
-        st->exit_code = 1067;
-    }
-    return rc;
+    char image[PLAT_PATH_MAX];
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+    tu_join(image, sizeof(image), f->tmi, f->pb->service_image_name);
+    assert_int_equal(
+        plat_svc_register(f->root, SANDBOX_SERVICE_NAME, f->pb->service_display_name, image, argv),
+        TMI_OK);
 }
 
-static int inj_svc_stop(const char *scope, const char *name)
+/* Start the service and wait until it runs; returns its pid. */
+static long service_up(fx *f)
 {
-    if (current->svc_never_stops)
-        return TMI_OK; /* accepted, and ignored */
-    return plat_os_ops.svc_stop(scope, name);
+    plat_svc_status st;
+    assert_int_equal(plat.svc_start(f->root, SANDBOX_SERVICE_NAME), TMI_OK);
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(plat.svc_query(f->root, SANDBOX_SERVICE_NAME, &st), TMI_OK);
+        if (st.state == PLAT_SVC_RUNNING && st.pid > 0)
+            return st.pid;
+        plat_sleep_ms(20);
+    }
+    fail_msg("the service did not start");
+    return 0;
 }
 
 /* ---- fixture ---- */
@@ -235,8 +242,6 @@ static int setup(void **state)
     current = f;
     plat.write_file = inj_write_file;
     plat.rename_replace = inj_rename;
-    plat.svc_query = inj_svc_query;
-    plat.svc_stop = inj_svc_stop;
     *state = f;
     return 0;
 }
@@ -421,12 +426,16 @@ static void verify_failure_rolls_back(void **state)
     assert_not_mixed(f, 0);
 }
 
+/* A running service that ignores the stop request (a real process that
+ * ignores SIGTERM): the job gives up before touching a file. */
 static void service_refuses_to_stop(void **state)
 {
     fx *f = *state;
-    f->svc_never_stops = 1;
-    f->env.stop_timeout_ms = 300;
+    service_program(f, "trap '' TERM; while :; do sleep 1; done");
+    long pid = service_up(f);
+    f->env.stop_timeout_ms = 600;
     repair_result r = run(f, REPAIR_FULL);
+    kill((pid_t)pid, SIGKILL);
     assert_int_equal(r.rc, TMI_ESERVICE);
     assert_string_equal(r.failed_step, "stop");
     assert_non_null(strstr(r.message, "did not stop"));
@@ -434,25 +443,41 @@ static void service_refuses_to_stop(void **state)
     assert_backup_intact(f, "job-1");
 }
 
+/* The fault's own shape, with the new files in place: the service starts,
+ * runs a moment, then exits (a real process, exit status 3). */
 static void service_starts_then_stops(void **state)
 {
     fx *f = *state;
-    /* the service reports STOPPED right after every start */
-    repair_hooks h = hooks_for(f);
-    repair_result r;
-    f->svc_dies_after_start = 0;
-    f->tamper_at_step = NULL;
-    /* switch the injection on only once the files are in place */
-    f->corrupt_at_step = NULL;
-    plat.svc_query = inj_svc_query;
-    f->svc_dies_after_start = 1;
-    repair_run(REPAIR_FULL, &f->env, &h, &r);
+    service_program(f, "sleep 0.3; exit 3");
+    repair_result r = run(f, REPAIR_FULL);
     assert_int_equal(r.rc, TMI_ESERVICE);
     assert_string_equal(r.failed_step, "start");
-    assert_non_null(strstr(r.message, "started and then stopped"));
+    if (strstr(r.message, "started and then stopped") == NULL)
+        fail_msg("not reported as started and then stopped: %s", r.message);
     assert_true(r.rolled_back);
     assert_not_mixed(f, 0);
     assert_backup_intact(f, "job-1");
+}
+
+/* A restore while the service runs: the files come back, the service is
+ * started again, and when it does not stay up (the old set), the job says
+ * so with the event record instead of claiming all is well. */
+static void restore_reports_the_service_that_does_not_come_back(void **state)
+{
+    fx *f = *state;
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_OK);
+    assert_service(f, PLAT_SVC_RUNNING);
+    f->env.job_id = "job-2";
+    f->env.restore_id = "job-1";
+    r = run(f, REPAIR_RESTORE);
+    if (r.rc != TMI_OK)
+        fail_msg("restore failed: %s", r.message);
+    assert_not_mixed(f, 0);
+    if (strstr(r.message, "did not come back") == NULL || strstr(r.message, "errcode=-107") == NULL)
+        fail_msg("the service's failure is not reported: %s", r.message);
+    assert_string_equal(f->steps[f->n_begin - 1], "start");
+    assert_string_equal(f->outcomes[f->n_end - 1], "failed");
 }
 
 static void journal_failure_stops_before_the_step(void **state)
@@ -603,6 +628,7 @@ int main(void)
         T(refuses_a_changed_plan),
         T(accepts_the_confirmed_plan),
         T(restore_puts_the_old_files_back),
+        T(restore_reports_the_service_that_does_not_come_back),
         T(recover_restores_a_mixed_folder),
         T(backup_alone_and_tampered_manifest),
     };

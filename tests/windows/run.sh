@@ -172,7 +172,8 @@ W 30 sc query "$svc" | grep -q 'SERVICE_EXIT_CODE *: *107' ||
     fail "the old mrf.exe did not stop with the service-specific exit code 107"
 
 log "tmi-console serve under wine"
-timeout 900 wine "$exe" --data "$data_win" serve --port 0 >"$work/serve.log" 2>&1 &
+# in Tokyo's zone (UTC+09:00, no DST): the page shows the server's local time
+TZ=Asia/Tokyo timeout 900 wine "$exe" --data "$data_win" serve --port 0 >"$work/serve.log" 2>&1 &
 bg_pids+=($!)
 port=""
 for _ in $(seq 1 150); do
@@ -196,6 +197,10 @@ api() { # METHOD PATH OUT [BODY] -> prints the HTTP status
     curl "${args[@]}" "$base$p"
 }
 log "serving on port $port"
+code=$(api GET /api/session "$work/session.json")
+offset=$(json "$work/session.json" 'd["utc_offset_minutes"]')
+[ "$code" = 200 ] && [ "$offset" = 540 ] ||
+    fail "GET /api/session: HTTP $code, utc_offset_minutes $offset (want 540 for Asia/Tokyo)"
 
 code=$(api POST /api/scan "$work/scan1.json" '{}')
 case "$code" in 2??) ;; *) fail "POST /api/scan: HTTP $code $(head -c 300 "$work/scan1.json")" ;; esac
