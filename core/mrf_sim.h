@@ -6,7 +6,10 @@
  * expected version (or newer) it writes the event-800 record
  * ("... errcode=-107, MRFServer.cpp|108") to the event log and exits at once,
  * so the service "started and then stopped". Otherwise it runs until it is
- * asked to stop.
+ * asked to stop, or until its files change to a set that is not all good
+ * (looked at twice a second): then it logs the same record and exits, as
+ * the real service would on its next start. It stays up only while its
+ * folder holds the good set.
  */
 #ifndef TMI_MRF_SIM_H
 #define TMI_MRF_SIM_H

@@ -459,6 +459,37 @@ static void service_starts_then_stops(void **state)
     assert_backup_intact(f, "job-1");
 }
 
+/* The sandbox's mrf.exe stays up only while its folder holds the good set:
+ * an old file put back under it stops it, with the event-800 record. */
+static void sandbox_service_stops_when_its_files_go_bad(void **state)
+{
+    fx *f = *state;
+    char path[PLAT_PATH_MAX];
+    plat_svc_status st;
+    plat_event ev;
+    size_t n = 0;
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_OK);
+    int64_t t0 = plat_now_ns();
+    plat_sleep_ms(1200);
+    assert_service(f, PLAT_SVC_RUNNING); /* untouched: it stays up */
+    tu_join(path, sizeof(path), f->tmi, "libMRF_CM.dll");
+    tu_write_pe(path, "1.12.0.1156", 0, 77);
+    for (int i = 0; i < 60; i++) {
+        assert_int_equal(plat.svc_query(f->root, SANDBOX_SERVICE_NAME, &st), TMI_OK);
+        if (st.state == PLAT_SVC_STOPPED)
+            break;
+        plat_sleep_ms(50);
+    }
+    assert_int_equal(st.state, PLAT_SVC_STOPPED);
+    assert_true(st.has_exit_code && st.exit_code == 1);
+    assert_int_equal(plat.event_query(f->root, f->pb->event_provider, f->pb->event_id, t0, &ev, 1,
+                                      &n),
+                     TMI_OK);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(ev.message, "errcode=-107"));
+}
+
 /* A restore while the service runs: the files come back, the service is
  * started again, and when it does not stay up (the old set), the job says
  * so with the event record instead of claiming all is well. */
@@ -629,6 +660,7 @@ int main(void)
         T(accepts_the_confirmed_plan),
         T(restore_puts_the_old_files_back),
         T(restore_reports_the_service_that_does_not_come_back),
+        T(sandbox_service_stops_when_its_files_go_bad),
         T(recover_restores_a_mixed_folder),
         T(backup_alone_and_tampered_manifest),
     };

@@ -30,8 +30,10 @@ int main(int argc, char **argv)
     wchar_t *file, *release;
     DWORD share;
     HANDLE h;
-    int seconds = argc > 4 ? atoi(argv[4]) : 120;
-    if (argc < 4 || (strcmp(argv[2], "none") != 0 && strcmp(argv[2], "read") != 0)) {
+    char *end = NULL;
+    long seconds = argc > 4 ? strtol(argv[4], &end, 10) : 120;
+    if (argc < 4 || (strcmp(argv[2], "none") != 0 && strcmp(argv[2], "read") != 0) ||
+        (argc > 4 && (*end != '\0' || seconds < 1 || seconds > 3600))) {
         fprintf(stderr, "usage: hold_file FILE none|read RELEASE_FILE [MAX_SECONDS]\n");
         return 2;
     }
