@@ -63,7 +63,10 @@
  *   2. the file `audit-head` in the data folder ("anchor"), rewritten
  *      atomically after each commit that added rows, never moving backwards
  *      and never moving past a break (a tampered chain keeps its old anchor
- *      as evidence). Format: three lines,
+ *      as evidence). It is made with the chain's first row (or at the first
+ *      append after a schema upgrade); once made, a missing file is never
+ *      made again by an append: verify reports it until audit_reanchor()
+ *      records the loss in the chain. Format: three lines,
  *          tmi-console audit head v1
  *          seq <decimal>
  *          hash <64 lower-case hex digits>

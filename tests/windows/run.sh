@@ -26,7 +26,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 exe="$bw/server/tmi-console.exe"
 tw="$bw/tests/windows"
 for f in "$exe" "$tw/tmi_test_service_1156.exe" "$tw/tmi_test_service_1266.exe" \
-    "$tw/verinfo_check.exe" "$tw/hold_file.exe" "$bw/tests/pe-fixture.exe"; do
+    "$tw/verinfo_check.exe" "$tw/hold_file.exe" "$tw/acl_check.exe" "$bw/tests/pe-fixture.exe"; do
     [ -f "$f" ] || {
         echo "run.sh: $f is missing: build $bw first (cmake/dev.sh windows)" >&2
         exit 2
@@ -189,6 +189,16 @@ done
 }
 token=$(W 60 "$exe" --data "$data_win" token)
 [ ${#token} -eq 64 ] || fail "no API token ($token)"
+# the token file is private: no entry for Everyone (WD), Users (BU),
+# Authenticated Users (AU) or Interactive (IU); a file written without
+# care (audit-head) shows what an open one looks like here
+acl=$(W 60 "$tw/acl_check.exe" "$data_win\\api-token") || fail "acl_check api-token"
+open_acl=$(W 60 "$tw/acl_check.exe" "$data_win\\audit-head") || fail "acl_check audit-head"
+case "$open_acl" in *";;;WD)"*) ;; *) fail "the control file's DACL has no Everyone entry: $open_acl" ;; esac
+case "$acl" in
+*";;;WD)"* | *";;;BU)"* | *";;;AU)"* | *";;;IU)"* | "") fail "the API token is readable by others: $acl" ;;
+esac
+log "the API token's DACL: $acl"
 base="http://127.0.0.1:$port"
 api() { # METHOD PATH OUT [BODY] -> prints the HTTP status
     local m=$1 p=$2 out=$3 body=${4:-}
