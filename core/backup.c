@@ -12,15 +12,10 @@
 #include "fileops.h"
 #include "pathutil.h"
 #include "plat.h"
+#include "strutil.h"
 #include "scan_json.h"
 
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
-#if defined(__MINGW32__) /* C99 printf (__USE_MINGW_ANSI_STDIO), not msvcrt's */
-    __attribute__((format(gnu_printf, 4, 5)))
-#elif defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+static int say(char *err, size_t errlen, int rc, const char *fmt, ...) TMI_PRINTF(4, 5);
 
 static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
@@ -31,15 +26,6 @@ static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
         va_end(ap);
     }
     return rc;
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
 }
 
 static const char *base_name(const char *path)
@@ -129,8 +115,8 @@ static int backup_one(const scan_file *f, const char *dir, size_t max, backup_en
     uint8_t *data = NULL;
     size_t len = 0;
     int rc;
-    e->name = dup_str(f->name);
-    e->file = dup_str(f->present ? base_name(f->path) : f->name);
+    e->name = str_dup(f->name);
+    e->file = str_dup(f->present ? base_name(f->path) : f->name);
     if (e->name == NULL || e->file == NULL)
         return TMI_ENOMEM;
     e->present = f->present;
@@ -179,9 +165,9 @@ int backup_create(const playbook *pb, const scan_result *scan, const char *backu
         rc = say(err, errlen, TMI_ENOMEM, "out of memory");
         goto out;
     }
-    m->id = dup_str(id);
-    m->created = dup_str(format_utc(plat_now_ns(), when, sizeof(when)));
-    m->tmi_dir = dup_str(scan->tmi_dir);
+    m->id = str_dup(id);
+    m->created = str_dup(format_utc(plat_now_ns(), when, sizeof(when)));
+    m->tmi_dir = str_dup(scan->tmi_dir);
     if (m->id == NULL || m->created == NULL || m->tmi_dir == NULL) {
         rc = say(err, errlen, TMI_ENOMEM, "out of memory");
         goto out;
@@ -245,8 +231,8 @@ static int load_entry(const playbook *pb, const cJSON *f, backup_entry *e)
         !path_equal_ci(name->valuestring, file->valuestring) || size->valuedouble < 0 ||
         size->valuedouble > (double)pb->max_file_size)
         return TMI_EFORMAT;
-    e->name = dup_str(name->valuestring);
-    e->file = dup_str(file->valuestring);
+    e->name = str_dup(name->valuestring);
+    e->file = str_dup(file->valuestring);
     if (e->name == NULL || e->file == NULL)
         return TMI_ENOMEM;
     e->present = cJSON_IsTrue(present);
@@ -286,9 +272,9 @@ int backup_parse_manifest(const playbook *pb, const char *text, size_t len, back
         rc = say(err, errlen, TMI_ENOMEM, "out of memory");
         goto out;
     }
-    m->id = dup_str(id->valuestring);
-    m->created = dup_str(created->valuestring);
-    m->tmi_dir = dup_str(tmi->valuestring);
+    m->id = str_dup(id->valuestring);
+    m->created = str_dup(created->valuestring);
+    m->tmi_dir = str_dup(tmi->valuestring);
     if (m->id == NULL || m->created == NULL || m->tmi_dir == NULL) {
         rc = say(err, errlen, TMI_ENOMEM, "out of memory");
         goto out;

@@ -14,33 +14,7 @@
 #include "pathutil.h"
 #include "pe_version.h"
 #include "plat.h"
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
-}
-
-static char *dup_printf(const char *fmt, ...)
-#if defined(__MINGW32__) /* C99 printf (__USE_MINGW_ANSI_STDIO), not msvcrt's */
-    __attribute__((format(gnu_printf, 1, 2)))
-#elif defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static char *dup_printf(const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    return dup_str(buf);
-}
+#include "strutil.h"
 
 const char *scan_verdict_name(scan_verdict v)
 {
@@ -127,7 +101,7 @@ static int examine_file(const playbook *pb, const char *dir, const char *name, s
     int rc;
 
     memset(f, 0, sizeof(*f));
-    f->name = dup_str(name);
+    f->name = str_dup(name);
     if (f->name == NULL)
         return TMI_ENOMEM;
     rc = path_find_ci(dir, name, path, sizeof(path));
@@ -135,7 +109,7 @@ static int examine_file(const playbook *pb, const char *dir, const char *name, s
         f->status = FILE_MISSING;
         if (path_join(path, sizeof(path), dir, name) != TMI_OK)
             path[0] = '\0';
-        f->path = dup_str(path);
+        f->path = str_dup(path);
         return f->path == NULL ? TMI_ENOMEM : TMI_OK;
     }
     if (rc != TMI_OK) {
@@ -143,11 +117,11 @@ static int examine_file(const playbook *pb, const char *dir, const char *name, s
         f->status = FILE_UNREADABLE;
         if (path_join(path, sizeof(path), dir, name) != TMI_OK)
             path[0] = '\0';
-        f->path = dup_str(path);
-        f->error = dup_printf("cannot list folder: %s", tmi_strerror(rc));
+        f->path = str_dup(path);
+        f->error = str_printf("cannot list folder: %s", tmi_strerror(rc));
         return (f->path == NULL || f->error == NULL) ? TMI_ENOMEM : TMI_OK;
     }
-    f->path = dup_str(path);
+    f->path = str_dup(path);
     if (f->path == NULL)
         return TMI_ENOMEM;
     f->present = 1;
@@ -157,19 +131,19 @@ static int examine_file(const playbook *pb, const char *dir, const char *name, s
         f->size = st.size;
         f->mtime_ns = st.mtime_ns;
         if (st.is_dir) {
-            f->error = dup_str("is a folder, not a file");
+            f->error = str_dup("is a folder, not a file");
             return f->error == NULL ? TMI_ENOMEM : TMI_OK;
         }
     }
     rc = plat.read_file(path, pb->max_file_size, &buf, &len);
     if (rc == TMI_ETOOBIG) {
-        f->error = dup_printf("larger than the %zu-byte limit", pb->max_file_size);
+        f->error = str_printf("larger than the %zu-byte limit", pb->max_file_size);
         return f->error == NULL ? TMI_ENOMEM : TMI_OK;
     }
     if (rc == TMI_ENOMEM)
         return rc;
     if (rc != TMI_OK) {
-        f->error = dup_printf("cannot read: %s", tmi_strerror(rc));
+        f->error = str_printf("cannot read: %s", tmi_strerror(rc));
         return f->error == NULL ? TMI_ENOMEM : TMI_OK;
     }
     f->size = len;
@@ -178,11 +152,11 @@ static int examine_file(const playbook *pb, const char *dir, const char *name, s
     rc = pe_version_read(buf, len, &info);
     free(buf);
     if (rc != TMI_OK) {
-        f->error = dup_str(info.error != NULL ? info.error : "not a PE file");
+        f->error = str_dup(info.error != NULL ? info.error : "not a PE file");
         return f->error == NULL ? TMI_ENOMEM : TMI_OK;
     }
     if (!info.has_fixed) {
-        f->error = dup_str("no version resource");
+        f->error = str_dup("no version resource");
         return f->error == NULL ? TMI_ENOMEM : TMI_OK;
     }
     f->has_version = 1;
@@ -218,13 +192,13 @@ static char *source_problem(const playbook *pb, const scan_source *src)
         case FILE_OK:
             break;
         case FILE_MISSING:
-            return dup_printf("%s is missing", f->name);
+            return str_printf("%s is missing", f->name);
         case FILE_UNREADABLE:
-            return dup_printf("%s cannot be used: %s", f->name, f->error ? f->error : "unreadable");
+            return str_printf("%s cannot be used: %s", f->name, f->error ? f->error : "unreadable");
         case FILE_OLD:
         case FILE_NEWER:
         default:
-            return dup_printf("%s is %s, not %s", f->name,
+            return str_printf("%s is %s, not %s", f->name,
                               version_format(&f->version, got, sizeof(got)), want);
         }
     }
@@ -245,8 +219,8 @@ static int add_source(const playbook *pb, scan_result *r, const char *path, cons
     r->sources = grown;
     src = &r->sources[r->n_sources++];
     memset(src, 0, sizeof(*src));
-    src->path = dup_str(path);
-    src->variant = dup_str(variant);
+    src->path = str_dup(path);
+    src->variant = str_dup(variant);
     if (src->path == NULL || src->variant == NULL)
         return TMI_ENOMEM;
     int rc = examine_set(pb, path, &src->files, &src->n_files);
@@ -306,8 +280,8 @@ static int locate_tmi(const playbook *pb, const scan_options *opt, scan_result *
     }
     if (origin == NULL)
         return TMI_OK;
-    r->tmi_dir = dup_str(path);
-    r->tmi_dir_origin = dup_str(origin);
+    r->tmi_dir = str_dup(path);
+    r->tmi_dir_origin = str_dup(origin);
     return (r->tmi_dir == NULL || r->tmi_dir_origin == NULL) ? TMI_ENOMEM : TMI_OK;
 }
 
@@ -321,7 +295,7 @@ static int judge(const playbook *pb, scan_result *r)
     r->repair_source = -1;
     if (r->tmi_dir == NULL) {
         r->verdict = SCAN_NOT_INSTALLED;
-        r->repair_reason = dup_printf("no TMI folder found under %s", r->root);
+        r->repair_reason = str_printf("no TMI folder found under %s", r->root);
         return r->repair_reason == NULL ? TMI_ENOMEM : TMI_OK;
     }
     for (size_t i = 0; i < r->n_files; i++) {
@@ -337,20 +311,20 @@ static int judge(const playbook *pb, scan_result *r)
     if (n_present == 0) {
         r->verdict = SCAN_NOT_INSTALLED;
         r->repair_reason =
-            dup_printf("the TMI folder %s holds none of the %zu files", r->tmi_dir, pb->n_files);
+            str_printf("the TMI folder %s holds none of the %zu files", r->tmi_dir, pb->n_files);
     } else if (n_bad == 0) {
         r->verdict = SCAN_HEALTHY;
-        r->repair_reason = dup_printf("nothing to repair: every file is at %s%s", want,
+        r->repair_reason = str_printf("nothing to repair: every file is at %s%s", want,
                                       newer != NULL ? " or newer" : "");
     } else if (newer != NULL) {
         r->verdict = SCAN_AFFECTED;
         r->repair_reason =
-            dup_printf("refused: %s is %s, newer than %s; replacing the set would downgrade it",
+            str_printf("refused: %s is %s, newer than %s; replacing the set would downgrade it",
                        newer->name, version_format(&newer->version, got, sizeof(got)), want);
     } else if (unreadable != NULL) {
         r->verdict = SCAN_AFFECTED;
         r->repair_reason =
-            dup_printf("refused: %s cannot be read (%s), so it cannot be backed up",
+            str_printf("refused: %s cannot be read (%s), so it cannot be backed up",
                        unreadable->name, unreadable->error ? unreadable->error : "unreadable");
     } else {
         r->verdict = SCAN_AFFECTED;
@@ -363,14 +337,14 @@ static int judge(const playbook *pb, scan_result *r)
         if (r->repair_source >= 0) {
             const scan_source *src = &r->sources[r->repair_source];
             r->repair_possible = 1;
-            r->repair_reason = dup_printf("all %zu files at %s found in %s (%s)", pb->n_files, want,
+            r->repair_reason = str_printf("all %zu files at %s found in %s (%s)", pb->n_files, want,
                                           src->path, src->variant);
         } else if (r->n_sources == 0) {
             r->repair_reason =
-                dup_printf("no backup folder with the good files was found in %s", r->tmi_dir);
+                str_printf("no backup folder with the good files was found in %s", r->tmi_dir);
         } else {
             const scan_source *src = &r->sources[0];
-            r->repair_reason = dup_printf(
+            r->repair_reason = str_printf(
                 "no complete source at %s: %s: %s%s", want, src->path, src->reason,
                 r->n_sources > 1 ? " (and the other candidates are incomplete too)" : "");
         }
@@ -395,8 +369,8 @@ int scan_run(const playbook *pb, const scan_options *opt, scan_result **out)
     if (r == NULL)
         return TMI_ENOMEM;
     r->started_ns = plat_now_ns();
-    r->root = dup_str(opt->root);
-    r->playbook_id = dup_str(pb->id);
+    r->root = str_dup(opt->root);
+    r->playbook_id = str_dup(pb->id);
     r->expected_version = pb->expected_version;
     rc = (r->root == NULL || r->playbook_id == NULL) ? TMI_ENOMEM : TMI_OK;
     if (rc == TMI_OK)

@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "plat.h"
+#include "strutil.h"
 
 #define DEFAULT_MAX_FILE_SIZE ((size_t)64 * 1024 * 1024)
 #define LIMIT_MAX_FILE_SIZE   ((size_t)1024 * 1024 * 1024)
@@ -26,13 +27,7 @@ typedef struct ctx {
     size_t errlen;
 } ctx;
 
-static int fail(ctx *c, const char *fmt, ...)
-#if defined(__MINGW32__) /* C99 printf (__USE_MINGW_ANSI_STDIO), not msvcrt's */
-    __attribute__((format(gnu_printf, 2, 3)))
-#elif defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+static int fail(ctx *c, const char *fmt, ...) TMI_PRINTF(2, 3);
 
 static int fail(ctx *c, const char *fmt, ...)
 {
@@ -43,15 +38,6 @@ static int fail(ctx *c, const char *fmt, ...)
     vsnprintf(c->err, c->errlen, fmt, ap);
     va_end(ap);
     return TMI_EFORMAT;
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
 }
 
 /* Every key of obj must be one of allowed[]. */
@@ -104,7 +90,7 @@ static int get_str(ctx *c, const cJSON *obj, const char *key, const char *where,
         return fail(c, "%s: \"%s\" is longer than %d bytes", where, key, PLAYBOOK_MAX_STR - 1);
     if (has_control(v->valuestring))
         return fail(c, "%s: \"%s\" contains control characters", where, key);
-    *out = dup_str(v->valuestring);
+    *out = str_dup(v->valuestring);
     return *out == NULL ? TMI_ENOMEM : TMI_OK;
 }
 
@@ -203,7 +189,7 @@ static int load_files(ctx *c, const cJSON *root, playbook *pb)
             if (same_name_ci(pb->files[i], item->valuestring))
                 return fail(c, "playbook: \"files\" names \"%.64s\" twice", item->valuestring);
         }
-        pb->files[pb->n_files] = dup_str(item->valuestring);
+        pb->files[pb->n_files] = str_dup(item->valuestring);
         if (pb->files[pb->n_files] == NULL)
             return TMI_ENOMEM;
         pb->n_files++;
@@ -247,7 +233,7 @@ static int load_folders(ctx *c, const cJSON *root, playbook *pb)
                         "playbook: \"tmi_folders\"[%zu] must be a relative path with '/' "
                         "separators, without '..' or wildcards",
                         pb->n_tmi_folders);
-        pb->tmi_folders[pb->n_tmi_folders] = dup_str(item->valuestring);
+        pb->tmi_folders[pb->n_tmi_folders] = str_dup(item->valuestring);
         if (pb->tmi_folders[pb->n_tmi_folders] == NULL)
             return TMI_ENOMEM;
         pb->n_tmi_folders++;
@@ -337,7 +323,7 @@ static int load_event(ctx *c, const cJSON *root, playbook *pb)
         if (!cJSON_IsString(item) || item->valuestring[0] == '\0' ||
             strlen(item->valuestring) >= PLAYBOOK_MAX_STR)
             return fail(c, "%s: \"tokens\" entries must be non-empty strings", where);
-        pb->event_tokens[pb->n_event_tokens] = dup_str(item->valuestring);
+        pb->event_tokens[pb->n_event_tokens] = str_dup(item->valuestring);
         if (pb->event_tokens[pb->n_event_tokens] == NULL)
             return TMI_ENOMEM;
         pb->n_event_tokens++;

@@ -25,6 +25,7 @@
 #include "fileops.h"
 #include "pathutil.h"
 #include "plat.h"
+#include "strutil.h"
 #include "service.h"
 
 typedef struct job {
@@ -80,13 +81,7 @@ static void step_end(job *j, const char *step, const char *outcome, const char *
 }
 
 /* Record the job's failure at step (first failure wins) and report the step. */
-static int fail(job *j, const char *step, int rc, const char *fmt, ...)
-#if defined(__MINGW32__) /* C99 printf (__USE_MINGW_ANSI_STDIO), not msvcrt's */
-    __attribute__((format(gnu_printf, 4, 5)))
-#elif defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+static int fail(job *j, const char *step, int rc, const char *fmt, ...) TMI_PRINTF(4, 5);
 
 static int fail(job *j, const char *step, int rc, const char *fmt, ...)
 {
@@ -450,13 +445,7 @@ static int step_rescan(job *j)
 }
 
 /* Append ", text" style fragments to the job's message, cut to fit. */
-static void message_append(job *j, const char *fmt, ...)
-#if defined(__MINGW32__)
-    __attribute__((format(gnu_printf, 2, 3)))
-#elif defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+static void message_append(job *j, const char *fmt, ...) TMI_PRINTF(2, 3);
 
 static void message_append(job *j, const char *fmt, ...)
 {

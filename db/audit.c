@@ -889,7 +889,7 @@ out:
 /* ---- verify ---- */
 
 static void set_break(audit_report *rep, audit_break why, int64_t seq, const char *fmt, ...)
-    STORE_PRINTF(4, 5);
+    TMI_PRINTF(4, 5);
 
 static void set_break(audit_report *rep, audit_break why, int64_t seq, const char *fmt, ...)
 {

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "scan_json.h"
 #include "store_int.h"
+#include "strutil.h"
 
 /* The state of a path that, when it differs, makes a new observation. */
 typedef struct obs_state {
@@ -191,6 +192,89 @@ static int observe(store *s, int64_t scan_id, int64_t when, const scan_file *f, 
     rc = insert_obs(s, file_id, scan_id, when, f, &want);
     if (rc == TMI_OK)
         (*changed)++;
+    return rc;
+}
+
+/* Is path one of the source files this scan reported? */
+static int reported_source(const scan_result *r, const char *path)
+{
+    for (size_t i = 0; i < r->n_sources; i++) {
+        for (size_t k = 0; k < r->sources[i].n_files; k++) {
+            if (strcmp(r->sources[i].files[k].path, path) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Source files last seen present below this scan's TMI folder that the scan
+ * no longer reports (their folder was deleted or renamed) get one "missing"
+ * row each, so the history says when they went; the TMI files themselves
+ * are always reported (missing ones as such). At most STORE_MAX_SCAN_FILES.
+ */
+static int observe_gone(store *s, const scan_result *r, int64_t scan_id, int64_t *changed)
+{
+    sqlite3_stmt *st = NULL;
+    char **paths = NULL, **names = NULL;
+    size_t n = 0, plen;
+    int rc, src;
+    if (r->tmi_dir == NULL || r->tmi_dir[0] == '\0')
+        return TMI_OK;
+    plen = strlen(r->tmi_dir);
+    rc = store_prepare(s,
+                       "SELECT f.path, f.name FROM files f JOIN observations o"
+                       " ON o.id = f.latest_obs_id"
+                       " WHERE f.kind = 'source' AND o.present = 1 AND substr(f.path, 1, ?) = ?",
+                       &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)plen);
+    sqlite3_bind_text(st, 2, r->tmi_dir, -1, SQLITE_STATIC);
+    paths = calloc(STORE_MAX_SCAN_FILES, sizeof(*paths));
+    names = calloc(STORE_MAX_SCAN_FILES, sizeof(*names));
+    if (paths == NULL || names == NULL) {
+        rc = store_fail(s, TMI_ENOMEM, "out of memory");
+        goto out;
+    }
+    while ((src = sqlite3_step(st)) == SQLITE_ROW && n < STORE_MAX_SCAN_FILES) {
+        const char *path = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        /* below the folder (not a sibling that shares its prefix), not seen now */
+        if (path == NULL || name == NULL || (path[plen] != '/' && path[plen] != '\\') ||
+            reported_source(r, path))
+            continue;
+        paths[n] = str_dup(path);
+        names[n] = str_dup(name);
+        if (paths[n] == NULL || names[n] == NULL) {
+            n++;
+            rc = store_fail(s, TMI_ENOMEM, "out of memory");
+            goto out;
+        }
+        n++;
+    }
+    if (src != SQLITE_ROW && src != SQLITE_DONE) {
+        rc = store_fail_sqlite(s, src, "cannot read the files table");
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    for (size_t i = 0; rc == TMI_OK && i < n; i++) {
+        scan_file gone;
+        memset(&gone, 0, sizeof(gone));
+        gone.name = names[i];
+        gone.path = paths[i];
+        gone.status = FILE_MISSING;
+        rc = observe(s, scan_id, r->started_ns, &gone, "source", changed);
+    }
+out:
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < n; i++) {
+        free(paths[i]);
+        free(names[i]);
+    }
+    free(paths);
+    free(names);
     return rc;
 }
 
@@ -384,6 +468,8 @@ int store_record_scan(store *s, const scan_result *r, const audit_actor *actor, 
         for (size_t k = 0; rc == TMI_OK && k < src->n_files; k++)
             rc = observe(s, id, r->started_ns, &src->files[k], "source", &changed);
     }
+    if (rc == TMI_OK)
+        rc = observe_gone(s, r, id, &changed);
     if (rc == TMI_OK)
         rc = set_changed(s, id, changed);
     if (rc == TMI_OK)

@@ -314,7 +314,7 @@ static int set_path(char *buf, size_t buflen, const char *dir, const char *name)
 }
 
 /* Report an error of the open sequence into err and return code. */
-static int open_fail(char *err, size_t errlen, int code, const char *fmt, ...) STORE_PRINTF(4, 5);
+static int open_fail(char *err, size_t errlen, int code, const char *fmt, ...) TMI_PRINTF(4, 5);
 
 static int open_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {

@@ -13,16 +13,7 @@
 
 #include "plat.h"
 #include "store.h"
-
-/* printf-style checking for the helpers below; mingw builds use the C99
- * printf (__USE_MINGW_ANSI_STDIO), hence gnu_printf there. */
-#if defined(__MINGW32__)
-#define STORE_PRINTF(fmt, args) __attribute__((format(gnu_printf, fmt, args)))
-#elif defined(__GNUC__)
-#define STORE_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-#else
-#define STORE_PRINTF(fmt, args)
-#endif
+#include "strutil.h"
 
 /* Name of the audit head anchor file inside the data folder (audit.h). */
 #define STORE_HEAD_NAME     "audit-head"
@@ -73,7 +64,7 @@ int store_map_sqlite(int rc);
 int store_fail_sqlite(store *s, int rc, const char *what);
 
 /* Set s->errmsg (printf-style) and return code. */
-int store_fail(store *s, int code, const char *fmt, ...) STORE_PRINTF(3, 4);
+int store_fail(store *s, int code, const char *fmt, ...) TMI_PRINTF(3, 4);
 
 /* Clear s->errmsg (called at the start of each public operation). */
 void store_clear_error(store *s);

@@ -11,8 +11,9 @@
 
 #include <stddef.h>
 
-#include "playbook.h"
 #include "plat.h"
+#include "playbook.h"
+#include "strutil.h"
 
 #define CLI_EXIT_OK      0
 #define CLI_EXIT_FINDING 1
@@ -56,13 +57,7 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, size_
 int cli_parse_size(const char *s, size_t max, size_t *out);
 
 /* Print "tmi-console CMD: message" to stderr (printf-style). */
-void cli_error(const char *cmd, const char *fmt, ...)
-#if defined(__MINGW32__) /* C99 printf (__USE_MINGW_ANSI_STDIO), not msvcrt's */
-    __attribute__((format(gnu_printf, 2, 3)))
-#elif defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+void cli_error(const char *cmd, const char *fmt, ...) TMI_PRINTF(2, 3);
 
 /* Print a cJSON tree (pretty) followed by a newline to stdout; frees nothing. */
 struct cJSON;

@@ -144,9 +144,10 @@ static int status(void)
         cli_error("service", "cannot query the service: %s", tmi_strerror(rc));
         return CLI_EXIT_ERROR;
     }
-    printf("%s: %s", SELF_SERVICE_NAME, st.state == PLAT_SVC_RUNNING   ? "running"
-                                        : st.state == PLAT_SVC_STOPPED ? "stopped"
-                                                                       : "changing state");
+    printf("%s: %s", SELF_SERVICE_NAME,
+           st.state == PLAT_SVC_RUNNING   ? "running"
+           : st.state == PLAT_SVC_STOPPED ? "stopped"
+                                          : "changing state");
     if (st.pid > 0)
         printf(" (pid %ld)", st.pid);
     if (st.state == PLAT_SVC_STOPPED && st.has_exit_code && st.exit_code != 0)
@@ -194,8 +195,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
         cli_error("service", "run is started by the Service Control Manager (see 'tmi-console "
                              "service install'); use 'tmi-console serve' at a prompt");
     else
-        cli_error("service", "cannot connect to the Service Control Manager: %s",
-                  tmi_strerror(rc));
+        cli_error("service", "cannot connect to the Service Control Manager: %s", tmi_strerror(rc));
     return CLI_EXIT_ERROR;
 }
 

@@ -39,6 +39,7 @@
 #include "reqparse.h"
 #include "routes.h"
 #include "store.h"
+#include "strutil.h"
 #include "watch.h"
 
 struct mg_connection;
@@ -157,13 +158,7 @@ int http_send(http_req *req, int status, const char *ctype, const void *body, si
 int http_send_json(http_req *req, int status, const struct cJSON *json);
 
 /* Send a problem+json error; detail is printf-style. Returns status. */
-int http_send_problem(http_req *req, int status, const char *fmt, ...)
-#if defined(__MINGW32__) /* C99 printf (__USE_MINGW_ANSI_STDIO), not msvcrt's */
-    __attribute__((format(gnu_printf, 3, 4)))
-#elif defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+int http_send_problem(http_req *req, int status, const char *fmt, ...) TMI_PRINTF(3, 4);
 
 /* Send the problem for a TMI_E* code (status from problem_status_for());
  * detail: "what: <tmi_strerror>" plus the store's message when s is given. */

@@ -85,6 +85,46 @@ static void unchanged_scans_add_no_rows(void **state)
     store_close(s);
 }
 
+/* A source folder that disappears: one "missing" row per file it held, once;
+ * a folder elsewhere that shares the name's prefix is left alone. */
+static void vanished_source_folder_is_recorded(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX];
+    st_tmpdir(dir, sizeof(dir));
+    store *s = st_open(dir);
+    scan_result *r = st_scan("/tmi", 8, 2, 8);
+    scan_result *other = st_scan("/tmi-other", 0, 1, 8);
+    assert_int_equal(store_record_scan(s, other, &st_actor, NULL), TMI_OK);
+    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    int64_t obs = n_obs(s);
+    /* backup1 is gone */
+    size_t keep = r->n_sources;
+    r->n_sources = 1;
+    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), obs + 8);
+    assert_int_equal(st_int(s,
+                            "SELECT count(*) FROM observations o JOIN files f ON f.id = o.file_id"
+                            " WHERE f.path LIKE '/tmi/backup1/%' AND o.present = 0"
+                            " AND o.status = 'missing'"),
+                     8);
+    assert_int_equal(st_int(s, "SELECT changed FROM scans ORDER BY id DESC LIMIT 1"), 8);
+    /* once: the next scan without it adds nothing; /tmi-other kept its rows */
+    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), obs + 8);
+    assert_int_equal(st_int(s,
+                            "SELECT count(*) FROM observations o JOIN files f ON f.id = o.file_id"
+                            " WHERE f.path LIKE '/tmi-other/%' AND o.present = 0"),
+                     0);
+    /* back again: present rows */
+    r->n_sources = keep;
+    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), obs + 16);
+    scan_result_free(r);
+    scan_result_free(other);
+    store_close(s);
+}
+
 static void one_change_adds_one_row(void **state)
 {
     (void)state;
@@ -378,6 +418,7 @@ int main(void)
         ST_TEST("/store/scans/first-scan-adds-every-path", first_scan_adds_every_path),
         ST_TEST("/store/scans/unchanged-adds-no-rows", unchanged_scans_add_no_rows),
         ST_TEST("/store/scans/one-change-one-row", one_change_adds_one_row),
+        ST_TEST("/store/scans/vanished-source-folder", vanished_source_folder_is_recorded),
         ST_TEST("/store/scans/json-round-trips", scan_json_round_trips),
         ST_TEST("/store/scans/refuses-malformed", refuses_malformed_results),
         ST_TEST("/store/scans/too-many-files", too_many_files_refused),

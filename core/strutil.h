@@ -1,0 +1,32 @@
+/*
+ * strutil.h - the small string helpers every module shares: heap copies and
+ * printf-style formatting into a new string, and the attribute that lets the
+ * compiler check a printf-style format.
+ *
+ * Ownership: every string returned is new heap memory, the caller's to
+ * free(); NULL means out of memory. Inputs are not kept.
+ */
+#ifndef TMI_STRUTIL_H
+#define TMI_STRUTIL_H
+
+#include <stddef.h>
+
+/* Mark a function as taking a printf format at argument fmt, its values
+ * from argument args on. mingw builds use the C99 printf
+ * (__USE_MINGW_ANSI_STDIO), checked as gnu_printf, not as msvcrt's. */
+#if defined(__MINGW32__)
+#define TMI_PRINTF(fmt, args) __attribute__((format(gnu_printf, fmt, args)))
+#elif defined(__GNUC__)
+#define TMI_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define TMI_PRINTF(fmt, args)
+#endif
+
+/* A copy of s (which must not be NULL). */
+char *str_dup(const char *s);
+
+/* The formatted text as a new string, cut at STR_PRINTF_MAX - 1 bytes. */
+#define STR_PRINTF_MAX 2048
+char *str_printf(const char *fmt, ...) TMI_PRINTF(1, 2);
+
+#endif
