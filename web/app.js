@@ -822,42 +822,35 @@
     return el("td", { class: "path mono", title: p || null }, shown);
   }
 
-  function planTable(plan) {
+  /* A scrolling data table: column titles, and one array of cells per row. */
+  function dataTable(attrs, heads, rows) {
     return el(
       "div",
       { class: "table-wrap" },
       el(
         "table",
-        { class: "data", id: "plan-table" },
-        el(
-          "thead",
-          null,
-          el(
-            "tr",
-            null,
-            el("th", { scope: "col" }, "File"),
-            el("th", { scope: "col" }, "Now"),
-            el("th", { scope: "col" }, "After"),
-            el("th", { scope: "col" }, "Copied from (in the TMI folder)"),
-            el("th", { scope: "col" }, "Over (in the TMI folder)"),
-          ),
-        ),
+        Object.assign({ class: "data" }, attrs),
+        el("thead", null, el("tr", null, heads.map((h) => el("th", { scope: "col" }, h)))),
         el(
           "tbody",
           null,
-          (plan.files || []).map((f) =>
-            el(
-              "tr",
-              null,
-              el("td", { class: "mono" }, f.name),
-              el("td", { class: "mono" }, f.from_version || "missing"),
-              el("td", { class: "mono" }, el("strong", null, f.to_version || "?")),
-              relCell(plan.tmi_dir, f.source_path),
-              relCell(plan.tmi_dir, f.target),
-            ),
-          ),
+          rows.map((cells) => el("tr", null, cells)),
         ),
       ),
+    );
+  }
+
+  function planTable(plan) {
+    return dataTable(
+      { id: "plan-table" },
+      ["File", "Now", "After", "Copied from (in the TMI folder)", "Over (in the TMI folder)"],
+      (plan.files || []).map((f) => [
+        el("td", { class: "mono" }, f.name),
+        el("td", { class: "mono" }, f.from_version || "missing"),
+        el("td", { class: "mono" }, el("strong", null, f.to_version || "?")),
+        relCell(plan.tmi_dir, f.source_path),
+        relCell(plan.tmi_dir, f.target),
+      ]),
     );
   }
 
@@ -940,37 +933,14 @@
   }
 
   function currentFilesTable(scan) {
-    return el(
-      "div",
-      { class: "table-wrap" },
-      el(
-        "table",
-        { class: "data" },
-        el(
-          "thead",
-          null,
-          el(
-            "tr",
-            null,
-            el("th", { scope: "col" }, "File"),
-            el("th", { scope: "col" }, "Version"),
-            el("th", { scope: "col" }, "SHA-256"),
-          ),
-        ),
-        el(
-          "tbody",
-          null,
-          (scan.files || []).map((f) =>
-            el(
-              "tr",
-              null,
-              el("td", { class: "mono" }, f.name),
-              el("td", { class: "mono" }, f.version || f.status),
-              el("td", { class: "hash", title: f.sha256 || null }, shortHash(f.sha256)),
-            ),
-          ),
-        ),
-      ),
+    return dataTable(
+      {},
+      ["File", "Version", "SHA-256"],
+      (scan.files || []).map((f) => [
+        el("td", { class: "mono" }, f.name),
+        el("td", { class: "mono" }, f.version || f.status),
+        el("td", { class: "hash", title: f.sha256 || null }, shortHash(f.sha256)),
+      ]),
     );
   }
 
@@ -1023,44 +993,22 @@
         el("code", { class: "path" }, b.tmi_dir),
         ".",
       ),
-      el(
-        "div",
-        { class: "table-wrap" },
-        el(
-          "table",
-          { class: "data" },
-          el(
-            "thead",
-            null,
+      dataTable(
+        {},
+        ["File", "Now", "After", "SHA-256 after"],
+        (b.files || []).map((f) => {
+          const cur = now.get(f.name);
+          return [
+            el("td", { class: "mono" }, f.name),
+            el("td", { class: "mono" }, cur ? cur.version || cur.status : "?"),
             el(
-              "tr",
-              null,
-              el("th", { scope: "col" }, "File"),
-              el("th", { scope: "col" }, "Now"),
-              el("th", { scope: "col" }, "After"),
-              el("th", { scope: "col" }, "SHA-256 after"),
+              "td",
+              { class: "mono" },
+              el("strong", null, f.present ? f.version || "?" : "absent (removed)"),
             ),
-          ),
-          el(
-            "tbody",
-            null,
-            (b.files || []).map((f) => {
-              const cur = now.get(f.name);
-              return el(
-                "tr",
-                null,
-                el("td", { class: "mono" }, f.name),
-                el("td", { class: "mono" }, cur ? cur.version || cur.status : "?"),
-                el(
-                  "td",
-                  { class: "mono" },
-                  el("strong", null, f.present ? f.version || "?" : "absent (removed)"),
-                ),
-                el("td", { class: "hash", title: f.sha256 || null }, shortHash(f.sha256)),
-              );
-            }),
-          ),
-        ),
+            el("td", { class: "hash", title: f.sha256 || null }, shortHash(f.sha256)),
+          ];
+        }),
       ),
       el("h3", null, "Steps"),
       stepsList("restore"),
