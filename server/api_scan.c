@@ -12,6 +12,7 @@
 #include "detect.h"
 #include "err.h"
 #include "http.h"
+#include "plat.h"
 #include "scan_json.h"
 #include "scans.h"
 #include "status_hooks.h"
@@ -44,24 +45,65 @@ static int status_refill(store *s, http_status_cache *c, const store_stamp *stam
     c->scan_id = id;
     c->stamp = *stamp;
     c->valid = 1;
+    free(c->body); /* built again with the new scan */
+    c->body = NULL;
     return TMI_OK;
 }
 
+/* Build the answer from the cached scan and the live service state and
+ * events, read now. */
+static int status_build(const http_config *cfg, http_status_cache *c)
+{
+    cJSON *svc = status_hook_service(cfg), *ev = status_hook_events(cfg);
+    char *svc_text = svc != NULL ? cJSON_PrintUnformatted(svc) : NULL;
+    char *ev_text = ev != NULL ? cJSON_PrintUnformatted(ev) : NULL;
+    char id[32], *body = NULL;
+    int rc = TMI_ENOMEM, n;
+    size_t cap;
+    if (svc_text == NULL || ev_text == NULL)
+        goto out;
+    if (c->scan_id > 0)
+        snprintf(id, sizeof(id), "%lld", (long long)c->scan_id);
+    else
+        snprintf(id, sizeof(id), "null");
+    cap = strlen(c->scan_json) + strlen(svc_text) + strlen(ev_text) + 96;
+    body = malloc(cap);
+    if (body == NULL)
+        goto out;
+    n = snprintf(body, cap, "{\"scan_id\":%s,\"scan\":%s,\"service\":%s,\"events\":%s}", id,
+                 c->scan_json, svc_text, ev_text);
+    if (n < 0 || (size_t)n >= cap) {
+        free(body);
+        rc = TMI_EIO;
+        goto out;
+    }
+    free(c->body);
+    c->body = body;
+    c->body_len = (size_t)n;
+    c->body_ns = plat_monotonic_ns();
+    rc = TMI_OK;
+out:
+    free(svc_text);
+    free(ev_text);
+    cJSON_Delete(svc);
+    cJSON_Delete(ev);
+    return rc;
+}
+
 /*
- * GET /api/status: {"scan_id", "scan", "service", "events"}. The scan part
- * comes from this thread's cache while the store is unchanged (one cheap
- * data_version check per request); service and events come from their
- * hooks every time.
+ * GET /api/status: {"scan_id", "scan", "service", "events"}. The answer is
+ * this thread's cache while the store is unchanged (one cheap data_version
+ * check per request) and its live part (service state, events: a service
+ * manager and an event log query each) is younger than STATUS_LIVE_TTL_MS;
+ * a poller sees a service's change within that, and a job's within its
+ * next step (the store changes).
  */
 int api_status(http_req *req)
 {
     http_status_cache *c = NULL;
     store_stamp now;
-    cJSON *svc = NULL, *ev = NULL;
-    char *svc_text = NULL, *ev_text = NULL, *body = NULL, id[32];
-    size_t cap;
     store *s = NULL;
-    int st = api_store(req, &s), rc, n;
+    int st = api_store(req, &s), rc;
     if (st != 0)
         return st;
     rc = http_req_status_cache(req, &c, &now);
@@ -72,38 +114,14 @@ int api_status(http_req *req)
             c->valid = 0;
         return http_send_error(req, rc, "cannot read the latest scan", s);
     }
-    svc = status_hook_service(http_req_config(req));
-    ev = status_hook_events(http_req_config(req));
-    svc_text = svc != NULL ? cJSON_PrintUnformatted(svc) : NULL;
-    ev_text = ev != NULL ? cJSON_PrintUnformatted(ev) : NULL;
-    if (svc_text == NULL || ev_text == NULL) {
-        st = http_send_problem(req, 503, "out of memory");
-        goto out;
+    if (c->body == NULL ||
+        plat_monotonic_ns() - c->body_ns > (int64_t)STATUS_LIVE_TTL_MS * 1000000LL) {
+        rc = status_build(http_req_config(req), c);
+        if (rc != TMI_OK)
+            return http_send_problem(req, rc == TMI_ENOMEM ? 503 : 500,
+                                     "cannot build the status answer");
     }
-    if (c->scan_id > 0)
-        snprintf(id, sizeof(id), "%lld", (long long)c->scan_id);
-    else
-        snprintf(id, sizeof(id), "null");
-    cap = strlen(c->scan_json) + strlen(svc_text) + strlen(ev_text) + 96;
-    body = malloc(cap);
-    if (body == NULL) {
-        st = http_send_problem(req, 503, "out of memory");
-        goto out;
-    }
-    n = snprintf(body, cap, "{\"scan_id\":%s,\"scan\":%s,\"service\":%s,\"events\":%s}", id,
-                 c->scan_json, svc_text, ev_text);
-    if (n < 0 || (size_t)n >= cap) {
-        st = http_send_problem(req, 500, "the status did not fit its buffer");
-        goto out;
-    }
-    st = http_send(req, 200, "application/json", body, (size_t)n, NULL);
-out:
-    free(body);
-    free(svc_text);
-    free(ev_text);
-    cJSON_Delete(svc);
-    cJSON_Delete(ev);
-    return st;
+    return http_send(req, 200, "application/json", c->body, c->body_len, NULL);
 }
 
 /* POST /api/scan takes no options yet: an empty body or {}. */

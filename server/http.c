@@ -679,6 +679,7 @@ static void on_exit_thread(const struct mg_context *ctx, int thread_type, void *
     if (w == NULL)
         return;
     free(w->status.scan_json);
+    free(w->status.body);
     store_watch_close(w->watch);
     store_close(w->st);
     free(w);

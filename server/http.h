@@ -110,12 +110,19 @@ const http_config *http_req_config(const http_req *req);
 int http_req_store(http_req *req, store **out);
 
 /* GET /api/status's per-thread cache (api_scan.c): the latest scan as JSON
- * text, valid while the worker's store stamp (watch.h) is unchanged. */
+ * text, valid while the worker's store stamp (watch.h) is unchanged, and the
+ * whole answer built from it and the live service state and events, which
+ * are read again when older than STATUS_LIVE_TTL_MS or when the store
+ * changed (a job's step, a scan). */
+#define STATUS_LIVE_TTL_MS 1000
 typedef struct http_status_cache {
     int valid;
     store_stamp stamp; /* the stamp taken before the scan was read */
     int64_t scan_id;   /* 0: no scan yet */
     char *scan_json;   /* heap, owned by the worker; "null" when no scan */
+    char *body;        /* heap: the last answer, or NULL */
+    size_t body_len;
+    int64_t body_ns; /* monotonic time its live part was read */
 } http_status_cache;
 
 /* This worker thread's status cache, and a stamp of its store taken now.
