@@ -765,6 +765,9 @@ int repair_recover(const repair_env *env, const char *backup_id, const repair_ho
     rollback(&j);
     if (res->rollback_failed)
         res->rc = TMI_EIO;
+    else if (j.have_svc)
+        /* how the cut job found the service is not known: it is not guessed */
+        message_append(&j, "; the TMI service was left as it is");
     job_release(&j);
     return res->rc;
 }

@@ -99,6 +99,15 @@ seed_fuzz_http_parse() {
     printf '%s' 'application/json; charset=utf-8' > "$dir/ctype"
 }
 
+seed_fuzz_store_text() {
+    local dir=$1
+    printf '%s' '2026-11-25' > "$dir/date"
+    printf '%s' '2026-11-25T10:00:00Z' > "$dir/utc"
+    printf '%s' '2026-11-25t10:00:00.123456789+09:00' > "$dir/offset"
+    printf '%s' '2024-02-29T23:59:59-12:00' > "$dir/leap"
+    printf '%s' '12:00000000000000000000000000000000000000000000000000000000000000ab' > "$dir/head"
+}
+
 # ---- the runs ---------------------------------------------------------------
 
 mapfile -t TARGETS < <(find "$BUILD" -path '*/CMakeFiles' -prune -o -path "$BUILD/corpus*" -prune \
