@@ -110,12 +110,12 @@ static int begin(job *j, const char *step, const char *what)
 
 /* ---- details for the audit trail ---- */
 
-static cJSON *files_details(const scan_result *r)
+static cJSON *files_list_details(const scan_file *files, size_t n)
 {
     char v[TMI_VERSION_STRLEN], hex[65];
     cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a != NULL && r != NULL && i < r->n_files; i++) {
-        const scan_file *f = &r->files[i];
+    for (size_t i = 0; a != NULL && i < n; i++) {
+        const scan_file *f = &files[i];
         cJSON *o = cJSON_CreateObject();
         if (o == NULL)
             break;
@@ -127,6 +127,36 @@ static cJSON *files_details(const scan_result *r)
             cJSON_AddNullToObject(o, "version");
         if (f->has_sha256)
             cJSON_AddStringToObject(o, "sha256", sha256_hex(f->sha256, hex));
+        else
+            cJSON_AddNullToObject(o, "sha256");
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+static cJSON *files_details(const scan_result *r)
+{
+    return r != NULL ? files_list_details(r->files, r->n_files) : cJSON_CreateArray();
+}
+
+/* What a backup holds, as files_details() shows files. */
+static cJSON *manifest_details(const backup_manifest *m)
+{
+    char v[TMI_VERSION_STRLEN], hex[65];
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a != NULL && i < m->n_files; i++) {
+        const backup_entry *e = &m->files[i];
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL)
+            break;
+        cJSON_AddStringToObject(o, "name", e->name);
+        cJSON_AddBoolToObject(o, "present", e->present);
+        if (e->present && e->has_version)
+            cJSON_AddStringToObject(o, "version", version_format(&e->version, v, sizeof(v)));
+        else
+            cJSON_AddNullToObject(o, "version");
+        if (e->present)
+            cJSON_AddStringToObject(o, "sha256", sha256_hex(e->sha256, hex));
         else
             cJSON_AddNullToObject(o, "sha256");
         cJSON_AddItemToArray(a, o);
@@ -350,7 +380,15 @@ static int step_commit(job *j)
                         tmi_strerror(rc), rc == TMI_EBUSY ? " (file in use)" : "");
     }
     j->n_staged = 0;
-    step_end(j, "commit", "ok", "every file was replaced", NULL);
+    /* the files now in place are the staged copies, verified against the source */
+    const scan_source *src = &j->scan->sources[j->scan->repair_source];
+    cJSON *d = cJSON_CreateObject();
+    if (d != NULL) {
+        cJSON_AddItemToObject(d, "before", files_details(j->scan));
+        cJSON_AddItemToObject(d, "after", files_list_details(src->files, src->n_files));
+    }
+    step_end(j, "commit", "ok", "every file was replaced", d);
+    cJSON_Delete(d);
     return TMI_OK;
 }
 
@@ -501,7 +539,11 @@ static void rollback(job *j)
     if (rc == TMI_OK) {
         j->res->rolled_back = 1;
         message_append(j, "; every file was restored from backup %s", j->res->backup_id);
-        step_end(j, "rollback", "ok", "every file was restored from the backup", NULL);
+        cJSON *d = cJSON_CreateObject();
+        if (d != NULL)
+            cJSON_AddItemToObject(d, "after", manifest_details(j->backup));
+        step_end(j, "rollback", "ok", "every file was restored from the backup", d);
+        cJSON_Delete(d);
         service_put_back(j);
     } else {
         /* a mixed folder is never started */

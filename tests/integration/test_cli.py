@@ -149,6 +149,14 @@ try:
     actions = {x["action"] for x in audit_rows}
     check({"scan", "repair", "repair.backup", "repair.commit", "repair.start"} <= actions,
           "audit actions: %r" % sorted(actions))
+    # the step that changed the files records their hashes and versions before and after
+    commit = [x for x in audit_rows if x["action"] == "repair.commit"]
+    d = json.loads(commit[0]["details"]).get("details") if commit else None
+    check(d and [f["version"] for f in d["before"]] == ["1.12.0.1156"] * 8
+          and [f["version"] for f in d["after"]] == ["1.12.0.1266"] * 8
+          and all(len(f["sha256"] or "") == 64 for f in d["before"] + d["after"])
+          and all(a["sha256"] != b["sha256"] for a, b in zip(d["before"], d["after"])),
+          "repair.commit audit details: %r" % (commit[:1],))
     r = run(data, "export", "--what", "audit", "--format", "csv")
     table = list(csv.reader(io.StringIO(r.stdout, newline="")))
     check(r.returncode == 0 and table and table[0][:3] == ["seq", "time", "time_ns"]
