@@ -173,7 +173,7 @@ static anchor_state anchor_read(store *s, audit_head *h, int *rc_out)
         return ANCHOR_BAD;
     p += magic + 5;
     const char *nl = strchr(p, '\n');
-    if (nl == NULL || parse_seq(p, (size_t)(nl - p), &h->seq) != TMI_OK || h->seq < 1)
+    if (nl == NULL || parse_seq(p, (size_t)(nl - p), &h->seq) != TMI_OK || h->seq < 0)
         return ANCHOR_BAD;
     p = nl + 1;
     if (strncmp(p, "hash ", 5) != 0)
@@ -183,7 +183,9 @@ static anchor_state anchor_read(store *s, audit_head *h, int *rc_out)
         return ANCHOR_BAD;
     memcpy(hex, p, 64);
     hex[64] = '\0';
-    if (text_unhex(hex, 64, h->hash) == TMI_OK)
+    /* seq 0 is the empty chain's anchor: its hash is the zero hash */
+    if (text_unhex(hex, 64, h->hash) == TMI_OK &&
+        (h->seq > 0 || memcmp(h->hash, zero_hash, 32) == 0))
         st = ANCHOR_OK;
     return st;
 }
@@ -420,7 +422,24 @@ static int chain_continues(store *s, const audit_head *from, int *ok)
     return rc;
 }
 
-int audit_anchor_sync(store *s, int genesis)
+int audit_anchor_init(store *s)
+{
+    audit_head last, anchor;
+    int read_rc = TMI_OK, rc;
+    if (anchor_read(s, &anchor, &read_rc) != ANCHOR_NONE)
+        return TMI_OK; /* present (or damaged: evidence, left alone) */
+    int src = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (src != SQLITE_OK)
+        return store_fail_sqlite(s, src, "cannot lock the audit chain to anchor it");
+    /* under the write lock, as every anchor write: no row can slip in */
+    rc = read_last(s, &last);
+    if (rc == TMI_OK && last.seq == 0 && anchor_read(s, &anchor, &read_rc) == ANCHOR_NONE)
+        rc = anchor_write(s, &last);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int audit_anchor_sync(store *s, int adopt)
 {
     audit_head last, anchor, at;
     int read_rc = TMI_OK, ok = 0;
@@ -434,11 +453,11 @@ int audit_anchor_sync(store *s, int genesis)
         goto out;
     switch (anchor_read(s, &anchor, &read_rc)) {
     case ANCHOR_NONE:
-        /* Made with the chain's first commit; gone later, it was deleted
-         * (or lost with a crash in that first instant): never made again
-         * silently, which would erase the evidence. verify reports it until
-         * an operator runs audit_reanchor(). */
-        if (genesis)
+        /* Made while the chain was still empty (audit_anchor_init); gone
+         * now, it was deleted: never made again silently, which would erase
+         * the evidence. verify reports it until an operator runs
+         * audit_reanchor(). */
+        if (adopt)
             rc = anchor_write(s, &last);
         else
             rc = store_fail(s, TMI_ECORRUPT,
@@ -753,8 +772,6 @@ out:
         memcpy(s->errmsg, saved, sizeof(saved));
         return rc;
     }
-    if (!s->audit_pending)
-        s->audit_genesis = f.seq == 1;
     s->audit_pending = 1;
     rc = store_commit(s);
     if (rc == TMI_OK && seq != NULL)
@@ -1057,6 +1074,10 @@ int audit_verify(store *s, const audit_head *expect, audit_report *rep)
                   "rows %" PRId64 "..%" PRId64 " are missing at the end: the audit_head table "
                   "names seq %" PRId64 " but the last row is %" PRId64,
                   rep->head.seq + 1, table.seq, table.seq, rep->head.seq);
+    if (ast == ANCHOR_OK && anchor.seq == 0) {
+        found[0] = 1; /* the empty chain's anchor: every chain continues it */
+        memset(got[0], 0, 32);
+    }
     if (rep->intact && ast == ANCHOR_OK && anchor.seq > rep->head.seq)
         check_against(rep, &anchor, 0, NULL, "the head anchored outside the database");
     if (rep->intact && expect != NULL && expect->seq > rep->head.seq)

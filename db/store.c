@@ -246,9 +246,8 @@ int store_commit(store *s)
         s->audit_pending = 0;
         /* The rows are committed; a failure to anchor them is reported by
          * audit_verify() as unanchored rows, and fixed by the next append. */
-        if (audit_anchor_sync(s, s->audit_genesis || s->anchor_adopt) == TMI_OK)
+        if (audit_anchor_sync(s, s->anchor_adopt) == TMI_OK)
             s->anchor_adopt = 0;
-        s->audit_genesis = 0;
     }
     return TMI_OK;
 }
@@ -544,9 +543,15 @@ int store_open_ex(const char *data_dir, unsigned flags, store **out, char *err, 
         rc = open_fail(err, errlen, rc, "%s: %s", s->db_path, merr);
         goto out;
     }
-    /* a trail from before the anchor file (or a fresh database) gets one at
-     * its next append; afterwards a missing anchor is evidence */
-    s->anchor_adopt = before < SCHEMA_VERSION;
+    /* a trail from before the anchor file gets one at its next append; an
+     * empty chain gets its seq-0 anchor now; afterwards a missing anchor is
+     * evidence */
+    s->anchor_adopt = before > 0 && before < SCHEMA_VERSION;
+    rc = audit_anchor_init(s);
+    if (rc != TMI_OK) {
+        rc = open_fail(err, errlen, rc, "%s", store_errmsg(s));
+        goto out;
+    }
 out:
     if (rc != TMI_OK) {
         store_close(s);

@@ -48,7 +48,6 @@ struct store {
     char errmsg[512];
     int tx_depth;      /* 0: no transaction; 1: BEGIN; >1: savepoints */
     int audit_pending; /* audit rows appended in the open transaction */
-    int audit_genesis; /* ... and the first of them is seq 1: the chain starts here */
     int anchor_adopt;  /* opened as an upgrade: a missing anchor is made, not reported */
     sqlite3_stmt *cache[STMT__COUNT];
 };
@@ -106,8 +105,14 @@ int audit_seq_range(store *s, int has_since, int64_t since_ns, int has_until, in
 
 /* Anchor the audit chain head outside the database (audit.c); called by
  * store_commit() after the outermost commit when audit rows were added.
- * genesis: that commit holds seq 1, so a missing anchor is made, not
- * reported. */
-int audit_anchor_sync(store *s, int genesis);
+ * adopt: a missing anchor is made (a trail from before anchors), not left
+ * missing as evidence. */
+int audit_anchor_sync(store *s, int adopt);
+
+/* Write the empty chain's anchor (seq 0) when the chain has no row and no
+ * anchor exists, so that from the first row on a missing anchor is evidence,
+ * even after a crash between the first commit and its anchoring. Called by
+ * store_open(). */
+int audit_anchor_init(store *s);
 
 #endif

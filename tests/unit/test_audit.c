@@ -834,6 +834,45 @@ static void missing_anchor_stays_missing_until_reanchored(void **state)
     store_close(s);
 }
 
+/* A new store is anchored before its first row (seq 0, the zero hash): a
+ * crash between the first commit and its anchoring leaves rows that are
+ * unanchored, not a missing anchor, and the next append anchors them. */
+static void first_rows_cut_before_anchoring(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX], head[PLAT_PATH_MAX];
+    size_t len = 0;
+    audit_event ev = {"scan", "/tmi", NULL, "ok", NULL};
+    st_tmpdir(dir, sizeof(dir));
+    store *s = st_open(dir);
+    st_path(head, sizeof(head), dir, "audit-head");
+    uint8_t *at0 = st_slurp(head, &len);
+    assert_non_null(strstr((const char *)at0, "\nseq 0\nhash 0000000000"));
+    audit_report rep = verify(s);
+    assert_true(rep.intact && rep.anchored && rep.head.seq == 0);
+    assert_int_equal(audit_append(s, &st_actor, &ev, NULL), TMI_OK);
+    assert_int_equal(audit_append(s, &st_actor, &ev, NULL), TMI_OK);
+    tu_write(head, at0, len); /* the anchor as a crash right after commit left it */
+    free(at0);
+    store_close(s);
+    s = st_open(dir); /* reopening does not move it */
+    rep = verify(s);
+    assert_true(rep.intact);
+    assert_int_equal(rep.anchor_seq, 0);
+    assert_int_equal(rep.unanchored, 2);
+    assert_int_equal(audit_append(s, &st_actor, &ev, NULL), TMI_OK);
+    rep = verify(s);
+    assert_true(rep.intact && rep.anchored);
+    assert_int_equal(rep.anchor_seq, 3);
+    assert_int_equal(rep.unanchored, 0);
+    /* a seq-0 anchor must carry the zero hash */
+    static const char bad0[] = "tmi-console audit head v1\nseq 0\nhash "
+                               "00000000000000000000000000000000000000000000000000000000000000ff\n";
+    tu_write(head, bad0, strlen(bad0));
+    expect_break(s, AUDIT_ANCHOR_MISMATCH, 3);
+    store_close(s);
+}
+
 /* Rows committed just before a crash, before the anchor was rewritten. */
 static void verify_reports_unanchored_rows(void **state)
 {
@@ -1057,6 +1096,7 @@ int main(void)
         ST_TEST("/store/audit/verify-detects-text-hidden-after-nul",
                 verify_detects_text_hidden_after_nul),
         ST_TEST("/store/audit/verify-reports-unanchored", verify_reports_unanchored_rows),
+        ST_TEST("/store/audit/first-rows-cut-before-anchoring", first_rows_cut_before_anchoring),
         ST_TEST("/store/audit/missing-anchor-stays-missing-until-reanchored",
                 missing_anchor_stays_missing_until_reanchored),
         ST_TEST("/store/audit/verify-against-expected-head", verify_against_expected_head),
