@@ -28,7 +28,7 @@ pkgs_build=(build-essential cmake pkg-config libssl-dev libsqlite3-dev libcjson-
             libcivetweb-dev libcmocka-dev python3)
 pkgs_test=(clang libclang-rt-14-dev python3-pefile curl strace)
 pkgs_bench=(wrk nginx-light openssl)
-pkgs_e2e=(chromium tzdata)
+pkgs_e2e=(chromium firefox-esr tzdata)
 pkgs_windows=(mingw-w64 wine wine64 dpkg-dev tcl curl python3)
 
 apt_updated=0
@@ -68,7 +68,8 @@ run_ctest() { # DIR
 }
 
 # Browser end-to-end tests: Debian's Chromium driven by playwright-core (from
-# npm, pinned by tests/e2e/package-lock.json) against `tmi-console demo`.
+# npm, pinned by tests/e2e/package-lock.json) against `tmi-console demo`, then
+# the main flow in Debian's Firefox ESR over its own Marionette protocol.
 run_e2e() { # BIN
     need_pkgs "${pkgs_e2e[@]}"
     command -v node >/dev/null || need_pkgs nodejs npm
@@ -77,6 +78,7 @@ run_e2e() { # BIN
         (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
     fi
     (cd tests/e2e && TMI_CONSOLE_BIN="$here/$1" node --test --test-reporter=dot ui.test.mjs)
+    timeout 300 /usr/bin/python3 tests/e2e/firefox_smoke.py "$1"
 }
 
 # The Windows build: mingw-w64, the third-party libraries compiled from
