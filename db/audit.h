@@ -213,6 +213,13 @@ int audit_append(store *s, const audit_actor *actor, const audit_event *ev, int6
  */
 int audit_list(store *s, const audit_query *q, audit_rows *out);
 
+/* One row as the JSON API and `audit --json` show it: {"seq", "time",
+ * "time_ns" (a string: exact beyond 2^53), "actor", "auth", "action",
+ * "target", "params" and "details" (the JSON they hold, parsed), "outcome",
+ * "prev_hash", "hash"}. The hashed bytes are in the export (export.h). New
+ * tree, caller frees; NULL when out of memory. */
+struct cJSON *audit_row_json(const audit_row *r);
+
 /* Free the rows and zero *rows. NULL and zeroed lists are fine. */
 void audit_rows_free(audit_rows *rows);
 

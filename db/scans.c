@@ -788,3 +788,50 @@ int store_files(store *s, int64_t before, size_t limit, store_obs_list *out)
     sqlite3_finalize(st);
     return rc;
 }
+
+/* ---- JSON ---- */
+
+static void add_time(cJSON *o, const char *name, int64_t ns)
+{
+    char buf[40];
+    cJSON_AddStringToObject(o, name, format_utc(ns, buf, sizeof(buf)));
+}
+
+cJSON *store_obs_json(const store_obs *ob)
+{
+    char hex[65];
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddNumberToObject(o, "id", (double)ob->id);
+    cJSON_AddNumberToObject(o, "scan_id", (double)ob->scan_id);
+    cJSON_AddNumberToObject(o, "file_id", (double)ob->file_id);
+    add_time(o, "observed", ob->observed_ns);
+    cJSON_AddStringToObject(o, "path", ob->path != NULL ? ob->path : "");
+    cJSON_AddStringToObject(o, "name", ob->name != NULL ? ob->name : "");
+    cJSON_AddStringToObject(o, "kind", ob->kind != NULL ? ob->kind : "");
+    cJSON_AddBoolToObject(o, "present", ob->present);
+    if (ob->has_size)
+        cJSON_AddNumberToObject(o, "size", (double)ob->size);
+    else
+        cJSON_AddNullToObject(o, "size");
+    if (ob->has_mtime)
+        add_time(o, "mtime", ob->mtime_ns);
+    else
+        cJSON_AddNullToObject(o, "mtime");
+    if (ob->has_sha256)
+        cJSON_AddStringToObject(o, "sha256", sha256_hex(ob->sha256, hex));
+    else
+        cJSON_AddNullToObject(o, "sha256");
+    if (ob->version != NULL)
+        cJSON_AddStringToObject(o, "version", ob->version);
+    else
+        cJSON_AddNullToObject(o, "version");
+    cJSON_AddStringToObject(o, "status", ob->status != NULL ? ob->status : "");
+    cJSON_AddBoolToObject(o, "known_bad", ob->known_bad);
+    if (ob->error != NULL)
+        cJSON_AddStringToObject(o, "error", ob->error);
+    else
+        cJSON_AddNullToObject(o, "error");
+    return o;
+}

@@ -121,6 +121,12 @@ int store_history(store *s, const history_query *q, store_obs_list *out);
  * first (file ids < before when before > 0; the cursor is store_obs.file_id). */
 int store_files(store *s, int64_t before, size_t limit, store_obs_list *out);
 
+/* One observation as the JSON API and `--json` show it: {"id", "scan_id",
+ * "file_id", "observed", "path", "name", "kind", "present", "size", "mtime",
+ * "sha256", "version", "status", "known_bad", "error"} (times RFC 3339 UTC,
+ * absent values null). New tree, caller frees; NULL when out of memory. */
+struct cJSON *store_obs_json(const store_obs *ob);
+
 void store_obs_list_free(store_obs_list *list);
 
 #endif

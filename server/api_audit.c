@@ -17,49 +17,6 @@
 
 /* Add name: the parsed JSON text (or the text itself if it does not parse,
  * or null). */
-static void add_json_text(cJSON *o, const char *name, const char *text)
-{
-    cJSON *v = text != NULL ? cJSON_Parse(text) : NULL;
-    if (v != NULL)
-        cJSON_AddItemToObject(o, name, v);
-    else if (text != NULL)
-        cJSON_AddStringToObject(o, name, text);
-    else
-        cJSON_AddNullToObject(o, name);
-}
-
-static void add_str_or_null(cJSON *o, const char *name, const char *text)
-{
-    if (text != NULL)
-        cJSON_AddStringToObject(o, name, text);
-    else
-        cJSON_AddNullToObject(o, name);
-}
-
-static cJSON *audit_row_json(const audit_row *r)
-{
-    char hex[65], ns[32];
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL)
-        return NULL;
-    cJSON_AddNumberToObject(o, "seq", (double)r->seq);
-    add_str_or_null(o, "time", r->time);
-    snprintf(ns, sizeof(ns), "%lld", (long long)r->time_ns);
-    cJSON_AddStringToObject(o, "time_ns", ns); /* a string: exact beyond 2^53 */
-    add_str_or_null(o, "actor", r->actor);
-    add_str_or_null(o, "auth", r->auth);
-    add_str_or_null(o, "action", r->action);
-    add_str_or_null(o, "target", r->target);
-    add_json_text(o, "params", r->params);
-    add_str_or_null(o, "outcome", r->outcome);
-    add_json_text(o, "details", r->details);
-    text_hex(r->prev_hash, 32, hex);
-    cJSON_AddStringToObject(o, "prev_hash", hex);
-    text_hex(r->hash, 32, hex);
-    cJSON_AddStringToObject(o, "hash", hex);
-    return o;
-}
-
 static int valid_action(const char *a)
 {
     size_t n = strlen(a);

@@ -282,45 +282,6 @@ int api_scan_get(http_req *req)
     return st;
 }
 
-static cJSON *obs_json(const store_obs *ob)
-{
-    char hex[65];
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL)
-        return NULL;
-    cJSON_AddNumberToObject(o, "id", (double)ob->id);
-    cJSON_AddNumberToObject(o, "scan_id", (double)ob->scan_id);
-    cJSON_AddNumberToObject(o, "file_id", (double)ob->file_id);
-    api_add_time(o, "observed", ob->observed_ns);
-    cJSON_AddStringToObject(o, "path", ob->path != NULL ? ob->path : "");
-    cJSON_AddStringToObject(o, "name", ob->name != NULL ? ob->name : "");
-    cJSON_AddStringToObject(o, "kind", ob->kind != NULL ? ob->kind : "");
-    cJSON_AddBoolToObject(o, "present", ob->present);
-    if (ob->has_size)
-        cJSON_AddNumberToObject(o, "size", (double)ob->size);
-    else
-        cJSON_AddNullToObject(o, "size");
-    if (ob->has_mtime)
-        api_add_time(o, "mtime", ob->mtime_ns);
-    else
-        cJSON_AddNullToObject(o, "mtime");
-    if (ob->has_sha256)
-        cJSON_AddStringToObject(o, "sha256", sha256_hex(ob->sha256, hex));
-    else
-        cJSON_AddNullToObject(o, "sha256");
-    if (ob->version != NULL)
-        cJSON_AddStringToObject(o, "version", ob->version);
-    else
-        cJSON_AddNullToObject(o, "version");
-    cJSON_AddStringToObject(o, "status", ob->status != NULL ? ob->status : "");
-    cJSON_AddBoolToObject(o, "known_bad", ob->known_bad);
-    if (ob->error != NULL)
-        cJSON_AddStringToObject(o, "error", ob->error);
-    else
-        cJSON_AddNullToObject(o, "error");
-    return o;
-}
-
 /* Send a page of observations; cursor: the file id (files) or the
  * observation id (history) of the last row. */
 static int send_obs_page(http_req *req, store_obs_list *list, size_t limit, int by_file)
@@ -328,7 +289,7 @@ static int send_obs_page(http_req *req, store_obs_list *list, size_t limit, int 
     cJSON *items = cJSON_CreateArray();
     int64_t next = 0;
     for (size_t i = 0; items != NULL && i < list->count; i++) {
-        cJSON *row = obs_json(&list->rows[i]);
+        cJSON *row = store_obs_json(&list->rows[i]);
         if (row == NULL) {
             cJSON_Delete(items);
             items = NULL;

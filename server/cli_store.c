@@ -17,6 +17,7 @@
 #include "scan_json.h"
 #include "scans.h"
 #include "store.h"
+#include "textutil.h"
 #include "timefmt.h"
 
 #define N_OPTS(a) (sizeof(a) / sizeof((a)[0]))
@@ -174,22 +175,6 @@ static int store_error(const char *cmd, store *s, int rc)
     return CLI_EXIT_ERROR;
 }
 
-static cJSON *str_or_null(const char *s)
-{
-    return s != NULL ? cJSON_CreateString(s) : cJSON_CreateNull();
-}
-
-static char *hex(const uint8_t *b, size_t n, char *buf)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        buf[2 * i] = digits[b[i] >> 4];
-        buf[2 * i + 1] = digits[b[i] & 15];
-    }
-    buf[2 * n] = '\0';
-    return buf;
-}
-
 /* {"rows": rows, "next_before": next or null}, printed; frees rows. */
 static int print_page(cJSON *rows, int64_t next)
 {
@@ -213,37 +198,6 @@ static int print_page(cJSON *rows, int64_t next)
 
 /* ---- history ---- */
 
-static cJSON *obs_json(const store_obs *o)
-{
-    char when[40], mtime[40], h[65];
-    cJSON *j = cJSON_CreateObject();
-    if (j == NULL)
-        return NULL;
-    cJSON_AddNumberToObject(j, "id", (double)o->id);
-    cJSON_AddStringToObject(j, "time", format_utc(o->observed_ns, when, sizeof(when)));
-    cJSON_AddNumberToObject(j, "scan_id", (double)o->scan_id);
-    cJSON_AddItemToObject(j, "path", str_or_null(o->path));
-    cJSON_AddItemToObject(j, "name", str_or_null(o->name));
-    cJSON_AddItemToObject(j, "kind", str_or_null(o->kind));
-    cJSON_AddBoolToObject(j, "present", o->present);
-    if (o->has_size)
-        cJSON_AddNumberToObject(j, "size", (double)o->size);
-    else
-        cJSON_AddNullToObject(j, "size");
-    cJSON_AddItemToObject(j, "mtime",
-                          o->has_mtime
-                              ? cJSON_CreateString(format_utc(o->mtime_ns, mtime, sizeof(mtime)))
-                              : cJSON_CreateNull());
-    cJSON_AddItemToObject(j, "sha256",
-                          o->has_sha256 ? cJSON_CreateString(hex(o->sha256, 32, h))
-                                        : cJSON_CreateNull());
-    cJSON_AddItemToObject(j, "version", str_or_null(o->version));
-    cJSON_AddItemToObject(j, "status", str_or_null(o->status));
-    cJSON_AddBoolToObject(j, "known_bad", o->known_bad);
-    cJSON_AddItemToObject(j, "error", str_or_null(o->error));
-    return j;
-}
-
 static void print_history(const store_obs_list *l)
 {
     char when[40], h[65], size[24];
@@ -259,10 +213,13 @@ static void print_history(const store_obs_list *l)
             snprintf(size, sizeof(size), "%" PRIu64, o->size);
         else
             snprintf(size, sizeof(size), "-");
+        if (o->has_sha256)
+            text_hex(o->sha256, 32, h);
+        else
+            snprintf(h, sizeof(h), "-");
         printf("%-8" PRId64 " %-24s %-10s %-14s %10s  %-12.12s  %s\n", o->id,
                format_utc(o->observed_ns, when, sizeof(when)), o->status ? o->status : "-",
-               o->version ? o->version : "-", size, o->has_sha256 ? hex(o->sha256, 32, h) : "-",
-               o->path ? o->path : "-");
+               o->version ? o->version : "-", size, h, o->path ? o->path : "-");
     }
 }
 
@@ -305,7 +262,7 @@ static int run_history(cli_ctx *ctx, int argc, char **argv)
     if (json != NULL) {
         cJSON *rows = cJSON_CreateArray();
         for (size_t i = 0; rows != NULL && i < l.count; i++)
-            cJSON_AddItemToArray(rows, obs_json(&l.rows[i]));
+            cJSON_AddItemToArray(rows, store_obs_json(&l.rows[i]));
         code = print_page(rows, next);
     } else {
         print_history(&l);
@@ -321,28 +278,6 @@ out:
 }
 
 /* ---- audit ---- */
-
-static cJSON *audit_json(const audit_row *r)
-{
-    char num[32], h1[65], h2[65];
-    cJSON *j = cJSON_CreateObject();
-    if (j == NULL)
-        return NULL;
-    cJSON_AddNumberToObject(j, "seq", (double)r->seq);
-    cJSON_AddItemToObject(j, "time", str_or_null(r->time));
-    snprintf(num, sizeof(num), "%" PRId64, r->time_ns);
-    cJSON_AddStringToObject(j, "time_ns", num);
-    cJSON_AddItemToObject(j, "actor", str_or_null(r->actor));
-    cJSON_AddItemToObject(j, "auth", str_or_null(r->auth));
-    cJSON_AddItemToObject(j, "action", str_or_null(r->action));
-    cJSON_AddItemToObject(j, "target", str_or_null(r->target));
-    cJSON_AddItemToObject(j, "params", str_or_null(r->params));
-    cJSON_AddItemToObject(j, "outcome", str_or_null(r->outcome));
-    cJSON_AddItemToObject(j, "details", str_or_null(r->details));
-    cJSON_AddStringToObject(j, "prev_hash", hex(r->prev_hash, 32, h1));
-    cJSON_AddStringToObject(j, "hash", hex(r->hash, 32, h2));
-    return j;
-}
 
 static void print_audit(const audit_rows *rows)
 {
@@ -531,7 +466,7 @@ static int run_audit(cli_ctx *ctx, int argc, char **argv)
     if (json != NULL) {
         cJSON *a = cJSON_CreateArray();
         for (size_t i = 0; a != NULL && i < rows.count; i++)
-            cJSON_AddItemToArray(a, audit_json(&rows.rows[i]));
+            cJSON_AddItemToArray(a, audit_row_json(&rows.rows[i]));
         code = print_page(a, next);
     } else {
         print_audit(&rows);
@@ -562,7 +497,8 @@ static int temp_name(const char *out, char *buf, size_t buflen)
     char h[9];
     if (plat_random(r, sizeof(r)) != TMI_OK)
         return -1;
-    int n = snprintf(buf, buflen, "%s.tmp-%s", out, hex(r, 4, h));
+    text_hex(r, sizeof(r), h);
+    int n = snprintf(buf, buflen, "%s.tmp-%s", out, h);
     return n < 0 || (size_t)n >= buflen ? -1 : 0;
 }
 

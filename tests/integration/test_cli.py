@@ -151,7 +151,7 @@ try:
           "audit actions: %r" % sorted(actions))
     # the step that changed the files records their hashes and versions before and after
     commit = [x for x in audit_rows if x["action"] == "repair.commit"]
-    d = json.loads(commit[0]["details"]).get("details") if commit else None
+    d = commit[0]["details"].get("details") if commit else None
     check(d and [f["version"] for f in d["before"]] == ["1.12.0.1156"] * 8
           and [f["version"] for f in d["after"]] == ["1.12.0.1266"] * 8
           and all(len(f["sha256"] or "") == 64 for f in d["before"] + d["after"])
@@ -197,7 +197,7 @@ try:
     check(r.returncode == 0, "verify after reanchor: %d %r" % (r.returncode, r.stdout))
     r = run(data2, "audit", "--action", "audit_reanchor", "--json")
     rr = (as_json(r, "audit --action audit_reanchor") or {}).get("rows") or []
-    check(len(rr) == 1 and "anchor missing" in (rr[0].get("details") or ""),
+    check(len(rr) == 1 and (rr[0].get("details") or {}).get("was") == "anchor missing",
           "the reanchor row: %r" % rr)
 
     # ---- the CLI and the running server write to one store at once ----
