@@ -51,7 +51,7 @@ void backup_manifest_free(backup_manifest *m)
     free(m);
 }
 
-static cJSON *manifest_json(const backup_manifest *m)
+cJSON *backup_manifest_json(const backup_manifest *m)
 {
     char hex[65], v[TMI_VERSION_STRLEN];
     cJSON *o = cJSON_CreateObject();
@@ -89,7 +89,7 @@ static cJSON *manifest_json(const backup_manifest *m)
 static int write_manifest(const backup_manifest *m, const char *dir)
 {
     char path[PLAT_PATH_MAX], tmp[PLAT_PATH_MAX];
-    cJSON *o = manifest_json(m);
+    cJSON *o = backup_manifest_json(m);
     char *text = o != NULL ? cJSON_Print(o) : NULL;
     int rc = text == NULL ? TMI_ENOMEM : TMI_OK;
     cJSON_Delete(o);
@@ -456,7 +456,7 @@ int backup_list_json(const playbook *pb, const char *backup_root, cJSON **out)
         if (path_join(dir, sizeof(dir), backup_root, list.names[i]) != TMI_OK ||
             backup_load(pb, dir, &m, err, sizeof(err)) != TMI_OK)
             continue;
-        cJSON *o = manifest_json(m);
+        cJSON *o = backup_manifest_json(m);
         if (o != NULL) {
             cJSON_DeleteItemFromObject(o, "format");
             cJSON_ReplaceItemInObject(o, "id", cJSON_CreateString(list.names[i]));

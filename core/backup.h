@@ -25,6 +25,8 @@
 #include "playbook.h"
 #include "version.h"
 
+struct cJSON;
+
 #define BACKUP_MANIFEST     "manifest.json"
 #define BACKUP_MANIFEST_MAX (64 * 1024)
 
@@ -55,6 +57,10 @@ typedef struct backup_manifest {
  */
 int backup_create(const playbook *pb, const scan_result *scan, const char *backup_root,
                   const char *id, backup_manifest **out, char *err, size_t errlen);
+
+/* The manifest as written to manifest.json (see the top of this file); new
+ * tree, caller frees; NULL when out of memory. */
+struct cJSON *backup_manifest_json(const backup_manifest *m);
 
 /* Load and validate dir/manifest.json. TMI_ENOENT when there is none
  * (an incomplete backup), TMI_EFORMAT when it is malformed. */
@@ -88,7 +94,6 @@ void backup_manifest_free(backup_manifest *m);
 /* Every complete backup under backup_root, newest first, as a JSON array of
  * {id, created, tmi_dir, files: [{name, present, version, sha256, size}]};
  * folders without a valid manifest are left out. Caller frees *out. */
-struct cJSON;
 int backup_list_json(const playbook *pb, const char *backup_root, struct cJSON **out);
 
 #endif

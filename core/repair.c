@@ -139,31 +139,6 @@ static cJSON *files_details(const scan_result *r)
     return r != NULL ? files_list_details(r->files, r->n_files) : cJSON_CreateArray();
 }
 
-/* What a backup holds, as files_details() shows files. */
-static cJSON *manifest_details(const backup_manifest *m)
-{
-    char v[TMI_VERSION_STRLEN], hex[65];
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a != NULL && i < m->n_files; i++) {
-        const backup_entry *e = &m->files[i];
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL)
-            break;
-        cJSON_AddStringToObject(o, "name", e->name);
-        cJSON_AddBoolToObject(o, "present", e->present);
-        if (e->present && e->has_version)
-            cJSON_AddStringToObject(o, "version", version_format(&e->version, v, sizeof(v)));
-        else
-            cJSON_AddNullToObject(o, "version");
-        if (e->present)
-            cJSON_AddStringToObject(o, "sha256", sha256_hex(e->sha256, hex));
-        else
-            cJSON_AddNullToObject(o, "sha256");
-        cJSON_AddItemToArray(a, o);
-    }
-    return a;
-}
-
 static cJSON *before_after(const scan_result *before, const scan_result *after)
 {
     cJSON *o = cJSON_CreateObject();
@@ -539,9 +514,12 @@ static void rollback(job *j)
     if (rc == TMI_OK) {
         j->res->rolled_back = 1;
         message_append(j, "; every file was restored from backup %s", j->res->backup_id);
+        /* what is in place now: the backup's files, as its manifest lists them */
+        cJSON *m = backup_manifest_json(j->backup);
         cJSON *d = cJSON_CreateObject();
-        if (d != NULL)
-            cJSON_AddItemToObject(d, "after", manifest_details(j->backup));
+        if (d != NULL && m != NULL)
+            cJSON_AddItemToObject(d, "after", cJSON_DetachItemFromObjectCaseSensitive(m, "files"));
+        cJSON_Delete(m);
         step_end(j, "rollback", "ok", "every file was restored from the backup", d);
         cJSON_Delete(d);
         service_put_back(j);

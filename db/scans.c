@@ -216,9 +216,9 @@ static int reported_source(const scan_result *r, const char *path)
 static int observe_gone(store *s, const scan_result *r, int64_t scan_id, int64_t *changed)
 {
     sqlite3_stmt *st = NULL;
-    char **paths = NULL, **names = NULL;
-    size_t n = 0, plen;
-    int rc, src;
+    scan_file *gone = NULL; /* name and path owned here */
+    size_t n = 0, cap = 0, plen;
+    int rc, src = SQLITE_DONE;
     if (r->tmi_dir == NULL || r->tmi_dir[0] == '\0')
         return TMI_OK;
     plen = strlen(r->tmi_dir);
@@ -231,50 +231,43 @@ static int observe_gone(store *s, const scan_result *r, int64_t scan_id, int64_t
         return rc;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)plen);
     sqlite3_bind_text(st, 2, r->tmi_dir, -1, SQLITE_STATIC);
-    paths = calloc(STORE_MAX_SCAN_FILES, sizeof(*paths));
-    names = calloc(STORE_MAX_SCAN_FILES, sizeof(*names));
-    if (paths == NULL || names == NULL) {
-        rc = store_fail(s, TMI_ENOMEM, "out of memory");
-        goto out;
-    }
-    while ((src = sqlite3_step(st)) == SQLITE_ROW && n < STORE_MAX_SCAN_FILES) {
+    /* collected first, observed after: the statement must be done before
+     * observe() writes to the same tables */
+    while (rc == TMI_OK && (src = sqlite3_step(st)) == SQLITE_ROW && n < STORE_MAX_SCAN_FILES) {
         const char *path = (const char *)sqlite3_column_text(st, 0);
         const char *name = (const char *)sqlite3_column_text(st, 1);
         /* below the folder (not a sibling that shares its prefix), not seen now */
         if (path == NULL || name == NULL || (path[plen] != '/' && path[plen] != '\\') ||
             reported_source(r, path))
             continue;
-        paths[n] = str_dup(path);
-        names[n] = str_dup(name);
-        if (paths[n] == NULL || names[n] == NULL) {
-            n++;
-            rc = store_fail(s, TMI_ENOMEM, "out of memory");
-            goto out;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            scan_file *g = realloc(gone, ncap * sizeof(*g));
+            if (g == NULL) {
+                rc = store_fail(s, TMI_ENOMEM, "out of memory");
+                break;
+            }
+            gone = g;
+            cap = ncap;
         }
+        memset(&gone[n], 0, sizeof(gone[n]));
+        gone[n].status = FILE_MISSING;
+        gone[n].path = str_dup(path);
+        gone[n].name = str_dup(name);
         n++;
+        if (gone[n - 1].path == NULL || gone[n - 1].name == NULL)
+            rc = store_fail(s, TMI_ENOMEM, "out of memory");
     }
-    if (src != SQLITE_ROW && src != SQLITE_DONE) {
+    if (rc == TMI_OK && src != SQLITE_ROW && src != SQLITE_DONE)
         rc = store_fail_sqlite(s, src, "cannot read the files table");
-        goto out;
-    }
     sqlite3_finalize(st);
-    st = NULL;
-    for (size_t i = 0; rc == TMI_OK && i < n; i++) {
-        scan_file gone;
-        memset(&gone, 0, sizeof(gone));
-        gone.name = names[i];
-        gone.path = paths[i];
-        gone.status = FILE_MISSING;
-        rc = observe(s, scan_id, r->started_ns, &gone, "source", changed);
-    }
-out:
-    sqlite3_finalize(st);
+    for (size_t i = 0; rc == TMI_OK && i < n; i++)
+        rc = observe(s, scan_id, r->started_ns, &gone[i], "source", changed);
     for (size_t i = 0; i < n; i++) {
-        free(paths[i]);
-        free(names[i]);
+        free(gone[i].path);
+        free(gone[i].name);
     }
-    free(paths);
-    free(names);
+    free(gone);
     return rc;
 }
 
