@@ -431,8 +431,16 @@ static void verify_failure_rolls_back(void **state)
 static void service_refuses_to_stop(void **state)
 {
     fx *f = *state;
-    service_program(f, "trap '' TERM; while :; do sleep 1; done");
+    char ready[PLAT_PATH_MAX], script[PLAT_PATH_MAX + 64];
+    plat_stat sb;
+    tu_join(ready, sizeof(ready), f->root, "trap-set");
+    /* the marker says the trap is in place: a stop sent before it would work */
+    snprintf(script, sizeof(script), "trap '' TERM; : > '%s'; while :; do sleep 1; done", ready);
+    service_program(f, script);
     long pid = service_up(f);
+    for (int i = 0; i < 200 && plat.stat(ready, &sb) != TMI_OK; i++)
+        plat_sleep_ms(10);
+    assert_int_equal(plat.stat(ready, &sb), TMI_OK);
     f->env.stop_timeout_ms = 600;
     repair_result r = run(f, REPAIR_FULL);
     kill((pid_t)pid, SIGKILL);
@@ -483,9 +491,8 @@ static void sandbox_service_stops_when_its_files_go_bad(void **state)
     }
     assert_int_equal(st.state, PLAT_SVC_STOPPED);
     assert_true(st.has_exit_code && st.exit_code == 1);
-    assert_int_equal(plat.event_query(f->root, f->pb->event_provider, f->pb->event_id, t0, &ev, 1,
-                                      &n),
-                     TMI_OK);
+    assert_int_equal(
+        plat.event_query(f->root, f->pb->event_provider, f->pb->event_id, t0, &ev, 1, &n), TMI_OK);
     assert_int_equal(n, 1);
     assert_non_null(strstr(ev.message, "errcode=-107"));
 }
