@@ -40,6 +40,8 @@ const char *file_status_name(file_status s)
         return "old";
     case FILE_MISSING:
         return "missing";
+    case FILE_INVALID:
+        return "invalid";
     case FILE_UNREADABLE:
     default:
         return "unreadable";
@@ -151,12 +153,11 @@ static int examine_file(const playbook *pb, const char *dir, const char *name, s
         f->has_sha256 = 1;
     rc = pe_version_read(buf, len, &info);
     free(buf);
-    if (rc != TMI_OK) {
-        f->error = str_dup(info.error != NULL ? info.error : "not a PE file");
-        return f->error == NULL ? TMI_ENOMEM : TMI_OK;
-    }
-    if (!info.has_fixed) {
-        f->error = str_dup("no version resource");
+    if (rc != TMI_OK || !info.has_fixed) {
+        /* the bytes are there (and hashed): damaged, not unreadable */
+        f->status = FILE_INVALID;
+        f->error = str_dup(rc != TMI_OK ? (info.error != NULL ? info.error : "not a PE file")
+                                        : "no version resource");
         return f->error == NULL ? TMI_ENOMEM : TMI_OK;
     }
     f->has_version = 1;
@@ -194,7 +195,9 @@ static char *source_problem(const playbook *pb, const scan_source *src)
         case FILE_MISSING:
             return str_printf("%s is missing", f->name);
         case FILE_UNREADABLE:
-            return str_printf("%s cannot be used: %s", f->name, f->error ? f->error : "unreadable");
+        case FILE_INVALID:
+            return str_printf("%s cannot be used: %s", f->name,
+                              f->error ? f->error : file_status_name(f->status));
         case FILE_OLD:
         case FILE_NEWER:
         default:
@@ -301,7 +304,8 @@ static int judge(const playbook *pb, scan_result *r)
     for (size_t i = 0; i < r->n_files; i++) {
         const scan_file *f = &r->files[i];
         n_present += f->present;
-        if (f->status == FILE_OLD || f->status == FILE_MISSING || f->status == FILE_UNREADABLE)
+        if (f->status == FILE_OLD || f->status == FILE_MISSING || f->status == FILE_UNREADABLE ||
+            f->status == FILE_INVALID)
             n_bad++;
         if (f->status == FILE_NEWER && newer == NULL)
             newer = f;

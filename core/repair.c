@@ -208,7 +208,9 @@ static int step_preflight(job *j, int need_repair)
             return fail(j, "preflight", TMI_EINVAL, "refused: the system is %s; %s",
                         scan_verdict_name(j->scan->verdict), j->scan->repair_reason);
         if (!j->scan->repair_possible)
-            return fail(j, "preflight", TMI_EINVAL, "refused: %s", j->scan->repair_reason);
+            return fail(j, "preflight", TMI_EINVAL, "%s%s",
+                        strncmp(j->scan->repair_reason, "refused", 7) == 0 ? "" : "refused: ",
+                        j->scan->repair_reason);
         if (j->env->confirmed_digest != NULL) {
             rc = repair_plan_digest(j->scan, digest);
             if (rc != TMI_OK || strcmp(digest, j->env->confirmed_digest) != 0)

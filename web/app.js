@@ -367,6 +367,7 @@
       old: 0,
       missing: 0,
       unreadable: 0,
+      invalid: 0,
       total: 0,
       oldVersions: new Set(),
     };
@@ -393,6 +394,7 @@
     if (c.missing > 0) parts.push(plural(c.missing, "file is", "files are") + " missing");
     if (c.unreadable > 0)
       parts.push(plural(c.unreadable, "file cannot", "files cannot") + " be read");
+    if (c.invalid > 0) parts.push(plural(c.invalid, "file is", "files are") + " damaged");
     return parts.join("; ");
   }
 
@@ -522,7 +524,11 @@
       files.textContent = "No TMI folder found.";
     } else {
       const bad = (scan.files || []).filter(
-        (f) => f.status === "old" || f.status === "missing" || f.status === "unreadable",
+        (f) =>
+          f.status === "old" ||
+          f.status === "missing" ||
+          f.status === "unreadable" ||
+          f.status === "invalid",
       );
       if (bad.length === 0) {
         files.textContent =
@@ -548,6 +554,7 @@
     old: "old",
     missing: "missing",
     unreadable: "unreadable",
+    invalid: "invalid (damaged)",
   };
 
   function renderFiles(scan) {
@@ -566,7 +573,11 @@
     replaceChildren(
       body,
       scan.files.map((f) => {
-        const bad = f.status === "old" || f.status === "missing" || f.status === "unreadable";
+        const bad =
+          f.status === "old" ||
+          f.status === "missing" ||
+          f.status === "unreadable" ||
+          f.status === "invalid";
         let statusTitle = null;
         if (f.known_bad)
           statusTitle =

@@ -644,6 +644,86 @@ static void backup_alone_and_tampered_manifest(void **state)
     assert_null(m);
 }
 
+/* Damage three TMI files the way a failed patch does: truncated, zeroed,
+ * garbage. */
+static void damage_three(fx *f)
+{
+    char path[PLAT_PATH_MAX];
+    uint8_t *img = NULL;
+    size_t len = 0;
+    tu_join(path, sizeof(path), f->tmi, "libMRF_AP.dll");
+    assert_int_equal(plat.read_file(path, 1 << 26, &img, &len), TMI_OK);
+    tu_write(path, img, 300);
+    tu_join(path, sizeof(path), f->tmi, "libMRF_DM.dll");
+    memset(img, 0, len);
+    tu_write(path, img, len);
+    free(img);
+    tu_join(path, sizeof(path), f->tmi, "libMRF_Entity.dll");
+    tu_write(path, "garbage, not a PE file", 22);
+    snap(f, f->tmi, &f->before);
+}
+
+/* Invalid files (read, but no PE with a version) are what the admin most
+ * needs repaired: backed up byte for byte, replaced like old ones, and a
+ * restore of that backup puts the very same damaged bytes back. */
+static void damaged_files_are_backed_up_replaced_and_restored(void **state)
+{
+    fx *f = *state;
+    char dir[PLAT_PATH_MAX], err[256];
+    backup_manifest *m = NULL;
+    damage_three(f);
+    repair_result r = run(f, REPAIR_FULL);
+    if (r.rc != TMI_OK)
+        fail_msg("repair failed at %s: %s", r.failed_step, r.message);
+    assert_not_mixed(f, 1);
+    assert_backup_intact(f, "job-1"); /* the damaged bytes, exactly */
+    tu_join(dir, sizeof(dir), f->backups, "job-1");
+    assert_int_equal(backup_load(f->pb, dir, &m, err, sizeof(err)), TMI_OK);
+    for (size_t i = 0; i < m->n_files; i++) {
+        int damaged = strcmp(m->files[i].name, "libMRF_AP.dll") == 0 ||
+                      strcmp(m->files[i].name, "libMRF_DM.dll") == 0 ||
+                      strcmp(m->files[i].name, "libMRF_Entity.dll") == 0;
+        assert_true(m->files[i].present);
+        assert_int_equal(m->files[i].has_version, !damaged);
+    }
+    backup_manifest_free(m);
+
+    f->env.job_id = "job-2";
+    f->env.restore_id = "job-1";
+    r = run(f, REPAIR_RESTORE);
+    if (r.rc != TMI_OK)
+        fail_msg("restore failed: %s", r.message);
+    assert_not_mixed(f, 0); /* byte-identical to the damaged folder */
+    scan_options so = {f->root, NULL, 0};
+    scan_result *s = NULL;
+    assert_int_equal(scan_run(f->pb, &so, &s), TMI_OK);
+    size_t invalid = 0;
+    for (size_t i = 0; i < s->n_files; i++)
+        invalid += s->files[i].status == FILE_INVALID;
+    assert_int_equal(invalid, 3);
+    scan_result_free(s);
+}
+
+/* Bytes that cannot be read cannot be backed up: the job is refused before
+ * anything is touched (a folder in place of the file stops root too). */
+static void unreadable_file_blocks_the_repair(void **state)
+{
+    fx *f = *state;
+    char path[PLAT_PATH_MAX];
+    plat_stat st;
+    damage_three(f); /* damaged files beside it do not change that */
+    tu_join(path, sizeof(path), f->tmi, "libMRF_Common.dll");
+    assert_int_equal(plat.remove_file(path), TMI_OK);
+    tu_mkdirs(path);
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_EINVAL);
+    assert_string_equal(r.failed_step, "preflight");
+    if (strstr(r.message, "libMRF_Common.dll cannot be read") == NULL)
+        fail_msg("the reason is not given: %s", r.message);
+    assert_int_equal(plat.stat(f->backups, &st), TMI_ENOENT); /* nothing was even backed up */
+    assert_int_equal(f->n_begin, 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -670,6 +750,8 @@ int main(void)
         T(sandbox_service_stops_when_its_files_go_bad),
         T(recover_restores_a_mixed_folder),
         T(backup_alone_and_tampered_manifest),
+        T(damaged_files_are_backed_up_replaced_and_restored),
+        T(unreadable_file_blocks_the_repair),
     };
     return cmocka_run_group_tests_name("repair", tests, NULL, NULL);
 }

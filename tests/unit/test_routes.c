@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "detect.h"
 #include "routes.h"
 #include "web_assets.h"
 
@@ -136,6 +137,36 @@ static void test_openapi(void **state)
     cJSON_Delete(doc);
 }
 
+/* /routes/openapi/file-status-enum: the documented file statuses are the
+ * ones a scan gives, no more and no fewer */
+static void test_openapi_file_status(void **state)
+{
+    const web_asset *a = web_asset_find("openapi.json");
+    cJSON *doc, *schemas, *fs, *en, *v;
+    int n = 0;
+    (void)state;
+    assert_non_null(a);
+    doc = cJSON_ParseWithLength((const char *)a->data, a->len);
+    assert_non_null(doc);
+    schemas = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "components"),
+                                               "schemas");
+    fs = cJSON_GetObjectItemCaseSensitive(schemas, "FileStatus");
+    en = cJSON_GetObjectItemCaseSensitive(fs, "enum");
+    assert_true(cJSON_IsArray(en));
+    cJSON_ArrayForEach(v, en)
+    {
+        int known = 0;
+        assert_true(cJSON_IsString(v));
+        for (int s = FILE_OK; s <= FILE_INVALID; s++)
+            known |= strcmp(file_status_name((file_status)s), v->valuestring) == 0;
+        if (!known)
+            fail_msg("openapi.json lists file status '%s', which no scan gives", v->valuestring);
+        n++;
+    }
+    assert_int_equal(n, FILE_INVALID - FILE_OK + 1);
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_openapi),
+        cmocka_unit_test(test_openapi_file_status),
     };
     return cmocka_run_group_tests_name("routes", tests, NULL, NULL);
 }
