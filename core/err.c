@@ -46,6 +46,8 @@ const char *tmi_strerror(int err)
         return "interrupted";
     case TMI_EAUTH:
         return "authentication failed";
+    case TMI_ELINK:
+        return "is a link";
     default:
         return "unknown error";
     }

@@ -31,6 +31,7 @@ enum tmi_err {
     TMI_ECONFLICT = -18, /* state changed since it was checked */
     TMI_EINTR = -19,     /* interrupted (shutdown requested) */
     TMI_EAUTH = -20,     /* authentication failed */
+    TMI_ELINK = -21,     /* is a symbolic link or reparse point, which is never followed */
 };
 
 /* Short, static, English message for an error code; never NULL. */

@@ -324,12 +324,28 @@ static int stage_one(job *j, size_t i)
     return TMI_OK;
 }
 
+/* Remove staged files left in the TMI folder by an earlier job that was cut
+ * (".NAME.tmi-new", or anything planted under such a name: the entry itself
+ * is removed, a link is never followed), so that each is created anew and
+ * exclusively; note says how many, for the step's message ("" for none). */
+static void remove_stale(job *j, char *note, size_t notelen)
+{
+    int n = fileops_clean_temps(j->scan->tmi_dir);
+    note[0] = '\0';
+    if (n > 0)
+        snprintf(note, notelen,
+                 "; %d stale staged file%s (.NAME%s) removed first: the name%s itself, never what "
+                 "a link points to",
+                 n, n == 1 ? "" : "s", FILEOPS_TEMP_SUFFIX, n == 1 ? "" : "s");
+}
+
 static int step_stage(job *j)
 {
-    char which[256];
+    char which[256], note[192], msg[320];
     int rc = begin(j, "stage", "Copying the good files beside the old ones");
     if (rc != TMI_OK)
         return rc;
+    remove_stale(j, note, sizeof(note));
     for (size_t i = 0; i < j->scan->n_files; i++) {
         rc = stage_one(j, i);
         if (rc != TMI_OK)
@@ -340,7 +356,8 @@ static int step_stage(job *j)
                         sizeof(which)))
         return fail(j, "stage", TMI_ECONFLICT,
                     "the TMI folder changed after the backup (%s); nothing was replaced", which);
-    step_end(j, "stage", "ok", "every good file is staged and verified", NULL);
+    snprintf(msg, sizeof(msg), "every good file is staged and verified%s", note);
+    step_end(j, "stage", "ok", msg, NULL);
     return TMI_OK;
 }
 
@@ -628,7 +645,7 @@ static int valid_backup_id(const char *id)
 
 static int run_restore(job *j)
 {
-    char dir[PLAT_PATH_MAX], err[512], safety[160];
+    char dir[PLAT_PATH_MAX], err[512], safety[160], note[192], msg[320];
     backup_manifest *chosen = NULL;
     int rc;
     rc = step_preflight(j, 0);
@@ -657,12 +674,14 @@ static int run_restore(job *j)
         rc = begin(j, "restore", "Restoring the chosen backup");
     if (rc == TMI_OK) {
         j->touched = 1;
+        remove_stale(j, note, sizeof(note));
         rc = backup_restore(chosen, dir, j->scan->tmi_dir, j->env->pb->max_file_size, err,
                             sizeof(err));
+        snprintf(msg, sizeof(msg), "the folder matches the chosen backup%s", note);
         if (rc != TMI_OK)
-            fail(j, "restore", rc, "%s", err);
+            fail(j, "restore", rc, "%s%s", err, note);
         else
-            step_end(j, "restore", "ok", "the folder matches the chosen backup", NULL);
+            step_end(j, "restore", "ok", msg, NULL);
     }
     backup_manifest_free(chosen);
     if (rc != TMI_OK) {

@@ -501,6 +501,12 @@ int store_open_ex(const char *data_dir, unsigned flags, store **out, char *err, 
         }
     }
     exists = plat.stat(s->db_path, &st) == TMI_OK;
+    if (exists && st.is_link) { /* SQLite would follow it */
+        rc = open_fail(err, errlen, TMI_ELINK,
+                       "%s is a link: tmi-console never follows a link in its data folder",
+                       s->db_path);
+        goto out;
+    }
     if (exists && !st.is_file) {
         rc = open_fail(err, errlen, TMI_ECORRUPT, "%s is not a file", s->db_path);
         goto out;

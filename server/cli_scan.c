@@ -31,7 +31,8 @@ static const char usage[] =
     "(all at 1.12.0.1266 or newer), not_installed (no TMI folder or none of its files)\n"
     "file status: ok, newer (never a fault), old, missing, invalid (read, but not a\n"
     "PE file with a version: backed up as it is and replaced like an old file),\n"
-    "unreadable (its bytes cannot be read: the repair is refused until they can)\n"
+    "unreadable (its bytes cannot be read, or it is a link, never followed: the\n"
+    "repair is refused until it can be read)\n"
     "exit: 0 healthy or not_installed, 1 affected, 2 error\n";
 
 static const char *status_label(const scan_file *f)

@@ -8,6 +8,17 @@
  *
  * File system calls go through the table `plat` so that tests can replace one
  * entry to inject a failure at any step (save the old pointer, restore after).
+ *
+ * Links: a "link" is a symbolic link (POSIX) or a name-surrogate reparse
+ * point - a symbolic link or a junction (Windows; other reparse points, such
+ * as deduplicated files, are ordinary files). Only the last component of a
+ * path is examined: folders on the way are the administrator's layout. No
+ * write ever goes through a link: write_file and plat_write_file_private
+ * remove what is at the name (the link itself) and create a new file
+ * exclusively (O_CREAT|O_EXCL|O_NOFOLLOW; CREATE_NEW with
+ * FILE_FLAG_OPEN_REPARSE_POINT), and rename_replace replaces a link at the
+ * target name, never what it points to. read_file_nofollow reads a file only
+ * when it is not a link.
  */
 #ifndef TMI_PLAT_H
 #define TMI_PLAT_H
@@ -29,6 +40,9 @@
 #define PLAT_DIR_MAX_ENTRIES 100000
 
 typedef struct plat_stat {
+    int is_link; /* the path itself is a link (see the top); what follows then describes
+                    what it points to on POSIX (all 0 when that does not exist) and the
+                    link itself on Windows */
     int is_dir;
     int is_file;
     uint64_t size;
@@ -79,17 +93,27 @@ struct plat_ops {
     /* Fill *st. TMI_ENOENT when the path does not exist. */
     int (*stat)(const char *path, plat_stat *st);
     /* Read a whole regular file into a new buffer (caller frees). Reads at
-     * most max_bytes: a larger file fails with TMI_ETOOBIG and reads nothing. */
+     * most max_bytes: a larger file fails with TMI_ETOOBIG and reads nothing.
+     * Follows links (for files the user names: playbooks, inspect). */
     int (*read_file)(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len);
+    /* read_file for the files tmi-console examines and copies (the TMI
+     * folder, the sources, the backups): TMI_ELINK, and nothing read, when
+     * path itself is a link; never reads what a link points to. */
+    int (*read_file_nofollow)(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len);
     /* List a folder. On success the caller frees with plat_dirlist_free(). */
     int (*list_dir)(const char *path, plat_dirlist *out);
-    /* Create or truncate path, write len bytes, flush to stable storage. */
+    /* Write len bytes to a new file at path and flush them to stable
+     * storage. Whatever is at path first is removed (a file, or a link -
+     * the link itself); the new file is then created exclusively, never
+     * through a link: if something appears at the name in between,
+     * TMI_EEXIST and nothing is written. A folder at path: an error. */
     int (*write_file)(const char *path, const void *data, size_t len);
     /* Create one folder. TMI_EEXIST when it exists already. */
     int (*make_dir)(const char *path);
     /* Remove one file. TMI_ENOENT when it does not exist. */
     int (*remove_file)(const char *path);
-    /* Rename `from` over `to` atomically (same folder), replacing `to`. */
+    /* Rename `from` over `to` atomically (same folder), replacing `to`; a
+     * link at `to` is replaced itself, what it points to is not touched. */
     int (*rename_replace)(const char *from, const char *to);
 
     /* Find a service's short name: the one given if it exists, else the
@@ -237,10 +261,10 @@ int plat_run_as_service(int (*main_fn)(void *), void *arg);
 
 /* ---- for the HTTP server (server/) ---- */
 
-/* Create or truncate path, readable and writable by its owner only (mode 0600
- * on POSIX, whatever the umask; the Windows backend sets an owner-and-
- * administrators ACL), write len bytes, flush to stable storage. A file that
- * exists is replaced by a fresh one, so it never keeps a wider mode. */
+/* Like write_file (a fresh file, created exclusively, never through a link),
+ * readable and writable by its owner only (mode 0600 on POSIX, whatever the
+ * umask; the Windows backend sets an owner-and-administrators ACL). A file
+ * that exists is replaced by a fresh one, so it never keeps a wider mode. */
 int plat_write_file_private(const char *path, const void *data, size_t len);
 
 /* Put stdout in binary mode, so that bytes written (CSV's CRLF) reach it

@@ -269,6 +269,22 @@ static DWORD wattrs(const wchar_t *w)
     return GetFileAttributesW(w);
 }
 
+/* Is the object at w, whose attributes are attrs, a link (plat.h): a
+ * reparse point whose tag is a name surrogate (a symbolic link, a junction)?
+ * An unknown tag counts as a link: never followed by mistake. */
+static int wide_is_link(const wchar_t *w, DWORD attrs)
+{
+    WIN32_FIND_DATAW fd;
+    HANDLE h;
+    if (attrs == INVALID_FILE_ATTRIBUTES || !(attrs & FILE_ATTRIBUTE_REPARSE_POINT))
+        return 0;
+    h = FindFirstFileExW(w, FindExInfoBasic, &fd, FindExSearchNameMatch, NULL, 0);
+    if (h == INVALID_HANDLE_VALUE)
+        return 1;
+    FindClose(h);
+    return IsReparseTagNameSurrogate(fd.dwReserved0) != 0;
+}
+
 static int win_stat(const char *path, plat_stat *st)
 {
     WIN32_FILE_ATTRIBUTE_DATA fa;
@@ -281,8 +297,9 @@ static int win_stat(const char *path, plat_stat *st)
         free(w);
         return rc;
     }
-    free(w);
     memset(st, 0, sizeof(*st));
+    st->is_link = wide_is_link(w, fa.dwFileAttributes);
+    free(w);
     st->is_dir = (fa.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
     st->is_file = !st->is_dir && (fa.dwFileAttributes & FILE_ATTRIBUTE_DEVICE) == 0;
     st->size = st->is_dir ? 0 : ((uint64_t)fa.nFileSizeHigh << 32) | fa.nFileSizeLow;
@@ -290,52 +307,45 @@ static int win_stat(const char *path, plat_stat *st)
     return TMI_OK;
 }
 
-static int win_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len)
+/* Open w for reading with extra flags, sharing everything: the TMI files may
+ * be open (and mapped) by the service. On failure *rc says why (a folder is
+ * TMI_EINVAL, as on POSIX). */
+static HANDLE open_read(const wchar_t *w, DWORD flags, int *rc)
 {
-    HANDLE h;
+    DWORD attrs;
+    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN | flags, NULL);
+    if (h != INVALID_HANDLE_VALUE)
+        return h;
+    *rc = last_err();
+    attrs = wattrs(w);
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY))
+        *rc = TMI_EINVAL;
+    return INVALID_HANDLE_VALUE;
+}
+
+/* Read the file open on h (at most max_bytes) into a new buffer. */
+static int read_handle(HANDLE h, size_t max_bytes, uint8_t **out, size_t *out_len)
+{
     LARGE_INTEGER size;
     uint8_t *buf = NULL;
     size_t got = 0;
-    wchar_t *w;
-    DWORD attrs;
-    int rc = win32_path(path, &w);
-    if (rc != TMI_OK)
-        return rc;
-    /* share everything: the TMI files may be open (and mapped) by the service */
-    h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                    OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
-    if (h == INVALID_HANDLE_VALUE) {
-        rc = last_err();
-        attrs = wattrs(w);
-        if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY))
-            rc = TMI_EINVAL; /* a folder, as on POSIX */
-        free(w);
-        return rc;
-    }
-    free(w);
-    if (GetFileType(h) != FILE_TYPE_DISK) {
-        rc = TMI_EINVAL;
-        goto out;
-    }
-    if (!GetFileSizeEx(h, &size)) {
-        rc = last_err();
-        goto out;
-    }
-    if ((uint64_t)size.QuadPart > (uint64_t)max_bytes) {
-        rc = TMI_ETOOBIG;
-        goto out;
-    }
+    if (GetFileType(h) != FILE_TYPE_DISK)
+        return TMI_EINVAL;
+    if (!GetFileSizeEx(h, &size))
+        return last_err();
+    if ((uint64_t)size.QuadPart > (uint64_t)max_bytes)
+        return TMI_ETOOBIG;
     buf = malloc((size_t)size.QuadPart + 1);
-    if (buf == NULL) {
-        rc = TMI_ENOMEM;
-        goto out;
-    }
+    if (buf == NULL)
+        return TMI_ENOMEM;
     while (got < (size_t)size.QuadPart) {
         size_t want = (size_t)size.QuadPart - got;
         DWORD n = 0;
         if (!ReadFile(h, buf + got, (DWORD)(want > IO_CHUNK ? IO_CHUNK : want), &n, NULL)) {
-            rc = last_err();
-            goto out;
+            int rc = last_err();
+            free(buf);
+            return rc;
         }
         if (n == 0)
             break; /* shrank while reading: return what is there */
@@ -344,10 +354,74 @@ static int win_read_file(const char *path, size_t max_bytes, uint8_t **out, size
     buf[got] = 0;
     *out = buf;
     *out_len = got;
-    buf = NULL;
-out:
-    free(buf);
+    return TMI_OK;
+}
+
+static int win_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len)
+{
+    HANDLE h;
+    wchar_t *w;
+    int rc = win32_path(path, &w);
+    if (rc != TMI_OK)
+        return rc;
+    h = open_read(w, 0, &rc);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return rc;
+    rc = read_handle(h, max_bytes, out, out_len);
     CloseHandle(h);
+    return rc;
+}
+
+/* Do two handles name the same file (volume and file index)? */
+static int same_file(HANDLE a, HANDLE b)
+{
+    BY_HANDLE_FILE_INFORMATION x, y;
+    if (!GetFileInformationByHandle(a, &x) || !GetFileInformationByHandle(b, &y))
+        return 0;
+    return x.dwVolumeSerialNumber == y.dwVolumeSerialNumber &&
+           x.nFileIndexHigh == y.nFileIndexHigh && x.nFileIndexLow == y.nFileIndexLow;
+}
+
+/* The link itself is opened (FILE_FLAG_OPEN_REPARSE_POINT) and refused. A
+ * reparse point that is not a link (a deduplicated or cloud file) gets its
+ * data through a file system filter, so it is opened again normally, and
+ * read only if that is still the same file. */
+static int win_read_file_nofollow(const char *path, size_t max_bytes, uint8_t **out,
+                                  size_t *out_len)
+{
+    FILE_ATTRIBUTE_TAG_INFO ti;
+    HANDLE h, h2;
+    wchar_t *w;
+    int rc = win32_path(path, &w);
+    if (rc != TMI_OK)
+        return rc;
+    h = open_read(w, FILE_FLAG_OPEN_REPARSE_POINT, &rc);
+    if (h == INVALID_HANDLE_VALUE)
+        goto out;
+    if (!GetFileInformationByHandleEx(h, FileAttributeTagInfo, &ti, sizeof(ti))) {
+        rc = last_err();
+        goto out;
+    }
+    if (ti.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+        if (IsReparseTagNameSurrogate(ti.ReparseTag)) {
+            rc = TMI_ELINK;
+            goto out;
+        }
+        h2 = open_read(w, 0, &rc);
+        if (h2 == INVALID_HANDLE_VALUE)
+            goto out;
+        rc = same_file(h, h2) ? TMI_OK : TMI_ECONFLICT;
+        CloseHandle(h);
+        h = h2;
+        if (rc != TMI_OK)
+            goto out;
+    }
+    rc = read_handle(h, max_bytes, out, out_len);
+out:
+    if (h != INVALID_HANDLE_VALUE)
+        CloseHandle(h);
+    free(w);
     return rc;
 }
 
@@ -453,23 +527,6 @@ static int write_all_flush(HANDLE h, const void *data, size_t len)
     return TMI_OK;
 }
 
-static int win_write_file(const char *path, const void *data, size_t len)
-{
-    wchar_t *w;
-    HANDLE h;
-    int rc = win32_path(path, &w);
-    if (rc != TMI_OK)
-        return rc;
-    h = CreateFileW(w, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-    free(w);
-    if (h == INVALID_HANDLE_VALUE)
-        return last_err();
-    rc = write_all_flush(h, data, len);
-    if (!CloseHandle(h) && rc == TMI_OK)
-        rc = last_err();
-    return rc;
-}
-
 static int win_make_dir(const char *path)
 {
     wchar_t *w;
@@ -516,22 +573,58 @@ static int win_remove_file(const char *path)
     return rc;
 }
 
+/* A new file at w, created exclusively and never through a link (plat.h):
+ * whatever is at the name first is deleted (DeleteFileW deletes a link
+ * itself), then CREATE_NEW with FILE_FLAG_OPEN_REPARSE_POINT. sa may be NULL. */
+static int create_fresh(const wchar_t *w, SECURITY_ATTRIBUTES *sa, HANDLE *h)
+{
+    int rc = delete_wide(w);
+    if (rc != TMI_OK && rc != TMI_ENOENT)
+        return rc;
+    *h = CreateFileW(w, GENERIC_WRITE, 0, sa, CREATE_NEW,
+                     FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (*h == INVALID_HANDLE_VALUE)
+        return last_err();
+    return TMI_OK;
+}
+
+static int win_write_file(const char *path, const void *data, size_t len)
+{
+    wchar_t *w;
+    HANDLE h;
+    int rc = win32_path(path, &w);
+    if (rc != TMI_OK)
+        return rc;
+    rc = create_fresh(w, NULL, &h);
+    free(w);
+    if (rc != TMI_OK)
+        return rc;
+    rc = write_all_flush(h, data, len);
+    if (!CloseHandle(h) && rc == TMI_OK)
+        rc = last_err();
+    return rc;
+}
+
 /*
  * Replace `to` with `from` atomically. An existing target is replaced with
  * ReplaceFileW, which keeps the target's ACL, attributes, owner and creation
  * time (the TMI files keep whatever security the installer gave them); a new
- * target is a plain MoveFileExW. Both fail while the target is open without
- * FILE_SHARE_DELETE (TMI_EBUSY: "file in use").
+ * target, or a link at the target name (ReplaceFileW is never given a link:
+ * the link is replaced, not what it points to), is a plain MoveFileExW. Both
+ * fail while the target is open without FILE_SHARE_DELETE (TMI_EBUSY: "file
+ * in use").
  */
 static int win_rename_replace(const char *from, const char *to)
 {
     wchar_t *wf = NULL, *wt = NULL;
+    DWORD attrs;
     int rc = win32_path(from, &wf);
     if (rc == TMI_OK)
         rc = win32_path(to, &wt);
     if (rc != TMI_OK)
         goto out;
-    if (wattrs(wt) != INVALID_FILE_ATTRIBUTES) {
+    attrs = wattrs(wt);
+    if (attrs != INVALID_FILE_ATTRIBUTES && !wide_is_link(wt, attrs)) {
         if (!ReplaceFileW(wt, wf, NULL, REPLACEFILE_IGNORE_MERGE_ERRORS, NULL, NULL)) {
             DWORD e = GetLastError();
             rc = win32_err(e);
@@ -554,6 +647,7 @@ out:
 const struct plat_ops plat_os_ops = {
     .stat = win_stat,
     .read_file = win_read_file,
+    .read_file_nofollow = win_read_file_nofollow,
     .list_dir = win_list_dir,
     .write_file = win_write_file,
     .make_dir = win_make_dir,
@@ -569,6 +663,7 @@ const struct plat_ops plat_os_ops = {
 struct plat_ops plat = {
     .stat = win_stat,
     .read_file = win_read_file,
+    .read_file_nofollow = win_read_file_nofollow,
     .list_dir = win_list_dir,
     .write_file = win_write_file,
     .make_dir = win_make_dir,
@@ -1148,17 +1243,12 @@ int plat_write_file_private(const char *path, const void *data, size_t len)
     if (rc != TMI_OK)
         goto out;
     /* a fresh file, so it never keeps an older, wider ACL */
-    rc = delete_wide(w);
-    if (rc != TMI_OK && rc != TMI_ENOENT)
-        goto out;
     sa.nLength = sizeof(sa);
     sa.lpSecurityDescriptor = sd;
     sa.bInheritHandle = FALSE;
-    h = CreateFileW(w, GENERIC_WRITE, 0, &sa, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
-    if (h == INVALID_HANDLE_VALUE) {
-        rc = last_err();
+    rc = create_fresh(w, &sa, &h);
+    if (rc != TMI_OK)
         goto out;
-    }
     rc = write_all_flush(h, data, len);
     if (!CloseHandle(h) && rc == TMI_OK)
         rc = last_err();
@@ -1252,7 +1342,7 @@ int plat_lock_acquire(const char *path, plat_lock **out)
         return rc;
     h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE,
                     FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_ALWAYS,
-                    FILE_ATTRIBUTE_NORMAL, NULL);
+                    FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     free(w);
     if (h == INVALID_HANDLE_VALUE)
         return last_err();

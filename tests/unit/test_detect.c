@@ -424,7 +424,7 @@ static int deny_read(const char *path, size_t max, uint8_t **out, size_t *len)
 {
     if (deny_name != NULL && strstr(path, deny_name) != NULL)
         return TMI_EACCES;
-    return plat_os_ops.read_file(path, max, out, len);
+    return plat_os_ops.read_file_nofollow(path, max, out, len);
 }
 
 /* Bytes that cannot be read block the repair, with the reason: a folder in
@@ -450,9 +450,9 @@ static void unreadable_file_blocks_the_repair(void **state)
     plat_remove_tree(path);
     write_file_in(f->tmi, "libMRF_DM.dll", BAD, 9);
     deny_name = "libMRF_Common.dll";
-    plat.read_file = deny_read;
+    plat.read_file_nofollow = deny_read;
     r = scan(f);
-    plat.read_file = plat_os_ops.read_file;
+    plat.read_file_nofollow = plat_os_ops.read_file_nofollow;
     d = file_named(r, "libMRF_Common.dll");
     assert_int_equal(d->status, FILE_UNREADABLE);
     assert_non_null(strstr(d->error, tmi_strerror(TMI_EACCES)));
@@ -461,12 +461,85 @@ static void unreadable_file_blocks_the_repair(void **state)
     /* a damaged file beside it does not change that */
     scan_result_free(r);
     damage_three(f->tmi);
-    plat.read_file = deny_read;
+    plat.read_file_nofollow = deny_read;
     r = scan(f);
-    plat.read_file = plat_os_ops.read_file;
+    plat.read_file_nofollow = plat_os_ops.read_file_nofollow;
     assert_int_equal(file_named(r, "libMRF_Entity.dll")->status, FILE_INVALID);
     assert_false(r->repair_possible);
     assert_non_null(strstr(r->repair_reason, "libMRF_Common.dll cannot be read"));
+    scan_result_free(r);
+}
+
+/* Links, through the plat table: stat says a file is a link, or the checked
+ * read finds that it became one. The scan must never read a TMI or source
+ * file through plat.read_file, which follows links. */
+static const char *link_name, *race_name;
+
+static int link_stat(const char *path, plat_stat *st)
+{
+    int rc = plat_os_ops.stat(path, st);
+    if (rc == TMI_OK && link_name != NULL && strstr(path, link_name) != NULL)
+        st->is_link = 1;
+    return rc;
+}
+
+static int race_read(const char *path, size_t max, uint8_t **out, size_t *len)
+{
+    if (race_name != NULL && strstr(path, race_name) != NULL)
+        return TMI_ELINK;
+    return plat_os_ops.read_file_nofollow(path, max, out, len);
+}
+
+static int following_read(const char *path, size_t max, uint8_t **out, size_t *len)
+{
+    (void)max;
+    (void)out;
+    (void)len;
+    fail_msg("the scan read %s with plat.read_file, which follows links", path);
+    return TMI_EIO;
+}
+
+static scan_result *scan_with_links(fx *f, const char *as_link, const char *becomes_link)
+{
+    link_name = as_link;
+    race_name = becomes_link;
+    plat.stat = link_stat;
+    plat.read_file_nofollow = race_read;
+    plat.read_file = following_read;
+    scan_result *r = scan(f);
+    plat = plat_os_ops;
+    return r;
+}
+
+static void assert_is_link(const scan_file *d)
+{
+    assert_int_equal(d->status, FILE_UNREADABLE);
+    assert_true(d->present);
+    assert_string_equal(d->error, "is a link");
+    assert_false(d->has_sha256); /* never hashed through the link */
+    assert_false(d->has_version);
+    assert_int_equal(d->size, 0);
+}
+
+static void links_are_reported_not_followed(void **state)
+{
+    fx *f = *state;
+    make_sandbox(f, NULL, NULL);
+    scan_result *r = scan_with_links(f, PLAT_SEP_STR "libMRF_CM.dll", "libMRF_DM.dll");
+    assert_int_equal(r->verdict, SCAN_AFFECTED);
+    assert_is_link(file_named(r, "libMRF_CM.dll"));
+    assert_is_link(file_named(r, "libMRF_DM.dll"));
+    assert_int_equal(file_named(r, "mrf.exe")->status, FILE_OLD);
+    assert_false(r->repair_possible);
+    if (strstr(r->repair_reason, "cannot be read (is a link)") == NULL)
+        fail_msg("the reason does not name the link: %s", r->repair_reason);
+    scan_result_free(r);
+    /* a source file that is a link makes the source unusable */
+    r = scan_with_links(f, "filegroup100" PLAT_SEP_STR "libMRF_AP.dll", NULL);
+    assert_int_equal(file_named(r, "libMRF_AP.dll")->status, FILE_OLD);
+    assert_false(r->sources[0].complete);
+    assert_non_null(strstr(r->sources[0].reason, "libMRF_AP.dll cannot be used: is a link"));
+    assert_false(r->repair_possible);
     scan_result_free(r);
 }
 
@@ -618,18 +691,31 @@ static void glob_and_wildcards(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(affected_when_article_layout),      T(healthy_when_good_set_installed),
-        T(healthy_when_newer_set_installed),  T(refuses_to_downgrade_a_newer_file),
-        T(not_installed_without_trend_micro), T(not_installed_when_tmi_folder_is_empty),
-        T(partial_repair_mrf_new_dlls_old),   T(missing_file_in_tmi_folder),
-        T(source_missing_one_file),           T(source_with_old_file_is_not_used),
-        T(finds_spnaf_backup_folders),        T(no_source_folder_at_all),
-        T(odd_letter_case_everywhere),        T(program_files_32_bit_layout),
-        T(damaged_files_are_invalid),         T(pe_without_version_is_invalid),
-        T(invalid_source_file_is_not_used),   T(unreadable_file_blocks_the_repair),
-        T(fixed_version_wins_over_string),    T(oversized_file_is_unreadable_not_fatal),
-        T(explicit_tmi_dir_and_bad_roots),    T(generic_engine_runs_another_playbook),
-        T(json_follows_the_contract),         T(sandbox_refuses_foreign_folders),
+        T(affected_when_article_layout),
+        T(healthy_when_good_set_installed),
+        T(healthy_when_newer_set_installed),
+        T(refuses_to_downgrade_a_newer_file),
+        T(not_installed_without_trend_micro),
+        T(not_installed_when_tmi_folder_is_empty),
+        T(partial_repair_mrf_new_dlls_old),
+        T(missing_file_in_tmi_folder),
+        T(source_missing_one_file),
+        T(source_with_old_file_is_not_used),
+        T(finds_spnaf_backup_folders),
+        T(no_source_folder_at_all),
+        T(odd_letter_case_everywhere),
+        T(program_files_32_bit_layout),
+        T(damaged_files_are_invalid),
+        T(pe_without_version_is_invalid),
+        T(invalid_source_file_is_not_used),
+        T(unreadable_file_blocks_the_repair),
+        T(links_are_reported_not_followed),
+        T(fixed_version_wins_over_string),
+        T(oversized_file_is_unreadable_not_fatal),
+        T(explicit_tmi_dir_and_bad_roots),
+        T(generic_engine_runs_another_playbook),
+        T(json_follows_the_contract),
+        T(sandbox_refuses_foreign_folders),
         cmocka_unit_test(glob_and_wildcards),
     };
     return cmocka_run_group_tests_name("detect", tests, NULL, NULL);

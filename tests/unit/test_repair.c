@@ -18,12 +18,14 @@
 #include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h> /* symlink() */
 
 #include <cjson/cJSON.h>
 
 #include "backup.h"
 #include "detect.h"
 #include "err.h"
+#include "fileops.h"
 #include "pathutil.h"
 #include "plat.h"
 #include "playbook.h"
@@ -50,6 +52,8 @@ typedef struct fx {
     /* what the hooks saw */
     char steps[64][32];
     char outcomes[64][16];
+    char ended[64][32];
+    char messages[64][320];
     int n_begin, n_end;
     /* injection knobs */
     int fail_temp_write_at; /* fail the Nth write of a staged file (1-based) */
@@ -134,12 +138,23 @@ static void hook_end(void *arg, const char *step, const char *outcome, const cha
                      const cJSON *details)
 {
     fx *f = arg;
-    (void)step;
-    (void)message;
     (void)details;
-    if (f->n_end < 64)
+    if (f->n_end < 64) {
         snprintf(f->outcomes[f->n_end], 16, "%s", outcome);
+        snprintf(f->ended[f->n_end], 32, "%s", step);
+        snprintf(f->messages[f->n_end], 320, "%s", message != NULL ? message : "");
+    }
     f->n_end++;
+}
+
+/* The message the last report of step carried ("" when none). */
+static const char *message_of(const fx *f, const char *step)
+{
+    for (int i = (f->n_end < 64 ? f->n_end : 64) - 1; i >= 0; i--) {
+        if (strcmp(f->ended[i], step) == 0)
+            return f->messages[i];
+    }
+    return "";
 }
 
 static const repair_hooks hooks = {NULL, hook_begin, hook_end};
@@ -724,6 +739,116 @@ static void unreadable_file_blocks_the_repair(void **state)
     assert_int_equal(f->n_begin, 1);
 }
 
+/* ---- links (real symbolic links in the sandbox) ---- */
+
+/* A file outside the sandbox with known bytes; path into victim. */
+static void make_victim(char *victim, const char *content)
+{
+    char elsewhere[PLAT_PATH_MAX];
+    tu_mkdtemp(elsewhere, sizeof(elsewhere));
+    tu_join(victim, PLAT_PATH_MAX, elsewhere, "victim.dll");
+    tu_write(victim, content, strlen(content));
+}
+
+static void assert_still(const char *path, const char *content)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(plat_os_ops.read_file(path, 1 << 20, &buf, &len), TMI_OK);
+    if (len != strlen(content) || memcmp(buf, content, len) != 0)
+        fail_msg("%s was written through a link", path);
+    free(buf);
+}
+
+/* The attack from the field: a link planted at a staging name, pointing at
+ * a file elsewhere (and a dangling one). The job removes the links - the
+ * names, not their targets - says so, and stages fresh files. */
+static void planted_link_at_staging_name_is_not_followed(void **state)
+{
+    fx *f = *state;
+    char victim[PLAT_PATH_MAX], nowhere[PLAT_PATH_MAX], link[PLAT_PATH_MAX];
+    plat_stat st;
+    make_victim(victim, "precious bytes elsewhere");
+    tu_join(link, sizeof(link), f->tmi, ".libMRF_AP.dll" FILEOPS_TEMP_SUFFIX);
+    assert_int_equal(symlink(victim, link), 0);
+    tu_join(nowhere, sizeof(nowhere), f->root, "created-through-a-link");
+    tu_join(link, sizeof(link), f->tmi, ".mrf.exe" FILEOPS_TEMP_SUFFIX);
+    assert_int_equal(symlink(nowhere, link), 0);
+    repair_result r = run(f, REPAIR_REPLACE);
+    if (r.rc != TMI_OK)
+        fail_msg("replace failed at %s: %s", r.failed_step, r.message);
+    assert_not_mixed(f, 1);
+    assert_still(victim, "precious bytes elsewhere");
+    assert_int_equal(plat.stat(nowhere, &st), TMI_ENOENT);
+    if (strstr(message_of(f, "stage"), "2 stale staged files") == NULL)
+        fail_msg("the stage step does not say it removed them: %s", message_of(f, "stage"));
+}
+
+/* A TMI file that is a link - here to a good copy, which a scan that
+ * followed it would call ok - and a source file that is one: reported as
+ * unreadable "is a link", never hashed, and the repair refused before
+ * anything is copied or written. */
+static void linked_files_are_reported_and_not_followed(void **state)
+{
+    fx *f = *state;
+    char target[PLAT_PATH_MAX], link[PLAT_PATH_MAX], victim[PLAT_PATH_MAX];
+    scan_options so = {f->root, NULL, 0};
+    scan_result *s = NULL;
+    plat_stat st;
+    tu_join(target, sizeof(target), f->src, "libMRF_CM.dll");
+    tu_join(link, sizeof(link), f->tmi, "libMRF_CM.dll");
+    assert_int_equal(plat.remove_file(link), TMI_OK);
+    assert_int_equal(symlink(target, link), 0);
+    assert_int_equal(scan_run(f->pb, &so, &s), TMI_OK);
+    for (size_t i = 0; i < s->n_files; i++) {
+        if (strcmp(s->files[i].name, "libMRF_CM.dll") != 0)
+            continue;
+        assert_int_equal(s->files[i].status, FILE_UNREADABLE);
+        assert_string_equal(s->files[i].error, "is a link");
+        assert_false(s->files[i].has_sha256);
+    }
+    scan_result_free(s);
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_EINVAL);
+    assert_string_equal(r.failed_step, "preflight");
+    assert_non_null(strstr(r.message, "is a link"));
+    assert_int_equal(plat.stat(f->backups, &st), TMI_ENOENT);
+    assert_int_equal(plat.stat(link, &st), TMI_OK);
+    assert_true(st.is_link); /* left as it was */
+
+    /* the TMI file back; now a source file is the link */
+    assert_int_equal(plat.remove_file(link), TMI_OK);
+    tu_write_pe(link, "1.12.0.1156", 0, 55);
+    make_victim(victim, "not the good copy");
+    tu_join(link, sizeof(link), f->src, "libMRF_AP.dll");
+    assert_int_equal(plat.remove_file(link), TMI_OK);
+    assert_int_equal(symlink(victim, link), 0);
+    assert_int_equal(scan_run(f->pb, &so, &s), TMI_OK);
+    assert_false(s->repair_possible);
+    assert_non_null(strstr(s->sources[0].reason, "libMRF_AP.dll cannot be used: is a link"));
+    scan_result_free(s);
+    assert_still(victim, "not the good copy");
+}
+
+/* A rollback that finds a link where a TMI file was replaces the link with
+ * the backed-up file; what the link points to keeps its bytes. */
+static void recovery_replaces_a_link_not_its_target(void **state)
+{
+    fx *f = *state;
+    char victim[PLAT_PATH_MAX], link[PLAT_PATH_MAX];
+    repair_result r = run(f, REPAIR_BACKUP);
+    assert_int_equal(r.rc, TMI_OK);
+    make_victim(victim, "precious bytes elsewhere");
+    tu_join(link, sizeof(link), f->tmi, "libMRF_DM.dll");
+    assert_int_equal(plat.remove_file(link), TMI_OK);
+    assert_int_equal(symlink(victim, link), 0);
+    repair_hooks h = hooks_for(f);
+    repair_result rr;
+    assert_int_equal(repair_recover(&f->env, "job-1", &h, &rr), TMI_OK);
+    assert_not_mixed(f, 0);
+    assert_still(victim, "precious bytes elsewhere");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -752,6 +877,9 @@ int main(void)
         T(backup_alone_and_tampered_manifest),
         T(damaged_files_are_backed_up_replaced_and_restored),
         T(unreadable_file_blocks_the_repair),
+        T(planted_link_at_staging_name_is_not_followed),
+        T(linked_files_are_reported_and_not_followed),
+        T(recovery_replaces_a_link_not_its_target),
     };
     return cmocka_run_group_tests_name("repair", tests, NULL, NULL);
 }

@@ -13,7 +13,8 @@
 #      service RUNNING and it stays up, scan says healthy, the audit chain is
 #      intact;
 #   4. a replace while a TMI file is held open by another process: refused or
-#      rolled back, and reported as "file in use";
+#      rolled back, and reported as "file in use"; then links planted at the
+#      staging names (Unix links: see 4b for what wine cannot do);
 #   5. `tmi-console service install`: serve as a Windows service of its own.
 #
 # The prefix is made once (wineboot, kept as BUILD_WIN_DIR/wine-pristine) and
@@ -314,6 +315,37 @@ ls -A "$tmi" | grep -q 'tmi-new' && fail "staged files left in the TMI folder"
 inuse_summary="held without sharing: refused; held with read sharing: rolled back; both 'file in use'"
 log "held with read sharing: commit failed at the held file, rolled back, reported as a file in use"
 
+# ---- 4b. a link planted at a staging name ----
+# The attack: a link at ".mrf.exe.tmi-new" pointing where the attacker wants
+# a file. Wine 8 makes no Windows links (CreateSymbolicLinkW reports success
+# and makes nothing; FSCTL_SET_REPARSE_POINT, for a junction, is refused), so
+# the link is a Unix one, made from outside. Wine is not Windows with them: it
+# follows a Unix link for every call, DeleteFileW included (which deletes the
+# file the link points to, where Windows deletes the link itself), and shows
+# it as a plain file, never as a reparse point. So only a dangling link is
+# faithful here: wine can neither list nor delete it, a CREATE_ALWAYS creates
+# the file it points to (the old code did), and the exclusive create
+# (CREATE_NEW) meets the name and stops the job before any change. A link to
+# an existing file, and a TMI file that is a link, are covered through the
+# plat table (test_detect) and with real links on POSIX (test_plat,
+# test_repair).
+log "a dangling link planted at a staging name: never created through, the job stops before any change"
+nowhere="$WINEPREFIX/drive_c/created-through-a-link"
+rm -f "$nowhere"
+ln -s "$nowhere" "$tmi/.mrf.exe.tmi-new"
+rc=0
+WF 300 "$work/replace3.log" "$exe" --data "$data_win" replace --yes || rc=$?
+[ ! -e "$nowhere" ] || fail "the replace created a file through a link planted at a staging name"
+[ $rc -ne 0 ] || fail "replace went on over a link it could not remove"
+grep -q 'already exists' "$work/replace3.log" || {
+    cat "$work/replace3.log" >&2
+    fail "replace over a planted link: not stopped by the exclusive create"
+}
+[ "$(hashes_now)" = "$old_hashes" ] || fail "replace over a planted link changed the TMI folder"
+rm -f "$tmi/.mrf.exe.tmi-new"
+links_summary="a link planted at a staging name: nothing created through it, the job stopped before any change"
+log "$links_summary"
+
 # ---- 5. serve as a Windows service of its own ----
 log "tmi-console as a service of its own"
 kill "${bg_pids[0]}" 2>/dev/null || true # the foreground serve: its data folder is reused
@@ -347,5 +379,6 @@ W 60 "$exe" --data "$svc_data_win" service uninstall >/dev/null || fail "service
 W 30 "$exe" service status | grep -q 'not installed' || fail "the service is still installed"
 log "installed, started by the SCM, answered, stopped cleanly, uninstalled"
 
-printf 'windows tests: passed in %s s\n  unit: %s\n  %s\n  end to end: %s\n  in use: %s\n' \
-    "$(($(date +%s) - t0))" "$unit_summary" "$verinfo_summary" "$e2e_summary" "$inuse_summary"
+printf 'windows tests: passed in %s s\n  unit: %s\n  %s\n  end to end: %s\n  in use: %s\n  links: %s\n' \
+    "$(($(date +%s) - t0))" "$unit_summary" "$verinfo_summary" "$e2e_summary" "$inuse_summary" \
+    "$links_summary"
