@@ -161,6 +161,27 @@ int plat_make_dirs(const char *path);
  * parents as usual. An existing folder is left as it is. */
 int plat_make_private_dir(const char *path);
 
+/*
+ * Is the folder at path (the data folder) safe to use: can nobody but this
+ * user and the system's administrators change it or anything in it?
+ *   POSIX: the folder and everything in it are owned by the effective user
+ *   and not writable by group or others.
+ *   Windows: the owner of each is Administrators, SYSTEM or this process's
+ *   user (an elevated administrator owns what it creates), and no
+ *   access-allowed ACE grants anyone else a right to change it: write or
+ *   append data, add or delete children, delete, change the DACL or the
+ *   owner (generic write or all, maximum allowed); a NULL DACL is refused.
+ *   CREATOR OWNER / OWNER RIGHTS entries are the owner's, checked above.
+ *   Both: a link (plat.h) inside it is refused - tmi-console makes none.
+ * The folder itself may be reached through a link (it is what --data names).
+ * TMI_OK; TMI_EACCES when it is not safe, with why (a sentence, NUL-ended)
+ * naming the first path that is wrong, what is wrong, and the command that
+ * fixes it (chmod/chown, or icacls); TMI_ENOENT / TMI_ENOTDIR when there is
+ * no such folder; TMI_ETOOBIG past PLAT_DIR_MAX_ENTRIES entries; other
+ * codes when it cannot be examined.
+ */
+int plat_check_private_dir(const char *path, char *why, size_t whylen);
+
 /* Can this process write `path` (a file, or create files in a folder)?
  * TMI_OK, TMI_EACCES, TMI_EROFS or TMI_ENOENT. Advisory: used to give a clear
  * message before a library fails with a vague one. */

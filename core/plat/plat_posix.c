@@ -62,6 +62,11 @@ static int err_from_errno(int e)
     }
 }
 
+int posix_err(int e)
+{
+    return err_from_errno(e);
+}
+
 void plat_dirlist_free(plat_dirlist *list)
 {
     if (list == NULL)

@@ -269,10 +269,9 @@ static DWORD wattrs(const wchar_t *w)
     return GetFileAttributesW(w);
 }
 
-/* Is the object at w, whose attributes are attrs, a link (plat.h): a
- * reparse point whose tag is a name surrogate (a symbolic link, a junction)?
- * An unknown tag counts as a link: never followed by mistake. */
-static int wide_is_link(const wchar_t *w, DWORD attrs)
+/* See plat_win32_int.h; an unknown tag counts as a link: never followed by
+ * mistake. */
+int win32_is_link(const wchar_t *w, DWORD attrs)
 {
     WIN32_FIND_DATAW fd;
     HANDLE h;
@@ -298,7 +297,7 @@ static int win_stat(const char *path, plat_stat *st)
         return rc;
     }
     memset(st, 0, sizeof(*st));
-    st->is_link = wide_is_link(w, fa.dwFileAttributes);
+    st->is_link = win32_is_link(w, fa.dwFileAttributes);
     free(w);
     st->is_dir = (fa.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
     st->is_file = !st->is_dir && (fa.dwFileAttributes & FILE_ATTRIBUTE_DEVICE) == 0;
@@ -624,7 +623,7 @@ static int win_rename_replace(const char *from, const char *to)
     if (rc != TMI_OK)
         goto out;
     attrs = wattrs(wt);
-    if (attrs != INVALID_FILE_ATTRIBUTES && !wide_is_link(wt, attrs)) {
+    if (attrs != INVALID_FILE_ATTRIBUTES && !win32_is_link(wt, attrs)) {
         if (!ReplaceFileW(wt, wf, NULL, REPLACEFILE_IGNORE_MERGE_ERRORS, NULL, NULL)) {
             DWORD e = GetLastError();
             rc = win32_err(e);

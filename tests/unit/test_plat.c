@@ -29,6 +29,7 @@
 #include <windows.h>
 #include <winioctl.h>
 #else
+#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -303,6 +304,45 @@ static void fileops_refuse_and_replace_links(void **state)
     assert_file_is(victim, "precious");
 }
 
+/* The data-folder check on the real file system (POSIX; Windows' ACL side
+ * runs under wine in tests/windows/run.sh, and the CLI's use of it in
+ * tests/integration/test_datadir.py). */
+static void private_dir_check(void **state)
+{
+#ifdef _WIN32
+    (void)state;
+    skip();
+#else
+    char data[PLAT_PATH_MAX], file[PLAT_PATH_MAX], sub[PLAT_PATH_MAX], link[PLAT_PATH_MAX];
+    char why[1024];
+    (void)state;
+    tu_join(data, sizeof(data), dir, "data");
+    assert_int_equal(plat_check_private_dir(data, why, sizeof(why)), TMI_ENOENT);
+    assert_int_equal(plat_make_private_dir(data), TMI_OK);
+    tu_join(file, sizeof(file), data, "api-token");
+    assert_int_equal(plat_write_file_private(file, "x", 1), TMI_OK);
+    tu_join(sub, sizeof(sub), data, "backups/job-1");
+    tu_mkdirs(sub);
+    assert_int_equal(plat_check_private_dir(data, why, sizeof(why)), TMI_OK);
+    assert_int_equal(chmod(sub, 0777), 0);
+    assert_int_equal(plat_check_private_dir(data, why, sizeof(why)), TMI_EACCES);
+    assert_non_null(strstr(why, sub));
+    assert_non_null(strstr(why, "chmod -R go-w"));
+    assert_int_equal(chmod(sub, 0755), 0);
+    assert_int_equal(chmod(file, 0602), 0);
+    assert_int_equal(plat_check_private_dir(data, why, sizeof(why)), TMI_EACCES);
+    assert_non_null(strstr(why, "writable by others (mode 0602)"));
+    assert_int_equal(chmod(file, 0600), 0);
+    tu_join(link, sizeof(link), sub, "mrf.exe");
+    assert_int_equal(symlink(file, link), 0);
+    assert_int_equal(plat_check_private_dir(data, why, sizeof(why)), TMI_EACCES);
+    assert_non_null(strstr(why, "is a link"));
+    assert_int_equal(plat.remove_file(link), TMI_OK);
+    assert_int_equal(plat_check_private_dir(data, why, sizeof(why)), TMI_OK);
+    assert_int_equal(plat_check_private_dir(file, why, sizeof(why)), TMI_ENOTDIR);
+#endif
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -316,6 +356,7 @@ int main(void)
         T(rename_and_remove_act_on_the_link),
         T(folder_link_is_never_written_into),
         T(fileops_refuse_and_replace_links),
+        T(private_dir_check),
     };
     return cmocka_run_group_tests_name("plat", tests, NULL, NULL);
 }

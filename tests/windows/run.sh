@@ -15,7 +15,9 @@
 #   4. a replace while a TMI file is held open by another process: refused or
 #      rolled back, and reported as "file in use"; then links planted at the
 #      staging names (Unix links: see 4b for what wine cannot do);
-#   5. `tmi-console service install`: serve as a Windows service of its own.
+#   5. `tmi-console service install`: serve as a Windows service of its own;
+#   6. data folders others can change (open to Everyone, owned by another
+#      user, a token others can write): refused, with the icacls fix.
 #
 # The prefix is made once (wineboot, kept as BUILD_WIN_DIR/wine-pristine) and
 # copied fresh for each run; every wine command runs under `timeout`, and the
@@ -379,6 +381,39 @@ W 60 "$exe" --data "$svc_data_win" service uninstall >/dev/null || fail "service
 W 30 "$exe" service status | grep -q 'not installed' || fail "the service is still installed"
 log "installed, started by the SCM, answered, stopped cleanly, uninstalled"
 
-printf 'windows tests: passed in %s s\n  unit: %s\n  %s\n  end to end: %s\n  in use: %s\n  links: %s\n' \
+# ---- 6. a data folder that others can change ----
+# Wine shows Unix permissions as ACLs: "other" write becomes an Everyone ACE
+# with write rights, and a file of another Unix user is owned by ANONYMOUS
+# LOGON. It ignores the group bits, keeps no Administrators ACE or real
+# inheritance, and has no icacls to run the fix with: those are not checked
+# here (the POSIX side is tests/integration/test_datadir.py).
+log "a data folder others can change: refused"
+refused() { # NAME WHAT-MUST-BE-SAID COMMAND... -> exit 2, folder named, icacls fix given
+    local name=$1 say=$2 rc=0
+    shift 2
+    WF 120 "$work/$name.log" "$exe" --data "C:\\$name" "$@" || rc=$?
+    [ $rc -eq 2 ] && grep -qF "refusing the data folder C:\\$name:" "$work/$name.log" &&
+        grep -qF "$say" "$work/$name.log" && grep -qF 'icacls "' "$work/$name.log" || {
+        cat "$work/$name.log" >&2
+        fail "data folder $name: not refused as it should be (exit $rc)"
+    }
+}
+dd="$WINEPREFIX/drive_c"
+rm -rf "$dd/dd-open" "$dd/dd-foreign" "$dd/dd-token"
+mkdir "$dd/dd-open"
+chmod 777 "$dd/dd-open"
+refused dd-open "lets Everyone (S-1-1-0) change it" audit
+refused dd-open "lets Everyone (S-1-1-0) change it" serve --port 0
+[ -z "$(ls -A "$dd/dd-open")" ] || fail "a refused data folder was written into"
+cp -a "$data" "$dd/dd-foreign"
+chown -R nobody "$dd/dd-foreign"
+refused dd-foreign "is owned by" token
+cp -a "$data" "$dd/dd-token"
+chmod 666 "$dd/dd-token/api-token"
+refused dd-token 'dd-token\api-token lets Everyone' token
+datadir_summary="open to Everyone, owned by another user, a token others can write: refused with the icacls fix"
+log "$datadir_summary"
+
+printf 'windows tests: passed in %s s\n  unit: %s\n  %s\n  end to end: %s\n  in use: %s\n  links: %s\n  data folder: %s\n' \
     "$(($(date +%s) - t0))" "$unit_summary" "$verinfo_summary" "$e2e_summary" "$inuse_summary" \
-    "$links_summary"
+    "$links_summary" "$datadir_summary"
