@@ -46,17 +46,6 @@ const char *file_status_name(file_status s)
     }
 }
 
-char *sha256_hex(const uint8_t sha[32], char *buf)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        buf[2 * i] = hex[sha[i] >> 4];
-        buf[2 * i + 1] = hex[sha[i] & 15];
-    }
-    buf[64] = '\0';
-    return buf;
-}
-
 static void file_release(scan_file *f)
 {
     free(f->name);

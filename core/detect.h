@@ -100,7 +100,4 @@ void scan_result_free(scan_result *r);
 const char *scan_verdict_name(scan_verdict v); /* "affected", "healthy", "not_installed" */
 const char *file_status_name(file_status s);   /* "ok", "newer", "old", "missing", "unreadable" */
 
-/* Lower-case hex of a SHA-256 into buf (at least 65 bytes); returns buf. */
-char *sha256_hex(const uint8_t sha[32], char *buf);
-
 #endif

@@ -23,6 +23,7 @@
 #include "backup.h"
 #include "err.h"
 #include "fileops.h"
+#include "hex.h"
 #include "pathutil.h"
 #include "plat.h"
 #include "strutil.h"
@@ -126,7 +127,7 @@ static cJSON *files_list_details(const scan_file *files, size_t n)
         else
             cJSON_AddNullToObject(o, "version");
         if (f->has_sha256)
-            cJSON_AddStringToObject(o, "sha256", sha256_hex(f->sha256, hex));
+            cJSON_AddStringToObject(o, "sha256", hex_encode(f->sha256, 32, hex));
         else
             cJSON_AddNullToObject(o, "sha256");
         cJSON_AddItemToArray(a, o);
@@ -187,7 +188,7 @@ int repair_plan_digest(const scan_result *r, char hex[65])
     }
     rc = plat_sha256_final(ctx, sha);
     if (rc == TMI_OK)
-        sha256_hex(sha, hex);
+        hex_encode(sha, 32, hex);
     return rc;
 }
 
@@ -311,7 +312,7 @@ static int stage_one(job *j, size_t i)
         return fail(j, "stage", TMI_ECONFLICT,
                     "the good copy %s changed after the preflight scan (now %s); nothing was "
                     "replaced",
-                    src->files[i].path, sha256_hex(sha, hex));
+                    src->files[i].path, hex_encode(sha, 32, hex));
     }
     rc = fileops_write_verified(j->temps[i], data, len, sha);
     free(data);

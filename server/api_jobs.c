@@ -20,6 +20,7 @@
 #include "backup.h"
 #include "detect.h"
 #include "err.h"
+#include "hex.h"
 #include "http.h"
 #include "jobrunner.h"
 #include "jobs.h"
@@ -181,17 +182,6 @@ static void job_thread_main(void *arg)
     slot_release();
 }
 
-static int is_hex64(const char *s)
-{
-    if (s == NULL || strlen(s) != 64)
-        return 0;
-    for (; *s; s++) {
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-            return 0;
-    }
-    return 1;
-}
-
 /* Validate the body: {"action": ..., "confirm": hex, "backup": id}. */
 static int parse_job_body(http_req *req, repair_action *a, const char **confirm,
                           const char **backup)
@@ -213,7 +203,8 @@ static int parse_job_body(http_req *req, repair_action *a, const char **confirm,
             req, 400, "\"action\" must be one of backup, replace, restart, repair, restore");
     it = cJSON_GetObjectItemCaseSensitive(req->body, "confirm");
     if (it != NULL && !cJSON_IsNull(it)) {
-        if (!cJSON_IsString(it) || !is_hex64(it->valuestring))
+        if (!cJSON_IsString(it) ||
+            !(strlen(it->valuestring) == 64 && hex_is_lower(it->valuestring, 64)))
             return http_send_problem(req, 400,
                                      "\"confirm\" must be the plan's digest from /api/plan");
         *confirm = it->valuestring;

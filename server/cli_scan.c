@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "detect.h"
 #include "err.h"
+#include "hex.h"
 #include "plat.h"
 #include "scan_json.h"
 #include "scans.h"
@@ -88,7 +89,7 @@ static int print_human(const scan_result *r)
             any_bad |= f->known_bad;
             printf("%-26s %-14s %-10s %.16s\n", f->name,
                    f->has_version ? version_format(&f->version, v, sizeof(v)) : "-",
-                   status_label(f), f->has_sha256 ? sha256_hex(f->sha256, hex) : "-");
+                   status_label(f), f->has_sha256 ? hex_encode(f->sha256, 32, hex) : "-");
             if (f->error != NULL)
                 printf("%-26s   %s\n", "", f->error);
         }

@@ -27,6 +27,7 @@
 #include "plat.h"
 #include "scan_json.h"
 #include "store.h"
+#include "timefmt.h"
 
 #define SERVER_JSON     "server.json"
 #define SERVER_JSON_TMP "server.json.tmp"
@@ -149,7 +150,7 @@ static int write_server_json(const char *data_dir, int port)
     if (o == NULL)
         return TMI_ENOMEM;
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
-    format_utc(plat_now_ns(), started, sizeof(started));
+    time_format_utc(plat_now_ns(), started, sizeof(started));
     if (cJSON_AddNumberToObject(o, "port", port) == NULL ||
         cJSON_AddNumberToObject(o, "pid", (double)plat_pid()) == NULL ||
         cJSON_AddStringToObject(o, "url", url) == NULL ||

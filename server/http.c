@@ -18,6 +18,7 @@
 #include "guard.h"
 #include "plat.h"
 #include "problem.h"
+#include "timefmt.h"
 
 #define ALLOW_MAX 64
 
@@ -108,17 +109,13 @@ static int send_head(struct mg_connection *conn, int status, const char *ctype,
 /* IMF-fixdate ("Wed, 25 Nov 2026 11:09:39 GMT") of ns since the epoch. */
 static void http_date(int64_t ns, char *buf, size_t buflen)
 {
-    static const char *const wd[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const mn[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    int64_t secs = ns / 1000000000LL, days = secs / 86400, rem = secs % 86400;
-    int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    int64_t y = yoe + era * 400 + (m <= 2);
-    snprintf(buf, buflen, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[days % 7], (int)d, mn[m - 1],
-             (int)y, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+    time_civil t;
+    time_to_civil(ns, &t);
+    snprintf(buf, buflen, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[t.weekday], t.day,
+             mn[t.month - 1], t.year, t.hour, t.minute, t.second);
 }
 
 /* A growing byte buffer for one response; on allocation failure it stops

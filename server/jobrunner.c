@@ -13,6 +13,7 @@
 #include "scan_json.h"
 
 #include "jobs.h"
+#include "timefmt.h"
 
 #define LOCK_NAME    "job.lock"
 #define CURRENT_NAME "job.current"
@@ -277,7 +278,7 @@ int jobs_begin(const jobs_config *cfg, repair_action action, const char *restore
         return rc;
     }
     /* backup folder names sort by time and name their job */
-    format_utc(plat_now_ns(), when, sizeof(when));
+    time_format_utc(plat_now_ns(), when, sizeof(when));
     for (char *p = when; *p; p++) {
         if (*p == ':' || *p == '.')
             *p = '-';

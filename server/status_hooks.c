@@ -11,6 +11,7 @@
 #include "plat.h"
 #include "scan_json.h"
 #include "service.h"
+#include "timefmt.h"
 
 #define STATUS_EVENTS_MAX 5
 
@@ -73,7 +74,7 @@ cJSON *status_hook_events(const http_config *cfg)
         cJSON *o = cJSON_CreateObject();
         if (o == NULL)
             break;
-        cJSON_AddStringToObject(o, "time", format_utc(ev[i].time_ns, when, sizeof(when)));
+        cJSON_AddStringToObject(o, "time", time_format_utc(ev[i].time_ns, when, sizeof(when)));
         cJSON_AddNumberToObject(o, "id", ev[i].id);
         cJSON_AddStringToObject(o, "provider", ev[i].provider);
         cJSON_AddNumberToObject(o, "level", ev[i].level);

@@ -23,7 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "../err.h"
+#include "err.h"
 #include "plat_posix_int.h"
 
 static int err_from_errno(int e)

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "../err.h"
+#include "err.h"
 
 #ifndef ERROR_DISK_QUOTA_EXCEEDED /* not in every mingw-w64 winerror.h */
 #define ERROR_DISK_QUOTA_EXCEEDED 1295L
