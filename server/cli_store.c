@@ -151,23 +151,9 @@ static int parse_range(const char *cmd, const char *since, const char *until, ex
 /* Open the existing store of ctx; NULL (error printed) when there is none. */
 static store *open_store(const char *cmd, cli_ctx *ctx)
 {
-    char err[512];
     store *s = NULL;
-    int rc = store_open_ex(ctx->data_dir, STORE_OPEN_EXISTING, &s, err, sizeof(err));
-    if (rc == TMI_ENOENT) {
-        cli_error(cmd,
-                  "nothing recorded yet: no database in %s (run 'tmi-console scan' first, "
-                  "or give --data DIR)",
-                  ctx->data_dir);
-        return NULL;
-    }
-    if (rc != TMI_OK) {
-        cli_error(cmd, "%s", err);
-        return NULL;
-    }
-    return s;
+    return cli_open_store(cmd, ctx->data_dir, STORE_OPEN_EXISTING, &s) == TMI_OK ? s : NULL;
 }
-
 static int store_error(const char *cmd, store *s, int rc)
 {
     const char *msg = store_errmsg(s);

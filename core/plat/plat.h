@@ -149,6 +149,12 @@ int plat_remove_tree(const char *path);
  * $XDG_STATE_HOME/tmi-console or ~/.local/state/tmi-console on POSIX. */
 int plat_default_data_dir(char *buf, size_t buflen);
 
+/* The absolute, canonical form of path: on POSIX, links and "." / ".."
+ * resolved (realpath) when the path exists, else the path made absolute
+ * against the working folder; on Windows GetFullPathNameW (absolute, "." and
+ * ".." resolved, separators normalised). TMI_ETOOBIG when it does not fit. */
+int plat_full_path(const char *path, char *buf, size_t buflen);
+
 /* The default scan root: the system drive ("C:\") on Windows; TMI_ENOTSUP on
  * POSIX, where --root is required. */
 int plat_default_root(char *buf, size_t buflen);

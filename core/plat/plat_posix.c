@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -586,4 +587,22 @@ int plat_thread_start(void (*fn)(void *), void *arg)
         return rc == EAGAIN ? TMI_EIO : TMI_ENOMEM;
     }
     return TMI_OK;
+}
+
+int plat_full_path(const char *path, char *buf, size_t buflen)
+{
+    char resolved[PATH_MAX], cwd[PATH_MAX];
+    int n;
+    if (path == NULL || path[0] == '\0')
+        return TMI_EINVAL;
+    if (realpath(path, resolved) != NULL) {
+        n = snprintf(buf, buflen, "%s", resolved);
+    } else if (path[0] == '/') {
+        n = snprintf(buf, buflen, "%s", path);
+    } else {
+        if (getcwd(cwd, sizeof(cwd)) == NULL)
+            return err_from_errno(errno);
+        n = snprintf(buf, buflen, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+    }
+    return n < 0 || (size_t)n >= buflen ? TMI_ETOOBIG : TMI_OK;
 }

@@ -1330,3 +1330,28 @@ int plat_stop_requested(void)
 {
     return InterlockedCompareExchange(&stop_flag, 0, 0) != 0;
 }
+
+int plat_full_path(const char *path, char *buf, size_t buflen)
+{
+    wchar_t *w = NULL, *full = NULL;
+    DWORD n;
+    int rc;
+    if (path == NULL || path[0] == '\0')
+        return TMI_EINVAL;
+    rc = win32_wide(path, &w);
+    if (rc != TMI_OK)
+        return rc;
+    full = malloc(WPATH_MAX * sizeof(*full));
+    if (full == NULL) {
+        free(w);
+        return TMI_ENOMEM;
+    }
+    n = GetFullPathNameW(w, WPATH_MAX, full, NULL);
+    if (n == 0 || n >= WPATH_MAX)
+        rc = n == 0 ? last_err() : TMI_ETOOBIG;
+    else
+        rc = win32_utf8(full, buf, buflen);
+    free(full);
+    free(w);
+    return rc;
+}

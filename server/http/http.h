@@ -35,11 +35,12 @@
 #include <stdint.h>
 
 #include "auth.h"
-#include "playbook.h"
 #include "reqparse.h"
 #include "routes.h"
+#include "runner.h"
 #include "store.h"
 #include "strutil.h"
+#include "target.h"
 #include "watch.h"
 
 struct mg_connection;
@@ -49,22 +50,18 @@ struct cJSON;
 #define HTTP_DEFAULT_PORT 8917
 
 typedef struct http_config {
-    const char *data_dir;     /* required: store, token */
-    const char *root;         /* required: the scan root */
-    const char *tmi_dir;      /* optional: the TMI folder, skipping the search */
-    int use_registry;         /* scans ask the registry (real system root only) */
-    const playbook *pb;       /* required; must outlive the server */
+    const char *data_dir;     /* required: store, token; copied */
+    const tmi_target *target; /* required: what scans and jobs work on; must outlive the server */
+    runner *jobs;             /* required: runs the jobs POST /api/jobs starts; must outlive it */
     int port;                 /* 0: any free port */
-    const char *service_name; /* optional: the TMI service's short name */
-    unsigned stay_ms;         /* jobs: how long a started service must stay up (0: default) */
 } http_config;
 
 typedef struct http_server http_server;
 
 /*
- * Start serving on 127.0.0.1:cfg->port. The config is copied (pb is not:
- * it must outlive the server). TMI_OK with *out set; TMI_EBUSY when the port
- * is taken, TMI_EIO for other start failures, with a message in err.
+ * Start serving on 127.0.0.1:cfg->port. The config is copied (the target
+ * and the runner are not: they must outlive the server). TMI_OK with *out set; TMI_EBUSY when the
+ * port is taken, TMI_EIO for other start failures, with a message in err.
  */
 int http_start(const http_config *cfg, http_server **out, char *err, size_t errlen);
 

@@ -23,7 +23,7 @@ cJSON *status_hook_service(const http_config *cfg)
     int rc;
     if (o == NULL)
         return NULL;
-    rc = service_resolve(cfg->pb, cfg->root, cfg->service_name, &svc);
+    rc = service_resolve(cfg->target->pb, cfg->target->root, tmi_target_service(cfg->target), &svc);
     if (rc == TMI_ENOENT) {
         cJSON_AddStringToObject(o, "state", "not_found");
         cJSON_AddStringToObject(o, "detail",
@@ -41,7 +41,8 @@ cJSON *status_hook_service(const http_config *cfg)
     cJSON_AddStringToObject(o, "state", service_state_name(st.state));
     cJSON_AddStringToObject(o, "name", svc.name);
     cJSON_AddStringToObject(o, "display_name",
-                            st.display_name[0] ? st.display_name : cfg->pb->service_display_name);
+                            st.display_name[0] ? st.display_name
+                                               : cfg->target->pb->service_display_name);
     if (st.pid > 0)
         cJSON_AddNumberToObject(o, "pid", (double)st.pid);
     else
@@ -64,11 +65,11 @@ cJSON *status_hook_events(const http_config *cfg)
     size_t n = 0;
     char when[40];
     cJSON *arr = cJSON_CreateArray();
-    const playbook *pb = cfg->pb;
+    const playbook *pb = cfg->target->pb;
     if (arr == NULL || pb->event_provider == NULL)
         return arr;
-    if (plat.event_query(cfg->root, pb->event_provider, pb->event_id, 0, ev, STATUS_EVENTS_MAX,
-                         &n) != TMI_OK)
+    if (plat.event_query(cfg->target->root, pb->event_provider, pb->event_id, 0, ev,
+                         STATUS_EVENTS_MAX, &n) != TMI_OK)
         return arr;
     for (size_t i = 0; i < n; i++) {
         cJSON *o = cJSON_CreateObject();

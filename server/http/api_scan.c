@@ -140,7 +140,6 @@ static int check_scan_body(http_req *req)
 int api_scan_post(http_req *req)
 {
     const http_config *cfg = http_req_config(req);
-    scan_options so;
     scan_result *r = NULL;
     audit_actor actor;
     cJSON *o = NULL, *scan = NULL;
@@ -155,13 +154,9 @@ int api_scan_post(http_req *req)
         st = api_store(req, &s);
     if (st != 0)
         return st;
-    memset(&so, 0, sizeof(so));
-    so.root = cfg->root;
-    so.tmi_dir = cfg->tmi_dir;
-    so.use_registry = cfg->use_registry;
-    rc = scan_run(cfg->pb, &so, &r);
+    rc = scan_run(cfg->target, &r);
     if (rc != TMI_OK) {
-        http_audit(req, "scan", cfg->root, "failed", NULL);
+        http_audit(req, "scan", cfg->target->root, "failed", NULL);
         return http_send_error(req, rc, "the scan failed", NULL);
     }
     actor.user = req->user;

@@ -26,9 +26,6 @@ struct http_server {
     struct mg_context *ctx;
     http_config cfg;
     char data_dir[PLAT_PATH_MAX];
-    char root[PLAT_PATH_MAX];
-    char tmi_dir[PLAT_PATH_MAX];
-    char service_name[256];
     int port;
     atomic_int refusing; /* set once at shutdown, read by workers */
     auth_token_cache *token;
@@ -719,7 +716,7 @@ int http_start(const http_config *cfg, http_server **out, char *err, size_t errl
     http_server *srv;
     int rc;
 
-    if (cfg->data_dir == NULL || cfg->root == NULL || cfg->pb == NULL || cfg->port < 0 ||
+    if (cfg->data_dir == NULL || cfg->target == NULL || cfg->jobs == NULL || cfg->port < 0 ||
         cfg->port > 65535) {
         snprintf(err, errlen, "bad server configuration");
         return TMI_EINVAL;
@@ -731,20 +728,11 @@ int http_start(const http_config *cfg, http_server **out, char *err, size_t errl
     }
     srv->cfg = *cfg;
     rc = copy_str(srv->data_dir, sizeof(srv->data_dir), cfg->data_dir);
-    if (rc == TMI_OK)
-        rc = copy_str(srv->root, sizeof(srv->root), cfg->root);
-    if (rc == TMI_OK)
-        rc = copy_str(srv->tmi_dir, sizeof(srv->tmi_dir), cfg->tmi_dir);
-    if (rc == TMI_OK)
-        rc = copy_str(srv->service_name, sizeof(srv->service_name), cfg->service_name);
     if (rc != TMI_OK) {
-        snprintf(err, errlen, "a path is too long");
+        snprintf(err, errlen, "the data folder's path is too long");
         goto fail;
     }
     srv->cfg.data_dir = srv->data_dir;
-    srv->cfg.root = srv->root;
-    srv->cfg.tmi_dir = cfg->tmi_dir != NULL ? srv->tmi_dir : NULL;
-    srv->cfg.service_name = cfg->service_name != NULL ? srv->service_name : NULL;
     /* the token belongs to whoever can read the data folder: the server's user */
     if (plat_user_name(srv->token_user, sizeof(srv->token_user)) != TMI_OK)
         snprintf(srv->token_user, sizeof(srv->token_user), "token");

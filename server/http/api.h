@@ -67,11 +67,6 @@ int api_jobs_post(struct http_req *req);
 int api_jobs_list(struct http_req *req);
 int api_job_get(struct http_req *req);
 int api_backups(struct http_req *req);
-/* Set up the job bookkeeping (before the server starts; once). TMI_OK or
- * TMI_ENOMEM. */
-int api_jobs_init(void);
-/* Refuse new jobs and wait until the running one has ended (shutdown). */
-void api_jobs_wait_idle(void);
 
 /* api_audit.c */
 int api_audit(struct http_req *req);
