@@ -1173,68 +1173,6 @@ out:
 
 /* ---- mutexes ---- */
 
-struct plat_mutex {
-    SRWLOCK lock;
-};
-
-int plat_mutex_new(plat_mutex **out)
-{
-    plat_mutex *m = malloc(sizeof(*m));
-    if (m == NULL)
-        return TMI_ENOMEM;
-    InitializeSRWLock(&m->lock);
-    *out = m;
-    return TMI_OK;
-}
-
-void plat_mutex_lock(plat_mutex *m)
-{
-    AcquireSRWLockExclusive(&m->lock);
-}
-
-void plat_mutex_unlock(plat_mutex *m)
-{
-    ReleaseSRWLockExclusive(&m->lock);
-}
-
-void plat_mutex_free(plat_mutex *m)
-{
-    free(m); /* an SRW lock needs no teardown */
-}
-
-/* ---- threads ---- */
-
-typedef struct thread_start {
-    void (*fn)(void *);
-    void *arg;
-} thread_start;
-
-static unsigned __stdcall thread_main(void *p)
-{
-    thread_start ts = *(thread_start *)p;
-    free(p);
-    ts.fn(ts.arg);
-    return 0;
-}
-
-int plat_thread_start(void (*fn)(void *), void *arg)
-{
-    thread_start *ts = malloc(sizeof(*ts));
-    uintptr_t h;
-    if (ts == NULL)
-        return TMI_ENOMEM;
-    ts->fn = fn;
-    ts->arg = arg;
-    /* _beginthreadex, not CreateThread: the thread uses the C runtime */
-    h = _beginthreadex(NULL, 0, thread_main, ts, 0, NULL);
-    if (h == 0) {
-        free(ts);
-        return TMI_EIO;
-    }
-    CloseHandle((HANDLE)h); /* detached */
-    return TMI_OK;
-}
-
 /* ---- locks ---- */
 
 struct plat_lock {
