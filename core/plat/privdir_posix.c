@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../err.h"
-#include "../strutil.h" /* TMI_PRINTF */
+#include "err.h"
+#include "strutil.h" /* TMI_PRINTF */
 #include "plat_posix_int.h"
 
 /* Deepest folder examined below the data folder (the demo's sandbox is the

@@ -22,8 +22,8 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "../err.h"
-#include "../strutil.h" /* TMI_PRINTF */
+#include "err.h"
+#include "strutil.h" /* TMI_PRINTF */
 
 /* Deepest folder examined below the data folder (the demo's sandbox is the
  * deepest thing tmi-console makes there, at 8). */

@@ -47,6 +47,7 @@ typedef struct fx {
     char tmi[PLAT_PATH_MAX];
     char src[PLAT_PATH_MAX];
     char backups[PLAT_PATH_MAX];
+    tmi_target target;
     repair_env env;
     snapshot before, good;
     /* what the hooks saw */
@@ -247,8 +248,8 @@ static int setup(void **state)
     tu_join(f->src, sizeof(f->src), f->tmi, "is_backup/filegroup100");
     snap(f, f->tmi, &f->before);
     snap(f, f->src, &f->good);
-    f->env.pb = f->pb;
-    f->env.root = f->root;
+    tu_target(&f->target, f->pb, f->root, NULL);
+    f->env.target = &f->target;
     f->env.backup_root = f->backups;
     f->env.job_id = "job-1";
     f->env.stop_timeout_ms = 3000;
@@ -577,10 +578,9 @@ static void refuses_a_changed_plan(void **state)
 static void accepts_the_confirmed_plan(void **state)
 {
     fx *f = *state;
-    scan_options so = {f->root, NULL, 0};
     scan_result *s = NULL;
     char digest[65];
-    assert_int_equal(scan_run(f->pb, &so, &s), TMI_OK);
+    assert_int_equal(scan_run(&f->target, &s), TMI_OK);
     assert_int_equal(repair_plan_digest(s, digest), TMI_OK);
     scan_result_free(s);
     f->env.confirmed_digest = digest;
@@ -709,9 +709,8 @@ static void damaged_files_are_backed_up_replaced_and_restored(void **state)
     if (r.rc != TMI_OK)
         fail_msg("restore failed: %s", r.message);
     assert_not_mixed(f, 0); /* byte-identical to the damaged folder */
-    scan_options so = {f->root, NULL, 0};
     scan_result *s = NULL;
-    assert_int_equal(scan_run(f->pb, &so, &s), TMI_OK);
+    assert_int_equal(scan_run(&f->target, &s), TMI_OK);
     size_t invalid = 0;
     for (size_t i = 0; i < s->n_files; i++)
         invalid += s->files[i].status == FILE_INVALID;
@@ -792,14 +791,13 @@ static void linked_files_are_reported_and_not_followed(void **state)
 {
     fx *f = *state;
     char target[PLAT_PATH_MAX], link[PLAT_PATH_MAX], victim[PLAT_PATH_MAX];
-    scan_options so = {f->root, NULL, 0};
     scan_result *s = NULL;
     plat_stat st;
     tu_join(target, sizeof(target), f->src, "libMRF_CM.dll");
     tu_join(link, sizeof(link), f->tmi, "libMRF_CM.dll");
     assert_int_equal(plat.remove_file(link), TMI_OK);
     assert_int_equal(symlink(target, link), 0);
-    assert_int_equal(scan_run(f->pb, &so, &s), TMI_OK);
+    assert_int_equal(scan_run(&f->target, &s), TMI_OK);
     for (size_t i = 0; i < s->n_files; i++) {
         if (strcmp(s->files[i].name, "libMRF_CM.dll") != 0)
             continue;
@@ -823,7 +821,7 @@ static void linked_files_are_reported_and_not_followed(void **state)
     tu_join(link, sizeof(link), f->src, "libMRF_AP.dll");
     assert_int_equal(plat.remove_file(link), TMI_OK);
     assert_int_equal(symlink(victim, link), 0);
-    assert_int_equal(scan_run(f->pb, &so, &s), TMI_OK);
+    assert_int_equal(scan_run(&f->target, &s), TMI_OK);
     assert_false(s->repair_possible);
     assert_non_null(strstr(s->sources[0].reason, "libMRF_AP.dll cannot be used: is a link"));
     scan_result_free(s);
