@@ -99,6 +99,15 @@ seed_fuzz_http_parse() {
     printf '%s' 'application/json; charset=utf-8' > "$dir/ctype"
 }
 
+seed_fuzz_httpd_parse() {
+    local dir=$1
+    printf 'GET /api/status?limit=5 HTTP/1.1\r\nHost: 127.0.0.1:8917\r\nCookie: a=b\r\n\r\n' > "$dir/get"
+    printf 'POST /api/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}' > "$dir/post"
+    printf 'POST /api/scan HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n' > "$dir/te"
+    printf '\r\nGET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' > "$dir/http10"
+    printf '5\r\nhello\r\nA\r\n0123456789\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n' > "$dir/chunks"
+}
+
 seed_fuzz_store_text() {
     local dir=$1
     printf '%s' '2026-11-25' > "$dir/date"
