@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef _WIN32
 #define PLAT_SEP     '\\'
@@ -186,6 +187,15 @@ long plat_pid(void);
 /* Path of the running executable (for the sandbox service to run itself). */
 int plat_self_exe(char *buf, size_t buflen);
 
+/* The program's arguments in UTF-8, for main() to use instead of its own argv.
+ * Windows: split from the UTF-16 command line (GetCommandLineW,
+ * CommandLineToArgvW), so an argument outside the ANSI code page (a Japanese
+ * folder name on a server whose code page is 1252) arrives intact; the array
+ * and its strings live until the process ends. TMI_EINVAL when the command
+ * line is not valid UTF-16, TMI_ENOMEM; *argc and *argv are unchanged then.
+ * POSIX: arguments are bytes (UTF-8 by convention), left as they are. */
+int plat_utf8_args(int *argc, char ***argv);
+
 /* Append one record to the event log of scope (the sandbox's log on POSIX;
  * the Application log on Windows, where provider must be a registered source
  * or the record is written under it anyway). */
@@ -248,6 +258,13 @@ int plat_run_as_service(int (*main_fn)(void *), void *arg);
  * administrators ACL), write len bytes, flush to stable storage. A file that
  * exists is replaced by a fresh one, so it never keeps a wider mode. */
 int plat_write_file_private(const char *path, const void *data, size_t len);
+
+/* Create path, which must not exist yet (an existing file or link there is
+ * TMI_EEXIST: nothing is followed or overwritten), and open it for writing as
+ * a binary stdio stream in *out; the caller fcloses it. The file gets the
+ * default permissions, as with fopen. The path is UTF-8 on every platform
+ * (the C runtime's fopen on Windows takes the ANSI code page). */
+int plat_fopen_new(const char *path, FILE **out);
 
 /* Put stdout in binary mode, so that bytes written (CSV's CRLF) reach it
  * unchanged; Windows' C runtime translates "\n" otherwise. No-op on POSIX. */

@@ -62,6 +62,9 @@ seed_fuzz_pe_version() {
         done
     done
     "$PE_FIXTURE" --out "$dir/padded" --version 1.2.3.4 --pad 8192 --seed 7 || return 1
+    "$PE_FIXTURE" --out "$dir/manifest" --pe32plus --version 0.1.0.0 \
+        --manifest '<assembly xmlns="urn:schemas-microsoft-com:asm.v1" manifestVersion="1.0"/>' ||
+        return 1
     "$PE_FIXTURE" --out "$dir/long" --string "FileDescription=$(printf 'x%.0s' $(seq 1 600))" ||
         return 1
     printf 'MZ' > "$dir/mz"
