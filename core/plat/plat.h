@@ -300,6 +300,40 @@ typedef struct plat_thread plat_thread;
 int plat_thread_spawn(void (*fn)(void *), void *arg, plat_thread **out);
 void plat_thread_join(plat_thread *t);
 
+/* ---- watching folders (watch_inotify.c, watch_win32.c) ----
+ *
+ * Change notifications for a set of folders: a file made, written, renamed
+ * or removed in one of them, or the folder itself removed or renamed.
+ * Notifications say only "something changed" (the caller scans to learn
+ * what); they may come in bursts and may be merged. A folder that cannot be
+ * watched with notifications (TMI_ENOTSUP: a network path, a file system
+ * without them) is the caller's to poll. Waiting costs no CPU. */
+typedef struct plat_watch plat_watch;
+
+/* A new, empty watch set. TMI_OK with *out, TMI_ENOMEM, or TMI_ENOTSUP when
+ * this system has no notifications at all. */
+int plat_watch_new(plat_watch **out);
+
+/* Watch one more folder (at most PLAT_WATCH_MAX). TMI_ENOENT / TMI_ENOTDIR
+ * when it is not a folder, TMI_ENOTSUP when it cannot be watched (poll it),
+ * TMI_ETOOBIG past the limit. */
+#define PLAT_WATCH_MAX 32
+int plat_watch_add(plat_watch *w, const char *dir);
+
+/* Forget every folder (to add a new set). */
+void plat_watch_clear(plat_watch *w);
+
+/* Wait up to timeout_ms (-1: no limit) for a change in a watched folder or a
+ * plat_watch_wake. 1 when a folder changed (the notifications are taken),
+ * 0 on timeout or wake, or a TMI_E* code. A watched folder that was removed
+ * counts as a change and stops being watched. */
+int plat_watch_wait(plat_watch *w, int timeout_ms);
+
+/* Make a plat_watch_wait in another thread return now. */
+void plat_watch_wake(plat_watch *w);
+
+void plat_watch_free(plat_watch *w);
+
 /* ---- TCP for the HTTP server (net_posix.c, net_win32.c) ----
  *
  * Sockets are non-blocking once made. Calls return TMI_E* codes; would-block
