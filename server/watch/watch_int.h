@@ -20,6 +20,14 @@ typedef enum auto_state {
     AUTO_HELD,      /* it failed: held until a person runs a job */
 } auto_state;
 
+/* When the watcher scans next. */
+typedef struct loop_state {
+    int64_t pending_since; /* a change seen, not scanned yet (0: none) */
+    int64_t pending_last;
+    scan_reason pending_reason;
+    int64_t next_timer, next_poll;
+} loop_state;
+
 /* The folders watched (set by the watcher's thread). */
 typedef struct folder_set {
     char path[PLAT_WATCH_MAX][PLAT_PATH_MAX];
@@ -50,6 +58,7 @@ struct watcher {
     /* the watcher thread's own */
     store *st;
     folder_set *watched;
+    loop_state loop;
     int watched_once;         /* the first set is in place */
     int64_t auto_due_wall_ns; /* auto_due_ns as a time of day, for the status */
     int64_t last_job_seen;

@@ -196,13 +196,6 @@ static int scan_now(watcher *w, scan_reason reason)
 
 /* ---- the thread ---- */
 
-typedef struct loop_state {
-    int64_t pending_since; /* a change seen, not scanned yet (0: none) */
-    int64_t pending_last;
-    scan_reason pending_reason;
-    int64_t next_timer, next_poll;
-} loop_state;
-
 static int64_t min_due(int64_t a, int64_t b)
 {
     return a == 0 ? b : (b == 0 || a < b ? a : b);
@@ -278,34 +271,15 @@ static int stopping(watcher *w)
 static void watcher_main(void *arg)
 {
     watcher *w = arg;
-    loop_state ls;
-    char err[200];
-    int64_t now = plat_monotonic_ns();
-    memset(&ls, 0, sizeof(ls));
-    if (store_open_ex(w->data_dir, STORE_OPEN_EXISTING | STORE_OPEN_NO_CHECK, &w->st, err,
-                      sizeof(err)) != TMI_OK) {
-        plat_mutex_lock(w->mu);
-        w->mode = "off";
-        w->ok = 0;
-        snprintf(w->detail, sizeof(w->detail), "cannot open the store: %s", err);
-        plat_mutex_unlock(w->mu);
-        return;
-    }
-    w->last_job_seen = latest_job(w);
-    ls.next_poll = now + WATCHER_POLL_S * 1000 * MS;
-    if (w->cfg.interval_s > 0)
-        ls.next_timer = now + (int64_t)w->cfg.interval_s * 1000 * MS;
-    scan_or_retry(w, &ls, SCAN_BY_START, now);
-    if (ls.pending_since > 0)
-        ls.pending_reason = SCAN_BY_START;
+    loop_state *ls = &w->loop;
     while (!stopping(w)) {
-        int timeout = next_wait(w, &ls, plat_monotonic_ns());
+        int timeout = next_wait(w, ls, plat_monotonic_ns());
         int rc = w->pw != NULL ? plat_watch_wait(w->pw, timeout) : 0;
         if (w->pw == NULL && timeout != 0)
             plat_sleep_ms(timeout < 0 || timeout > 1000 ? 1000 : (unsigned)timeout);
         if (stopping(w))
             break;
-        step(w, &ls, rc > 0);
+        step(w, ls, rc > 0);
     }
     store_close(w->st);
     w->st = NULL;
@@ -343,9 +317,26 @@ int watcher_start(const watcher_config *cfg, watcher **out, char *err, size_t er
                  "no change notifications here (%s); checked every %d s", tmi_strerror(rc),
                  WATCHER_POLL_S);
     }
-    rc = plat_thread_spawn(watcher_main, w, &w->thread);
+    rc = store_open_ex(w->data_dir, STORE_OPEN_EXISTING | STORE_OPEN_NO_CHECK, &w->st, err,
+                       errlen);
+    if (rc == TMI_OK) {
+        /* the start's scan, before the server answers: the first page a
+         * browser loads has it */
+        int64_t now = plat_monotonic_ns();
+        w->last_job_seen = latest_job(w);
+        w->loop.next_poll = now + WATCHER_POLL_S * 1000 * MS;
+        if (cfg->interval_s > 0)
+            w->loop.next_timer = now + (int64_t)cfg->interval_s * 1000 * MS;
+        scan_or_retry(w, &w->loop, SCAN_BY_START, now);
+        if (w->loop.pending_since > 0)
+            w->loop.pending_reason = SCAN_BY_START;
+        rc = plat_thread_spawn(watcher_main, w, &w->thread);
+        if (rc != TMI_OK)
+            snprintf(err, errlen, "cannot start the watcher: %s", tmi_strerror(rc));
+    }
     if (rc != TMI_OK) {
-        snprintf(err, errlen, "cannot start the watcher: %s", tmi_strerror(rc));
+        store_close(w->st);
+        free(w->watched);
         plat_watch_free(w->pw);
         plat_mutex_free(w->mu);
         free(w);
@@ -365,6 +356,7 @@ void watcher_stop(watcher *w)
     if (w->pw != NULL)
         plat_watch_wake(w->pw);
     plat_thread_join(w->thread);
+    store_close(w->st);
     plat_watch_free(w->pw);
     free(w->watched);
     plat_mutex_free(w->mu);
