@@ -487,7 +487,8 @@ int runner_job_locked(const char *data_dir)
     char path[PLAT_PATH_MAX];
     plat_lock *lock = NULL;
     plat_stat st;
-    if (path_join(path, sizeof(path), data_dir, LOCK_NAME) != TMI_OK || plat.stat(path, &st) != TMI_OK)
+    if (path_join(path, sizeof(path), data_dir, LOCK_NAME) != TMI_OK ||
+        plat.stat(path, &st) != TMI_OK)
         return 0;
     if (plat_lock_acquire(path, &lock) == TMI_EBUSY)
         return 1;

@@ -317,8 +317,7 @@ int watcher_start(const watcher_config *cfg, watcher **out, char *err, size_t er
                  "no change notifications here (%s); checked every %d s", tmi_strerror(rc),
                  WATCHER_POLL_S);
     }
-    rc = store_open_ex(w->data_dir, STORE_OPEN_EXISTING | STORE_OPEN_NO_CHECK, &w->st, err,
-                       errlen);
+    rc = store_open_ex(w->data_dir, STORE_OPEN_EXISTING | STORE_OPEN_NO_CHECK, &w->st, err, errlen);
     if (rc == TMI_OK) {
         /* the start's scan, before the server answers: the first page a
          * browser loads has it */

@@ -92,8 +92,12 @@ class Server:
         self.stdout_lines = []
         self.cli("demo", "--no-serve", "--dir", self.sandbox)
         atexit.register(self.cleanup)  # never leave a server behind
+        self.restart(serve_args)
+
+    def restart(self, serve_args=()):
+        """Start serve (again) on the same data folder and sandbox."""
         self.proc = subprocess.Popen(
-            [exe, "--data", self.data, "serve", "--port", "0", "--root", self.sandbox]
+            [self.exe, "--data", self.data, "serve", "--port", "0", "--root", self.sandbox]
             + list(serve_args),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.url = None
