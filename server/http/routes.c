@@ -20,6 +20,7 @@ static const route table[] = {
     {"GET", "/api/session", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_session_get},
     {"DELETE", "/api/session", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_session_delete},
     {"GET", "/api/status", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_status},
+    {"DELETE", "/api/auto-repair", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_auto_repair_cancel},
     {"POST", "/api/scan", ROUTE_AUTH, ROUTE_JSON_BODY, NULL, api_scan_post},
     {"GET", "/api/scans", ROUTE_AUTH, ROUTE_NO_BODY, PAGE, api_scans},
     {"GET", "/api/scans/{id}", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_scan_get},
@@ -105,6 +106,9 @@ int routes_find(const char *method, const char *path, const route **out, route_p
         }
         path_found = 1;
     }
+    /* a GET route answers HEAD too (http.c) */
+    if (path_found && strstr(allow, "GET") != NULL && used + 6 < allowlen)
+        snprintf(allow + used, allowlen - used, ", HEAD");
     return path_found ? 405 : 404;
 }
 

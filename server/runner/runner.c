@@ -13,10 +13,12 @@
 #include "scan_json.h"
 
 #include "jobs.h"
+#include "scans.h"
 #include "timefmt.h"
 
 #define LOCK_NAME    "job.lock"
 #define CURRENT_NAME "job.current"
+#define LOCK_TRIES   20 /* times 50 ms: how long a new job waits for the lock */
 #define BACKUPS_NAME "backups"
 
 struct runner {
@@ -147,8 +149,14 @@ static int take_lock(runner_job *h, char *err, size_t errlen)
     int rc = plat_make_dirs(data_dir);
     if (rc == TMI_OK)
         rc = path_join(path, sizeof(path), data_dir, LOCK_NAME);
-    if (rc == TMI_OK)
+    /* a job that has just ended still holds the lock while it writes its
+     * last audit row: a client that saw it end may start the next one */
+    for (int i = 0; rc == TMI_OK || rc == TMI_EBUSY; i++) {
         rc = plat_lock_acquire(path, &h->lock);
+        if (rc != TMI_EBUSY || i >= LOCK_TRIES)
+            break;
+        plat_sleep_ms(50);
+    }
     if (rc == TMI_EBUSY)
         describe_running(data_dir, err, errlen);
     else if (rc != TMI_OK)
@@ -184,6 +192,35 @@ static void audit_step(runner_job *h, const char *step, const char *outcome, con
     free(text);
 }
 
+/* Record a scan the job made (or the one after it), attributed to the job:
+ * a change it saw after it changed something is the job's. */
+static void record_scan(store *st, const audit_actor *actor, int64_t job_id, const scan_result *r,
+                        int changed)
+{
+    scan_origin origin = {changed ? SCAN_BY_JOB : SCAN_BY_JOB_CHECK, job_id};
+    if (store_record_scan_from(st, r, actor, &origin, NULL) != TMI_OK)
+        fprintf(stderr, "tmi-console: job %lld: the scan was not recorded: %s\n", (long long)job_id,
+                store_errmsg(st));
+}
+
+/* After a job (or a recovery): the state it left, recorded as its own, so
+ * that a later scan does not take its writes (a rollback's included) for a
+ * change made outside. */
+static void record_final_scan(runner *r, store *st, const audit_actor *actor, int64_t job_id)
+{
+    scan_result *res = NULL;
+    if (scan_run(r->cfg.target, &res) == TMI_OK)
+        record_scan(st, actor, job_id, res, 1);
+    scan_result_free(res);
+}
+
+static void hook_scan(void *arg, const scan_result *r, int changed)
+{
+    runner_job *h = arg;
+    audit_actor actor = {h->user[0] ? h->user : NULL, h->auth[0] ? h->auth : "cli"};
+    record_scan(h->st, &actor, h->id, r, changed);
+}
+
 static int hook_begin(void *arg, const char *step, const char *what)
 {
     runner_job *h = arg;
@@ -216,12 +253,13 @@ static int recover_locked(runner_job *h, store *st, int *recovered)
     for (size_t i = 0; i < p.n; i++) {
         repair_env env;
         repair_result res;
-        repair_hooks hooks = {NULL, NULL, NULL};
+        repair_hooks hooks = {NULL, NULL, NULL, NULL};
         audit_actor actor = {NULL, "system"};
         audit_event ev;
         char details[1400];
         fill_env(h, &env);
         rc = repair_recover(&env, p.backup_ids[i], &hooks, &res);
+        record_final_scan(h->r, st, &actor, p.ids[i]);
         jobs_finish(st, p.ids[i], rc == TMI_OK ? "recovered" : "failed", res.message,
                     res.rolled_back);
         cJSON *d = cJSON_CreateObject();
@@ -333,7 +371,7 @@ int runner_execute(runner_job *h, runner_progress_fn progress, void *arg, repair
 {
     char err[512];
     repair_env env;
-    repair_hooks hooks = {h, hook_begin, hook_end};
+    repair_hooks hooks = {h, hook_begin, hook_end, hook_scan};
     audit_actor actor = {h->user[0] ? h->user : NULL, h->auth[0] ? h->auth : "cli"};
     audit_event ev;
     int rc = store_open(h->r->data_dir, &h->st, err, sizeof(err));
@@ -347,6 +385,7 @@ int runner_execute(runner_job *h, runner_progress_fn progress, void *arg, repair
     h->progress_arg = arg;
     fill_env(h, &env);
     repair_run(h->action, &env, &hooks, res);
+    record_final_scan(h->r, h->st, &actor, h->id);
     const char *status = res->rc == TMI_OK ? "succeeded" : "failed";
     jobs_finish(h->st, h->id, status, res->message, res->rolled_back);
     cJSON *d = cJSON_CreateObject();
@@ -441,6 +480,20 @@ int runner_start(runner *r, repair_action action, const char *restore_id,
     if (rc != TMI_OK)
         slot_release(r);
     return rc;
+}
+
+int runner_job_locked(const char *data_dir)
+{
+    char path[PLAT_PATH_MAX];
+    plat_lock *lock = NULL;
+    plat_stat st;
+    if (path_join(path, sizeof(path), data_dir, LOCK_NAME) != TMI_OK ||
+        plat.stat(path, &st) != TMI_OK)
+        return 0;
+    if (plat_lock_acquire(path, &lock) == TMI_EBUSY)
+        return 1;
+    plat_lock_release(lock);
+    return 0;
 }
 
 int runner_busy(runner *r)

@@ -1,7 +1,7 @@
 """tmiserver.py - start a real `tmi-console serve` on loopback for the
 integration tests, and talk HTTP to it (standard library only).
 
-A test file makes one Server (civetweb's stop takes a while), runs its checks
+A test file makes one Server (one serve process per file), runs its checks
 with check()/expect_*(), and calls finish(), which stops the server and exits
 non-zero with a list of failures if any check failed. Nothing is printed on
 success.
@@ -92,8 +92,12 @@ class Server:
         self.stdout_lines = []
         self.cli("demo", "--no-serve", "--dir", self.sandbox)
         atexit.register(self.cleanup)  # never leave a server behind
+        self.restart(serve_args)
+
+    def restart(self, serve_args=()):
+        """Start serve (again) on the same data folder and sandbox."""
         self.proc = subprocess.Popen(
-            [exe, "--data", self.data, "serve", "--port", "0", "--root", self.sandbox]
+            [self.exe, "--data", self.data, "serve", "--port", "0", "--root", self.sandbox]
             + list(serve_args),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.url = None

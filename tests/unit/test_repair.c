@@ -158,7 +158,7 @@ static const char *message_of(const fx *f, const char *step)
     return "";
 }
 
-static const repair_hooks hooks = {NULL, hook_begin, hook_end};
+static const repair_hooks hooks = {NULL, hook_begin, hook_end, NULL};
 
 static repair_hooks hooks_for(fx *f)
 {
