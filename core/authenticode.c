@@ -432,7 +432,6 @@ int authenticode_check(const char *path, const uint8_t *buf, size_t len, const a
     req.path = path;
     req.trust_pem = opt != NULL ? opt->trust_pem : NULL;
     req.now = opt != NULL && opt->now != 0 ? opt->now : plat_now_ns() / 1000000000;
-    req.max_catalog_file = len;
 
     int rc = ac_parse(buf, len, &emb, &found, &reason, &error);
     if (rc == TMI_EFORMAT)
@@ -580,7 +579,8 @@ cJSON *authenticode_to_json(const sig_result *res)
     add_text(o, "root", res->root_dn);
     add_time(o, "signing_time", res->has_signing_time, res->signing_time);
     add_text(o, "timestamp", time_source_name(res->time_source));
-    if (cJSON_GetObjectItem(o, "timestamp") == NULL) {
+    cJSON_AddBoolToObject(o, "valid_by_timestamp", res->valid_by_timestamp);
+    if (cJSON_GetObjectItem(o, "valid_by_timestamp") == NULL) {
         cJSON_Delete(o);
         return NULL;
     }

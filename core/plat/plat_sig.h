@@ -91,7 +91,7 @@ typedef enum sig_time_source {
 typedef struct sig_result {
     sig_status status;
     sig_reason reason;              /* SIG_REASON_NONE unless status is SIG_INVALID */
-    char detail[SIG_DETAIL_MAX];    /* one sentence on the reason; "" when valid/unsigned */
+    char detail[SIG_DETAIL_MAX];    /* one sentence on the reason; "" unless invalid */
     sig_source source;              /* where the decision came from */
     sig_digest_alg digest_alg;      /* the signature's digest algorithm */
     uint8_t digest[SIG_DIGEST_MAX]; /* the digest recomputed from the file */
@@ -112,6 +112,9 @@ typedef struct sig_result {
     int has_signing_time;          /* set only from a verified timestamp */
     int64_t signing_time;          /* seconds since the Unix epoch */
     sig_time_source time_source;
+    int valid_by_timestamp; /* valid only through the timestamp: a certificate
+                               of the chain has expired since (the 2015 files
+                               under a CA that expired in 2020) */
 } sig_result;
 
 /* "malformed", "digest_mismatch", ...; NULL for SIG_REASON_NONE. */
@@ -131,14 +134,13 @@ void sig_fail(sig_result *r, sig_reason reason, const char *fmt, ...)
 /* ---- verification ---- */
 
 typedef struct plat_sig_request {
-    const char *path;        /* the file (the Windows backend opens it by name) */
-    const uint8_t *pkcs7;    /* the embedded PKCS#7 SignedData (DER), or NULL */
-    size_t pkcs7_len;        /* its length (the WIN_CERTIFICATE's bCertificate) */
-    const uint8_t *content;  /* the SpcIndirectDataContent TLV inside pkcs7 as the */
-    size_t content_len;      /* portable parser found it (the bytes the signer signed) */
-    const char *trust_pem;   /* PEM bundle of trusted roots, NULL: the system store */
-    int64_t now;             /* verification time, seconds since the Unix epoch */
-    size_t max_catalog_file; /* Windows catalog lookup: files larger are not hashed */
+    const char *path;       /* the file (the Windows backend opens it by name) */
+    const uint8_t *pkcs7;   /* the embedded PKCS#7 SignedData (DER), or NULL */
+    size_t pkcs7_len;       /* its length (the WIN_CERTIFICATE's bCertificate) */
+    const uint8_t *content; /* the SpcIndirectDataContent TLV inside pkcs7 as the */
+    size_t content_len;     /* portable parser found it (the bytes the signer signed) */
+    const char *trust_pem;  /* PEM bundle of trusted roots, NULL: the system store */
+    int64_t now;            /* verification time, seconds since the Unix epoch */
 } plat_sig_request;
 
 /*
@@ -151,11 +153,13 @@ typedef struct plat_sig_request {
  * this is called); the Windows backend, whose decision is WinVerifyTrust's,
  * checks it again on the file at req->path.
  *
- * Returns TMI_OK with the verdict in *res (status SIG_VALID, or SIG_INVALID
- * with a reason); TMI_ENOENT / TMI_EIO when req->trust_pem cannot be read,
+ * Faults are recorded with sig_fail() only (the first reason stays, and an
+ * invalid result is never made valid again); the caller marks a result
+ * without a fault valid. Returns TMI_OK with the verdict so recorded;
+ * TMI_ENOENT / TMI_EACCES / TMI_EIO when req->trust_pem cannot be read,
  * TMI_EFORMAT when it holds no certificate, TMI_ENOTSUP when the platform
  * cannot use a trust file (Windows: the system store decides), TMI_ENOMEM.
- * On an error *res is left as it was.
+ * After an error the caller discards *res.
  */
 int plat_sig_verify(const plat_sig_request *req, sig_result *res);
 

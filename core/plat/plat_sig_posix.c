@@ -264,10 +264,12 @@ static void chain_fail(X509_STORE_CTX *ctx, int ts, int timestamped, sig_result 
     if (chain_reason(err) == SIG_REASON_UNTRUSTED_ROOT)
         sig_fail(res, reason, "%sthe chain ends at '%s', which is not in the trust store", prefix,
                  root);
+    else if (chain_reason(err) == SIG_REASON_EXPIRED && timestamped)
+        sig_fail(res, reason, "%s'%s' %s at the time of the timestamp", prefix, who,
+                 err == X509_V_ERR_CERT_NOT_YET_VALID ? "was not yet valid" : "had expired");
     else if (chain_reason(err) == SIG_REASON_EXPIRED)
-        sig_fail(res, reason, "%s'%s' %s", prefix, who,
-                 timestamped ? "was not valid at the time of the timestamp"
-                             : "is not valid now and the signature has no timestamp");
+        sig_fail(res, reason, "%s'%s' %s and the signature has no timestamp", prefix, who,
+                 err == X509_V_ERR_CERT_NOT_YET_VALID ? "is not yet valid" : "has expired");
     else
         sig_fail(res, reason, "%s'%s': %s", prefix, who, X509_verify_cert_error_string(err));
 }
@@ -533,21 +535,33 @@ static int check_structure(PKCS7 *p7, const plat_sig_request *req, sig_result *r
     return 1;
 }
 
-/* Step 2: the signature over the content octets of the SpcIndirectDataContent. */
-static int check_signature(PKCS7 *p7, sig_result *res)
+/*
+ * Step 2: the signer's signature over the content octets of the
+ * SpcIndirectDataContent (what PKCS7_verify does with PKCS7_NOVERIFY, done by
+ * hand: OpenSSL 3.0's PKCS7_verify leaks its copy of a memory BIO when
+ * PKCS7_dataInit fails, which a damaged digest algorithm list makes happen).
+ */
+static int check_signature(PKCS7 *p7, PKCS7_SIGNER_INFO *si, X509 *leaf, sig_result *res)
 {
     const ASN1_STRING *seq = p7->d.sign->contents->d.other->value.sequence;
     const unsigned char *p = seq->data;
     long len = 0;
     int tag = 0, cls = 0, ok = 0;
+    char sink[4096];
     if (ASN1_get_object(&p, &len, &tag, &cls, seq->length) & 0x80) {
         sig_fail(res, SIG_REASON_MALFORMED, "malformed SpcIndirectDataContent");
         return 0;
     }
     BIO *content = BIO_new_mem_buf(p, (int)(seq->length - (p - seq->data)));
-    if (content != NULL)
-        ok = PKCS7_verify(p7, NULL, NULL, content, NULL, PKCS7_NOVERIFY) == 1;
-    BIO_free(content);
+    BIO *chain = content != NULL ? PKCS7_dataInit(p7, content) : NULL;
+    if (chain == NULL) {
+        BIO_free(content); /* PKCS7_dataInit takes it only on success */
+    } else {
+        while (BIO_read(chain, sink, sizeof(sink)) > 0)
+            ;
+        ok = PKCS7_signatureVerify(chain, p7, si, leaf) == 1;
+        BIO_free_all(chain);
+    }
     if (!ok)
         sig_fail(res, SIG_REASON_BAD_SIGNATURE,
                  "the signer's signature does not match the signed content");
@@ -574,7 +588,7 @@ int plat_sig_verify(const plat_sig_request *req, sig_result *res)
     if (!check_structure(p7, req, res, &si, &leaf))
         goto out;
     describe_signer(leaf, res);
-    if (!check_signature(p7, res))
+    if (!check_signature(p7, si, leaf, res))
         goto out;
     int ts = timestamp(p7, si, req->trust_pem, res, &t);
     if (ts < 0)
@@ -582,6 +596,10 @@ int plat_sig_verify(const plat_sig_request *req, sig_result *res)
     if (!check_chain(store, leaf, p7->d.sign->cert, t, 0, ts > 0, res, &chain))
         goto out;
     check_usage(chain, res);
+    for (int i = 0; ts > 0 && i < sk_X509_num(chain); i++) {
+        if (asn1_epoch(X509_get0_notAfter(sk_X509_value(chain, i))) < req->now)
+            res->valid_by_timestamp = 1;
+    }
 out:
     sk_X509_pop_free(chain, X509_free);
     PKCS7_free(p7);

@@ -442,6 +442,8 @@ static void test_pkcs7_shapes(void **state)
         attach(&img, copy, cut, 0x0200, 0x0002, NULL, 0);
         free(copy);
         assert_int_equal(parse(&img, &emb, &reason, &error), TMI_EINVAL);
+        if (strstr(error, "malformed") == NULL)
+            fail_msg("cut at %zu: '%s'", cut, error);
         image_free(&img);
     }
 }
@@ -796,6 +798,9 @@ static void test_fixtures(void **state)
         assert_int_equal(r.has_signing_time, e->ts != SIG_TIME_NONE);
         if (e->ts != SIG_TIME_NONE)
             assert_int_equal(r.signing_time, e->signing_time);
+        /* the 2015 files hold only through their timestamps */
+        assert_int_equal(r.valid_by_timestamp,
+                         e->status == SIG_VALID && strncmp(e->name, "expired-", 8) == 0);
         if (r.has_signed_digest)
             assert_int_equal(r.has_digest, 1);
         if (e->status == SIG_VALID)
@@ -812,9 +817,11 @@ static void test_fixture_details(void **state)
         skip();
     sig_result r;
     assert_int_equal(check_fixture("expired.exe", NULL, 0, &r), TMI_OK);
-    assert_non_null(strstr(r.detail, "no timestamp"));
+    assert_non_null(strstr(r.detail, "has expired and the signature has no timestamp"));
     assert_string_equal(r.issuer_dn, "CN=TMI Test Code Signing CA 2010, O=tmi-console tests");
     assert_int_equal(r.not_after, 1514764800); /* 2018-01-01 */
+    assert_int_equal(check_fixture("ts-before-leaf.exe", NULL, 0, &r), TMI_OK);
+    assert_non_null(strstr(r.detail, "was not yet valid at the time of the timestamp"));
     assert_int_equal(check_fixture("unknown-root.exe", NULL, 0, &r), TMI_OK);
     assert_non_null(strstr(r.detail, OTHER));
     assert_int_equal(check_fixture("signed.exe", NULL, 0, &r), TMI_OK);

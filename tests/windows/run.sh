@@ -14,14 +14,23 @@
 #      intact;
 #   4. a replace while a TMI file is held open by another process: refused or
 #      rolled back, and reported as "file in use";
-#   5. `tmi-console service install`: serve as a Windows service of its own.
+#   5. `tmi-console service install`: serve as a Windows service of its own;
+#   6. signatures: the signed fixtures of tests/tools/sig_fixtures.sh (those
+#      the POSIX build's tests made, else made here with its tools) read by
+#      the Windows build (WinVerifyTrust, CryptoAPI) and by the POSIX build
+#      (OpenSSL): tests/windows/sig_compare.py says what must agree and
+#      which cases wine cannot decide.
+#
+# run.sh BUILD_WIN_DIR [POSIX_BUILD_DIR]: the POSIX build defaults to build/
+# beside BUILD_WIN_DIR.
 #
 # The prefix is made once (wineboot, kept as BUILD_WIN_DIR/wine-pristine) and
 # copied fresh for each run; every wine command runs under `timeout`, and the
 # wine server is killed at the end whatever happens.
 set -euo pipefail
 
-bw=$(cd "${1:?usage: run.sh BUILD_WIN_DIR}" && pwd)
+bw=$(cd "${1:?usage: run.sh BUILD_WIN_DIR [POSIX_BUILD_DIR]}" && pwd)
+posix=$(cd "${2:-$bw/../build}" 2>/dev/null && pwd) || posix=""
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 exe="$bw/server/tmi-console.exe"
 tw="$bw/tests/windows"
@@ -347,5 +356,33 @@ W 60 "$exe" --data "$svc_data_win" service uninstall >/dev/null || fail "service
 W 30 "$exe" service status | grep -q 'not installed' || fail "the service is still installed"
 log "installed, started by the SCM, answered, stopped cleanly, uninstalled"
 
-printf 'windows tests: passed in %s s\n  unit: %s\n  %s\n  end to end: %s\n  in use: %s\n' \
-    "$(($(date +%s) - t0))" "$unit_summary" "$verinfo_summary" "$e2e_summary" "$inuse_summary"
+# ---- 6. signatures ----
+log "signatures: the Windows build against the POSIX build on the signed fixtures"
+[ -n "$posix" ] && [ -x "$posix/server/tmi-console" ] ||
+    fail "the POSIX build (build/) is needed for the signature fixtures and its verdicts"
+fx="$posix/tests/sigfixtures"
+if [ ! -f "$fx/fixtures.txt" ]; then
+    fx="$work/sigfixtures"
+    bash "$here/../tools/sig_fixtures.sh" "$fx" "$posix/tests/pe-fixture" \
+        "$posix/tests/countersign" >"$work/sigfixtures.log" 2>&1 || {
+        cat "$work/sigfixtures.log" >&2
+        fail "making the signature fixtures"
+    }
+fi
+mapfile -t sigfiles < <(cd "$fx" && ls -- *.exe *.dll)
+"$posix/server/tmi-console" inspect --json --trust "$fx/trust.pem" "${sigfiles[@]/#/$fx/}" \
+    >"$work/sig-posix.json" || fail "POSIX inspect of the signature fixtures"
+WF 300 "$work/sig-win.json" "$exe" inspect --json "${sigfiles[@]/#/Z:$fx/}" ||
+    fail "Windows inspect of the signature fixtures: $(head -c 300 "$work/sig-win.json")"
+/usr/bin/python3 "$here/sig_compare.py" "$work/sig-posix.json" "$work/sig-win.json" \
+    >"$work/sig-compare.log" 2>&1 || {
+    cat "$work/sig-compare.log" >&2
+    fail "the Windows and POSIX builds disagree on the signatures"
+}
+grep 'undecidable' "$work/sig-compare.log" >&2
+sig_summary=$(tail -1 "$work/sig-compare.log")
+log "$sig_summary"
+
+printf 'windows tests: passed in %s s\n  unit: %s\n  %s\n  end to end: %s\n  in use: %s\n  %s\n' \
+    "$(($(date +%s) - t0))" "$unit_summary" "$verinfo_summary" "$e2e_summary" "$inuse_summary" \
+    "$sig_summary"
