@@ -442,7 +442,10 @@ int authenticode_check(const char *path, const uint8_t *buf, size_t len, const a
         rc = plat_sig_catalog(&req, res);
         if (rc == TMI_OK && res->status != SIG_INVALID)
             res->status = SIG_VALID;
-        return rc == TMI_ENOENT || rc == TMI_ENOTSUP ? TMI_OK : rc;
+        if (rc == TMI_OK || rc == TMI_ENOENT || rc == TMI_ENOTSUP)
+            return TMI_OK;
+        memset(res, 0, sizeof(*res));
+        return rc;
     }
     res->source = SIG_SOURCE_EMBEDDED;
     if (rc != TMI_OK) {

@@ -22,7 +22,9 @@
  *   5. codeSigning in the signer's extended key usage when it
  *      has one (and in every CA's that has one), digitalSignature
  *      in its key usage when it has one                         (wrong_key_usage)
- * Certificate revocation is not checked (no CRLs, no network).
+ * Certificate revocation is not checked (no CRLs, no network). Only the
+ * primary signature is read: nested signatures (1.3.6.1.4.1.311.2.4.1) do not
+ * take part, as in WinVerifyTrust's default; page hashes are not checked.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -197,8 +197,10 @@ static void describe_msg(HCRYPTMSG msg, HCERTSTORE store, sig_result *res)
 {
     DWORD size = 0;
     CERT_INFO *info = NULL;
-    if (!CryptMsgGetParam(msg, CMSG_SIGNER_CERT_INFO_PARAM, 0, NULL, &size) ||
-        (info = malloc(size)) == NULL)
+    if (!CryptMsgGetParam(msg, CMSG_SIGNER_CERT_INFO_PARAM, 0, NULL, &size))
+        return;
+    info = malloc(size);
+    if (info == NULL)
         return;
     if (CryptMsgGetParam(msg, CMSG_SIGNER_CERT_INFO_PARAM, 0, info, &size)) {
         PCCERT_CONTEXT cert =
@@ -350,8 +352,10 @@ static void decide(WINTRUST_DATA *wd, sig_result *res, int64_t now)
         return;
     }
     sig_reason reason = trust_reason(hr, &what);
-    if (reason == SIG_REASON_UNTRUSTED_ROOT)
+    if (reason == SIG_REASON_UNTRUSTED_ROOT && res->root_dn[0] != '\0')
         sig_fail(res, reason, "the chain ends at '%s', which %s", res->root_dn, what);
+    else if (reason == SIG_REASON_UNTRUSTED_ROOT)
+        sig_fail(res, reason, "the chain does not end at a root this system trusts");
     else if (what != NULL)
         sig_fail(res, reason, "%s", what);
     else
