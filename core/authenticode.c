@@ -17,9 +17,10 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
+#include "hex.h"
 #include "pe_headers.h"
 #include "plat.h"
-#include "scan_json.h"
+#include "timefmt.h"
 
 #define WIN_CERT_HEADER           8
 #define WIN_CERT_REVISION_2_0     0x0200
@@ -521,21 +522,17 @@ static void add_text(cJSON *o, const char *key, const char *value)
 /* Lower-case hex of bytes[0..n) (n <= SIG_DIGEST_MAX) under key. */
 static void add_hex(cJSON *o, const char *key, const uint8_t *bytes, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
     char hex[2 * SIG_DIGEST_MAX + 1];
-    for (size_t i = 0; i < n && i < SIG_DIGEST_MAX; i++) {
-        hex[2 * i] = digits[bytes[i] >> 4];
-        hex[2 * i + 1] = digits[bytes[i] & 15];
-    }
-    hex[2 * n] = '\0';
-    cJSON_AddStringToObject(o, key, hex);
+    cJSON_AddStringToObject(o, key, hex_encode(bytes, n, hex));
 }
 
+/* RFC 3339 text of a time in seconds; null when absent or outside what the
+ * text form holds (1970 to 2261: a certificate may say 9999). */
 static void add_time(cJSON *o, const char *key, int has, int64_t seconds)
 {
-    char buf[40];
-    if (has)
-        cJSON_AddStringToObject(o, key, format_utc(seconds * 1000000000, buf, sizeof(buf)));
+    char buf[TIME_UTC_LEN];
+    if (has && seconds >= 0 && seconds <= INT64_MAX / 1000000000)
+        cJSON_AddStringToObject(o, key, time_format_utc(seconds * 1000000000, buf, sizeof(buf)));
     else
         cJSON_AddNullToObject(o, key);
 }

@@ -110,9 +110,10 @@ struct cJSON;
  * every scanned file): {status, reason, detail, source, digest_algorithm,
  * digest, signed_digest, signer: {organization, common_name, subject,
  * issuer, thumbprint_sha1, thumbprint_sha256, not_before, not_after} | null,
- * root, signing_time, timestamp, valid_by_timestamp (a boolean)}. Absent values are null; times are
- * RFC 3339 UTC; digests and thumbprints lower-case hex. Caller frees with cJSON_Delete(); NULL on
- * no memory.
+ * root, signing_time, timestamp, valid_by_timestamp (a boolean)}. Absent
+ * values are null; times are RFC 3339 UTC (null outside 1970..2261, which a
+ * certificate may name); digests and thumbprints lower-case hex. Caller
+ * frees with cJSON_Delete(); NULL on no memory.
  */
 struct cJSON *authenticode_to_json(const sig_result *res);
 
