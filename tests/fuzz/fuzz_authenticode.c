@@ -81,8 +81,7 @@ static int clean_text(const char *s, size_t cap)
     while (p < end) {
         unsigned c = *p;
         size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
-        if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xC2) || c > 0xF4 ||
-            (size_t)(end - p) < len)
+        if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xC2) || c > 0xF4 || (size_t)(end - p) < len)
             return 0;
         for (size_t k = 1; k < len; k++) {
             if ((p[k] & 0xC0) != 0x80)
