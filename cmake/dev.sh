@@ -31,7 +31,7 @@ log() { printf '== %s\n' "$*" >&2; }
 # Debian packages each job needs.
 pkgs_build=(build-essential cmake pkg-config libssl-dev libsqlite3-dev libcjson-dev
             libcmocka-dev python3)
-pkgs_test=(clang libclang-rt-14-dev python3-pefile curl strace)
+pkgs_test=(clang libclang-rt-14-dev python3-pefile curl strace openssl osslsigncode)
 pkgs_bench=(wrk nginx-light openssl)
 pkgs_e2e=(chromium firefox-esr tzdata)
 pkgs_windows=(mingw-w64 wine wine64 dpkg-dev tcl curl python3 osslsigncode openssl)
