@@ -6,17 +6,19 @@ closed port of 127.0.0.1):
 
   a  affected, complete source       b  healthy (repaired once when made)
   c  affected, no source             gone / gone-win  unreachable
+  stale  pinned to another version   liar  prints scan JSON of another shape
 
-1. check mode: every host reported correctly, nothing on any host changed
-2. a version other than the pin fails the host before its scan; a host
-   whose scan prints JSON of another shape fails, and is not queued
-3. repair: a repaired (its audit head verifies with `audit verify --head`),
+1. check mode: every host reported correctly, nothing on any host changed;
+   (and in 2.) a host that runs another version than the pin fails before
+   its scan; a host whose scan prints JSON of another shape fails, and is
+   never asked to repair
+2. repair: a repaired (its audit head verifies with `audit verify --head`),
    b left alone, c failed with the reason, the unreachable hosts listed
-4. the same repair again: changed=0 on every host
-5. rollback: e (its TMI service's program is missing, so the service cannot
+3. the same repair again: changed=0 on every host
+4. rollback: e (its TMI service's program is missing, so the service cannot
    start after the files were replaced) rolls back and stops the rollout
    before f, which is left untouched; the binary is copied by the role here
-6. the report's checks of what a host sends (damaged JSON from a host)
+5. the report's checks of what a host sends (damaged JSON from a host)
 
 Quiet on success; on failure prints each failed check and the play output.
 Exit 77 (skip) when ansible-playbook is not installed.
@@ -96,7 +98,8 @@ class Fleet:
         self.env.update(ANSIBLE_CONFIG=cfg, ANSIBLE_HOME=os.path.join(work, "ansible-home"),
                         ANSIBLE_LOCAL_TEMP=os.path.join(work, "ansible-tmp"),
                         ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-                        ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_DEPRECATION_WARNINGS="0")
+                        ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_FORKS="10",
+                        ANSIBLE_DEPRECATION_WARNINGS="0")
 
     def sandbox(self, name, copy_bin=True):
         """A host: a fresh sandbox root and data folder, and its own binary."""
@@ -105,9 +108,11 @@ class Fleet:
              "bin": os.path.join(d, "bin", "tmi-console")}
         r = tmi(h["data"], "demo", "--no-serve", "--dir", h["root"])
         check(r.returncode == 0, "%s: demo --no-serve: exit %d %s" % (name, r.returncode, r.stderr))
-        if copy_bin:
+        if copy_bin:  # installed here: the role only checks its version
             os.makedirs(os.path.dirname(h["bin"]))
             shutil.copy2(EXE, h["bin"])
+        else:  # the role copies it
+            h["src"] = EXE
         self.hosts[name] = h
         return h
 
@@ -115,8 +120,9 @@ class Fleet:
         hosts = {}
         for n in names:
             h = self.hosts[n]
-            hosts[n] = {"tmi_console_bin": h["bin"], "tmi_console_src": EXE,
-                        "tmi_root": h["root"], "tmi_data": h["data"]}
+            hosts[n] = {"tmi_console_bin": h["bin"], "tmi_root": h["root"], "tmi_data": h["data"]}
+            if "src" in h:
+                hosts[n]["tmi_console_src"] = h["src"]
         hosts.update(extra or {})
         inv = {"all": {"vars": {"ansible_connection": "local",
                                 "ansible_python_interpreter": "{{ ansible_playbook_python }}",
@@ -192,6 +198,25 @@ def check_csv(what, report):
                   "%s: CSV %s of %s: %r" % (what, f["name"], h["host"], row.get(f["name"])))
 
 
+def version():
+    r = subprocess.run([EXE, "--version"], stdout=subprocess.PIPE, text=True, timeout=60)
+    return r.stdout.split()[-1]
+
+
+def check_stale_and_liar(what, got, recap, liar):
+    """stale fails on the pin before its scan; liar's scan JSON has another
+    shape: it fails, and is never asked to repair."""
+    gs, gl = got.get("stale", {}), got.get("liar", {})
+    check(recap.get("stale", {}).get("failed") == 1 and gs.get("outcome") == "error" and
+          "pin is tmi-console 0.0.1" in (gs.get("reason") or ""), "%s: stale: %r %r"
+          % (what, recap.get("stale"), brief(gs)))
+    check(recap.get("liar", {}).get("failed") == 1 and gl.get("outcome") == "error" and
+          "not what tmi-console" in (gl.get("reason") or ""), "%s: liar: %r" % (what, brief(gl)))
+    with open(liar + ".log") as fh:
+        said = fh.read()
+    check("scan" in said and "repair" not in said, "%s: liar was asked %r" % (what, said))
+
+
 def test_check_and_repair(fl):
     a, b, c = fl.sandbox("a"), fl.sandbox("b"), fl.sandbox("c")
     r = tmi(b["data"], "repair", "--root", b["root"], "--yes", "--stay-seconds", "1")
@@ -203,7 +228,19 @@ def test_check_and_repair(fl):
                 "ansible_port": closed_port(), "ansible_user": "admin",
                 "ansible_password": "unused", "ansible_winrm_transport": "ntlm",
                 "ansible_winrm_scheme": "http", "ansible_winrm_connection_timeout": 5}
-    inv = fl.inventory(["a", "b", "c"], {"gone": gone, "gone-win": gone_win})
+    # a host that runs another version than the pin (on a's sandbox: it fails
+    # before it touches it), and one whose scan JSON is not tmi-console's
+    liar = os.path.join(fl.work, "liar.sh")
+    with open(liar, "w") as fh:
+        fh.write('#!/bin/sh\necho "$*" >>"$0.log"\n'
+                 'case "$*" in\n*--version*) echo "tmi-console %s" ;;\n'
+                 '*scan*) echo \'{"verdict": "pending", "repair": {"possible": true}}\'; exit 1 ;;\n'
+                 '*) exit 2 ;;\nesac\n' % version())
+    os.chmod(liar, 0o755)
+    stale = {"tmi_console_bin": a["bin"], "tmi_root": a["root"], "tmi_data": a["data"],
+             "tmi_console_version": "0.0.1"}
+    inv = fl.inventory(["a", "b", "c"], {"stale": stale, "liar": {"tmi_console_bin": liar},
+                                         "gone": gone, "gone-win": gone_win})
     hosts = ["a", "b", "c"]
 
     # 1. check mode: reports all, changes nothing
@@ -213,8 +250,9 @@ def test_check_and_repair(fl):
     check(rc != 0, "check: exit 0 with unreachable hosts")
     got = by_host(rep)
     check(rep and rep["mode"] == "check", "check: report mode %r" % (rep or {}).get("mode"))
-    check(list(got) == ["a", "b", "c", "gone", "gone-win"],
+    check(list(got) == ["a", "b", "c", "stale", "liar", "gone", "gone-win"],
           "check: hosts in the report: %r" % list(got))
+    check_stale_and_liar("check", got, recap, liar)
     ga, gb, gc = got.get("a", {}), got.get("b", {}), got.get("c", {})
     check(ga.get("outcome") == "would_repair" and ga.get("verdict") == "affected" and
           (ga.get("repair_source") or "").endswith("is_backup/filegroup100"),
@@ -237,27 +275,7 @@ def test_check_and_repair(fl):
     if rep:
         check_csv("check", rep)
 
-    # 2. the version pin, and a host whose scan JSON is not tmi-console's
-    liar = os.path.join(fl.work, "liar.sh")
-    with open(liar, "w") as fh:
-        fh.write('#!/bin/sh\necho "$*" >>"$0.log"\n'
-                 'case "$*" in\n*--version*) echo "tmi-console 0.0.1" ;;\n'
-                 '*scan*) echo \'{"verdict": "pending", "repair": {"possible": true}}\'; exit 1 ;;\n'
-                 '*) exit 2 ;;\nesac\n')
-    os.chmod(liar, 0o755)
-    inv_pin = fl.inventory(["a"], {"liar": {"tmi_console_bin": liar, "tmi_root": a["root"]}})
-    rc, recap, rep, _ = fl.play("pin", inv_pin, "-e", "tmi_repair=true",
-                                "-e", "tmi_console_version=0.0.1")
-    ga, gl = by_host(rep).get("a", {}), by_host(rep).get("liar", {})
-    check(rc != 0 and recap.get("a", {}).get("failed") == 1 and ga.get("outcome") == "error" and
-          "pin is tmi-console 0.0.1" in (ga.get("reason") or ""), "pin: %r %r" % (recap, brief(ga)))
-    check(recap.get("liar", {}).get("failed") == 1 and gl.get("outcome") == "error" and
-          "not what tmi-console" in (gl.get("reason") or ""), "liar: %r" % brief(gl))
-    with open(liar + ".log") as fh:
-        said = fh.read()
-    check("scan" in said and "repair" not in said, "liar: it was asked %r" % said)
-
-    # 3. repair
+    # 2. repair
     b_jobs, b_root = jobs(b), tree_hashes(b["root"])
     rc, recap, rep, _ = fl.play("repair", inv, "-e", "tmi_repair=true")
     got = by_host(rep)
@@ -293,13 +311,14 @@ def test_check_and_repair(fl):
     check(gc.get("outcome") == "cannot_repair" and recap.get("c", {}).get("failed") == 1 and
           "no backup folder" in (gc.get("reason") or ""), "repair: c: %r %r" % (brief(gc), recap.get("c")))
     check(jobs(c) == [], "repair: c has jobs: %r" % jobs(c))
+    check_stale_and_liar("repair", got, recap, liar)
     check(got.get("gone", {}).get("outcome") == "unreachable" and
           got.get("gone-win", {}).get("outcome") == "unreachable", "repair: unreachable: %r"
           % [brief(got.get("gone")), brief(got.get("gone-win"))])
     if rep:
         check_csv("repair", rep)
 
-    # 4. idempotent
+    # 3. idempotent
     rc, recap, rep, _ = fl.play("repair again", inv, "-e", "tmi_repair=true")
     got = by_host(rep)
     for n in hosts:
