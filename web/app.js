@@ -10,7 +10,8 @@
   // ---------------------------------------------------------------- state
 
   const state = {
-    csrf: null,
+    secret: null, // this tab's page secret (see "session" below)
+    signedIn: false,
     user: "",
     status: null, // GET /api/status
     jobs: [], // GET /api/jobs (newest first)
@@ -248,13 +249,11 @@
     }
   }
 
-  /* Call the API; resolves to the parsed JSON (or null), rejects with an
-   * ApiError carrying the problem's detail. */
+  /* Call the API with this tab's secret; resolves to the parsed JSON (or
+   * null), rejects with an ApiError carrying the problem's detail. */
   async function api(method, path, body) {
     const opts = { method: method, credentials: "same-origin", headers: {} };
-    if (method !== "GET" && method !== "HEAD") {
-      opts.headers["X-CSRF-Token"] = state.csrf || "";
-    }
+    if (state.secret) opts.headers[SECRET_HEADER] = state.secret;
     if (method === "POST" || method === "PUT" || method === "PATCH") {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body || {});
@@ -279,7 +278,7 @@
       }
     }
     if (!res.ok) {
-      if (res.status === 401 && state.csrf) sessionLost();
+      if (res.status === 401 && state.signedIn) sessionLost();
       const detail = data && data.detail ? data.detail : res.statusText;
       throw new ApiError(res.status, data && data.title, detail);
     }
@@ -293,11 +292,140 @@
   }
 
   function sessionLost() {
-    state.csrf = null;
+    forgetSecret();
     showNotice(
       "Your session has ended. Open a new login link: run 'tmi-console login-url' on the server.",
     );
     showLogin();
+  }
+
+  // ---------------------------------------------------------------- session
+  //
+  // A browser session has two parts: the HttpOnly cookie of this port, and
+  // a secret the page holds and sends in SECRET_HEADER on every call (the
+  // server accepts neither alone: cookies reach every port of 127.0.0.1).
+  // The login redirect brings the secret in the URL fragment, which never
+  // goes to a server; the page keeps it in this tab's sessionStorage (so a
+  // reload stays signed in) and takes it out of the address bar. A new tab
+  // asks the open tabs of this console for it over a BroadcastChannel (same
+  // origin only: a page on another port cannot listen); with none open it
+  // shows how to get a new login link.
+
+  const SECRET_HEADER = "X-TMI-Secret";
+  const SECRET_KEY = "tmi-console.secret";
+  const PEER_WAIT_MS = 800;
+  const isSecret = (v) => typeof v === "string" && /^[0-9a-f]{64}$/.test(v);
+
+  /* The secret the login redirect put in the fragment ("#secret=..."),
+   * removed from the address bar and the history entry at once. */
+  const loginSecret = (() => {
+    const m = /^#secret=([0-9a-f]{64})$/.exec(location.hash);
+    if (!m) return null;
+    history.replaceState(null, "", location.pathname + location.search);
+    return m[1];
+  })();
+
+  function storedSecret() {
+    try {
+      const v = sessionStorage.getItem(SECRET_KEY);
+      return isSecret(v) ? v : null;
+    } catch (e) {
+      return null; // storage disabled: this tab signs in through the channel only
+    }
+  }
+
+  function keepSecret(v) {
+    state.secret = v;
+    try {
+      sessionStorage.setItem(SECRET_KEY, v);
+    } catch (e) {
+      // kept in memory only
+    }
+  }
+
+  function forgetSecret() {
+    state.secret = null;
+    state.signedIn = false;
+    try {
+      sessionStorage.removeItem(SECRET_KEY);
+    } catch (e) {
+      // nothing kept
+    }
+  }
+
+  let channel = null;
+  let asking = null; // {nonce, resolve} while this tab asks its peers
+
+  function post(msg) {
+    if (channel) channel.postMessage(msg);
+  }
+
+  function openChannel() {
+    if (typeof BroadcastChannel !== "function") return;
+    channel = new BroadcastChannel("tmi-console.session");
+    channel.addEventListener("message", (ev) => {
+      const m = ev.data || {};
+      if (m.type === "ask" && state.signedIn && state.secret) {
+        post({ type: "answer", to: m.nonce, secret: state.secret });
+      } else if (m.type === "answer" && asking && m.to === asking.nonce && isSecret(m.secret)) {
+        asking.resolve(m.secret);
+      } else if (m.type === "login" && isSecret(m.secret)) {
+        // a new login in this browser replaced the cookie: every tab follows
+        keepSecret(m.secret);
+        if (!state.signedIn) signIn();
+      } else if (m.type === "logout" && state.signedIn) {
+        forgetSecret();
+        showNotice("You logged out in another tab.");
+        showLogin();
+      }
+    });
+  }
+
+  /* Ask the open tabs of this console for the secret; null when none
+   * answers within PEER_WAIT_MS. */
+  function askPeers() {
+    if (!channel) return Promise.resolve(null);
+    const nonce = Math.random().toString(36).slice(2) + Date.now().toString(36);
+    return new Promise((resolve) => {
+      const done = (v) => {
+        if (!asking || asking.nonce !== nonce) return;
+        asking = null;
+        clearTimeout(timer);
+        resolve(v);
+      };
+      const timer = setTimeout(() => done(null), PEER_WAIT_MS);
+      asking = { nonce: nonce, resolve: done };
+      post({ type: "ask", nonce: nonce });
+    });
+  }
+
+  /* Download an export with this tab's secret (a plain link would carry the
+   * cookie only, which the server refuses). */
+  async function downloadExport(a) {
+    let res;
+    try {
+      res = await fetch(a.href, {
+        credentials: "same-origin",
+        headers: { [SECRET_HEADER]: state.secret || "" },
+      });
+    } catch (e) {
+      showNotice("Cannot download: the server does not answer.");
+      return;
+    }
+    if (!res.ok) {
+      if (res.status === 401 && state.signedIn) sessionLost();
+      else showNotice("Cannot download: HTTP " + res.status + " " + res.statusText);
+      return;
+    }
+    const disp = res.headers.get("Content-Disposition") || "";
+    const m = /filename="([^"]+)"/.exec(disp);
+    const name = m ? m[1] : a.pathname.split("/").pop();
+    const url = URL.createObjectURL(await res.blob());
+    const tmp = el("a", { href: url, download: name, hidden: true });
+    document.body.append(tmp);
+    tmp.click();
+    tmp.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
   }
 
   // ---------------------------------------------------------------- views
@@ -1775,10 +1903,17 @@
       } catch (e) {
         // gone already
       }
-      state.csrf = null;
+      forgetSecret();
+      post({ type: "logout" });
       showNotice("");
       showLogin();
     });
+    for (const a of document.querySelectorAll("a.export")) {
+      a.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        downloadExport(a);
+      });
+    }
     $("history-file").addEventListener("change", (ev) => {
       state.historyFile = ev.target.value;
       loadTimeline(ev.target.value);
@@ -1813,7 +1948,7 @@
 
   function periodic() {
     setInterval(() => {
-      if (!state.csrf || document.hidden || $("confirm").open) return;
+      if (!state.signedIn || document.hidden || $("confirm").open) return;
       if (state.view === "status" && !state.runningJob) {
         api("GET", "/api/status")
           .then((st) => {
@@ -1826,22 +1961,28 @@
     }, STATUS_REFRESH_MS);
   }
 
-  async function start() {
-    setupEvents();
-    renderIdleJob();
+  /* Sign this tab in with state.secret: read the session, then show the
+   * console. A refused secret is forgotten and the sign-in view shown. */
+  async function signIn() {
     let sess;
     try {
       sess = await api("GET", "/api/session");
     } catch (e) {
       tzNote();
-      if (e.status === 401) showLogin();
-      else showNotice("Cannot reach the server: " + e.message);
+      if (e.status === 401) {
+        forgetSecret();
+        showLogin();
+      } else {
+        showNotice("Cannot reach the server: " + e.message);
+      }
       return;
     }
-    state.csrf = sess.csrf;
+    if (state.signedIn) return; // signed in meanwhile (a login in another tab)
+    state.signedIn = true;
     state.user = sess.user || "";
     if (typeof sess.utc_offset_minutes === "number") state.utcOffsetMin = sess.utc_offset_minutes;
     tzNote();
+    showNotice("");
     $("who-name").textContent = state.user;
     $("who").hidden = false;
     $("tabs").hidden = false;
@@ -1849,7 +1990,25 @@
     if (state.view !== "status") refreshStatus(false);
     loadJobsList().catch(() => {});
     loadBackups();
+  }
+
+  async function start() {
+    setupEvents();
+    renderIdleJob();
+    openChannel();
     periodic();
+    if (loginSecret) {
+      keepSecret(loginSecret);
+      post({ type: "login", secret: loginSecret });
+    }
+    const secret = state.secret || storedSecret() || (await askPeers());
+    if (!secret) {
+      tzNote();
+      showLogin();
+      return;
+    }
+    keepSecret(secret);
+    await signIn();
   }
 
   document.addEventListener("DOMContentLoaded", start);

@@ -78,7 +78,7 @@ try:
     # CORS preflight from another origin: refused, no Access-Control-Allow-*
     r = srv.request("OPTIONS", "/api/scan", headers={
         "Origin": "http://evil.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type, x-csrf-token"})
+        "Access-Control-Request-Headers": "content-type, x-tmi-secret"})
     expect_status(r, (403, 405), "CORS preflight")
     expect_security_headers(r, "CORS preflight")
     r = srv.request("OPTIONS", "/api/scan", headers={
