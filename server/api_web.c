@@ -32,9 +32,17 @@ int api_index(http_req *req)
     return send_asset(req, "index.html");
 }
 
+/* GET /assets/{name} and /assets/{dir}/{name}: an embedded file, by its
+ * exact name ("app.css", "js/api.js"); nothing else can be named. */
 int api_asset(http_req *req)
 {
-    return send_asset(req, route_param(&req->params, "name"));
+    const char *dir = route_param(&req->params, "dir");
+    const char *name = route_param(&req->params, "name");
+    char path[2 * REQ_MAX_PATH + 2];
+    if (dir == NULL)
+        return send_asset(req, name);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return send_asset(req, path);
 }
 
 int api_openapi(http_req *req)

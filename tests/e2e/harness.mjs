@@ -157,6 +157,16 @@ export function loginUrl(demo) {
   return m[0];
 }
 
+/* GET an API path of a running demo with the API token, as a script would;
+ * the tests read what the server knows (the files, each action's steps)
+ * from the API rather than restating it. */
+export async function apiGet(demo, apiPath) {
+  const token = execFileSync(binary(), ["--data", demo.data, "token"], { encoding: "utf8" }).trim();
+  const res = await fetch(demo.base + apiPath, { headers: { Authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET ${apiPath}: HTTP ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",

@@ -14,6 +14,7 @@ import { after, before, describe, it } from "node:test";
 
 import {
   TMI_REL,
+  apiGet,
   breakSandboxService,
   launchBrowser,
   loginUrl,
@@ -23,16 +24,22 @@ import {
   watchPage,
 } from "./harness.mjs";
 
-const FILES = [
-  "mrf.exe",
-  "MRF_CM.dll",
-  "libTMI_DataMarshal.dll",
-  "libMRF_Entity.dll",
-  "libMRF_DM.dll",
-  "libMRF_Common.dll",
-  "libMRF_CM.dll",
-  "libMRF_AP.dll",
-];
+// What the server knows, read from its API (GET /api/plan) when a demo
+// starts: the playbook's files and each action's steps in the order its
+// job runs them.
+let FILES = [];
+let STEPS = {};
+
+async function readProcedure(demo) {
+  const plan = await apiGet(demo, "/api/plan");
+  FILES = plan.playbook_files;
+  STEPS = plan.steps;
+  assert.equal(FILES.length, 8, `playbook files: ${FILES}`);
+}
+
+/* The steps an action runs when nothing fails (the rollback runs only on
+ * failure). */
+const stepsOk = (action) => STEPS[action].filter((s) => s !== "rollback");
 
 /* Every control a keyboard or a screen reader reaches has a name. */
 async function unnamedControls(page) {
@@ -119,6 +126,7 @@ describe("the demo, repaired through the web console", () => {
 
   before(async () => {
     demo = await startDemo("repair");
+    await readProcedure(demo);
     browser = await launchBrowser();
     page = browser.context.pages()[0] || (await browser.context.newPage());
     watch = watchPage(page, demo.base);
@@ -291,16 +299,12 @@ describe("the demo, repaired through the web console", () => {
       1,
       `the page below the job panel moved while polling: ${[...run.tops]}`,
     );
-    for (const step of [
-      "preflight",
-      "backup",
-      "stop",
-      "stage",
-      "commit",
-      "verify",
-      "start",
-      "rescan",
-    ]) {
+    // the panel shows the steps as the server lists them, in its order
+    assert.deepEqual(
+      await page.locator("#job-steps li").evaluateAll((lis) => lis.map((li) => li.dataset.step)),
+      STEPS.repair,
+    );
+    for (const step of stepsOk("repair")) {
       assert.equal(
         await page.locator(`#job-steps li[data-step=${step}]`).getAttribute("data-outcome"),
         "ok",
@@ -473,6 +477,38 @@ describe("the demo, repaired through the web console", () => {
     watch.assertClean();
   });
 
+  it("shows a file status it has no words for by its name, as needing attention", async () => {
+    const tab = await browser.context.newPage();
+    const tabWatch = watchPage(tab, demo.base);
+    await tab.goto(demo.base + "/");
+    await tab.locator("#files-body tr[data-file]").first().waitFor();
+    const got = await tab.evaluate(async () => {
+      const m = await import("/assets/js/status.js");
+      const scan = {
+        verdict: "affected",
+        expected_version: "1.12.0.1266",
+        files: [
+          { name: "x.dll", status: "invalid", version: null, sha256: "ab".repeat(32) },
+          { name: "y.dll", status: "ok", version: "1.12.0.1266" },
+        ],
+      };
+      m.renderFiles(scan);
+      const row = document.querySelector('#files-body tr[data-file="x.dll"]');
+      return {
+        text: row.innerText,
+        cls: row.className,
+        badge: row.querySelector(".badge").className,
+        words: m.badFilesText(scan),
+      };
+    });
+    assert.match(got.text, /x\.dll\s+1\.12\.0\.1266\s+–\s+invalid/);
+    assert.equal(got.cls, "row-bad");
+    assert.match(got.badge, /badge-attention/);
+    assert.equal(got.words, "1 file is invalid");
+    tabWatch.assertClean();
+    await tab.close();
+  });
+
   it("restores the backup: the old files come back", async () => {
     await page.locator("#tab-backups").click();
     const row = page.locator("#backups-body tr[data-backup]").first();
@@ -483,7 +519,7 @@ describe("the demo, repaired through the web console", () => {
     await page.locator("#view-status").waitFor({ state: "visible" });
     const run = await watchJob(page, 60000);
     assert.equal(run.status, "succeeded");
-    for (const step of ["preflight", "backup", "stop", "restore"]) {
+    for (const step of stepsOk("restore")) {
       assert.equal(
         await page.locator(`#job-steps li[data-step=${step}]`).getAttribute("data-outcome"),
         "ok",
@@ -512,6 +548,7 @@ describe("a repair that fails is rolled back; then each action on its own", () =
 
   before(async () => {
     demo = await startDemo("rollback");
+    await readProcedure(demo);
     // the service now fails even with the good files
     fixService = breakSandboxService(demo.root);
     browser = await launchBrowser();
