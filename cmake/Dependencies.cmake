@@ -26,16 +26,6 @@ add_library(tmi_dep_crypto INTERFACE)
 target_link_libraries(tmi_dep_crypto INTERFACE PkgConfig::CRYPTO)
 add_library(tmi::crypto ALIAS tmi_dep_crypto)
 
-# civetweb ships no usable CMake config unless the binary package is installed.
-find_path(CIVETWEB_INCLUDE_DIR civetweb.h)
-find_library(CIVETWEB_LIBRARY civetweb)
-if(CIVETWEB_INCLUDE_DIR AND CIVETWEB_LIBRARY)
-  add_library(tmi_dep_civetweb INTERFACE)
-  target_include_directories(tmi_dep_civetweb INTERFACE ${CIVETWEB_INCLUDE_DIR})
-  target_link_libraries(tmi_dep_civetweb INTERFACE ${CIVETWEB_LIBRARY})
-  add_library(tmi::civetweb ALIAS tmi_dep_civetweb)
-endif()
-
 find_package(Threads REQUIRED)
 
 if(TMI_TESTS)

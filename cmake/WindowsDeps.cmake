@@ -2,7 +2,7 @@
 # build, compiled from Debian's source packages. Included by Dependencies.cmake
 # when WIN32.
 #
-# There are no mingw packages of civetweb, SQLite, cJSON or cmocka, so
+# There are no mingw packages of SQLite, cJSON or cmocka, so
 # cmake/fetch-windows-deps.sh fetches their Debian source packages
 # (`apt-get source`) into <build>/_deps/ and makes the SQLite amalgamation;
 # the libraries are then ordinary static targets of this build, compiled by
@@ -11,7 +11,7 @@
 # kept by the build folder, so a rebuild neither fetches nor recompiles them.
 # Set TMI_WINDEPS_DIR to use another (already fetched) folder.
 #
-# Targets, as on Linux: tmi::cjson, tmi::sqlite, tmi::civetweb, tmi::cmocka
+# Targets, as on Linux: tmi::cjson, tmi::sqlite, tmi::cmocka
 # (when TMI_TESTS), Threads::Threads; crypto is the system's CNG (bcrypt), so
 # there is no tmi::crypto.
 
@@ -31,7 +31,7 @@ foreach(line IN LISTS tmi_windeps_lines)
     set(TMI_WINDEPS_${CMAKE_MATCH_1} "${CMAKE_MATCH_2}")
   endif()
 endforeach()
-foreach(name civetweb cjson cmocka sqlite_amalgamation)
+foreach(name cjson cmocka sqlite_amalgamation)
   if(NOT IS_DIRECTORY "${TMI_WINDEPS_${name}}")
     message(FATAL_ERROR "fetch-windows-deps.sh did not report a folder for ${name}")
   endif()
@@ -62,17 +62,6 @@ target_compile_definitions(tmi_dep_sqlite PRIVATE SQLITE_THREADSAFE=1 SQLITE_DEF
                            SQLITE_ENABLE_COLUMN_METADATA SQLITE_OMIT_LOAD_EXTENSION SQLITE_WIN32_MALLOC)
 target_include_directories(tmi_dep_sqlite PUBLIC "${TMI_WINDEPS_sqlite_amalgamation}")
 add_library(tmi::sqlite ALIAS tmi_dep_sqlite)
-
-# civetweb: plain HTTP (its HTTPS crashes with OpenSSL 3 anyway), no CGI, no
-# file serving, poll() through the WSAPoll wrapper (see civetweb_wsapoll.c).
-add_library(tmi_dep_civetweb STATIC "${CMAKE_CURRENT_LIST_DIR}/windows/civetweb_wsapoll.c")
-tmi_third_party(tmi_dep_civetweb)
-target_compile_definitions(tmi_dep_civetweb PRIVATE HAVE_POLL NO_SSL NO_CGI NO_FILES NO_CACHING
-                           USE_WEBSOCKET)
-target_include_directories(tmi_dep_civetweb PRIVATE "${TMI_WINDEPS_civetweb}/src")
-target_include_directories(tmi_dep_civetweb PUBLIC "${TMI_WINDEPS_civetweb}/include")
-target_link_libraries(tmi_dep_civetweb PUBLIC ws2_32 Threads::Threads)
-add_library(tmi::civetweb ALIAS tmi_dep_civetweb)
 
 if(TMI_TESTS)
   # cmocka: one source file; the few configure results it needs, for mingw.

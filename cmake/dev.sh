@@ -25,7 +25,7 @@ log() { printf '== %s\n' "$*" >&2; }
 
 # Debian packages each job needs.
 pkgs_build=(build-essential cmake pkg-config libssl-dev libsqlite3-dev libcjson-dev
-            libcivetweb-dev libcmocka-dev python3)
+            libcmocka-dev python3)
 pkgs_test=(clang libclang-rt-14-dev python3-pefile curl strace)
 pkgs_bench=(wrk nginx-light openssl)
 pkgs_e2e=(chromium firefox-esr tzdata)

@@ -5,7 +5,7 @@
 #
 #   cmake/fetch-windows-deps.sh DEPS_DIR
 #
-# For each of civetweb, sqlite3, cjson and cmocka: `apt-get source` into
+# For each of sqlite3, cjson and cmocka: `apt-get source` into
 # DEPS_DIR/src/, unpacked (Debian's patches applied). sqlite3 is then
 # configured for the build machine and `make sqlite3.c` makes the
 # amalgamation, copied to DEPS_DIR/sqlite/. Each step leaves a stamp file, so
@@ -26,7 +26,7 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 
 # The packages whose sources are used; versions are whatever the suite has.
-pkgs=(civetweb sqlite3 cjson cmocka)
+pkgs=(sqlite3 cjson cmocka)
 
 have_all() {
     for p in "${pkgs[@]}"; do

@@ -10,10 +10,12 @@
 
 #include "err.h"
 #include "fileops.h"
+#include "hex.h"
 #include "pathutil.h"
 #include "plat.h"
 #include "strutil.h"
 #include "scan_json.h"
+#include "timefmt.h"
 
 static int say(char *err, size_t errlen, int rc, const char *fmt, ...) TMI_PRINTF(4, 5);
 
@@ -74,7 +76,7 @@ cJSON *backup_manifest_json(const backup_manifest *m)
         cJSON_AddBoolToObject(f, "present", e->present);
         cJSON_AddNumberToObject(f, "size", (double)e->size);
         if (e->present)
-            cJSON_AddStringToObject(f, "sha256", sha256_hex(e->sha256, hex));
+            cJSON_AddStringToObject(f, "sha256", hex_encode(e->sha256, 32, hex));
         else
             cJSON_AddNullToObject(f, "sha256");
         if (e->has_version)
@@ -128,7 +130,7 @@ static int backup_one(const scan_file *f, const char *dir, size_t max, backup_en
     if (!f->has_sha256 || memcmp(e->sha256, f->sha256, 32) != 0) {
         free(data);
         return say(err, errlen, TMI_ECONFLICT, "%s changed since the scan (now %s)", f->name,
-                   sha256_hex(e->sha256, hex));
+                   hex_encode(e->sha256, 32, hex));
     }
     e->size = len;
     e->has_version = f->has_version;
@@ -166,7 +168,7 @@ int backup_create(const playbook *pb, const scan_result *scan, const char *backu
         goto out;
     }
     m->id = str_dup(id);
-    m->created = str_dup(format_utc(plat_now_ns(), when, sizeof(when)));
+    m->created = str_dup(time_format_utc(plat_now_ns(), when, sizeof(when)));
     m->tmi_dir = str_dup(scan->tmi_dir);
     if (m->id == NULL || m->created == NULL || m->tmi_dir == NULL) {
         rc = say(err, errlen, TMI_ENOMEM, "out of memory");
@@ -189,24 +191,6 @@ out:
     }
     *out = m;
     return TMI_OK;
-}
-
-static int hex_to_sha(const char *hex, uint8_t out[32])
-{
-    if (hex == NULL || strlen(hex) != 64)
-        return 0;
-    for (int i = 0; i < 32; i++) {
-        int v = 0;
-        for (int k = 0; k < 2; k++) {
-            char c = hex[2 * i + k];
-            int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-            if (d < 0)
-                return 0;
-            v = v * 16 + d;
-        }
-        out[i] = (uint8_t)v;
-    }
-    return 1;
 }
 
 static int is_playbook_file(const playbook *pb, const char *name)
@@ -237,7 +221,8 @@ static int load_entry(const playbook *pb, const cJSON *f, backup_entry *e)
         return TMI_ENOMEM;
     e->present = cJSON_IsTrue(present);
     e->size = (uint64_t)size->valuedouble;
-    if (e->present && !hex_to_sha(cJSON_IsString(sha) ? sha->valuestring : NULL, e->sha256))
+    if (e->present && !(cJSON_IsString(sha) && strlen(sha->valuestring) == 64 &&
+                        hex_decode(sha->valuestring, 64, e->sha256) == TMI_OK))
         return TMI_EFORMAT;
     if (cJSON_IsString(ver)) {
         if (version_parse(ver->valuestring, &e->version) != TMI_OK)

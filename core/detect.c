@@ -46,17 +46,6 @@ const char *file_status_name(file_status s)
     }
 }
 
-char *sha256_hex(const uint8_t sha[32], char *buf)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        buf[2 * i] = hex[sha[i] >> 4];
-        buf[2 * i + 1] = hex[sha[i] & 15];
-    }
-    buf[64] = '\0';
-    return buf;
-}
-
 static void file_release(scan_file *f)
 {
     free(f->name);
@@ -257,24 +246,25 @@ static int is_dir(const char *path)
 }
 
 /* Fill r->tmi_dir and r->tmi_dir_origin, or leave them NULL. */
-static int locate_tmi(const playbook *pb, const scan_options *opt, scan_result *r)
+static int locate_tmi(const tmi_target *t, scan_result *r)
 {
+    const playbook *pb = t->pb;
     char path[PLAT_PATH_MAX];
     const char *origin = NULL;
-    if (opt->tmi_dir != NULL) {
-        if (!is_dir(opt->tmi_dir))
+    if (tmi_target_tmi_dir(t) != NULL) {
+        if (!is_dir(t->tmi_dir))
             return TMI_ENOENT;
-        snprintf(path, sizeof(path), "%s", opt->tmi_dir);
+        snprintf(path, sizeof(path), "%s", t->tmi_dir);
         origin = "option";
     }
-    if (origin == NULL && opt->use_registry && pb->registry_key != NULL &&
+    if (origin == NULL && t->use_registry && pb->registry_key != NULL &&
         pb->registry_value != NULL &&
         plat_registry_string(pb->registry_key, pb->registry_value, path, sizeof(path)) == TMI_OK &&
         is_dir(path)) {
         origin = "registry";
     }
     for (size_t i = 0; origin == NULL && i < pb->n_tmi_folders; i++) {
-        if (path_resolve_ci(opt->root, pb->tmi_folders[i], path, sizeof(path)) == TMI_OK &&
+        if (path_resolve_ci(t->root, pb->tmi_folders[i], path, sizeof(path)) == TMI_OK &&
             is_dir(path))
             origin = "default";
     }
@@ -352,15 +342,16 @@ static int judge(const playbook *pb, scan_result *r)
     return r->repair_reason == NULL ? TMI_ENOMEM : TMI_OK;
 }
 
-int scan_run(const playbook *pb, const scan_options *opt, scan_result **out)
+int scan_run(const tmi_target *t, scan_result **out)
 {
+    const playbook *pb = t != NULL ? t->pb : NULL;
     plat_stat st;
     scan_result *r;
     int rc;
     *out = NULL;
-    if (opt == NULL || opt->root == NULL || opt->root[0] == '\0')
+    if (pb == NULL || t->root[0] == '\0')
         return TMI_EINVAL;
-    rc = plat.stat(opt->root, &st);
+    rc = plat.stat(t->root, &st);
     if (rc != TMI_OK)
         return rc;
     if (!st.is_dir)
@@ -369,12 +360,12 @@ int scan_run(const playbook *pb, const scan_options *opt, scan_result **out)
     if (r == NULL)
         return TMI_ENOMEM;
     r->started_ns = plat_now_ns();
-    r->root = str_dup(opt->root);
+    r->root = str_dup(t->root);
     r->playbook_id = str_dup(pb->id);
     r->expected_version = pb->expected_version;
     rc = (r->root == NULL || r->playbook_id == NULL) ? TMI_ENOMEM : TMI_OK;
     if (rc == TMI_OK)
-        rc = locate_tmi(pb, opt, r);
+        rc = locate_tmi(t, r);
     if (rc == TMI_OK && r->tmi_dir != NULL)
         rc = examine_set(pb, r->tmi_dir, &r->files, &r->n_files);
     if (rc == TMI_OK && r->tmi_dir != NULL)

@@ -2,7 +2,8 @@
  * detect.h - find the TMI folder, read the files of the playbook's set,
  * judge them against the expected version, and look for a repair source.
  *
- * Input: a playbook and a root folder standing for the system drive. The TMI
+ * Input: a target (target.h: the playbook and the root folder standing for
+ * the system drive). The TMI
  * folder is taken from (1) an explicit folder, (2) the registry value the
  * playbook names (Windows only, and only when scanning the real system root),
  * (3) the playbook's folder candidates under the root. Names are matched
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #include "playbook.h"
+#include "target.h"
 #include "version.h"
 
 typedef enum scan_verdict {
@@ -82,25 +84,16 @@ typedef struct scan_result {
     int64_t finished_ns;
 } scan_result;
 
-typedef struct scan_options {
-    const char *root;    /* required: the folder standing for the system drive */
-    const char *tmi_dir; /* optional: use this TMI folder, skip the search */
-    int use_registry;    /* 1: ask the registry first (real system root only) */
-} scan_options;
-
 /*
  * Run one scan. TMI_OK with *out set (caller frees), even when files are
  * unreadable. TMI_ENOENT / TMI_ENOTDIR when the root does not exist or is not
  * a folder; TMI_ENOMEM.
  */
-int scan_run(const playbook *pb, const scan_options *opt, scan_result **out);
+int scan_run(const tmi_target *t, scan_result **out);
 
 void scan_result_free(scan_result *r);
 
 const char *scan_verdict_name(scan_verdict v); /* "affected", "healthy", "not_installed" */
 const char *file_status_name(file_status s);   /* "ok", "newer", "old", "missing", "unreadable" */
-
-/* Lower-case hex of a SHA-256 into buf (at least 65 bytes); returns buf. */
-char *sha256_hex(const uint8_t sha[32], char *buf);
 
 #endif

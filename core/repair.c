@@ -23,6 +23,7 @@
 #include "backup.h"
 #include "err.h"
 #include "fileops.h"
+#include "hex.h"
 #include "pathutil.h"
 #include "plat.h"
 #include "strutil.h"
@@ -128,7 +129,7 @@ static cJSON *files_list_details(const scan_file *files, size_t n)
         else
             cJSON_AddNullToObject(o, "version");
         if (f->has_sha256)
-            cJSON_AddStringToObject(o, "sha256", sha256_hex(f->sha256, hex));
+            cJSON_AddStringToObject(o, "sha256", hex_encode(f->sha256, 32, hex));
         else
             cJSON_AddNullToObject(o, "sha256");
         cJSON_AddItemToArray(a, o);
@@ -156,12 +157,7 @@ static cJSON *before_after(const scan_result *before, const scan_result *after)
 
 static int do_scan(job *j, scan_result **out)
 {
-    scan_options so;
-    memset(&so, 0, sizeof(so));
-    so.root = j->env->root;
-    so.tmi_dir = j->env->tmi_dir;
-    so.use_registry = j->env->use_registry;
-    return scan_run(j->env->pb, &so, out);
+    return scan_run(j->env->target, out);
 }
 
 int repair_plan_digest(const scan_result *r, char hex[65])
@@ -189,7 +185,7 @@ int repair_plan_digest(const scan_result *r, char hex[65])
     }
     rc = plat_sha256_final(ctx, sha);
     if (rc == TMI_OK)
-        sha256_hex(sha, hex);
+        hex_encode(sha, 32, hex);
     return rc;
 }
 
@@ -237,7 +233,8 @@ static int step_backup(job *j, const char *id)
     int rc = begin(j, "backup", "Backing up the current files");
     if (rc != TMI_OK)
         return rc;
-    rc = backup_create(j->env->pb, j->scan, j->env->backup_root, id, &j->backup, err, sizeof(err));
+    rc = backup_create(j->env->target->pb, j->scan, j->env->backup_root, id, &j->backup, err,
+                       sizeof(err));
     if (rc != TMI_OK)
         return fail(j, "backup", rc, "backup failed: %s", err);
     snprintf(j->res->backup_id, sizeof(j->res->backup_id), "%s", id);
@@ -258,7 +255,8 @@ static int step_stop(job *j)
     int rc = begin(j, "stop", "Stopping the TMI service");
     if (rc != TMI_OK)
         return rc;
-    rc = service_resolve(j->env->pb, j->env->root, j->env->service_name, &j->svc);
+    rc = service_resolve(j->env->target->pb, j->env->target->root,
+                         tmi_target_service(j->env->target), &j->svc);
     if (rc == TMI_ENOENT) {
         step_end(j, "stop", "skipped", "the TMI service is not registered", NULL);
         return TMI_OK;
@@ -304,7 +302,8 @@ static int stage_one(job *j, size_t i)
         return fail(j, "stage", TMI_ETOOBIG, "path too long for %s", f->name);
     rc = fileops_temp_path(j->targets[i], j->temps[i], PLAT_PATH_MAX);
     if (rc == TMI_OK)
-        rc = fileops_read_hash(src->files[i].path, j->env->pb->max_file_size, &data, &len, sha);
+        rc = fileops_read_hash(src->files[i].path, j->env->target->pb->max_file_size, &data, &len,
+                               sha);
     if (rc != TMI_OK)
         return fail(j, "stage", rc, "cannot read the good copy %s: %s", src->files[i].path,
                     tmi_strerror(rc));
@@ -313,7 +312,7 @@ static int stage_one(job *j, size_t i)
         return fail(j, "stage", TMI_ECONFLICT,
                     "the good copy %s changed after the preflight scan (now %s); nothing was "
                     "replaced",
-                    src->files[i].path, sha256_hex(sha, hex));
+                    src->files[i].path, hex_encode(sha, 32, hex));
     }
     rc = fileops_write_verified(j->temps[i], data, len, sha);
     free(data);
@@ -336,7 +335,7 @@ static int step_stage(job *j)
             return rc;
     }
     /* the service is stopped now: nothing else may have touched the folder */
-    if (!backup_matches(j->backup, j->scan->tmi_dir, j->env->pb->max_file_size, which,
+    if (!backup_matches(j->backup, j->scan->tmi_dir, j->env->target->pb->max_file_size, which,
                         sizeof(which)))
         return fail(j, "stage", TMI_ECONFLICT,
                     "the TMI folder changed after the backup (%s); nothing was replaced", which);
@@ -401,11 +400,11 @@ static void explain_with_event(job *j, char *buf, size_t buflen)
 {
     plat_event ev;
     size_t n = 0;
-    const playbook *pb = j->env->pb;
+    const playbook *pb = j->env->target->pb;
     if (pb->event_provider == NULL)
         return;
-    if (plat.event_query(j->env->root, pb->event_provider, pb->event_id, j->started_ns, &ev, 1,
-                         &n) != TMI_OK ||
+    if (plat.event_query(j->env->target->root, pb->event_provider, pb->event_id, j->started_ns, &ev,
+                         1, &n) != TMI_OK ||
         n == 0)
         return;
     size_t used = strlen(buf);
@@ -423,7 +422,8 @@ static int step_start(job *j)
     if (rc != TMI_OK)
         return rc;
     if (!j->have_svc) {
-        rc = service_resolve(j->env->pb, j->env->root, j->env->service_name, &j->svc);
+        rc = service_resolve(j->env->target->pb, j->env->target->root,
+                             tmi_target_service(j->env->target), &j->svc);
         if (rc != TMI_OK)
             return fail(j, "start", rc, "cannot find the TMI service: %s", tmi_strerror(rc));
         j->have_svc = 1;
@@ -511,8 +511,8 @@ static void rollback(job *j)
     }
     if (j->have_svc)
         service_stop_wait(&j->svc, j->env->stop_timeout_ms, NULL);
-    int rc = backup_restore(j->backup, j->backup_dir, j->scan->tmi_dir, j->env->pb->max_file_size,
-                            err, sizeof(err));
+    int rc = backup_restore(j->backup, j->backup_dir, j->scan->tmi_dir,
+                            j->env->target->pb->max_file_size, err, sizeof(err));
     if (rc == TMI_OK) {
         j->res->rolled_back = 1;
         message_append(j, "; every file was restored from backup %s", j->res->backup_id);
@@ -607,10 +607,11 @@ static int restart_stop(job *j)
     int rc = begin(j, "stop", "Stopping the TMI service");
     if (rc != TMI_OK)
         return rc;
-    rc = service_resolve(j->env->pb, j->env->root, j->env->service_name, &j->svc);
+    rc = service_resolve(j->env->target->pb, j->env->target->root,
+                         tmi_target_service(j->env->target), &j->svc);
     if (rc != TMI_OK)
         return fail(j, "stop", rc, "cannot find the TMI service '%s': %s",
-                    j->env->pb->service_display_name, tmi_strerror(rc));
+                    j->env->target->pb->service_display_name, tmi_strerror(rc));
     j->have_svc = 1;
     rc = service_stop_wait(&j->svc, j->env->stop_timeout_ms, &st);
     if (rc != TMI_OK)
@@ -649,9 +650,10 @@ static int pre_restore(job *j)
         return rc;
     rc = path_join(j->chosen_dir, sizeof(j->chosen_dir), j->env->backup_root, j->env->restore_id);
     if (rc == TMI_OK)
-        rc = backup_load(j->env->pb, j->chosen_dir, &j->chosen, err, sizeof(err));
+        rc = backup_load(j->env->target->pb, j->chosen_dir, &j->chosen, err, sizeof(err));
     if (rc == TMI_OK)
-        rc = backup_verify(j->chosen, j->chosen_dir, j->env->pb->max_file_size, err, sizeof(err));
+        rc = backup_verify(j->chosen, j->chosen_dir, j->env->target->pb->max_file_size, err,
+                           sizeof(err));
     if (rc == TMI_OK && strcmp(j->chosen->tmi_dir, j->scan->tmi_dir) != 0) {
         rc = TMI_ECONFLICT;
         snprintf(err, sizeof(err), "backup %s was taken from %s, not from %s", j->env->restore_id,
@@ -671,8 +673,8 @@ static int restore_files(job *j)
     if (rc != TMI_OK)
         return rc;
     j->touched = 1;
-    rc = backup_restore(j->chosen, j->chosen_dir, j->scan->tmi_dir, j->env->pb->max_file_size, err,
-                        sizeof(err));
+    rc = backup_restore(j->chosen, j->chosen_dir, j->scan->tmi_dir,
+                        j->env->target->pb->max_file_size, err, sizeof(err));
     if (rc != TMI_OK)
         return fail(j, "restore", rc, "%s", err);
     step_end(j, "restore", "ok", "the folder matches the chosen backup", NULL);
@@ -813,7 +815,7 @@ int repair_recover(const repair_env *env, const char *backup_id, const repair_ho
     }
     rc = path_join(dir, sizeof(dir), env->backup_root, backup_id);
     if (rc == TMI_OK)
-        rc = backup_load(env->pb, dir, &j.backup, err, sizeof(err));
+        rc = backup_load(env->target->pb, dir, &j.backup, err, sizeof(err));
     if (rc == TMI_ENOENT) {
         snprintf(res->message, sizeof(res->message),
                  "recovered: backup %s was never completed, so nothing had been replaced; "
@@ -833,7 +835,8 @@ int repair_recover(const repair_env *env, const char *backup_id, const repair_ho
     }
     snprintf(res->backup_id, sizeof(res->backup_id), "%s", backup_id);
     snprintf(j.backup_dir, sizeof(j.backup_dir), "%s", dir);
-    if (service_resolve(env->pb, env->root, env->service_name, &j.svc) == TMI_OK)
+    if (service_resolve(env->target->pb, env->target->root, tmi_target_service(env->target),
+                        &j.svc) == TMI_OK)
         j.have_svc = 1;
     j.touched = 1;
     snprintf(res->message, sizeof(res->message), "recovered an interrupted job");

@@ -22,6 +22,7 @@
 
 #include "detect.h"
 #include "playbook.h"
+#include "target.h"
 
 struct cJSON;
 
@@ -55,11 +56,7 @@ int repair_action_parse(const char *s, repair_action *out);
 size_t repair_action_steps(repair_action a, const char *names[REPAIR_MAX_STEPS]);
 
 typedef struct repair_env {
-    const playbook *pb;
-    const char *root;             /* the scan root; also the service scope (plat.h) */
-    const char *tmi_dir;          /* optional: skip the search */
-    int use_registry;             /* see scan_options */
-    const char *service_name;     /* optional: the service's short name */
+    const tmi_target *target;     /* what to repair; its root is also the service scope */
     const char *backup_root;      /* DATA/backups */
     const char *job_id;           /* names the backup taken by this job */
     const char *restore_id;       /* REPAIR_RESTORE: the backup to put back */

@@ -1,39 +1,12 @@
 /* scan_json.c - the JSON form of a scan (see scan_json.h). */
 #include "scan_json.h"
+#include "hex.h"
+#include "timefmt.h"
 
 #include <stdio.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
-
-char *format_utc(int64_t ns, char *buf, size_t buflen)
-{
-    int64_t secs = ns / 1000000000LL;
-    int64_t ms = (ns % 1000000000LL) / 1000000LL;
-    int64_t days, rem;
-    int y, m, d;
-    if (ns < 0) {
-        secs = 0;
-        ms = 0;
-    }
-    /* civil-from-days (proleptic Gregorian), no gmtime_r so it is the same everywhere */
-    days = secs / 86400;
-    rem = secs % 86400;
-    {
-        int64_t z = days + 719468;
-        int64_t era = z / 146097;
-        int64_t doe = z - era * 146097;
-        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        int64_t mp = (5 * doy + 2) / 153;
-        d = (int)(doy - (153 * mp + 2) / 5 + 1);
-        m = (int)(mp < 10 ? mp + 3 : mp - 9);
-        y = (int)(yoe + era * 400 + (m <= 2));
-    }
-    snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d, (int)(rem / 3600),
-             (int)(rem % 3600 / 60), (int)(rem % 60), (int)ms);
-    return buf;
-}
 
 static cJSON *str_or_null(const char *s)
 {
@@ -53,12 +26,12 @@ static cJSON *file_json(const scan_file *f)
                               ? cJSON_CreateString(version_format(&f->version, v, sizeof(v)))
                               : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "sha256",
-                          f->has_sha256 ? cJSON_CreateString(sha256_hex(f->sha256, hex))
+                          f->has_sha256 ? cJSON_CreateString(hex_encode(f->sha256, 32, hex))
                                         : cJSON_CreateNull());
     cJSON_AddStringToObject(o, "status", file_status_name(f->status));
     if (f->present) {
         cJSON_AddNumberToObject(o, "size", (double)f->size);
-        cJSON_AddStringToObject(o, "mtime", format_utc(f->mtime_ns, when, sizeof(when)));
+        cJSON_AddStringToObject(o, "mtime", time_format_utc(f->mtime_ns, when, sizeof(when)));
     } else {
         cJSON_AddNullToObject(o, "size");
         cJSON_AddNullToObject(o, "mtime");
@@ -90,8 +63,8 @@ cJSON *scan_to_json(const scan_result *r)
     cJSON_AddStringToObject(o, "expected_version",
                             version_format(&r->expected_version, v, sizeof(v)));
     cJSON_AddItemToObject(o, "playbook", str_or_null(r->playbook_id));
-    cJSON_AddStringToObject(o, "started", format_utc(r->started_ns, when, sizeof(when)));
-    cJSON_AddStringToObject(o, "finished", format_utc(r->finished_ns, when, sizeof(when)));
+    cJSON_AddStringToObject(o, "started", time_format_utc(r->started_ns, when, sizeof(when)));
+    cJSON_AddStringToObject(o, "finished", time_format_utc(r->finished_ns, when, sizeof(when)));
     cJSON_AddItemToObject(o, "files", files_json(r->files, r->n_files));
     sources = cJSON_AddArrayToObject(o, "sources");
     for (size_t s = 0; sources != NULL && s < r->n_sources; s++) {

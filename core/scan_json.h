@@ -19,8 +19,4 @@ struct cJSON;
 /* Build the JSON tree; caller frees with cJSON_Delete(). NULL on no memory. */
 struct cJSON *scan_to_json(const scan_result *r);
 
-/* Format ns since the epoch as RFC 3339 UTC with milliseconds
- * ("2026-11-25T10:59:50.123Z") into buf (at least 32 bytes); returns buf. */
-char *format_utc(int64_t ns, char *buf, size_t buflen);
-
 #endif

@@ -14,7 +14,8 @@
 
 #include "err.h"
 #include "store_int.h"
-#include "textutil.h"
+#include "hex.h"
+#include "strutil.h"
 
 #define HEAD_FILE_MAX 512
 #define HEAD_MAGIC    "tmi-console audit head v1"
@@ -111,7 +112,7 @@ int audit_hash(const uint8_t prev_hash[32], const audit_fields *f, uint8_t out[3
 char *audit_head_format(const audit_head *h, char *buf, size_t buflen)
 {
     char hex[65];
-    text_hex(h->hash, 32, hex);
+    hex_encode(h->hash, 32, hex);
     snprintf(buf, buflen, "%" PRId64 ":%s", h->seq, hex);
     return buf;
 }
@@ -138,7 +139,7 @@ int audit_head_parse(const char *text, audit_head *out)
         return TMI_EINVAL;
     if (parse_seq(text, (size_t)(colon - text), &h.seq) != TMI_OK || h.seq < 1)
         return TMI_EINVAL;
-    if (strlen(colon + 1) != 64 || text_unhex(colon + 1, 64, h.hash) != TMI_OK)
+    if (strlen(colon + 1) != 64 || hex_decode(colon + 1, 64, h.hash) != TMI_OK)
         return TMI_EINVAL;
     *out = h;
     return TMI_OK;
@@ -184,7 +185,7 @@ static anchor_state anchor_read(store *s, audit_head *h, int *rc_out)
     memcpy(hex, p, 64);
     hex[64] = '\0';
     /* seq 0 is the empty chain's anchor: its hash is the zero hash */
-    if (text_unhex(hex, 64, h->hash) == TMI_OK &&
+    if (hex_decode(hex, 64, h->hash) == TMI_OK &&
         (h->seq > 0 || memcmp(h->hash, zero_hash, 32) == 0))
         st = ANCHOR_OK;
     return st;
@@ -194,7 +195,7 @@ static int anchor_write(store *s, const audit_head *h)
 {
     char text[HEAD_FILE_MAX];
     char hex[65];
-    text_hex(h->hash, 32, hex);
+    hex_encode(h->hash, 32, hex);
     int n = snprintf(text, sizeof(text), HEAD_MAGIC "\nseq %" PRId64 "\nhash %s\n", h->seq, hex);
     int rc = plat.write_file(s->head_tmp_path, text, (size_t)n);
     if (rc == TMI_OK)
@@ -519,7 +520,7 @@ static int check_text(store *s, const char *what, const char *t, size_t max)
     size_t n = strlen(t);
     if (n > max)
         return store_fail(s, TMI_ETOOBIG, "audit: %s longer than %zu bytes", what, max);
-    if (!text_utf8_valid(t, n))
+    if (!str_utf8_valid(t, n))
         return store_fail(s, TMI_EINVAL, "audit: %s is not valid UTF-8", what);
     return TMI_OK;
 }
@@ -732,7 +733,7 @@ int audit_append(store *s, const audit_actor *actor, const audit_event *ev, int6
     if (actor->user != NULL) {
         snprintf(user, sizeof(user), "%s", actor->user);
     } else if (plat_user_name(user, sizeof(user)) != TMI_OK ||
-               !text_utf8_valid(user, strlen(user))) {
+               !str_utf8_valid(user, strlen(user))) {
         snprintf(user, sizeof(user), "unknown");
     }
     if (user[0] == '\0')
@@ -1214,9 +1215,9 @@ cJSON *audit_row_json(const audit_row *r)
     add_json_text(o, "params", r->params);
     add_str_or_null(o, "outcome", r->outcome);
     add_json_text(o, "details", r->details);
-    text_hex(r->prev_hash, 32, hex);
+    hex_encode(r->prev_hash, 32, hex);
     cJSON_AddStringToObject(o, "prev_hash", hex);
-    text_hex(r->hash, 32, hex);
+    hex_encode(r->hash, 32, hex);
     cJSON_AddStringToObject(o, "hash", hex);
     return o;
 }

@@ -13,7 +13,8 @@
 #include "err.h"
 #include "scan_json.h"
 #include "store_int.h"
-#include "textutil.h"
+#include "hex.h"
+#include "timefmt.h"
 
 /* A small output buffer in front of the caller's callback. */
 typedef struct outbuf {
@@ -135,7 +136,7 @@ static const char *col_hex(sqlite3_stmt *st, int i, char *buf)
 {
     if (sqlite3_column_bytes(st, i) != 32)
         return NULL;
-    text_hex(sqlite3_column_blob(st, i), 32, buf);
+    hex_encode(sqlite3_column_blob(st, i), 32, buf);
     return buf;
 }
 
@@ -143,7 +144,7 @@ static const char *col_time(sqlite3_stmt *st, int i, char *buf, size_t buflen)
 {
     if (!has(st, i))
         return NULL;
-    return format_utc(sqlite3_column_int64(st, i), buf, buflen);
+    return time_format_utc(sqlite3_column_int64(st, i), buf, buflen);
 }
 
 static int json_row(outbuf *ob, cJSON *o, int first)

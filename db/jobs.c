@@ -10,6 +10,7 @@
 #include "err.h"
 #include "scan_json.h"
 #include "store_int.h"
+#include "timefmt.h"
 
 #define JOB_TEXT_MAX 4096
 
@@ -177,7 +178,7 @@ static void add_time(cJSON *o, const char *key, sqlite3_stmt *st, int col)
     if (sqlite3_column_type(st, col) == SQLITE_NULL)
         cJSON_AddNullToObject(o, key);
     else
-        cJSON_AddStringToObject(o, key, format_utc(sqlite3_column_int64(st, col), when, 40));
+        cJSON_AddStringToObject(o, key, time_format_utc(sqlite3_column_int64(st, col), when, 40));
 }
 
 #define JOB_COLUMNS                                                                                \

@@ -7,7 +7,7 @@
 #include "err.h"
 #include "plat.h"
 #include "store_int.h"
-#include "textutil.h"
+#include "hex.h"
 
 static const char create_sql[] =
     "CREATE TABLE IF NOT EXISTS login_codes ("
@@ -56,7 +56,7 @@ int logincode_issue(store *s, const char *user, int64_t now_ns, int64_t ttl_ns, 
     rc = plat_random(raw, sizeof(raw));
     if (rc != TMI_OK)
         return store_fail(s, rc, "login code: no random bytes");
-    text_hex(raw, sizeof(raw), hex);
+    hex_encode(raw, sizeof(raw), hex);
     rc = code_sha(hex, sha);
     if (rc != TMI_OK)
         return store_fail(s, TMI_EIO, "login code: cannot hash");

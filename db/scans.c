@@ -12,9 +12,11 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
+#include "hex.h"
 #include "scan_json.h"
 #include "store_int.h"
 #include "strutil.h"
+#include "timefmt.h"
 
 /* The state of a path that, when it differs, makes a new observation. */
 typedef struct obs_state {
@@ -573,14 +575,14 @@ static cJSON *with_times(cJSON *doc, int64_t started_ns, int64_t finished_ns)
         int after = item->string != NULL && strcmp(item->string, "playbook") == 0;
         cJSON_AddItemToObject(o, item->string, item);
         if (after) {
-            cJSON_AddStringToObject(o, "started", format_utc(started_ns, a, sizeof(a)));
-            cJSON_AddStringToObject(o, "finished", format_utc(finished_ns, b, sizeof(b)));
+            cJSON_AddStringToObject(o, "started", time_format_utc(started_ns, a, sizeof(a)));
+            cJSON_AddStringToObject(o, "finished", time_format_utc(finished_ns, b, sizeof(b)));
             placed = 1;
         }
     }
     if (!placed) {
-        cJSON_AddStringToObject(o, "started", format_utc(started_ns, a, sizeof(a)));
-        cJSON_AddStringToObject(o, "finished", format_utc(finished_ns, b, sizeof(b)));
+        cJSON_AddStringToObject(o, "started", time_format_utc(started_ns, a, sizeof(a)));
+        cJSON_AddStringToObject(o, "finished", time_format_utc(finished_ns, b, sizeof(b)));
     }
     return o;
 }
@@ -787,7 +789,7 @@ int store_files(store *s, int64_t before, size_t limit, store_obs_list *out)
 static void add_time(cJSON *o, const char *name, int64_t ns)
 {
     char buf[40];
-    cJSON_AddStringToObject(o, name, format_utc(ns, buf, sizeof(buf)));
+    cJSON_AddStringToObject(o, name, time_format_utc(ns, buf, sizeof(buf)));
 }
 
 cJSON *store_obs_json(const store_obs *ob)
@@ -813,7 +815,7 @@ cJSON *store_obs_json(const store_obs *ob)
     else
         cJSON_AddNullToObject(o, "mtime");
     if (ob->has_sha256)
-        cJSON_AddStringToObject(o, "sha256", sha256_hex(ob->sha256, hex));
+        cJSON_AddStringToObject(o, "sha256", hex_encode(ob->sha256, 32, hex));
     else
         cJSON_AddNullToObject(o, "sha256");
     if (ob->version != NULL)

@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "store_int.h"
+#include "timefmt.h"
 
 /* v1: scans, their documents, files and file observations. */
 static const char step1[] =
@@ -64,7 +65,7 @@ static const char step2[] = "CREATE TABLE audit ("
                             "  seq INTEGER PRIMARY KEY,"
                             "  time_ns INTEGER NOT NULL,"
                             /* RFC 3339 UTC text with milliseconds, derived from time_ns (exact
-                             * integer arithmetic, so it always agrees with format_utc()). */
+                             * integer arithmetic, so it always agrees with time_format_utc()). */
                             "  time TEXT GENERATED ALWAYS AS ("
                             "    strftime('%Y-%m-%dT%H:%M:%S', time_ns / 1000000000, 'unixepoch')"
                             "    || printf('.%03dZ', (time_ns / 1000000) % 1000)) VIRTUAL,"

@@ -8,6 +8,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "err.h"
+#include "pathutil.h"
+#include "store.h"
+
 void cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -98,5 +102,49 @@ int cli_parse_size(const char *s, size_t max, size_t *out)
         v = v * 10 + (size_t)(*s - '0');
     }
     *out = v;
+    return 0;
+}
+
+int cli_target(const cli_ctx *ctx, const char *cmd, const char *root, const char *tmi_dir,
+               const char *service, tmi_target *t)
+{
+    char err[PLAT_PATH_MAX + 128];
+    if (tmi_target_init(t, ctx->pb, root, tmi_dir, service, err, sizeof(err)) != TMI_OK) {
+        cli_error(cmd, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_open_store(const char *cmd, const char *data_dir, unsigned flags, store **s)
+{
+    char err[512];
+    int rc = store_open_ex(data_dir, flags, s, err, sizeof(err));
+    if (rc == TMI_ENOENT && (flags & STORE_OPEN_EXISTING))
+        cli_error(cmd,
+                  "nothing recorded yet: no database in %s (run 'tmi-console scan' first, or "
+                  "give --data DIR)",
+                  data_dir);
+    else if (rc != TMI_OK)
+        cli_error(cmd, "%s", err);
+    return rc;
+}
+
+int cli_server_running(const char *data_dir)
+{
+    char path[PLAT_PATH_MAX];
+    plat_lock *lock = NULL;
+    plat_stat st;
+    int rc;
+    if (plat.stat(data_dir, &st) != TMI_OK)
+        return 0;
+    rc = path_join(path, sizeof(path), data_dir, CLI_SERVER_LOCK);
+    if (rc == TMI_OK)
+        rc = plat_lock_acquire(path, &lock);
+    if (rc == TMI_EBUSY)
+        return 1;
+    if (rc != TMI_OK)
+        return rc;
+    plat_lock_release(lock);
     return 0;
 }

@@ -14,6 +14,7 @@
 #include "plat.h"
 #include "playbook.h"
 #include "strutil.h"
+#include "target.h"
 
 #define CLI_EXIT_OK      0
 #define CLI_EXIT_FINDING 1
@@ -67,6 +68,40 @@ int cli_print_json(const struct cJSON *json);
  * scan's exit code (0 healthy / not_installed, 1 affected) or 2 on error. */
 struct scan_result;
 int cli_print_scan(const struct scan_result *r, int json);
+
+/* Resolve the target from the --root, --tmi-dir and --service options (each
+ * may be NULL), printing the error as `tmi-console CMD: ...`. 0 or -1. */
+int cli_target(const cli_ctx *ctx, const char *cmd, const char *root, const char *tmi_dir,
+               const char *service, tmi_target *t);
+
+/* Open the store of data_dir (store_open_ex flags), printing the error. With
+ * STORE_OPEN_EXISTING a missing store is said as "nothing recorded yet ...
+ * (run 'tmi-console scan' first, or give --data DIR)". TMI_OK or the error. */
+typedef struct store store;
+int cli_open_store(const char *cmd, const char *data_dir, unsigned flags, store **s);
+
+/* The lock file a running `serve` holds in its data folder, and the file
+ * that tells `login-url` its port (cli_token.c). */
+#define CLI_SERVER_LOCK     "server.lock"
+#define CLI_SERVER_JSON     "server.json"
+#define CLI_SERVER_JSON_MAX 4096
+
+/* Is a `serve` running on data_dir (is its lock held)? 1 yes, 0 no (also
+ * when the folder does not exist), < 0 a TMI_E* error. */
+int cli_server_running(const char *data_dir);
+
+/* Append an audit row by this process's user (auth "cli"); a failure is
+ * reported on stderr and returned. (cli_token.c, as the three below.) */
+int cli_audit(store *s, const char *cmd, const char *action, const char *target,
+              const char *outcome, const char *details);
+
+/* Read the API token of data_dir into hex (AUTH_TOKEN_HEX_LEN + 1 bytes),
+ * making one (and its audit row in s) when there is none. */
+int cli_ensure_token(const char *cmd, store *s, const char *data_dir, char *hex);
+
+/* Mint a one-time login code in s and write the login URL for port into url
+ * (with its audit row). */
+int cli_mint_login_url(const char *cmd, store *s, int port, char *url, size_t urllen);
 
 /* The subcommands, each defined in its own cli_*.c file. */
 extern const cli_command cli_cmd_inspect;

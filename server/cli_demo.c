@@ -16,7 +16,6 @@
 
 #define DEMO_FILE_SIZE (256 * 1024)
 /* The lock a running server holds in the data folder (see cli_serve.c). */
-#define DEMO_SERVER_LOCK "server.lock"
 
 static const char usage[] =
     "usage: tmi-console demo [--dir DIR] [--file-size BYTES] [--port N] [--no-serve] [--json]\n\n"
@@ -49,22 +48,6 @@ static void stop_old_service(cli_ctx *ctx, const char *root)
         return;
     if (service_resolve(ctx->pb, root, NULL, &svc) == TMI_OK)
         service_stop_wait(&svc, 10000, NULL);
-}
-
-/* Is a server running on the data folder? Checked before the sandbox is
- * replaced, so a running demo is not pulled from under its server. */
-static int server_running(const char *data_dir)
-{
-    char path[PLAT_PATH_MAX];
-    plat_lock *lock = NULL;
-    plat_stat st;
-    if (plat.stat(data_dir, &st) != TMI_OK ||
-        path_join(path, sizeof(path), data_dir, DEMO_SERVER_LOCK) != TMI_OK)
-        return 0;
-    if (plat_lock_acquire(path, &lock) == TMI_EBUSY)
-        return 1;
-    plat_lock_release(lock);
-    return 0;
 }
 
 /* Serve the web console on the sandbox: the `serve` command, as if run as
@@ -113,7 +96,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
                             {"--no-serve", 0, &no_serve}};
     char root[PLAT_PATH_MAX], tmi[PLAT_PATH_MAX], self[PLAT_PATH_MAX];
     sandbox_spec spec;
-    scan_options so;
+    tmi_target t;
     scan_result *r = NULL;
     size_t npos = 0, port_n = 0;
     int rc, serve;
@@ -125,7 +108,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
         cli_error("demo", "--port: expected a number from 0 to 65535");
         return CLI_EXIT_ERROR;
     }
-    if (serve && server_running(ctx->data_dir)) {
+    if (serve && cli_server_running(ctx->data_dir) == 1) {
         cli_error("demo",
                   "a tmi-console server is already running on %s; stop it first, or give "
                   "this demo its own --data folder",
@@ -169,9 +152,9 @@ static int run(cli_ctx *ctx, int argc, char **argv)
     show_service_failure(ctx, root, json == NULL);
     if (json == NULL)
         printf("\n");
-    memset(&so, 0, sizeof(so));
-    so.root = root;
-    rc = scan_run(ctx->pb, &so, &r);
+    if (cli_target(ctx, "demo", root, NULL, NULL, &t) != 0)
+        return CLI_EXIT_ERROR;
+    rc = scan_run(&t, &r);
     if (rc != TMI_OK) {
         cli_error("demo", "scan failed: %s", tmi_strerror(rc));
         return CLI_EXIT_ERROR;

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "detect.h"
 #include "err.h"
+#include "hex.h"
 #include "pe_version.h"
 #include "plat.h"
 
@@ -55,7 +56,7 @@ static cJSON *inspect_one(const char *path, size_t max_bytes, int *ok)
     }
     cJSON_AddNumberToObject(o, "size", (double)len);
     if (plat_sha256(buf, len, sha) == TMI_OK)
-        cJSON_AddStringToObject(o, "sha256", sha256_hex(sha, hex));
+        cJSON_AddStringToObject(o, "sha256", hex_encode(sha, 32, hex));
     else
         cJSON_AddNullToObject(o, "sha256");
     rc = pe_version_read(buf, len, &info);

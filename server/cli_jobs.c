@@ -14,11 +14,11 @@
 #include "cli.h"
 #include "detect.h"
 #include "err.h"
-#include "jobrunner.h"
 #include "jobs.h"
 #include "pathutil.h"
 #include "plat.h"
 #include "repair.h"
+#include "runner.h"
 #include "store.h"
 
 #define JOB_OPTIONS_HELP                                                                           \
@@ -95,25 +95,16 @@ static int parse_job_opts(const char *cmd, int argc, char **argv, job_opts *o, s
                      &o->npos);
 }
 
-/* Fill cfg from the options; root_buf holds the default root. */
-static int make_config(const char *cmd, cli_ctx *ctx, const job_opts *o, jobs_config *cfg,
-                       char *root_buf, size_t root_len)
+/* Resolve the target and fill cfg from the options. 0 or -1 (said). */
+static int make_config(const char *cmd, cli_ctx *ctx, const job_opts *o, tmi_target *t,
+                       runner_config *cfg)
 {
     size_t n;
-    jobs_config_init(cfg);
+    runner_config_init(cfg);
     cfg->data_dir = ctx->data_dir;
-    cfg->pb = ctx->pb;
-    cfg->tmi_dir = o->tmi_dir;
-    cfg->service_name = o->service;
-    if (o->root != NULL) {
-        cfg->root = o->root;
-    } else if (plat_default_root(root_buf, root_len) == TMI_OK) {
-        cfg->root = root_buf;
-        cfg->use_registry = 1;
-    } else {
-        cli_error(cmd, "--root DIR is required on this system (or try 'tmi-console demo')");
+    cfg->target = t;
+    if (cli_target(ctx, cmd, o->root, o->tmi_dir, o->service, t) != 0)
         return -1;
-    }
     if (o->stay != NULL) {
         if (cli_parse_size(o->stay, 600, &n) != 0) {
             cli_error(cmd, "--stay-seconds must be a whole number from 0 to 600");
@@ -133,17 +124,16 @@ static int make_config(const char *cmd, cli_ctx *ctx, const job_opts *o, jobs_co
 
 /* Show what the job will do; for replace/repair also compute the plan digest.
  * Returns 0 to go on, 1 when the scan already says no, -1 on error. */
-static int show_plan(const char *cmd, cli_ctx *ctx, const jobs_config *cfg, repair_action a,
+static int show_plan(const char *cmd, cli_ctx *ctx, const runner_config *cfg, repair_action a,
                      char digest[65], int quiet)
 {
-    scan_options so = {cfg->root, cfg->tmi_dir, cfg->use_registry};
     scan_result *r = NULL;
     char v1[TMI_VERSION_STRLEN], v2[TMI_VERSION_STRLEN];
     FILE *out = quiet ? stderr : stdout;
-    int rc = scan_run(ctx->pb, &so, &r);
+    int rc = scan_run(cfg->target, &r);
     digest[0] = '\0';
     if (rc != TMI_OK) {
-        cli_error(cmd, "%s: %s", cfg->root, tmi_strerror(rc));
+        cli_error(cmd, "%s: %s", cfg->target->root, tmi_strerror(rc));
         return -1;
     }
     if (a == REPAIR_REPLACE || a == REPAIR_FULL) {
@@ -261,10 +251,12 @@ static int print_job(cli_ctx *ctx, int64_t id)
 static int run_job(cli_ctx *ctx, int argc, char **argv, repair_action a)
 {
     const char *cmd = repair_action_name(a);
-    char root_buf[PLAT_PATH_MAX], digest[65], err[512];
+    char digest[65], err[512];
     job_opts o;
-    jobs_config cfg;
-    job_handle *h = NULL;
+    tmi_target t;
+    runner_config cfg;
+    runner *run = NULL;
+    runner_job *h = NULL;
     int64_t id = 0;
     repair_result res;
     audit_actor actor = {NULL, "cli"};
@@ -280,7 +272,7 @@ static int run_job(cli_ctx *ctx, int argc, char **argv, repair_action a)
         cli_error(cmd, "give the BACKUP_ID to restore (see 'tmi-console backups')");
         return CLI_EXIT_ERROR;
     }
-    if (make_config(cmd, ctx, &o, &cfg, root_buf, sizeof(root_buf)) != 0)
+    if (make_config(cmd, ctx, &o, &t, &cfg) != 0)
         return CLI_EXIT_ERROR;
     /* with --json, stdout carries only the JSON: the plan and prompt go to stderr */
     FILE *out = o.json ? stderr : stdout;
@@ -293,16 +285,22 @@ static int run_job(cli_ctx *ctx, int argc, char **argv, repair_action a)
         return CLI_EXIT_FINDING;
     if (o.yes == NULL && !confirm(cmd, out))
         return CLI_EXIT_FINDING;
-    rc = jobs_begin(&cfg, a, a == REPAIR_RESTORE ? o.pos[0] : NULL, digest[0] ? digest : NULL,
-                    &actor, &h, &id, err, sizeof(err));
+    rc = runner_new(&cfg, &run);
+    if (rc == TMI_OK)
+        rc = runner_begin(run, a, a == REPAIR_RESTORE ? o.pos[0] : NULL, digest[0] ? digest : NULL,
+                          &actor, &h, &id, err, sizeof(err));
+    else
+        snprintf(err, sizeof(err), "%s", tmi_strerror(rc));
     if (rc != TMI_OK) {
         cli_error(cmd, "%s", err);
+        runner_free(run);
         return CLI_EXIT_ERROR;
     }
     fprintf(stderr, "job %lld: %s\n", (long long)id, cmd);
     plat_install_stop_handler(); /* finish the job; Ctrl-C does not cut it half-way */
-    jobs_execute(h, progress, NULL, &res);
-    jobs_end(h);
+    runner_execute(h, progress, NULL, &res);
+    runner_end(h);
+    runner_free(run);
     if (o.json != NULL)
         print_job(ctx, id);
     else
@@ -422,15 +420,20 @@ static const char usage_recover[] =
 
 static int run_recover(cli_ctx *ctx, int argc, char **argv)
 {
-    char root_buf[PLAT_PATH_MAX], err[512] = "";
+    char err[512] = "";
     job_opts o;
-    jobs_config cfg;
+    tmi_target t;
+    runner_config cfg;
+    runner *run = NULL;
     int n = 0, rc;
     if (parse_job_opts("recover", argc, argv, &o, 0) != 0)
         return CLI_EXIT_ERROR;
-    if (make_config("recover", ctx, &o, &cfg, root_buf, sizeof(root_buf)) != 0)
+    if (make_config("recover", ctx, &o, &t, &cfg) != 0)
         return CLI_EXIT_ERROR;
-    rc = jobs_recover_now(&cfg, &n, err, sizeof(err));
+    rc = runner_new(&cfg, &run);
+    if (rc == TMI_OK)
+        rc = runner_recover_now(run, &n, err, sizeof(err));
+    runner_free(run);
     if (rc != TMI_OK) {
         cli_error("recover", "%s", err[0] ? err : tmi_strerror(rc));
         return CLI_EXIT_ERROR;

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "detect.h"
 #include "err.h"
+#include "hex.h"
 #include "plat.h"
 #include "scan_json.h"
 #include "scans.h"
@@ -88,7 +89,7 @@ static int print_human(const scan_result *r)
             any_bad |= f->known_bad;
             printf("%-26s %-14s %-10s %.16s\n", f->name,
                    f->has_version ? version_format(&f->version, v, sizeof(v)) : "-",
-                   status_label(f), f->has_sha256 ? sha256_hex(f->sha256, hex) : "-");
+                   status_label(f), f->has_sha256 ? hex_encode(f->sha256, 32, hex) : "-");
             if (f->error != NULL)
                 printf("%-26s   %s\n", "", f->error);
         }
@@ -148,36 +149,21 @@ static int run(cli_ctx *ctx, int argc, char **argv)
                             {"--tmi-dir", 1, &tmi_dir},
                             {"--json", 0, &json},
                             {"--no-record", 0, &no_record}};
-    char root_buf[PLAT_PATH_MAX];
-    scan_options so;
+    tmi_target t;
     scan_result *r = NULL;
     size_t npos = 0;
     int rc;
 
     if (cli_parse("scan", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0, &npos) != 0)
         return CLI_EXIT_ERROR;
-    memset(&so, 0, sizeof(so));
-    if (root == NULL) {
-        rc = plat_default_root(root_buf, sizeof(root_buf));
-        if (rc == TMI_ENOTSUP) {
-            cli_error("scan", "--root DIR is required on this system (or try 'tmi-console demo')");
-            return CLI_EXIT_ERROR;
-        }
-        if (rc != TMI_OK) {
-            cli_error("scan", "cannot find the system drive: %s", tmi_strerror(rc));
-            return CLI_EXIT_ERROR;
-        }
-        root = root_buf;
-        so.use_registry = 1;
-    }
-    so.root = root;
-    so.tmi_dir = tmi_dir;
-    rc = scan_run(ctx->pb, &so, &r);
+    if (cli_target(ctx, "scan", root, tmi_dir, NULL, &t) != 0)
+        return CLI_EXIT_ERROR;
+    rc = scan_run(&t, &r);
     if (rc != TMI_OK) {
         if (tmi_dir != NULL && rc == TMI_ENOENT)
             cli_error("scan", "--tmi-dir %s: no such folder", tmi_dir);
         else
-            cli_error("scan", "%s: %s", root, tmi_strerror(rc));
+            cli_error("scan", "%s: %s", t.root, tmi_strerror(rc));
         return CLI_EXIT_ERROR;
     }
     rc = cli_print_scan(r, json != NULL);

@@ -17,7 +17,7 @@
 #include "scan_json.h"
 #include "scans.h"
 #include "store.h"
-#include "textutil.h"
+#include "hex.h"
 #include "timefmt.h"
 
 #define N_OPTS(a) (sizeof(a) / sizeof((a)[0]))
@@ -151,23 +151,9 @@ static int parse_range(const char *cmd, const char *since, const char *until, ex
 /* Open the existing store of ctx; NULL (error printed) when there is none. */
 static store *open_store(const char *cmd, cli_ctx *ctx)
 {
-    char err[512];
     store *s = NULL;
-    int rc = store_open_ex(ctx->data_dir, STORE_OPEN_EXISTING, &s, err, sizeof(err));
-    if (rc == TMI_ENOENT) {
-        cli_error(cmd,
-                  "nothing recorded yet: no database in %s (run 'tmi-console scan' first, "
-                  "or give --data DIR)",
-                  ctx->data_dir);
-        return NULL;
-    }
-    if (rc != TMI_OK) {
-        cli_error(cmd, "%s", err);
-        return NULL;
-    }
-    return s;
+    return cli_open_store(cmd, ctx->data_dir, STORE_OPEN_EXISTING, &s) == TMI_OK ? s : NULL;
 }
-
 static int store_error(const char *cmd, store *s, int rc)
 {
     const char *msg = store_errmsg(s);
@@ -214,11 +200,11 @@ static void print_history(const store_obs_list *l)
         else
             snprintf(size, sizeof(size), "-");
         if (o->has_sha256)
-            text_hex(o->sha256, 32, h);
+            hex_encode(o->sha256, 32, h);
         else
             snprintf(h, sizeof(h), "-");
         printf("%-8" PRId64 " %-24s %-10s %-14s %10s  %-12.12s  %s\n", o->id,
-               format_utc(o->observed_ns, when, sizeof(when)), o->status ? o->status : "-",
+               time_format_utc(o->observed_ns, when, sizeof(when)), o->status ? o->status : "-",
                o->version ? o->version : "-", size, h, o->path ? o->path : "-");
     }
 }
@@ -497,7 +483,7 @@ static int temp_name(const char *out, char *buf, size_t buflen)
     char h[9];
     if (plat_random(r, sizeof(r)) != TMI_OK)
         return -1;
-    text_hex(r, sizeof(r), h);
+    hex_encode(r, sizeof(r), h);
     int n = snprintf(buf, buflen, "%s.tmp-%s", out, h);
     return n < 0 || (size_t)n >= buflen ? -1 : 0;
 }

@@ -149,6 +149,12 @@ int plat_remove_tree(const char *path);
  * $XDG_STATE_HOME/tmi-console or ~/.local/state/tmi-console on POSIX. */
 int plat_default_data_dir(char *buf, size_t buflen);
 
+/* The absolute, canonical form of path: on POSIX, links and "." / ".."
+ * resolved (realpath) when the path exists, else the path made absolute
+ * against the working folder; on Windows GetFullPathNameW (absolute, "." and
+ * ".." resolved, separators normalised). TMI_ETOOBIG when it does not fit. */
+int plat_full_path(const char *path, char *buf, size_t buflen);
+
 /* The default scan root: the system drive ("C:\") on Windows; TMI_ENOTSUP on
  * POSIX, where --root is required. */
 int plat_default_root(char *buf, size_t buflen);
@@ -259,5 +265,72 @@ int plat_mutex_new(plat_mutex **out);
 void plat_mutex_lock(plat_mutex *m);
 void plat_mutex_unlock(plat_mutex *m);
 void plat_mutex_free(plat_mutex *m);
+
+/* A condition variable, used with a plat_mutex. wait releases m (held by
+ * the caller), sleeps until signalled (spurious wake-ups happen: callers
+ * loop on their condition) and takes m again. new: TMI_OK or TMI_ENOMEM;
+ * free accepts NULL. */
+typedef struct plat_cond plat_cond;
+int plat_cond_new(plat_cond **out);
+void plat_cond_wait(plat_cond *c, plat_mutex *m);
+void plat_cond_signal(plat_cond *c);
+void plat_cond_broadcast(plat_cond *c);
+void plat_cond_free(plat_cond *c);
+
+/* Run fn(arg) on a new thread that plat_thread_join waits for (and frees).
+ * TMI_OK with *out set, or TMI_EIO / TMI_ENOMEM (fn is then not called). */
+typedef struct plat_thread plat_thread;
+int plat_thread_spawn(void (*fn)(void *), void *arg, plat_thread **out);
+void plat_thread_join(plat_thread *t);
+
+/* ---- TCP for the HTTP server (net_posix.c, net_win32.c) ----
+ *
+ * Sockets are non-blocking once made. Calls return TMI_E* codes; would-block
+ * is TMI_EBUSY. plat_net_init must be called once before the first socket
+ * (it starts Winsock; nothing on POSIX). */
+typedef intptr_t plat_socket;
+#define PLAT_SOCKET_NONE ((plat_socket)-1)
+
+int plat_net_init(void);
+
+/* Listen on ip:port (IPv4 dotted; port 0 picks a free one, written to
+ * *bound_port). The port is never shared with another process
+ * (SO_EXCLUSIVEADDRUSE on Windows). TMI_EBUSY when the port is taken. */
+int plat_tcp_listen(const char *ip, int port, int backlog, plat_socket *out, int *bound_port);
+
+/* Accept one pending connection: TMI_OK with *out (non-blocking, no Nagle,
+ * not inherited by children) and the peer's IPv4 address in peer (at least
+ * 16 bytes); TMI_EBUSY when none is pending. */
+int plat_tcp_accept(plat_socket listener, plat_socket *out, char *peer, size_t peerlen);
+
+/* Receive up to len bytes: the count (> 0), 0 when the peer closed its side,
+ * TMI_EBUSY when nothing is there yet, or another TMI_E* code. */
+long plat_sock_recv(plat_socket s, void *buf, size_t len);
+
+/* Send up to len bytes: the count sent (>= 0; never raises SIGPIPE),
+ * TMI_EBUSY when the send buffer is full, or another TMI_E* code. */
+long plat_sock_send(plat_socket s, const void *buf, size_t len);
+
+/* No more sends on s (the peer reads an end of stream); receiving goes on. */
+void plat_sock_shutdown_send(plat_socket s);
+
+void plat_sock_close(plat_socket s);
+
+/* Wait until a socket is ready or timeout_ms passes (-1: no limit). */
+#define PLAT_POLL_IN  1
+#define PLAT_POLL_OUT 2
+#define PLAT_POLL_ERR 4 /* (got only) error or hang-up */
+typedef struct plat_pollfd {
+    plat_socket sock;
+    short want; /* PLAT_POLL_IN | PLAT_POLL_OUT */
+    short got;  /* set by plat_sock_poll */
+} plat_pollfd;
+/* How many entries are ready (0 on timeout), or a TMI_E* code. */
+int plat_sock_poll(plat_pollfd *fds, size_t n, int timeout_ms);
+
+/* Two connected sockets, to wake a thread waiting in plat_sock_poll
+ * (socketpair on POSIX; a loopback TCP pair on Windows, whose accepted end
+ * is checked to be the one this process connected). */
+int plat_sock_pair(plat_socket pair[2]);
 
 #endif

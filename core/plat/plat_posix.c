@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -23,7 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "../err.h"
+#include "err.h"
 #include "plat_posix_int.h"
 
 static int err_from_errno(int e)
@@ -519,71 +520,20 @@ void plat_stdout_binary(void)
     /* POSIX streams never translate line ends */
 }
 
-struct plat_mutex {
-    pthread_mutex_t mu;
-};
-
-int plat_mutex_new(plat_mutex **out)
+int plat_full_path(const char *path, char *buf, size_t buflen)
 {
-    plat_mutex *m = malloc(sizeof(*m));
-    if (m == NULL)
-        return TMI_ENOMEM;
-    if (pthread_mutex_init(&m->mu, NULL) != 0) {
-        free(m);
-        return TMI_ENOMEM;
+    char resolved[PATH_MAX], cwd[PATH_MAX];
+    int n;
+    if (path == NULL || path[0] == '\0')
+        return TMI_EINVAL;
+    if (realpath(path, resolved) != NULL) {
+        n = snprintf(buf, buflen, "%s", resolved);
+    } else if (path[0] == '/') {
+        n = snprintf(buf, buflen, "%s", path);
+    } else {
+        if (getcwd(cwd, sizeof(cwd)) == NULL)
+            return err_from_errno(errno);
+        n = snprintf(buf, buflen, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
     }
-    *out = m;
-    return TMI_OK;
-}
-
-void plat_mutex_lock(plat_mutex *m)
-{
-    pthread_mutex_lock(&m->mu);
-}
-
-void plat_mutex_unlock(plat_mutex *m)
-{
-    pthread_mutex_unlock(&m->mu);
-}
-
-void plat_mutex_free(plat_mutex *m)
-{
-    if (m == NULL)
-        return;
-    pthread_mutex_destroy(&m->mu);
-    free(m);
-}
-
-typedef struct thread_start {
-    void (*fn)(void *);
-    void *arg;
-} thread_start;
-
-static void *thread_main(void *p)
-{
-    thread_start ts = *(thread_start *)p;
-    free(p);
-    ts.fn(ts.arg);
-    return NULL;
-}
-
-int plat_thread_start(void (*fn)(void *), void *arg)
-{
-    pthread_t t;
-    pthread_attr_t attr;
-    thread_start *ts = malloc(sizeof(*ts));
-    int rc;
-    if (ts == NULL)
-        return TMI_ENOMEM;
-    ts->fn = fn;
-    ts->arg = arg;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    rc = pthread_create(&t, &attr, thread_main, ts);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-        free(ts);
-        return rc == EAGAIN ? TMI_EIO : TMI_ENOMEM;
-    }
-    return TMI_OK;
+    return n < 0 || (size_t)n >= buflen ? TMI_ETOOBIG : TMI_OK;
 }

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "../err.h"
+#include "err.h"
 
 #ifndef ERROR_DISK_QUOTA_EXCEEDED /* not in every mingw-w64 winerror.h */
 #define ERROR_DISK_QUOTA_EXCEEDED 1295L
@@ -1173,68 +1173,6 @@ out:
 
 /* ---- mutexes ---- */
 
-struct plat_mutex {
-    SRWLOCK lock;
-};
-
-int plat_mutex_new(plat_mutex **out)
-{
-    plat_mutex *m = malloc(sizeof(*m));
-    if (m == NULL)
-        return TMI_ENOMEM;
-    InitializeSRWLock(&m->lock);
-    *out = m;
-    return TMI_OK;
-}
-
-void plat_mutex_lock(plat_mutex *m)
-{
-    AcquireSRWLockExclusive(&m->lock);
-}
-
-void plat_mutex_unlock(plat_mutex *m)
-{
-    ReleaseSRWLockExclusive(&m->lock);
-}
-
-void plat_mutex_free(plat_mutex *m)
-{
-    free(m); /* an SRW lock needs no teardown */
-}
-
-/* ---- threads ---- */
-
-typedef struct thread_start {
-    void (*fn)(void *);
-    void *arg;
-} thread_start;
-
-static unsigned __stdcall thread_main(void *p)
-{
-    thread_start ts = *(thread_start *)p;
-    free(p);
-    ts.fn(ts.arg);
-    return 0;
-}
-
-int plat_thread_start(void (*fn)(void *), void *arg)
-{
-    thread_start *ts = malloc(sizeof(*ts));
-    uintptr_t h;
-    if (ts == NULL)
-        return TMI_ENOMEM;
-    ts->fn = fn;
-    ts->arg = arg;
-    /* _beginthreadex, not CreateThread: the thread uses the C runtime */
-    h = _beginthreadex(NULL, 0, thread_main, ts, 0, NULL);
-    if (h == 0) {
-        free(ts);
-        return TMI_EIO;
-    }
-    CloseHandle((HANDLE)h); /* detached */
-    return TMI_OK;
-}
-
 /* ---- locks ---- */
 
 struct plat_lock {
@@ -1329,4 +1267,29 @@ void plat_install_stop_handler(void)
 int plat_stop_requested(void)
 {
     return InterlockedCompareExchange(&stop_flag, 0, 0) != 0;
+}
+
+int plat_full_path(const char *path, char *buf, size_t buflen)
+{
+    wchar_t *w = NULL, *full = NULL;
+    DWORD n;
+    int rc;
+    if (path == NULL || path[0] == '\0')
+        return TMI_EINVAL;
+    rc = win32_wide(path, &w);
+    if (rc != TMI_OK)
+        return rc;
+    full = malloc(WPATH_MAX * sizeof(*full));
+    if (full == NULL) {
+        free(w);
+        return TMI_ENOMEM;
+    }
+    n = GetFullPathNameW(w, WPATH_MAX, full, NULL);
+    if (n == 0 || n >= WPATH_MAX)
+        rc = n == 0 ? last_err() : TMI_ETOOBIG;
+    else
+        rc = win32_utf8(full, buf, buflen);
+    free(full);
+    free(w);
+    return rc;
 }

@@ -5,7 +5,7 @@
  */
 #include "plat.h"
 
-#include "../err.h"
+#include "err.h"
 
 int plat_is_elevated(void)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "../err.h"
+#include "err.h"
 
 /* Longest service command line built (the SCM's own limit is larger). */
 #define CMDLINE_MAX 8192
@@ -131,8 +131,8 @@ int plat_service_install(const char *name, const char *display_name, const char 
         goto out;
     }
     svc = CreateServiceW(scm, wname, wdisp, SERVICE_CHANGE_CONFIG | SERVICE_QUERY_STATUS,
-                         SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL,
-                         cmd, NULL, NULL, NULL, NULL /* LocalSystem */, NULL);
+                         SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, cmd,
+                         NULL, NULL, NULL, NULL /* LocalSystem */, NULL);
     if (svc == NULL) {
         rc = win32_err(GetLastError());
         goto out;

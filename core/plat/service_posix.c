@@ -28,7 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../err.h"
+#include "err.h"
 #include "plat_posix_int.h"
 
 #define SVC_DIR         ".services"

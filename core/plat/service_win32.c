@@ -14,7 +14,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "../err.h"
+#include "err.h"
 
 /* Most records event_query looks at, newest first, before giving up. */
 #define EVENT_SCAN_MAX 200000
@@ -406,7 +406,7 @@ int plat_event_write(const char *scope, const char *provider, int event_id, int 
     wchar_t *wprov = NULL, *wmsg = NULL;
     const wchar_t *strings[1];
     HANDLE src;
-    WORD type = level <= 2 ? EVENTLOG_ERROR_TYPE
+    WORD type = level <= 2   ? EVENTLOG_ERROR_TYPE
                 : level == 3 ? EVENTLOG_WARNING_TYPE
                              : EVENTLOG_INFORMATION_TYPE;
     int rc;

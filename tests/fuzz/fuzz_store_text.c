@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     err[0] = '\0';
     if (time_parse(text, &ns, err, sizeof(err)) == TMI_OK) {
         MUST(ns >= 0);
-        MUST(format_utc(ns, back, sizeof(back)) != NULL);
+        MUST(time_format_utc(ns, back, sizeof(back)) != NULL);
         MUST(time_parse(back, &again, err, sizeof(err)) == TMI_OK);
         /* format_utc keeps milliseconds: the same instant to the millisecond */
         MUST(again / 1000000 == ns / 1000000);

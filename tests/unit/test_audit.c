@@ -27,6 +27,7 @@
 #include "store.h"
 #include "storetest.h"
 #include "testutil.h"
+#include "timefmt.h"
 
 /* A store with n rows of mixed actions. */
 static store *store_with_rows(char *dir, size_t dirlen, int n)
@@ -190,7 +191,7 @@ static void append_and_list(void **state)
         assert_string_equal(r->params, "{\"dry_run\":false}");
         assert_string_equal(r->outcome, "ok");
         /* the RFC 3339 text agrees with time_ns */
-        assert_string_equal(r->time, format_utc(r->time_ns, when, sizeof(when)));
+        assert_string_equal(r->time, time_format_utc(r->time_ns, when, sizeof(when)));
         if (i + 1 < rows.count)
             assert_memory_equal(r->prev_hash, rows.rows[i + 1].hash, 32);
     }

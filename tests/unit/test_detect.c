@@ -51,9 +51,10 @@ static int teardown(void **state)
 
 static scan_result *scan(fx *f)
 {
-    scan_options so = {f->root, NULL, 0};
+    tmi_target t;
     scan_result *r = NULL;
-    assert_int_equal(scan_run(f->pb, &so, &r), TMI_OK);
+    tu_target(&t, f->pb, f->root, NULL);
+    assert_int_equal(scan_run(&t, &r), TMI_OK);
     assert_non_null(r);
     return r;
 }
@@ -396,20 +397,20 @@ static void explicit_tmi_dir_and_bad_roots(void **state)
     char file[PLAT_PATH_MAX], none[PLAT_PATH_MAX];
     scan_result *r = NULL;
     make_sandbox(f, NULL, NULL);
-    scan_options so = {f->root, f->tmi, 0};
-    assert_int_equal(scan_run(f->pb, &so, &r), TMI_OK);
+    tmi_target t;
+    tu_target(&t, f->pb, f->root, f->tmi);
+    assert_int_equal(scan_run(&t, &r), TMI_OK);
     assert_string_equal(r->tmi_dir_origin, "option");
     scan_result_free(r);
     tu_join(none, sizeof(none), f->root, "nowhere");
-    so.tmi_dir = none;
-    assert_int_equal(scan_run(f->pb, &so, &r), TMI_ENOENT);
-    so.tmi_dir = NULL;
-    so.root = none;
-    assert_int_equal(scan_run(f->pb, &so, &r), TMI_ENOENT);
+    tu_target(&t, f->pb, f->root, none);
+    assert_int_equal(scan_run(&t, &r), TMI_ENOENT);
+    tu_target(&t, f->pb, none, NULL);
+    assert_int_equal(scan_run(&t, &r), TMI_ENOENT);
     assert_null(r);
     tu_join(file, sizeof(file), f->root, SANDBOX_MARKER);
-    so.root = file;
-    assert_int_equal(scan_run(f->pb, &so, &r), TMI_ENOTDIR);
+    tu_target(&t, f->pb, file, NULL);
+    assert_int_equal(scan_run(&t, &r), TMI_ENOTDIR);
 }
 
 static void generic_engine_runs_another_playbook(void **state)
@@ -431,8 +432,9 @@ static void generic_engine_runs_another_playbook(void **state)
     write_file_in(app, "b.exe", "3.0.0.0", 2);
     write_file_in(keep, "a.dll", "3.0.0.0", 3);
     write_file_in(keep, "b.exe", "3.0.0.0", 4);
-    scan_options so = {f->root, NULL, 0};
-    assert_int_equal(scan_run(pb, &so, &r), TMI_OK);
+    tmi_target t;
+    tu_target(&t, pb, f->root, NULL);
+    assert_int_equal(scan_run(&t, &r), TMI_OK);
     assert_int_equal(r->n_files, 2);
     assert_int_equal(r->verdict, SCAN_AFFECTED);
     assert_int_equal(r->files[0].status, FILE_OLD);

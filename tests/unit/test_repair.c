@@ -45,6 +45,7 @@ typedef struct fx {
     char tmi[PLAT_PATH_MAX];
     char src[PLAT_PATH_MAX];
     char backups[PLAT_PATH_MAX];
+    tmi_target target;
     repair_env env;
     snapshot before, good;
     /* what the hooks saw */
@@ -233,8 +234,8 @@ static int setup(void **state)
     tu_join(f->src, sizeof(f->src), f->tmi, "is_backup/filegroup100");
     snap(f, f->tmi, &f->before);
     snap(f, f->src, &f->good);
-    f->env.pb = f->pb;
-    f->env.root = f->root;
+    tu_target(&f->target, f->pb, f->root, NULL);
+    f->env.target = &f->target;
     f->env.backup_root = f->backups;
     f->env.job_id = "job-1";
     f->env.stop_timeout_ms = 3000;
@@ -624,10 +625,9 @@ static void refuses_a_changed_plan(void **state)
 static void accepts_the_confirmed_plan(void **state)
 {
     fx *f = *state;
-    scan_options so = {f->root, NULL, 0};
     scan_result *s = NULL;
     char digest[65];
-    assert_int_equal(scan_run(f->pb, &so, &s), TMI_OK);
+    assert_int_equal(scan_run(&f->target, &s), TMI_OK);
     assert_int_equal(repair_plan_digest(s, digest), TMI_OK);
     scan_result_free(s);
     f->env.confirmed_digest = digest;

@@ -1,6 +1,8 @@
 /* testutil.c - see testutil.h. */
 #include "testutil.h"
 
+#include "target.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +49,8 @@ void tu_mkdtemp(char *buf, size_t buflen)
     tu_mkdirs(base);
     if (plat_random(rnd, sizeof(rnd)) != TMI_OK)
         die("random", TMI_EIO);
-    int n = snprintf(buf, buflen, "%s%st%u-%02x%02x%02x%02x%02x%02x", base, PLAT_SEP_STR,
-                     counter++, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+    int n = snprintf(buf, buflen, "%s%st%u-%02x%02x%02x%02x%02x%02x", base, PLAT_SEP_STR, counter++,
+                     rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
     if (n < 0 || (size_t)n >= buflen)
         die("temp path too long", TMI_ETOOBIG);
     int rc = plat.make_dir(buf);
@@ -84,4 +86,12 @@ void tu_write_pe(const char *path, const char *version, size_t pad_to, uint32_t 
         die("pe_fixture_build", rc);
     tu_write(path, img, len);
     free(img);
+}
+
+void tu_target(tmi_target *t, const playbook *pb, const char *root, const char *tmi_dir)
+{
+    memset(t, 0, sizeof(*t));
+    t->pb = pb;
+    snprintf(t->root, sizeof(t->root), "%s", root);
+    snprintf(t->tmi_dir, sizeof(t->tmi_dir), "%s", tmi_dir != NULL ? tmi_dir : "");
 }

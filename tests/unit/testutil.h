@@ -27,4 +27,12 @@ void tu_write(const char *path, const void *data, size_t len);
 /* mkdir -p; aborts on error. */
 void tu_mkdirs(const char *path);
 
+/* A target on root (and tmi_dir, may be NULL) as given, without the checks
+ * and canonical form of tmi_target_init, so tests can point it at a root
+ * that is missing or not a folder. */
+struct playbook;
+struct tmi_target;
+void tu_target(struct tmi_target *t, const struct playbook *pb, const char *root,
+               const char *tmi_dir);
+
 #endif

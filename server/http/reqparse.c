@@ -9,7 +9,8 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
-#include "textutil.h"
+#include "hex.h"
+#include "strutil.h"
 
 size_t req_bounded_len(const char *s, size_t max)
 {
@@ -17,17 +18,6 @@ size_t req_bounded_len(const char *s, size_t max)
     while (n <= max && s[n] != '\0')
         n++;
     return n;
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static int is_control(unsigned char c)
@@ -52,8 +42,8 @@ static int pct_decode(const char *src, size_t len, int plus_space, char *dst, si
                 *why = "truncated percent escape";
                 return TMI_EINVAL;
             }
-            hi = hex_value(src[i + 1]);
-            lo = hex_value(src[i + 2]);
+            hi = hex_digit(src[i + 1]);
+            lo = hex_digit(src[i + 2]);
             if (hi < 0 || lo < 0) {
                 *why = "malformed percent escape";
                 return TMI_EINVAL;
@@ -78,7 +68,7 @@ static int pct_decode(const char *src, size_t len, int plus_space, char *dst, si
         dst[o++] = (char)c;
     }
     dst[o] = '\0';
-    if (!text_utf8_valid(dst, o)) {
+    if (!str_utf8_valid(dst, o)) {
         *why = "not valid UTF-8";
         return TMI_EINVAL;
     }
@@ -321,7 +311,7 @@ int req_json_parse(const char *buf, size_t len, int max_depth, cJSON **out, cons
     *out = NULL;
     if (len == 0)
         return TMI_OK;
-    if (!text_utf8_valid(buf, len)) {
+    if (!str_utf8_valid(buf, len)) {
         *why = "the body is not valid UTF-8 (or holds a NUL byte)";
         return TMI_EINVAL;
     }

@@ -1,28 +1,31 @@
 /*
- * http.h - the HTTP server: civetweb listening on 127.0.0.1 only, the
- * request pipeline, and the helpers handlers answer with.
+ * http.h - the HTTP server: the engine (httpd.h) listening on 127.0.0.1
+ * only, the request pipeline, and the helpers handlers answer with.
  *
- * Pipeline, for every request, in civetweb's begin_request callback (so
- * nothing of civetweb's own serving, CORS or authentication runs):
+ * The engine has already refused what is not a well-formed HTTP/1.x request
+ * (httpd_parse.h: framing, header count, sizes, deadlines). Then, for every
+ * request, on a worker thread:
  *   1. shutting down?                         503
  *   2. path and query well-formed, bounded    400 / 414  (guard_target)
  *   3. Host is ours                           400 / 421  (guard_host)
  *   4. Origin, Sec-Fetch-Site are ours        403
- *   5. route for path and method              404 / 405 with Allow
+ *   5. route for path and method              404 / 405 with Allow; HEAD is
+ *                                             served by the GET route
  *   6. query names allowed for the route      400
  *   7. ROUTE_AUTH: bearer token, or session   401 / 429 while throttled
  *      cookie with its page secret header     (any method; auth.h)
  *   8. body: refused on ROUTE_NO_BODY (400); on ROUTE_JSON_BODY
  *      application/json (415), at most GUARD_MAX_BODY bytes (413, checked
  *      on Content-Length before reading and while reading chunked bodies),
- *      well-formed JSON (400)
+ *      complete (400 when it ends early or its chunks are malformed, 408
+ *      when it is too slow), well-formed JSON (400)
  *   9. the handler
- * Every response, errors included (civetweb's own through its http_error
- * callback), carries the security headers: CSP, nosniff, no-store,
- * no-referrer, X-Frame-Options DENY. No Access-Control-Allow-* header is
- * ever sent. Errors are problem+json (problem.h).
+ * Every response, errors included, carries the security headers: CSP,
+ * nosniff, no-store, no-referrer, X-Frame-Options DENY. No
+ * Access-Control-Allow-* header is ever sent. Errors are problem+json
+ * (problem.h).
  *
- * Threads: civetweb runs HTTP_THREADS workers. Each worker opens its own
+ * Threads: the engine runs HTTP_THREADS workers. Each worker opens its own
  * store connection on first use (store.h: one connection per thread) and
  * closes it when it exits. Shutdown: http_refuse_new() makes new requests
  * get 503, http_stop() stops accepting, waits for requests in flight, joins
@@ -35,36 +38,32 @@
 #include <stdint.h>
 
 #include "auth.h"
-#include "playbook.h"
 #include "reqparse.h"
 #include "routes.h"
+#include "runner.h"
 #include "store.h"
 #include "strutil.h"
-#include "watch.h"
+#include "target.h"
 
-struct mg_connection;
+struct httpd_conn;
 struct cJSON;
 
 #define HTTP_THREADS      16
 #define HTTP_DEFAULT_PORT 8917
 
 typedef struct http_config {
-    const char *data_dir;     /* required: store, token */
-    const char *root;         /* required: the scan root */
-    const char *tmi_dir;      /* optional: the TMI folder, skipping the search */
-    int use_registry;         /* scans ask the registry (real system root only) */
-    const playbook *pb;       /* required; must outlive the server */
+    const char *data_dir;     /* required: store, token; copied */
+    const tmi_target *target; /* required: what scans and jobs work on; must outlive the server */
+    runner *jobs;             /* required: runs the jobs POST /api/jobs starts; must outlive it */
     int port;                 /* 0: any free port */
-    const char *service_name; /* optional: the TMI service's short name */
-    unsigned stay_ms;         /* jobs: how long a started service must stay up (0: default) */
 } http_config;
 
 typedef struct http_server http_server;
 
 /*
- * Start serving on 127.0.0.1:cfg->port. The config is copied (pb is not:
- * it must outlive the server). TMI_OK with *out set; TMI_EBUSY when the port
- * is taken, TMI_EIO for other start failures, with a message in err.
+ * Start serving on 127.0.0.1:cfg->port. The config is copied (the target
+ * and the runner are not: they must outlive the server). TMI_OK with *out set; TMI_EBUSY when the
+ * port is taken, TMI_EIO for other start failures, with a message in err.
  */
 int http_start(const http_config *cfg, http_server **out, char *err, size_t errlen);
 
@@ -86,7 +85,7 @@ typedef enum http_auth {
 } http_auth;
 
 typedef struct http_req {
-    struct mg_connection *conn;
+    struct httpd_conn *conn;
     http_server *srv;
     const route *route;
     const char *method;
@@ -98,8 +97,8 @@ typedef struct http_req {
     char user[AUTH_MAX_USER];                 /* who, for the audit trail */
     char session_id[AUTH_SECRET_HEX_LEN + 1]; /* HTTP_AUTH_SESSION: the cookie value */
     auth_session_info session;                /* HTTP_AUTH_SESSION: its data */
-    int must_close; /* a body was left unread: close the connection after */
-    int status;     /* the status sent, 0 before */
+    int head_only;                            /* a HEAD request: answers carry no body */
+    int status;                               /* the status sent, 0 before */
 } http_req;
 
 /* The server's configuration. */
@@ -109,25 +108,20 @@ const http_config *http_req_config(const http_req *req);
  * *out set (owned by the worker), or the error of store_open. */
 int http_req_store(http_req *req, store **out);
 
-/* GET /api/status's per-thread cache (api_scan.c): the latest scan as JSON
- * text, valid while the worker's store stamp (watch.h) is unchanged, and the
- * whole answer built from it and the live service state and events, which
- * are read again when older than STATUS_LIVE_TTL_MS or when the store
- * changed (a job's step, a scan). */
-#define STATUS_LIVE_TTL_MS 1000
-typedef struct http_status_cache {
-    int valid;
-    store_stamp stamp; /* the stamp taken before the scan was read */
-    int64_t scan_id;   /* 0: no scan yet */
-    char *scan_json;   /* heap, owned by the worker; "null" when no scan */
-    char *body;        /* heap: the last answer, or NULL */
-    size_t body_len;
-    int64_t body_ns; /* monotonic time its live part was read */
-} http_status_cache;
+/* The value of the request's first header called name (ASCII case-
+ * insensitive), or NULL. Valid until the request ends. */
+const char *http_req_header(const http_req *req, const char *name);
 
-/* This worker thread's status cache, and a stamp of its store taken now.
- * TMI_OK with both set, or a store error. */
-int http_req_status_cache(http_req *req, http_status_cache **cache, store_stamp *now);
+/* One pointer kept for the life of this worker thread, for a handler's own
+ * per-thread state (GET /api/status keeps its cache there). It starts NULL;
+ * the handler that sets ptr also sets release, which the worker calls when
+ * it ends, before it closes its store. NULL only when called outside a
+ * worker. */
+typedef struct http_thread_slot {
+    void *ptr;
+    void (*release)(void *ptr);
+} http_thread_slot;
+http_thread_slot *http_req_thread_slot(http_req *req);
 
 /* The server's web sessions and failure brake. */
 auth_sessions *http_req_sessions(http_req *req);

@@ -1,6 +1,6 @@
 /*
- * http.c - civetweb glue: start/stop, the request pipeline (see http.h),
- * per-thread store connections, and the response helpers.
+ * http.c - the request pipeline (see http.h) over the HTTP engine (httpd.h):
+ * per-worker state, the response helpers, and start/stop.
  */
 #include "http.h"
 
@@ -10,39 +10,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <civetweb.h>
 #include <cjson/cJSON.h>
 
 #include "audit.h"
 #include "err.h"
 #include "guard.h"
+#include "httpd.h"
 #include "plat.h"
 #include "problem.h"
+#include "timefmt.h"
 
 #define ALLOW_MAX 64
 
 struct http_server {
-    struct mg_context *ctx;
+    httpd *engine;
     http_config cfg;
     char data_dir[PLAT_PATH_MAX];
-    char root[PLAT_PATH_MAX];
-    char tmi_dir[PLAT_PATH_MAX];
-    char service_name[256];
     int port;
     atomic_int refusing; /* set once at shutdown, read by workers */
     auth_token_cache *token;
     auth_sessions *sessions;
-    int library;                    /* mg_init_library was called for this server */
     char token_user[AUTH_MAX_USER]; /* who a bearer token stands for: the server's user */
     plat_mutex *mu;                 /* guards throttle */
     auth_throttle throttle;
 };
 
-/* One civetweb worker thread's state (its thread pointer). */
+/* One worker thread's state (httpd_conn_worker). */
 typedef struct http_worker {
     store *st;
-    store_watch *watch; /* on st, for the status cache */
-    http_status_cache status;
+    http_thread_slot slot;
     int open_failed_logged;
 } http_worker;
 
@@ -61,64 +57,16 @@ static const struct {
 };
 #define N_SECURITY_HEADERS (sizeof(security_headers) / sizeof(security_headers[0]))
 
-/* ---- sending ---- */
-
-static int add_headers(struct mg_connection *conn, const char *const *h)
-{
-    for (size_t i = 0; h != NULL && h[i] != NULL && h[i + 1] != NULL; i += 2) {
-        if (mg_response_header_add(conn, h[i], h[i + 1], -1) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* Start a response through civetweb's header calls: status, security
- * headers, extras, length or chunked coding, and "Connection: close" when
- * asked (civetweb then closes the connection after the response). Used for
- * everything that may not take the fast path (send_whole). */
-static int send_head(struct mg_connection *conn, int status, const char *ctype,
-                     const char *const *extra, long long length, int must_close)
-{
-    char len[32];
-    if (mg_response_header_start(conn, status) != 0)
-        return -1;
-    for (size_t i = 0; i < N_SECURITY_HEADERS; i++) {
-        if (mg_response_header_add(conn, security_headers[i].name, security_headers[i].value, -1) !=
-            0)
-            return -1;
-    }
-    if (ctype != NULL && mg_response_header_add(conn, "Content-Type", ctype, -1) != 0)
-        return -1;
-    if (add_headers(conn, extra) != 0)
-        return -1;
-    if (status == 204 || status == 304) {
-        /* no body, and no Content-Length either (RFC 9110, 8.6) */
-    } else if (length >= 0) {
-        snprintf(len, sizeof(len), "%lld", length);
-        if (mg_response_header_add(conn, "Content-Length", len, -1) != 0)
-            return -1;
-    } else if (mg_response_header_add(conn, "Transfer-Encoding", "chunked", -1) != 0) {
-        return -1;
-    }
-    if (must_close && mg_response_header_add(conn, "Connection", "close", -1) != 0)
-        return -1;
-    return mg_response_header_send(conn);
-}
-
 /* IMF-fixdate ("Wed, 25 Nov 2026 11:09:39 GMT") of ns since the epoch. */
 static void http_date(int64_t ns, char *buf, size_t buflen)
 {
-    static const char *const wd[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const mn[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    int64_t secs = ns / 1000000000LL, days = secs / 86400, rem = secs % 86400;
-    int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    int64_t y = yoe + era * 400 + (m <= 2);
-    snprintf(buf, buflen, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[days % 7], (int)d, mn[m - 1],
-             (int)y, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+    time_civil t;
+    time_to_civil(ns, &t);
+    snprintf(buf, buflen, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[t.weekday], t.day,
+             mn[t.month - 1], t.year, t.hour, t.minute, t.second);
 }
 
 /* A growing byte buffer for one response; on allocation failure it stops
@@ -160,71 +108,55 @@ static void ob_header(out_buf *b, const char *name, const char *value)
     ob_add(b, "\r\n", 2);
 }
 
-/*
- * The fast path: the whole response (head and body) in one buffer and one
- * write, which on a keep-alive connection with TCP_NODELAY is several times
- * faster than civetweb's header calls (one send per header line). Only for
- * responses after which the connection stays open as usual (see
- * fast_path_ok); civetweb then carries on with the next request.
- */
-static int send_whole(struct mg_connection *conn, int status, const char *ctype,
-                      const char *const *extra, const void *body, size_t len)
+/* ---- sending ---- */
+
+/* The head of a response: status line, security headers, Content-Type,
+ * extras, Date, then Content-Length (length >= 0), chunked coding (length
+ * -1) or neither (204/304), and "Connection: close" when the connection
+ * ends after it. */
+static void put_head(out_buf *b, int status, const char *ctype, const char *const *extra,
+                     long long length, int closing)
 {
-    out_buf b = {NULL, 0, 0, 1};
     char line[96];
-    int rc;
     snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, problem_title(status));
-    b.p = malloc(len + 1024);
-    b.cap = b.p != NULL ? len + 1024 : 0;
-    b.ok = b.p != NULL;
-    ob_str(&b, line);
+    ob_str(b, line);
     for (size_t i = 0; i < N_SECURITY_HEADERS; i++)
-        ob_header(&b, security_headers[i].name, security_headers[i].value);
+        ob_header(b, security_headers[i].name, security_headers[i].value);
     if (ctype != NULL)
-        ob_header(&b, "Content-Type", ctype);
+        ob_header(b, "Content-Type", ctype);
     for (size_t i = 0; extra != NULL && extra[i] != NULL && extra[i + 1] != NULL; i += 2)
-        ob_header(&b, extra[i], extra[i + 1]);
+        ob_header(b, extra[i], extra[i + 1]);
     http_date(plat_now_ns(), line, sizeof(line));
-    ob_header(&b, "Date", line);
-    if (status != 204 && status != 304) {
-        snprintf(line, sizeof(line), "%zu", len);
-        ob_header(&b, "Content-Length", line);
+    ob_header(b, "Date", line);
+    if (status == 204 || status == 304) {
+        /* no body, and no Content-Length either (RFC 9110, 8.6) */
+    } else if (length >= 0) {
+        snprintf(line, sizeof(line), "%lld", length);
+        ob_header(b, "Content-Length", line);
+    } else {
+        ob_header(b, "Transfer-Encoding", "chunked");
     }
-    ob_add(&b, "\r\n", 2);
-    if (len > 0)
-        ob_add(&b, body, len);
-    rc = b.ok && mg_write(conn, b.p, b.len) == (int)b.len ? 0 : -1;
-    free(b.p);
-    return rc;
+    if (closing)
+        ob_header(b, "Connection", "close");
+    ob_add(b, "\r\n", 2);
 }
 
-/* May this response take the fast path? Only when civetweb will keep the
- * connection open exactly as the response says (HTTP/1.1 keep-alive, the
- * request body consumed, not a 401, which civetweb always closes after). */
-static int fast_path_ok(const http_req *req, int status)
-{
-    const struct mg_request_info *ri = mg_get_request_info(req->conn);
-    const char *c = mg_get_header(req->conn, "Connection");
-    if (req->must_close || status == 401 || ri->http_version == NULL ||
-        strcmp(ri->http_version, "1.1") != 0)
-        return 0;
-    return c == NULL || mg_strcasecmp(c, "keep-alive") == 0;
-}
-
+/* The whole response in one buffer and one write. A HEAD request gets the
+ * head alone, with the Content-Length the body would have. */
 int http_send(http_req *req, int status, const char *ctype, const void *body, size_t len,
               const char *const *headers)
 {
+    out_buf b = {NULL, 0, 0, 1};
     req->status = status;
-    if (len > (size_t)0x7fffffff)
-        len = 0;
-    if (fast_path_ok(req, status)) {
-        send_whole(req->conn, status, ctype, headers, body, len);
-        return status;
-    }
-    if (send_head(req->conn, status, ctype, headers, (long long)len, req->must_close) != 0)
-        return status;
-    if (len > 0)
-        mg_write(req->conn, body, len);
+    b.p = malloc(len + 1024);
+    b.cap = b.p != NULL ? len + 1024 : 0;
+    b.ok = b.p != NULL;
+    put_head(&b, status, ctype, headers, (long long)len, httpd_conn_closing(req->conn));
+    if (len > 0 && !req->head_only)
+        ob_add(&b, body, len);
+    if (!b.ok || httpd_conn_write(req->conn, b.p, b.len) != TMI_OK)
+        httpd_conn_close_after(req->conn);
+    free(b.p);
     return status;
 }
 
@@ -272,6 +204,13 @@ int http_send_error(http_req *req, int tmi_err, const char *what, store *s)
     return http_send_problem(req, status, "%s: %s", what, tmi_strerror(tmi_err));
 }
 
+/* A held request keeps its worker (the engine reads heads on its own thread,
+ * but a handler runs on one of HTTP_THREADS workers): the hold may take a
+ * quarter of them at most, so right credentials and other requests always
+ * find free ones. */
+_Static_assert(AUTH_HOLD_MAX_HELD * 4 <= HTTP_THREADS,
+               "the brake's hold must leave most workers free");
+
 /* While the brake holds, hold a failing request before it is answered (at
  * most AUTH_HOLD_MAX_MS, and only AUTH_HOLD_MAX_HELD at once: auth.h). */
 static void auth_hold(http_req *req)
@@ -300,33 +239,44 @@ int http_send_throttled(http_req *req, unsigned wait_ms)
     return send_problem_text(req, 429, detail, h);
 }
 
+/*
+ * Streamed responses (exports): chunked transfer coding, and the connection
+ * closes after it, so a stream cut short (complete = 0: no last chunk) shows
+ * as such to the client.
+ */
 int http_stream_begin(http_req *req, const char *ctype, const char *filename)
 {
     char disp[160];
     const char *h[] = {"Content-Disposition", disp, NULL};
+    out_buf b = {NULL, 0, 0, 1};
+    int rc;
     req->status = 200;
     snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", filename != NULL ? filename : "");
-    /* one-off downloads: closing afterwards also lets an aborted stream show */
-    req->must_close = 1;
-    if (send_head(req->conn, 200, ctype, filename != NULL ? h : NULL, -1, 1) != 0)
-        return TMI_EIO;
-    return TMI_OK;
+    httpd_conn_close_after(req->conn);
+    put_head(&b, 200, ctype, filename != NULL ? h : NULL, req->head_only ? 0 : -1, 1);
+    rc = b.ok ? httpd_conn_write(req->conn, b.p, b.len) : TMI_ENOMEM;
+    free(b.p);
+    return rc == TMI_OK ? TMI_OK : TMI_EIO;
 }
 
 int http_stream_write(http_req *req, const void *data, size_t len)
 {
-    if (len == 0)
+    char size[24];
+    if (len == 0 || req->head_only)
         return TMI_OK;
-    if (len > 0x7fffffffu || mg_send_chunk(req->conn, data, (unsigned)len) < 0)
+    snprintf(size, sizeof(size), "%zx\r\n", len);
+    if (httpd_conn_write(req->conn, size, strlen(size)) != TMI_OK ||
+        httpd_conn_write(req->conn, data, len) != TMI_OK ||
+        httpd_conn_write(req->conn, "\r\n", 2) != TMI_OK)
         return TMI_EIO;
     return TMI_OK;
 }
 
 int http_stream_end(http_req *req, int complete)
 {
-    if (!complete)
+    if (!complete || req->head_only)
         return TMI_OK; /* no last chunk: the connection closes, the client sees a cut */
-    return mg_send_chunk(req->conn, "", 0) < 0 ? TMI_EIO : TMI_OK;
+    return httpd_conn_write(req->conn, "0\r\n\r\n", 5) == TMI_OK ? TMI_OK : TMI_EIO;
 }
 
 /* ---- per-request state ---- */
@@ -341,9 +291,14 @@ auth_sessions *http_req_sessions(http_req *req)
     return req->srv->sessions;
 }
 
+const char *http_req_header(const http_req *req, const char *name)
+{
+    return httpd_head_get(httpd_conn_head(req->conn), name);
+}
+
 int http_req_store(http_req *req, store **out)
 {
-    http_worker *w = mg_get_thread_pointer(req->conn);
+    http_worker *w = httpd_conn_worker(req->conn);
     char err[512];
     int rc;
     if (w == NULL)
@@ -362,23 +317,10 @@ int http_req_store(http_req *req, store **out)
     return TMI_OK;
 }
 
-int http_req_status_cache(http_req *req, http_status_cache **cache, store_stamp *now)
+http_thread_slot *http_req_thread_slot(http_req *req)
 {
-    http_worker *w = mg_get_thread_pointer(req->conn);
-    store *s = NULL;
-    int rc = http_req_store(req, &s);
-    if (rc != TMI_OK)
-        return rc;
-    if (w->watch == NULL) {
-        rc = store_watch_open(s, &w->watch);
-        if (rc != TMI_OK)
-            return rc;
-    }
-    rc = store_watch_stamp(w->watch, now);
-    if (rc != TMI_OK)
-        return rc;
-    *cache = &w->status;
-    return TMI_OK;
+    http_worker *w = httpd_conn_worker(req->conn);
+    return w != NULL ? &w->slot : NULL;
 }
 
 unsigned http_auth_wait_ms(http_req *req)
@@ -438,17 +380,6 @@ int http_audit(http_req *req, const char *action, const char *target, const char
 
 /* ---- the pipeline ---- */
 
-static int is_chunked(const char *te)
-{
-    return te != NULL && mg_strcasecmp(te, "chunked") == 0;
-}
-
-/* Does the request carry a body (or claim to)? */
-static int has_body(const struct mg_request_info *ri, const char *te)
-{
-    return ri->content_length > 0 || te != NULL;
-}
-
 /* The web session of the request: a session cookie of this port's name
  * (up to four of them: another local port may have set its own copy, see
  * auth.h) together with the page secret header. Returns 1 when one is
@@ -456,8 +387,8 @@ static int has_body(const struct mg_request_info *ri, const char *te)
  * request carries no such cookie at all. */
 static int session_credential(http_req *req)
 {
-    const char *cookie = mg_get_header(req->conn, "Cookie");
-    const char *secret = mg_get_header(req->conn, AUTH_SECRET_HEADER);
+    const char *cookie = http_req_header(req, "Cookie");
+    const char *secret = http_req_header(req, AUTH_SECRET_HEADER);
     char name[AUTH_COOKIE_NAME_MAX];
     int found = -1;
     if (auth_cookie_name(req->srv->port, name, sizeof(name)) != TMI_OK)
@@ -499,7 +430,7 @@ static int refuse_credential(http_req *req, http_auth means, const char *reason,
  * status returned, else 0. */
 static int authenticate(http_req *req)
 {
-    const char *authz = mg_get_header(req->conn, "Authorization");
+    const char *authz = http_req_header(req, "Authorization");
     const char *tok = NULL;
     size_t toklen = 0;
     int sess;
@@ -525,7 +456,7 @@ static int authenticate(http_req *req)
     sess = session_credential(req);
     if (sess > 0)
         return 0;
-    if (sess == 0 && mg_get_header(req->conn, AUTH_SECRET_HEADER) == NULL)
+    if (sess == 0 && http_req_header(req, AUTH_SECRET_HEADER) == NULL)
         return refuse_credential(req, HTTP_AUTH_SESSION, "session cookie without its page secret",
                                  "this request has the session cookie but not the page's "
                                  "secret (" AUTH_SECRET_HEADER " header); open the console "
@@ -545,44 +476,42 @@ static int authenticate(http_req *req)
 
 /* Read and parse the JSON body of a ROUTE_JSON_BODY request. 0 or the
  * status of the answer sent. */
-static int read_json_body(http_req *req, const struct mg_request_info *ri, const char *te)
+static int read_json_body(http_req *req)
 {
+    const httpd_head *hd = httpd_conn_head(req->conn);
     const char *detail = NULL;
     char *buf = NULL;
     size_t got = 0;
+    long n;
     int status, rc;
 
-    if (!has_body(ri, te))
+    if (!httpd_conn_has_body(req->conn))
         return 0;
-    if (te != NULL && !is_chunked(te))
-        return http_send_problem(req, 400, "unsupported Transfer-Encoding");
-    status = guard_content_type(mg_get_header(req->conn, "Content-Type"), &detail);
+    status = guard_content_type(http_req_header(req, "Content-Type"), &detail);
     if (status != 0)
         return http_send_problem(req, status, "%s", detail);
-    status = guard_body_length(ri->content_length, is_chunked(te), GUARD_MAX_BODY, &detail);
+    status = guard_body_length(hd->content_length, hd->chunked, GUARD_MAX_BODY, &detail);
     if (status != 0)
         return http_send_problem(req, status, "%s (limit %d bytes)", detail, GUARD_MAX_BODY);
     buf = malloc(GUARD_MAX_BODY + 1);
     if (buf == NULL)
         return http_send_problem(req, 503, "out of memory");
-    for (;;) {
-        int n = mg_read(req->conn, buf + got, GUARD_MAX_BODY + 1 - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
+    do {
+        n = httpd_conn_read(req->conn, buf + got, GUARD_MAX_BODY + 1 - got);
+        if (n > 0)
+            got += (size_t)n;
+    } while (n > 0 && got <= GUARD_MAX_BODY);
+    if (n < 0 || got > GUARD_MAX_BODY) {
+        free(buf);
         if (got > GUARD_MAX_BODY)
-            break;
+            return http_send_problem(req, 413, "the request body is too large (limit %d bytes)",
+                                     GUARD_MAX_BODY);
+        if (n == TMI_ETIMEDOUT)
+            return http_send_problem(req, 408, "the request body did not arrive in time");
+        return http_send_problem(req, 400, "%s",
+                                 n == TMI_EFORMAT ? "malformed chunked request body"
+                                                  : "the request body ended early");
     }
-    if (got > GUARD_MAX_BODY) {
-        free(buf);
-        return http_send_problem(req, 413, "the request body is too large (limit %d bytes)",
-                                 GUARD_MAX_BODY);
-    }
-    if (ri->content_length > 0 && got != (size_t)ri->content_length) {
-        free(buf);
-        return http_send_problem(req, 400, "the request body is shorter than its Content-Length");
-    }
-    req->must_close = 0; /* the whole body was read */
     rc = req_json_parse(buf, got, REQ_MAX_JSON_DEPTH, &req->body, &detail);
     free(buf);
     if (rc == TMI_ETOOBIG)
@@ -592,57 +521,31 @@ static int read_json_body(http_req *req, const struct mg_request_info *ri, const
     return 0;
 }
 
-/* Headers the guard and the pipeline rely on must not be sent twice (a
- * second Host or Content-Length is a request smuggling or confusion trick). */
-static const char *duplicate_header(const struct mg_request_info *ri)
+/* The guard's checks of target, Host, Origin and Sec-Fetch-Site. 0 or the
+ * status of the answer sent. */
+static int guard_request(http_req *req, const httpd_head *hd)
 {
-    static const char *const single[] = {"Host",
-                                         "Origin",
-                                         "Authorization",
-                                         "Content-Type",
-                                         "Content-Length",
-                                         "Transfer-Encoding",
-                                         AUTH_SECRET_HEADER,
-                                         "Sec-Fetch-Site",
-                                         "Cookie",
-                                         NULL};
-    for (size_t k = 0; single[k] != NULL; k++) {
-        int n = 0;
-        for (int i = 0; i < ri->num_headers && i < MG_MAX_HEADERS; i++)
-            n += mg_strcasecmp(ri->http_headers[i].name, single[k]) == 0;
-        if (n > 1)
-            return single[k];
-    }
-    return NULL;
+    const char *detail = NULL;
+    int status = guard_target(hd->path, hd->query, req->path, sizeof(req->path), &detail);
+    if (status == 0)
+        status = guard_host(http_req_header(req, "Host"), req->srv->port, &detail);
+    if (status == 0)
+        status = guard_origin(http_req_header(req, "Origin"), req->srv->port, &detail);
+    if (status == 0)
+        status = guard_fetch_site(http_req_header(req, "Sec-Fetch-Site"), &detail);
+    return status != 0 ? http_send_problem(req, status, "%s", detail) : 0;
 }
 
-static int run_pipeline(http_req *req)
+/* The route, and its query parameters. HEAD is served by the GET route,
+ * without the body. 0 or the status of the answer sent. */
+static int find_route(http_req *req, const httpd_head *hd)
 {
-    const struct mg_request_info *ri = mg_get_request_info(req->conn);
     const char *detail = NULL, *bad = NULL;
-    const char *te = mg_get_header(req->conn, "Transfer-Encoding");
     char allow[ALLOW_MAX];
     int status;
-
-    req->method = ri->request_method;
-    req->must_close = has_body(ri, te);
-    if (atomic_load(&req->srv->refusing))
-        return http_send_problem(req, 503, "the server is shutting down");
-    detail = duplicate_header(ri);
-    if (detail != NULL)
-        return http_send_problem(req, 400, "the %s header is given more than once", detail);
-    status =
-        guard_target(ri->local_uri_raw, ri->query_string, req->path, sizeof(req->path), &detail);
-    if (status == 0)
-        status = guard_host(mg_get_header(req->conn, "Host"), req->srv->port, &detail);
-    if (status == 0)
-        status = guard_origin(mg_get_header(req->conn, "Origin"), req->srv->port, &detail);
-    if (status == 0)
-        status = guard_fetch_site(mg_get_header(req->conn, "Sec-Fetch-Site"), &detail);
-    if (status != 0)
-        return http_send_problem(req, status, "%s", detail);
-
-    status = routes_find(req->method, req->path, &req->route, &req->params, allow, sizeof(allow));
+    req->head_only = strcmp(req->method, "HEAD") == 0;
+    status = routes_find(req->head_only ? "GET" : req->method, req->path, &req->route, &req->params,
+                         allow, sizeof(allow));
     if (status == 404)
         return http_send_problem(req, 404, "no such resource: %s", req->path);
     if (status == 405) {
@@ -651,23 +554,36 @@ static int run_pipeline(http_req *req)
         snprintf(d, sizeof(d), "%s is not allowed here; allowed: %s", req->method, allow);
         return send_problem_text(req, 405, d, h);
     }
-    if (req_query_parse(ri->query_string, &req->query, &detail) != TMI_OK)
+    if (req_query_parse(hd->query, &req->query, &detail) != TMI_OK)
         return http_send_problem(req, 400, "%s", detail);
     if (req_query_only(&req->query, req->route->query, &bad) != TMI_OK)
         return http_send_problem(req, 400, "unknown query parameter '%s'%s%s", bad,
                                  req->route->query != NULL ? "; accepted: " : "",
                                  req->route->query != NULL ? req->route->query : "");
-    if (req->route->access == ROUTE_AUTH) {
+    return 0;
+}
+
+static int run_pipeline(http_req *req)
+{
+    const httpd_head *hd = httpd_conn_head(req->conn);
+    int status;
+
+    req->method = hd->method;
+    if (atomic_load(&req->srv->refusing))
+        return http_send_problem(req, 503, "the server is shutting down");
+    status = guard_request(req, hd);
+    if (status == 0)
+        status = find_route(req, hd);
+    if (status == 0 && req->route->access == ROUTE_AUTH)
         status = authenticate(req);
-        if (status != 0)
-            return status;
-    }
+    if (status != 0)
+        return status;
     if (req->route->body == ROUTE_NO_BODY) {
-        if (has_body(ri, te))
+        if (httpd_conn_has_body(req->conn))
             return http_send_problem(req, 400, "%s %s takes no request body", req->method,
                                      req->route->pattern);
     } else {
-        status = read_json_body(req, ri, te);
+        status = read_json_body(req);
         if (status != 0)
             return status;
     }
@@ -675,135 +591,96 @@ static int run_pipeline(http_req *req)
     return status > 0 ? status : 500;
 }
 
-static int on_begin_request(struct mg_connection *conn)
+/* The engine's handler: one request, on a worker. */
+static void on_request(void *arg, httpd_conn *conn)
 {
-    const struct mg_request_info *ri = mg_get_request_info(conn);
     http_req *req = calloc(1, sizeof(*req));
-    int status;
     if (req == NULL) {
-        static const char body[] = "{\"title\":\"Service Unavailable\",\"status\":503}";
-        send_head(conn, 503, PROBLEM_CONTENT_TYPE, NULL, sizeof(body) - 1, 1);
-        mg_write(conn, body, sizeof(body) - 1);
-        return 503;
+        static const char resp[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: "
+                                   "0\r\nConnection: close\r\n\r\n";
+        httpd_conn_close_after(conn);
+        httpd_conn_write(conn, resp, sizeof(resp) - 1);
+        return;
     }
     req->conn = conn;
-    req->srv = ri->user_data;
-    status = run_pipeline(req);
+    req->srv = arg;
+    run_pipeline(req);
     if (req->status == 0) /* a handler that forgot to answer */
-        status = http_send_problem(req, 500, "no response was produced");
+        http_send_problem(req, 500, "no response was produced");
     cJSON_Delete(req->body);
     memset(req->session_id, 0, sizeof(req->session_id));
     free(req);
-    return status;
 }
 
-/* civetweb's own errors (malformed request line, headers too large, ...):
- * answer them in the same shape, with the same headers. */
-static int on_http_error(struct mg_connection *conn, int status, const char *msg)
+/* What the engine refuses itself (a malformed, too large or too slow head,
+ * no room): the same problem+json with the same headers, and the
+ * connection closes. */
+static size_t on_refusal(void *arg, int status, const char *detail, char *out, size_t outlen)
 {
-    char *text = problem_json(status, msg);
-    int rc = -1;
-    if (text != NULL) {
-        rc = send_head(conn, status, PROBLEM_CONTENT_TYPE, NULL, (long long)strlen(text), 1);
-        if (rc == 0)
-            mg_write(conn, text, strlen(text));
-        free(text);
+    out_buf b = {NULL, 0, 0, 1};
+    char *text = problem_json(status, detail);
+    size_t n = 0;
+    (void)arg;
+    if (text == NULL)
+        return 0;
+    put_head(&b, status, PROBLEM_CONTENT_TYPE, NULL, (long long)strlen(text), 1);
+    ob_str(&b, text);
+    if (b.ok && b.len <= outlen) {
+        memcpy(out, b.p, b.len);
+        n = b.len;
     }
-    return rc == 0 ? 0 : 1; /* 1: let civetweb answer after all */
+    free(b.p);
+    free(text);
+    return n;
 }
 
-static int on_log_message(const struct mg_connection *conn, const char *msg)
+static void *on_worker_init(void *arg)
 {
-    (void)conn;
-    fprintf(stderr, "tmi-console serve: civetweb: %s\n", msg);
-    return 1;
-}
-
-static void *on_init_thread(const struct mg_context *ctx, int thread_type)
-{
-    (void)ctx;
-    if (thread_type != 1)
-        return NULL;
+    (void)arg;
     return calloc(1, sizeof(http_worker));
 }
 
-static void on_exit_thread(const struct mg_context *ctx, int thread_type, void *ptr)
+static void on_worker_exit(void *arg, void *state)
 {
-    http_worker *w = ptr;
-    (void)ctx;
-    (void)thread_type;
+    http_worker *w = state;
+    (void)arg;
     if (w == NULL)
         return;
-    free(w->status.scan_json);
-    free(w->status.body);
-    store_watch_close(w->watch);
+    if (w->slot.release != NULL)
+        w->slot.release(w->slot.ptr);
     store_close(w->st);
     free(w);
 }
 
 /* ---- start and stop ---- */
 
-static int copy_str(char *dst, size_t dstlen, const char *src)
-{
-    if (src == NULL) {
-        dst[0] = '\0';
-        return TMI_OK;
-    }
-    if (strlen(src) >= dstlen)
-        return TMI_ETOOBIG;
-    memcpy(dst, src, strlen(src) + 1);
-    return TMI_OK;
-}
-
 static void server_free(http_server *srv)
 {
     if (srv == NULL)
         return;
-    if (srv->library)
-        mg_exit_library();
     auth_token_cache_free(srv->token);
     auth_sessions_free(srv->sessions);
     plat_mutex_free(srv->mu);
     free(srv);
 }
 
-int http_start(const http_config *cfg, http_server **out, char *err, size_t errlen)
+/* The server's own state: config, the token's owner, token cache, sessions. */
+static int server_new(const http_config *cfg, http_server **out, char *err, size_t errlen)
 {
-    struct mg_callbacks cb;
-    struct mg_init_data init;
-    struct mg_error_data error;
-    struct mg_server_port ports[2];
-    char listen[32], threads[16], errtext[256] = "";
-    unsigned errcode = 0;
-    http_server *srv;
+    http_server *srv = calloc(1, sizeof(*srv));
     int rc;
-
-    if (cfg->data_dir == NULL || cfg->root == NULL || cfg->pb == NULL || cfg->port < 0 ||
-        cfg->port > 65535) {
-        snprintf(err, errlen, "bad server configuration");
-        return TMI_EINVAL;
-    }
-    srv = calloc(1, sizeof(*srv));
     if (srv == NULL) {
         snprintf(err, errlen, "out of memory");
         return TMI_ENOMEM;
     }
     srv->cfg = *cfg;
-    rc = copy_str(srv->data_dir, sizeof(srv->data_dir), cfg->data_dir);
-    if (rc == TMI_OK)
-        rc = copy_str(srv->root, sizeof(srv->root), cfg->root);
-    if (rc == TMI_OK)
-        rc = copy_str(srv->tmi_dir, sizeof(srv->tmi_dir), cfg->tmi_dir);
-    if (rc == TMI_OK)
-        rc = copy_str(srv->service_name, sizeof(srv->service_name), cfg->service_name);
-    if (rc != TMI_OK) {
-        snprintf(err, errlen, "a path is too long");
-        goto fail;
+    if (strlen(cfg->data_dir) >= sizeof(srv->data_dir)) {
+        snprintf(err, errlen, "the data folder's path is too long");
+        free(srv);
+        return TMI_ETOOBIG;
     }
+    snprintf(srv->data_dir, sizeof(srv->data_dir), "%s", cfg->data_dir);
     srv->cfg.data_dir = srv->data_dir;
-    srv->cfg.root = srv->root;
-    srv->cfg.tmi_dir = cfg->tmi_dir != NULL ? srv->tmi_dir : NULL;
-    srv->cfg.service_name = cfg->service_name != NULL ? srv->service_name : NULL;
     /* the token belongs to whoever can read the data folder: the server's user */
     if (plat_user_name(srv->token_user, sizeof(srv->token_user)) != TMI_OK)
         snprintf(srv->token_user, sizeof(srv->token_user), "token");
@@ -814,82 +691,44 @@ int http_start(const http_config *cfg, http_server **out, char *err, size_t errl
         rc = plat_mutex_new(&srv->mu);
     if (rc != TMI_OK) {
         snprintf(err, errlen, "%s", tmi_strerror(rc));
-        goto fail;
+        server_free(srv);
+        return rc;
     }
-
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", cfg->port);
-    snprintf(threads, sizeof(threads), "%d", HTTP_THREADS);
-    {
-        /* Known traps (DESIGN.md): tcp_nodelay, a modest thread count, CORS
-         * options emptied (civetweb answers preflights itself otherwise),
-         * no document_root, raw (undecoded) URLs so the guard sees %00, %2e. */
-        const char *options[] = {
-            "listening_ports",
-            listen,
-            "num_threads",
-            threads,
-            "tcp_nodelay",
-            "1",
-            "enable_keep_alive",
-            "yes",
-            "keep_alive_timeout_ms",
-            "2000",
-            "request_timeout_ms",
-            "10000",
-            "max_request_size",
-            "16384",
-            "decode_url",
-            "no",
-            "enable_directory_listing",
-            "no",
-            "access_control_allow_origin",
-            "",
-            "access_control_allow_methods",
-            "",
-            "access_control_allow_headers",
-            "",
-            NULL,
-        };
-        memset(&cb, 0, sizeof(cb));
-        cb.begin_request = on_begin_request;
-        cb.http_error = on_http_error;
-        cb.log_message = on_log_message;
-        cb.init_thread = on_init_thread;
-        cb.exit_thread = on_exit_thread;
-        memset(&init, 0, sizeof(init));
-        /* explicitly, before the first context: no features (no TLS, no
-         * IPv6, no websockets); balanced by mg_exit_library in http_stop */
-        mg_init_library(0);
-        srv->library = 1;
-        init.callbacks = &cb;
-        init.user_data = srv;
-        init.configuration_options = options;
-        memset(&error, 0, sizeof(error));
-        error.code = &errcode;
-        error.text = errtext;
-        error.text_buffer_size = sizeof(errtext);
-        srv->ctx = mg_start2(&init, &error);
-    }
-    if (srv->ctx == NULL) {
-        snprintf(err, errlen, "cannot listen on %s: %s", listen,
-                 errtext[0] != '\0' ? errtext : "civetweb failed to start");
-        rc = strstr(errtext, "port") != NULL || strstr(errtext, "bind") != NULL ? TMI_EBUSY
-                                                                                : TMI_EIO;
-        goto fail;
-    }
-    memset(ports, 0, sizeof(ports));
-    if (mg_get_server_ports(srv->ctx, 2, ports) < 1 || ports[0].port <= 0) {
-        snprintf(err, errlen, "cannot find the bound port");
-        mg_stop(srv->ctx);
-        rc = TMI_EIO;
-        goto fail;
-    }
-    srv->port = ports[0].port;
     *out = srv;
     return TMI_OK;
-fail:
-    server_free(srv);
-    return rc;
+}
+
+int http_start(const http_config *cfg, http_server **out, char *err, size_t errlen)
+{
+    httpd_config ec;
+    http_server *srv = NULL;
+    int rc;
+
+    if (cfg->data_dir == NULL || cfg->target == NULL || cfg->jobs == NULL || cfg->port < 0 ||
+        cfg->port > 65535) {
+        snprintf(err, errlen, "bad server configuration");
+        return TMI_EINVAL;
+    }
+    rc = server_new(cfg, &srv, err, errlen);
+    if (rc != TMI_OK)
+        return rc;
+    httpd_config_init(&ec);
+    ec.ip = "127.0.0.1";
+    ec.port = cfg->port;
+    ec.workers = HTTP_THREADS;
+    ec.handle = on_request;
+    ec.refusal = on_refusal;
+    ec.worker_init = on_worker_init;
+    ec.worker_exit = on_worker_exit;
+    ec.arg = srv;
+    rc = httpd_start(&ec, &srv->engine, err, errlen);
+    if (rc != TMI_OK) {
+        server_free(srv);
+        return rc;
+    }
+    srv->port = httpd_port(srv->engine);
+    *out = srv;
+    return TMI_OK;
 }
 
 int http_port(const http_server *srv)
@@ -908,6 +747,6 @@ void http_stop(http_server *srv)
     if (srv == NULL)
         return;
     atomic_store(&srv->refusing, 1);
-    mg_stop(srv->ctx);
+    httpd_stop(srv->engine);
     server_free(srv);
 }

@@ -15,114 +15,6 @@
 #include "plat.h"
 #include "scan_json.h"
 #include "scans.h"
-#include "status_hooks.h"
-
-/* Refill the status cache from the store: the latest scan's JSON text. */
-static int status_refill(store *s, http_status_cache *c, const store_stamp *stamp)
-{
-    store_scans list = {NULL, 0};
-    cJSON *scan = NULL;
-    char *text = NULL;
-    int64_t id = 0;
-    int rc = store_list_scans(s, 0, 1, &list);
-    if (rc == TMI_OK && list.count > 0) {
-        id = list.rows[0].id;
-        rc = store_scan_json(s, id, &scan);
-    }
-    if (rc == TMI_OK) {
-        text = scan != NULL ? cJSON_PrintUnformatted(scan) : malloc(5);
-        if (text == NULL)
-            rc = TMI_ENOMEM;
-        else if (scan == NULL)
-            memcpy(text, "null", 5);
-    }
-    cJSON_Delete(scan);
-    store_scans_free(&list);
-    if (rc != TMI_OK)
-        return rc;
-    free(c->scan_json);
-    c->scan_json = text;
-    c->scan_id = id;
-    c->stamp = *stamp;
-    c->valid = 1;
-    free(c->body); /* built again with the new scan */
-    c->body = NULL;
-    return TMI_OK;
-}
-
-/* Build the answer from the cached scan and the live service state and
- * events, read now. */
-static int status_build(const http_config *cfg, http_status_cache *c)
-{
-    cJSON *svc = status_hook_service(cfg), *ev = status_hook_events(cfg);
-    char *svc_text = svc != NULL ? cJSON_PrintUnformatted(svc) : NULL;
-    char *ev_text = ev != NULL ? cJSON_PrintUnformatted(ev) : NULL;
-    char id[32], *body = NULL;
-    int rc = TMI_ENOMEM, n;
-    size_t cap;
-    if (svc_text == NULL || ev_text == NULL)
-        goto out;
-    if (c->scan_id > 0)
-        snprintf(id, sizeof(id), "%lld", (long long)c->scan_id);
-    else
-        snprintf(id, sizeof(id), "null");
-    cap = strlen(c->scan_json) + strlen(svc_text) + strlen(ev_text) + 96;
-    body = malloc(cap);
-    if (body == NULL)
-        goto out;
-    n = snprintf(body, cap, "{\"scan_id\":%s,\"scan\":%s,\"service\":%s,\"events\":%s}", id,
-                 c->scan_json, svc_text, ev_text);
-    if (n < 0 || (size_t)n >= cap) {
-        free(body);
-        rc = TMI_EIO;
-        goto out;
-    }
-    free(c->body);
-    c->body = body;
-    c->body_len = (size_t)n;
-    c->body_ns = plat_monotonic_ns();
-    rc = TMI_OK;
-out:
-    free(svc_text);
-    free(ev_text);
-    cJSON_Delete(svc);
-    cJSON_Delete(ev);
-    return rc;
-}
-
-/*
- * GET /api/status: {"scan_id", "scan", "service", "events"}. The answer is
- * this thread's cache while the store is unchanged (one cheap data_version
- * check per request) and its live part (service state, events: a service
- * manager and an event log query each) is younger than STATUS_LIVE_TTL_MS;
- * a poller sees a service's change within that, and a job's within its
- * next step (the store changes).
- */
-int api_status(http_req *req)
-{
-    http_status_cache *c = NULL;
-    store_stamp now;
-    store *s = NULL;
-    int st = api_store(req, &s), rc;
-    if (st != 0)
-        return st;
-    rc = http_req_status_cache(req, &c, &now);
-    if (rc == TMI_OK && (!c->valid || !store_stamp_equal(&c->stamp, &now)))
-        rc = status_refill(s, c, &now);
-    if (rc != TMI_OK) {
-        if (c != NULL)
-            c->valid = 0;
-        return http_send_error(req, rc, "cannot read the latest scan", s);
-    }
-    if (c->body == NULL ||
-        plat_monotonic_ns() - c->body_ns > (int64_t)STATUS_LIVE_TTL_MS * 1000000LL) {
-        rc = status_build(http_req_config(req), c);
-        if (rc != TMI_OK)
-            return http_send_problem(req, rc == TMI_ENOMEM ? 503 : 500,
-                                     "cannot build the status answer");
-    }
-    return http_send(req, 200, "application/json", c->body, c->body_len, NULL);
-}
 
 /* POST /api/scan takes no options yet: an empty body or {}. */
 static int check_scan_body(http_req *req)
@@ -140,7 +32,6 @@ static int check_scan_body(http_req *req)
 int api_scan_post(http_req *req)
 {
     const http_config *cfg = http_req_config(req);
-    scan_options so;
     scan_result *r = NULL;
     audit_actor actor;
     cJSON *o = NULL, *scan = NULL;
@@ -155,13 +46,9 @@ int api_scan_post(http_req *req)
         st = api_store(req, &s);
     if (st != 0)
         return st;
-    memset(&so, 0, sizeof(so));
-    so.root = cfg->root;
-    so.tmi_dir = cfg->tmi_dir;
-    so.use_registry = cfg->use_registry;
-    rc = scan_run(cfg->pb, &so, &r);
+    rc = scan_run(cfg->target, &r);
     if (rc != TMI_OK) {
-        http_audit(req, "scan", cfg->root, "failed", NULL);
+        http_audit(req, "scan", cfg->target->root, "failed", NULL);
         return http_send_error(req, rc, "the scan failed", NULL);
     }
     actor.user = req->user;

@@ -13,7 +13,7 @@
 #include "err.h"
 #include "export.h"
 #include "http.h"
-#include "textutil.h"
+#include "hex.h"
 
 /* Add name: the parsed JSON text (or the text itself if it does not parse,
  * or null). */

@@ -90,6 +90,6 @@ int api_send_page(http_req *req, cJSON *items, size_t count, size_t limit, int64
 int api_add_time(cJSON *obj, const char *name, int64_t ns)
 {
     char buf[40];
-    format_utc(ns, buf, sizeof(buf));
+    time_format_utc(ns, buf, sizeof(buf));
     return cJSON_AddStringToObject(obj, name, buf) != NULL ? 0 : -1;
 }

@@ -8,7 +8,7 @@
  * checked here.
  *
  * Files: api_web.c (/, /assets, /login, session, health, openapi),
- * api_scan.c (status, scan, scans, files, history), api_audit.c (audit,
+ * api_status.c (status), api_scan.c (scan, scans, files, history), api_audit.c (audit,
  * verify, exports), api_jobs.c (plan, jobs, backups).
  */
 #ifndef TMI_API_H
@@ -54,7 +54,6 @@ int api_openapi(struct http_req *req);
 int api_session_get(struct http_req *req);
 int api_session_delete(struct http_req *req);
 
-/* api_scan.c */
 int api_status(struct http_req *req);
 int api_scan_post(struct http_req *req);
 int api_scans(struct http_req *req);
@@ -68,11 +67,6 @@ int api_jobs_post(struct http_req *req);
 int api_jobs_list(struct http_req *req);
 int api_job_get(struct http_req *req);
 int api_backups(struct http_req *req);
-/* Set up the job bookkeeping (before the server starts; once). TMI_OK or
- * TMI_ENOMEM. */
-int api_jobs_init(void);
-/* Refuse new jobs and wait until the running one has ended (shutdown). */
-void api_jobs_wait_idle(void);
 
 /* api_audit.c */
 int api_audit(struct http_req *req);

@@ -9,7 +9,7 @@
 #include "reqparse.h"
 #include "pathutil.h"
 #include "plat.h"
-#include "textutil.h"
+#include "hex.h"
 
 #define TOKEN_TMP_SUFFIX ".tmp"
 #define TOKEN_RECHECK_NS 1000000000LL
@@ -33,19 +33,9 @@ int auth_random_hex(size_t n, char *hex)
     rc = plat_random(buf, n);
     if (rc != TMI_OK)
         return rc;
-    text_hex(buf, n, hex);
+    hex_encode(buf, n, hex);
     memset(buf, 0, sizeof(buf));
     return TMI_OK;
-}
-
-static int is_lower_hex(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-    }
-    return 1;
 }
 
 /* ---- the API token file ---- */
@@ -63,7 +53,7 @@ static int token_parse(const uint8_t *data, size_t len, char *hex)
     else if (len == AUTH_TOKEN_HEX_LEN + 2 && data[AUTH_TOKEN_HEX_LEN] == '\r' &&
              data[AUTH_TOKEN_HEX_LEN + 1] == '\n')
         len -= 2;
-    if (len != AUTH_TOKEN_HEX_LEN || !is_lower_hex((const char *)data, len))
+    if (len != AUTH_TOKEN_HEX_LEN || !hex_is_lower((const char *)data, len))
         return TMI_ECORRUPT;
     memcpy(hex, data, AUTH_TOKEN_HEX_LEN);
     hex[AUTH_TOKEN_HEX_LEN] = '\0';
@@ -320,7 +310,7 @@ static int session_find(auth_sessions *s, const uint8_t sha[32])
 static int secret_sha(const char *v, uint8_t sha[32])
 {
     size_t len = v != NULL ? req_bounded_len(v, AUTH_SECRET_HEX_LEN) : 0;
-    if (len != AUTH_SECRET_HEX_LEN || !is_lower_hex(v, len))
+    if (len != AUTH_SECRET_HEX_LEN || !hex_is_lower(v, len))
         return TMI_EAUTH;
     return plat_sha256(v, len, sha) == TMI_OK ? TMI_OK : TMI_EAUTH;
 }

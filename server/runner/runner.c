@@ -1,5 +1,5 @@
-/* jobrunner.c - the job runner (see jobrunner.h). */
-#include "jobrunner.h"
+/* runner.c - the job runner (see runner.h). */
+#include "runner.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,18 +13,23 @@
 #include "scan_json.h"
 
 #include "jobs.h"
+#include "timefmt.h"
 
 #define LOCK_NAME    "job.lock"
 #define CURRENT_NAME "job.current"
 #define BACKUPS_NAME "backups"
 
-struct job_handle {
-    jobs_config cfg;
+struct runner {
+    runner_config cfg;
     char data_dir[PLAT_PATH_MAX];
-    char root[PLAT_PATH_MAX];
-    char tmi_dir[PLAT_PATH_MAX];
-    char service_name[256];
     char backup_root[PLAT_PATH_MAX];
+    plat_mutex *mu; /* guards running and refusing */
+    int running;    /* jobs of runner_start that have not ended */
+    int refusing;   /* runner_shutdown was called */
+};
+
+struct runner_job {
+    runner *r;
     char restore_id[128];
     char digest[65];
     char job_name[64];
@@ -35,11 +40,11 @@ struct job_handle {
     plat_lock *lock;
     /* while executing */
     store *st;
-    jobs_progress_fn progress;
+    runner_progress_fn progress;
     void *progress_arg;
 };
 
-void jobs_config_init(jobs_config *cfg)
+void runner_config_init(runner_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->stop_timeout_ms = 30000;
@@ -52,37 +57,68 @@ static void copy_str(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src != NULL ? src : "");
 }
 
-static void fill_env(const job_handle *h, repair_env *env)
+/* Where audit rows of the job point: the TMI folder if given, else the root. */
+static const char *audit_target(const runner *r)
 {
+    const char *dir = tmi_target_tmi_dir(r->cfg.target);
+    return dir != NULL ? dir : r->cfg.target->root;
+}
+
+static void fill_env(const runner_job *h, repair_env *env)
+{
+    const runner *r = h->r;
     memset(env, 0, sizeof(*env));
-    env->pb = h->cfg.pb;
-    env->root = h->root;
-    env->tmi_dir = h->tmi_dir[0] ? h->tmi_dir : NULL;
-    env->use_registry = h->cfg.use_registry;
-    env->service_name = h->service_name[0] ? h->service_name : NULL;
-    env->backup_root = h->backup_root;
+    env->target = r->cfg.target;
+    env->backup_root = r->backup_root;
     env->job_id = h->job_name;
     env->restore_id = h->restore_id[0] ? h->restore_id : NULL;
     env->confirmed_digest = h->digest[0] ? h->digest : NULL;
-    env->stop_timeout_ms = h->cfg.stop_timeout_ms;
-    env->start_timeout_ms = h->cfg.start_timeout_ms;
-    env->stay_ms = h->cfg.stay_ms;
+    env->stop_timeout_ms = r->cfg.stop_timeout_ms;
+    env->start_timeout_ms = r->cfg.start_timeout_ms;
+    env->stay_ms = r->cfg.stay_ms;
 }
 
-static int make_handle(const jobs_config *cfg, job_handle **out)
+int runner_new(const runner_config *cfg, runner **out)
 {
-    job_handle *h = calloc(1, sizeof(*h));
+    runner *r;
+    int rc;
+    *out = NULL;
+    if (cfg->data_dir == NULL || cfg->target == NULL || cfg->target->pb == NULL)
+        return TMI_EINVAL;
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return TMI_ENOMEM;
+    r->cfg = *cfg;
+    rc = strlen(cfg->data_dir) < sizeof(r->data_dir) ? TMI_OK : TMI_ETOOBIG;
+    if (rc == TMI_OK) {
+        copy_str(r->data_dir, sizeof(r->data_dir), cfg->data_dir);
+        r->cfg.data_dir = r->data_dir;
+        rc = path_join(r->backup_root, sizeof(r->backup_root), r->data_dir, BACKUPS_NAME);
+    }
+    if (rc == TMI_OK)
+        rc = plat_mutex_new(&r->mu);
+    if (rc != TMI_OK) {
+        free(r);
+        return rc;
+    }
+    *out = r;
+    return TMI_OK;
+}
+
+void runner_free(runner *r)
+{
+    if (r == NULL)
+        return;
+    plat_mutex_free(r->mu);
+    free(r);
+}
+
+static int make_job(runner *r, runner_job **out)
+{
+    runner_job *h = calloc(1, sizeof(*h));
     if (h == NULL)
         return TMI_ENOMEM;
-    h->cfg = *cfg;
-    copy_str(h->data_dir, sizeof(h->data_dir), cfg->data_dir);
-    copy_str(h->root, sizeof(h->root), cfg->root);
-    copy_str(h->tmi_dir, sizeof(h->tmi_dir), cfg->tmi_dir);
-    copy_str(h->service_name, sizeof(h->service_name), cfg->service_name);
-    if (path_join(h->backup_root, sizeof(h->backup_root), h->data_dir, BACKUPS_NAME) != TMI_OK) {
-        free(h);
-        return TMI_ETOOBIG;
-    }
+    h->r = r;
     *out = h;
     return TMI_OK;
 }
@@ -104,24 +140,25 @@ static void describe_running(const char *data_dir, char *err, size_t errlen)
     free(buf);
 }
 
-static int take_lock(job_handle *h, char *err, size_t errlen)
+static int take_lock(runner_job *h, char *err, size_t errlen)
 {
+    const char *data_dir = h->r->data_dir;
     char path[PLAT_PATH_MAX];
-    int rc = plat_make_dirs(h->data_dir);
+    int rc = plat_make_dirs(data_dir);
     if (rc == TMI_OK)
-        rc = path_join(path, sizeof(path), h->data_dir, LOCK_NAME);
+        rc = path_join(path, sizeof(path), data_dir, LOCK_NAME);
     if (rc == TMI_OK)
         rc = plat_lock_acquire(path, &h->lock);
     if (rc == TMI_EBUSY)
-        describe_running(h->data_dir, err, errlen);
+        describe_running(data_dir, err, errlen);
     else if (rc != TMI_OK)
-        snprintf(err, errlen, "cannot take the job lock in %s: %s", h->data_dir, tmi_strerror(rc));
+        snprintf(err, errlen, "cannot take the job lock in %s: %s", data_dir, tmi_strerror(rc));
     return rc;
 }
 
 /* ---- audit and journal hooks ---- */
 
-static void audit_step(job_handle *h, const char *step, const char *outcome, const char *message,
+static void audit_step(runner_job *h, const char *step, const char *outcome, const char *message,
                        const cJSON *details)
 {
     char action[64];
@@ -140,7 +177,7 @@ static void audit_step(job_handle *h, const char *step, const char *outcome, con
     }
     memset(&ev, 0, sizeof(ev));
     ev.action = action;
-    ev.target = h->tmi_dir[0] ? h->tmi_dir : h->root;
+    ev.target = audit_target(h->r);
     ev.outcome = outcome;
     ev.details = text;
     audit_append(h->st, &actor, &ev, NULL);
@@ -149,7 +186,7 @@ static void audit_step(job_handle *h, const char *step, const char *outcome, con
 
 static int hook_begin(void *arg, const char *step, const char *what)
 {
-    job_handle *h = arg;
+    runner_job *h = arg;
     int rc = jobs_step_begin(h->st, h->id, step, what);
     if (h->progress != NULL)
         h->progress(h->progress_arg, step, "running", what);
@@ -159,7 +196,7 @@ static int hook_begin(void *arg, const char *step, const char *what)
 static void hook_end(void *arg, const char *step, const char *outcome, const char *message,
                      const cJSON *details)
 {
-    job_handle *h = arg;
+    runner_job *h = arg;
     jobs_step_end(h->st, h->id, step, outcome, message);
     if (strcmp(step, "backup") == 0 && strcmp(outcome, "ok") == 0)
         jobs_set_backup(h->st, h->id, h->job_name);
@@ -170,7 +207,7 @@ static void hook_end(void *arg, const char *step, const char *outcome, const cha
 
 /* ---- recovery ---- */
 
-static int recover_locked(job_handle *h, store *st, int *recovered)
+static int recover_locked(runner_job *h, store *st, int *recovered)
 {
     jobs_pending p;
     int rc = jobs_unfinished(st, &p);
@@ -199,7 +236,7 @@ static int recover_locked(job_handle *h, store *st, int *recovered)
         free(text);
         memset(&ev, 0, sizeof(ev));
         ev.action = "recover";
-        ev.target = h->root;
+        ev.target = h->r->cfg.target->root;
         ev.outcome = rc == TMI_OK ? "ok" : "failed";
         ev.details = details;
         audit_append(st, &actor, &ev, NULL);
@@ -210,35 +247,35 @@ static int recover_locked(job_handle *h, store *st, int *recovered)
     return TMI_OK;
 }
 
-int jobs_recover_now(const jobs_config *cfg, int *recovered, char *err, size_t errlen)
+int runner_recover_now(runner *r, int *recovered, char *err, size_t errlen)
 {
-    job_handle *h = NULL;
+    runner_job *h = NULL;
     store *st = NULL;
-    int rc = make_handle(cfg, &h);
+    int rc = make_job(r, &h);
     if (recovered != NULL)
         *recovered = 0;
     if (rc != TMI_OK)
         return rc;
     rc = take_lock(h, err, errlen);
     if (rc == TMI_OK)
-        rc = store_open(h->data_dir, &st, err, errlen);
+        rc = store_open(r->data_dir, &st, err, errlen);
     if (rc == TMI_OK)
         rc = recover_locked(h, st, recovered);
     store_close(st);
-    jobs_end(h);
+    runner_end(h);
     return rc;
 }
 
-int jobs_begin(const jobs_config *cfg, repair_action action, const char *restore_id,
-               const char *confirmed_digest, const audit_actor *actor, job_handle **out,
-               int64_t *job_id, char *err, size_t errlen)
+int runner_begin(runner *r, repair_action action, const char *restore_id,
+                 const char *confirmed_digest, const audit_actor *actor, runner_job **out,
+                 int64_t *job_id, char *err, size_t errlen)
 {
-    job_handle *h = NULL;
+    runner_job *h = NULL;
     store *st = NULL;
     char path[PLAT_PATH_MAX], line[256], when[40];
     cJSON *params = NULL;
     char *ptext = NULL;
-    int rc = make_handle(cfg, &h);
+    int rc = make_job(r, &h);
     *out = NULL;
     if (rc != TMI_OK)
         return rc;
@@ -251,7 +288,7 @@ int jobs_begin(const jobs_config *cfg, repair_action action, const char *restore
     }
     rc = take_lock(h, err, errlen);
     if (rc == TMI_OK)
-        rc = store_open(h->data_dir, &st, err, errlen);
+        rc = store_open(r->data_dir, &st, err, errlen);
     if (rc == TMI_OK) {
         rc = recover_locked(h, st, NULL);
         if (rc != TMI_OK)
@@ -259,7 +296,7 @@ int jobs_begin(const jobs_config *cfg, repair_action action, const char *restore
     }
     if (rc == TMI_OK) {
         params = cJSON_CreateObject();
-        cJSON_AddStringToObject(params, "root", h->root);
+        cJSON_AddStringToObject(params, "root", r->cfg.target->root);
         if (h->restore_id[0])
             cJSON_AddStringToObject(params, "backup", h->restore_id);
         if (h->digest[0])
@@ -273,11 +310,11 @@ int jobs_begin(const jobs_config *cfg, repair_action action, const char *restore
     }
     store_close(st);
     if (rc != TMI_OK) {
-        jobs_end(h);
+        runner_end(h);
         return rc;
     }
     /* backup folder names sort by time and name their job */
-    format_utc(plat_now_ns(), when, sizeof(when));
+    time_format_utc(plat_now_ns(), when, sizeof(when));
     for (char *p = when; *p; p++) {
         if (*p == ':' || *p == '.')
             *p = '-';
@@ -285,21 +322,21 @@ int jobs_begin(const jobs_config *cfg, repair_action action, const char *restore
     snprintf(h->job_name, sizeof(h->job_name), "%s-job%lld", when, (long long)h->id);
     snprintf(line, sizeof(line), "job %lld (%s) is running, started by pid %ld\n", (long long)h->id,
              repair_action_name(action), plat_pid());
-    if (path_join(path, sizeof(path), h->data_dir, CURRENT_NAME) == TMI_OK)
+    if (path_join(path, sizeof(path), r->data_dir, CURRENT_NAME) == TMI_OK)
         plat.write_file(path, line, strlen(line));
     *job_id = h->id;
     *out = h;
     return TMI_OK;
 }
 
-int jobs_execute(job_handle *h, jobs_progress_fn progress, void *arg, repair_result *res)
+int runner_execute(runner_job *h, runner_progress_fn progress, void *arg, repair_result *res)
 {
     char err[512];
     repair_env env;
     repair_hooks hooks = {h, hook_begin, hook_end};
     audit_actor actor = {h->user[0] ? h->user : NULL, h->auth[0] ? h->auth : "cli"};
     audit_event ev;
-    int rc = store_open(h->data_dir, &h->st, err, sizeof(err));
+    int rc = store_open(h->r->data_dir, &h->st, err, sizeof(err));
     memset(res, 0, sizeof(*res));
     if (rc != TMI_OK) {
         res->rc = rc;
@@ -323,7 +360,7 @@ int jobs_execute(job_handle *h, jobs_progress_fn progress, void *arg, repair_res
     cJSON_Delete(d);
     memset(&ev, 0, sizeof(ev));
     ev.action = repair_action_name(h->action);
-    ev.target = h->tmi_dir[0] ? h->tmi_dir : h->root;
+    ev.target = audit_target(h->r);
     ev.outcome = res->rc == TMI_OK                                     ? "ok"
                  : (res->rc == TMI_EINVAL || res->rc == TMI_ECONFLICT) ? "refused"
                                                                        : "failed";
@@ -335,16 +372,93 @@ int jobs_execute(job_handle *h, jobs_progress_fn progress, void *arg, repair_res
     return res->rc;
 }
 
-void jobs_end(job_handle *h)
+void runner_end(runner_job *h)
 {
     char path[PLAT_PATH_MAX];
     if (h == NULL)
         return;
     if (h->lock != NULL) {
-        if (h->id > 0 && path_join(path, sizeof(path), h->data_dir, CURRENT_NAME) == TMI_OK)
+        if (h->id > 0 && path_join(path, sizeof(path), h->r->data_dir, CURRENT_NAME) == TMI_OK)
             plat.remove_file(path);
         plat_lock_release(h->lock);
     }
     store_close(h->st);
     free(h);
+}
+
+/* ---- jobs on threads of their own ---- */
+
+/* Count a job as running before anything of it exists, so that shutdown
+ * (which sets `refusing` under the same lock) either refuses it here or
+ * waits for it: there is no gap between the check and the count. 0 when the
+ * runner is shutting down. */
+static int slot_reserve(runner *r)
+{
+    int ok;
+    plat_mutex_lock(r->mu);
+    ok = !r->refusing;
+    if (ok)
+        r->running++;
+    plat_mutex_unlock(r->mu);
+    return ok;
+}
+
+static void slot_release(runner *r)
+{
+    plat_mutex_lock(r->mu);
+    r->running--;
+    plat_mutex_unlock(r->mu);
+}
+
+static void job_thread_main(void *arg)
+{
+    runner_job *h = arg;
+    runner *r = h->r;
+    repair_result res;
+    runner_execute(h, NULL, NULL, &res);
+    runner_end(h);
+    slot_release(r);
+}
+
+int runner_start(runner *r, repair_action action, const char *restore_id,
+                 const char *confirmed_digest, const audit_actor *actor, int64_t *job_id, char *err,
+                 size_t errlen)
+{
+    runner_job *h = NULL;
+    int rc;
+    if (!slot_reserve(r)) {
+        snprintf(err, errlen, "shutting down: no new jobs");
+        return TMI_EINTR;
+    }
+    rc = runner_begin(r, action, restore_id, confirmed_digest, actor, &h, job_id, err, errlen);
+    if (rc == TMI_OK) {
+        rc = plat_thread_start(job_thread_main, h);
+        if (rc != TMI_OK) {
+            snprintf(err, errlen, "cannot start a thread for the job");
+            runner_end(h); /* the row stays "running": recovery closes it */
+        }
+    }
+    if (rc != TMI_OK)
+        slot_release(r);
+    return rc;
+}
+
+int runner_busy(runner *r)
+{
+    int n;
+    plat_mutex_lock(r->mu);
+    n = r->running;
+    plat_mutex_unlock(r->mu);
+    return n;
+}
+
+void runner_shutdown(runner *r)
+{
+    if (r == NULL)
+        return;
+    plat_mutex_lock(r->mu);
+    r->refusing = 1;
+    plat_mutex_unlock(r->mu);
+    while (runner_busy(r) > 0)
+        plat_sleep_ms(50);
 }

@@ -1,7 +1,6 @@
-/* status_hooks.c - service state and event-log evidence for GET /api/status
- * (see the header): the TMI service through core/service.h, event 800 from
- * the event log the platform backend reads. */
-#include "status_hooks.h"
+/* evidence.c - the service's state and event-log records as JSON (see
+ * evidence.h). */
+#include "evidence.h"
 
 #include <stdio.h>
 
@@ -9,12 +8,10 @@
 
 #include "err.h"
 #include "plat.h"
-#include "scan_json.h"
 #include "service.h"
+#include "timefmt.h"
 
-#define STATUS_EVENTS_MAX 5
-
-cJSON *status_hook_service(const http_config *cfg)
+cJSON *evidence_service_json(const tmi_target *t)
 {
     service_ref svc;
     plat_svc_status st;
@@ -22,7 +19,7 @@ cJSON *status_hook_service(const http_config *cfg)
     int rc;
     if (o == NULL)
         return NULL;
-    rc = service_resolve(cfg->pb, cfg->root, cfg->service_name, &svc);
+    rc = service_resolve(t->pb, t->root, tmi_target_service(t), &svc);
     if (rc == TMI_ENOENT) {
         cJSON_AddStringToObject(o, "state", "not_found");
         cJSON_AddStringToObject(o, "detail",
@@ -40,7 +37,7 @@ cJSON *status_hook_service(const http_config *cfg)
     cJSON_AddStringToObject(o, "state", service_state_name(st.state));
     cJSON_AddStringToObject(o, "name", svc.name);
     cJSON_AddStringToObject(o, "display_name",
-                            st.display_name[0] ? st.display_name : cfg->pb->service_display_name);
+                            st.display_name[0] ? st.display_name : t->pb->service_display_name);
     if (st.pid > 0)
         cJSON_AddNumberToObject(o, "pid", (double)st.pid);
     else
@@ -57,23 +54,25 @@ cJSON *status_hook_service(const http_config *cfg)
     return o;
 }
 
-cJSON *status_hook_events(const http_config *cfg)
+cJSON *evidence_events_json(const tmi_target *t, int64_t since_ns, size_t max)
 {
-    plat_event ev[STATUS_EVENTS_MAX];
+    plat_event ev[EVIDENCE_EVENTS_MAX];
     size_t n = 0;
     char when[40];
     cJSON *arr = cJSON_CreateArray();
-    const playbook *pb = cfg->pb;
+    const playbook *pb = t->pb;
     if (arr == NULL || pb->event_provider == NULL)
         return arr;
-    if (plat.event_query(cfg->root, pb->event_provider, pb->event_id, 0, ev, STATUS_EVENTS_MAX,
-                         &n) != TMI_OK)
+    if (max > EVIDENCE_EVENTS_MAX)
+        max = EVIDENCE_EVENTS_MAX;
+    if (plat.event_query(t->root, pb->event_provider, pb->event_id, since_ns, ev, max, &n) !=
+        TMI_OK)
         return arr;
     for (size_t i = 0; i < n; i++) {
         cJSON *o = cJSON_CreateObject();
         if (o == NULL)
             break;
-        cJSON_AddStringToObject(o, "time", format_utc(ev[i].time_ns, when, sizeof(when)));
+        cJSON_AddStringToObject(o, "time", time_format_utc(ev[i].time_ns, when, sizeof(when)));
         cJSON_AddNumberToObject(o, "id", ev[i].id);
         cJSON_AddStringToObject(o, "provider", ev[i].provider);
         cJSON_AddNumberToObject(o, "level", ev[i].level);

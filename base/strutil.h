@@ -1,7 +1,7 @@
 /*
- * strutil.h - the small string helpers every module shares: heap copies and
- * printf-style formatting into a new string, and the attribute that lets the
- * compiler check a printf-style format.
+ * strutil.h - the small string helpers every module shares: heap copies,
+ * printf-style formatting into a new string, the attribute that lets the
+ * compiler check a printf-style format, and UTF-8 validation.
  *
  * Ownership: every string returned is new heap memory, the caller's to
  * free(); NULL means out of memory. Inputs are not kept.
@@ -28,5 +28,9 @@ char *str_dup(const char *s);
 /* The formatted text as a new string, cut at STR_PRINTF_MAX - 1 bytes. */
 #define STR_PRINTF_MAX 2048
 char *str_printf(const char *fmt, ...) TMI_PRINTF(1, 2);
+
+/* Is s[0..n) well-formed UTF-8 (no overlong forms, surrogates, or code
+ * points above U+10FFFF, no NUL)? 1 or 0. */
+int str_utf8_valid(const char *s, size_t n);
 
 #endif

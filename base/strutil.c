@@ -1,44 +1,32 @@
-/* textutil.c - see textutil.h. */
-#include "textutil.h"
+/* strutil.c - shared string helpers (see strutil.h). */
+#include "strutil.h"
 
-#include "err.h"
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-void text_hex(const uint8_t *bytes, size_t n, char *out)
+char *str_dup(const char *s)
 {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 0x0f];
-    }
-    out[2 * n] = '\0';
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
 }
 
-static int hexval(char c)
+char *str_printf(const char *fmt, ...)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    char buf[STR_PRINTF_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    return str_dup(buf);
 }
 
-int text_unhex(const char *hex, size_t hexlen, uint8_t *out)
-{
-    if (hexlen % 2 != 0)
-        return TMI_EINVAL;
-    for (size_t i = 0; i < hexlen; i += 2) {
-        int hi = hexval(hex[i]);
-        int lo = hexval(hex[i + 1]);
-        if (hi < 0 || lo < 0)
-            return TMI_EINVAL;
-        out[i / 2] = (uint8_t)(hi << 4 | lo);
-    }
-    return TMI_OK;
-}
-
-int text_utf8_valid(const char *s, size_t n)
+int str_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;

@@ -115,3 +115,29 @@ int time_parse(const char *s, int64_t *ns, char *err, size_t errlen)
     *ns = secs * 1000000000 + frac;
     return TMI_OK;
 }
+
+void time_to_civil(int64_t ns, time_civil *out)
+{
+    int64_t secs = ns > 0 ? ns / 1000000000LL : 0;
+    int64_t days = secs / 86400, rem = secs % 86400;
+    int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    out->day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    out->month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    out->year = (int)(yoe + era * 400 + (out->month <= 2));
+    out->hour = (int)(rem / 3600);
+    out->minute = (int)(rem % 3600 / 60);
+    out->second = (int)(rem % 60);
+    out->millisecond = ns > 0 ? (int)(ns % 1000000000LL / 1000000LL) : 0;
+    out->weekday = (int)((days + 4) % 7); /* 1970-01-01 was a Thursday */
+}
+
+char *time_format_utc(int64_t ns, char *buf, size_t buflen)
+{
+    time_civil t;
+    time_to_civil(ns, &t);
+    snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.year, t.month, t.day, t.hour,
+             t.minute, t.second, t.millisecond);
+    return buf;
+}

@@ -8,7 +8,7 @@
  * of its own and answers 202 with the job's id; a job its preflight refuses
  * (not affected, plan changed) ends "failed" with the reason, which the page
  * reads with GET /api/jobs/{id} as it follows the steps. Server shutdown
- * waits for a running job to finish (api_jobs_wait_idle): a job is never cut
+ * waits for a running job to finish (runner_shutdown): a job is never cut
  * half-way.
  */
 #include <stdio.h>
@@ -21,51 +21,13 @@
 #include "backup.h"
 #include "detect.h"
 #include "err.h"
+#include "hex.h"
 #include "http.h"
-#include "jobrunner.h"
 #include "jobs.h"
 #include "pathutil.h"
 #include "plat.h"
 #include "repair.h"
-
-static plat_mutex *running_mu;
-static int running; /* jobs started by this process that have not ended */
-static int refusing;
-
-int api_jobs_init(void)
-{
-    if (running_mu != NULL)
-        return TMI_OK;
-    return plat_mutex_new(&running_mu);
-}
-
-void api_jobs_wait_idle(void)
-{
-    if (running_mu == NULL)
-        return;
-    for (;;) {
-        plat_mutex_lock(running_mu);
-        refusing = 1;
-        int n = running;
-        plat_mutex_unlock(running_mu);
-        if (n == 0)
-            return;
-        plat_sleep_ms(50);
-    }
-}
-
-static void job_config(const http_config *cfg, jobs_config *jc)
-{
-    jobs_config_init(jc);
-    jc->data_dir = cfg->data_dir;
-    jc->pb = cfg->pb;
-    jc->root = cfg->root;
-    jc->tmi_dir = cfg->tmi_dir;
-    jc->use_registry = cfg->use_registry;
-    jc->service_name = cfg->service_name;
-    if (cfg->stay_ms > 0)
-        jc->stay_ms = cfg->stay_ms;
-}
+#include "runner.h"
 
 /* ---- GET /api/plan ---- */
 
@@ -164,20 +126,15 @@ static cJSON *plan_json(const scan_result *r)
 int api_plan(http_req *req)
 {
     const http_config *cfg = http_req_config(req);
-    scan_options so;
     scan_result *r = NULL;
     cJSON *o;
     int rc, st;
-    memset(&so, 0, sizeof(so));
-    so.root = cfg->root;
-    so.tmi_dir = cfg->tmi_dir;
-    so.use_registry = cfg->use_registry;
-    rc = scan_run(cfg->pb, &so, &r);
+    rc = scan_run(cfg->target, &r);
     if (rc != TMI_OK)
         return http_send_error(req, rc, "the scan for the plan failed", NULL);
     o = plan_json(r);
     scan_result_free(r);
-    if (o != NULL && procedure_json(o, cfg->pb) == NULL) {
+    if (o != NULL && procedure_json(o, cfg->target->pb) == NULL) {
         cJSON_Delete(o);
         o = NULL;
     }
@@ -189,53 +146,6 @@ int api_plan(http_req *req)
 }
 
 /* ---- POST /api/jobs ---- */
-
-typedef struct job_thread {
-    job_handle *h;
-} job_thread;
-
-/* Count a job as running before anything of it exists, so that shutdown
- * (which sets `refusing` under the same lock) either refuses it here or
- * waits for it: there is no gap between the check and the count. 0 when the
- * server is stopping. */
-static int slot_reserve(void)
-{
-    int ok;
-    plat_mutex_lock(running_mu);
-    ok = !refusing;
-    if (ok)
-        running++;
-    plat_mutex_unlock(running_mu);
-    return ok;
-}
-
-static void slot_release(void)
-{
-    plat_mutex_lock(running_mu);
-    running--;
-    plat_mutex_unlock(running_mu);
-}
-
-static void job_thread_main(void *arg)
-{
-    job_thread *t = arg;
-    repair_result res;
-    jobs_execute(t->h, NULL, NULL, &res);
-    jobs_end(t->h);
-    free(t);
-    slot_release();
-}
-
-static int is_hex64(const char *s)
-{
-    if (s == NULL || strlen(s) != 64)
-        return 0;
-    for (; *s; s++) {
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-            return 0;
-    }
-    return 1;
-}
 
 /* Validate the body: {"action": ..., "confirm": hex, "backup": id}. */
 static int parse_job_body(http_req *req, repair_action *a, const char **confirm,
@@ -258,7 +168,8 @@ static int parse_job_body(http_req *req, repair_action *a, const char **confirm,
             req, 400, "\"action\" must be one of backup, replace, restart, repair, restore");
     it = cJSON_GetObjectItemCaseSensitive(req->body, "confirm");
     if (it != NULL && !cJSON_IsNull(it)) {
-        if (!cJSON_IsString(it) || !is_hex64(it->valuestring))
+        if (!cJSON_IsString(it) ||
+            !(strlen(it->valuestring) == 64 && hex_is_lower(it->valuestring, 64)))
             return http_send_problem(req, 400,
                                      "\"confirm\" must be the plan's digest from /api/plan");
         *confirm = it->valuestring;
@@ -279,12 +190,9 @@ static int parse_job_body(http_req *req, repair_action *a, const char **confirm,
 int api_jobs_post(http_req *req)
 {
     const http_config *cfg = http_req_config(req);
-    jobs_config jc;
     repair_action a;
     const char *confirm, *backup;
     audit_actor actor;
-    job_handle *h = NULL;
-    job_thread *t;
     int64_t id = 0;
     char err[512], loc[64];
     const char *headers[] = {"Location", loc, NULL};
@@ -294,31 +202,17 @@ int api_jobs_post(http_req *req)
     if (!plat_is_elevated())
         return http_send_problem(req, 403,
                                  "changing the system needs an elevated (Administrator) server");
-    if (!slot_reserve())
-        return http_send_problem(req, 503, "the server is shutting down");
-    job_config(cfg, &jc);
     actor.user = req->user;
     actor.auth = req->auth == HTTP_AUTH_SESSION ? "session" : "token";
-    rc = jobs_begin(&jc, a, backup, confirm, &actor, &h, &id, err, sizeof(err));
-    if (rc != TMI_OK) {
-        slot_release();
-        if (rc == TMI_EBUSY)
-            return http_send_problem(req, 409, "%s", err);
+    rc = runner_start(cfg->jobs, a, backup, confirm, &actor, &id, err, sizeof(err));
+    if (rc == TMI_EINTR)
+        return http_send_problem(req, 503, "the server is shutting down");
+    if (rc == TMI_EBUSY)
+        return http_send_problem(req, 409, "%s", err);
+    if (rc == TMI_EIO || rc == TMI_ENOMEM)
+        return http_send_problem(req, 503, "%s", err);
+    if (rc != TMI_OK)
         return http_send_error(req, rc, err, NULL);
-    }
-    t = malloc(sizeof(*t));
-    if (t == NULL) {
-        jobs_end(h);
-        slot_release();
-        return http_send_problem(req, 503, "out of memory");
-    }
-    t->h = h;
-    if (plat_thread_start(job_thread_main, t) != TMI_OK) {
-        slot_release();
-        jobs_end(h); /* the row stays "running": recovery closes it */
-        free(t);
-        return http_send_problem(req, 503, "cannot start a thread for the job");
-    }
     snprintf(loc, sizeof(loc), "/api/jobs/%lld", (long long)id);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)id);
@@ -389,7 +283,7 @@ int api_backups(http_req *req)
     cJSON *list = NULL, *o;
     int st;
     if (path_join(root, sizeof(root), cfg->data_dir, "backups") != TMI_OK ||
-        backup_list_json(cfg->pb, root, &list) != TMI_OK)
+        backup_list_json(cfg->target->pb, root, &list) != TMI_OK)
         return http_send_problem(req, 500, "cannot list the backups");
     o = cJSON_CreateObject();
     if (o == NULL) {
