@@ -7,7 +7,12 @@
 #                              and the browser tests)
 #   cmake/dev.sh bench         build in release mode and run the benchmarks
 #   cmake/dev.sh build         install and build only
-#   cmake/dev.sh windows       cross-build build-win/server/tmi-console.exe (mingw-w64)
+#   cmake/dev.sh windows [--sign CERT.pem KEY.pem [--timestamp URL] [--pass-file FILE]]
+#                              cross-build (mingw-w64) build-win/dist/tmi-console.exe,
+#                              stripped, with its debug information in
+#                              build-win/dist/tmi-console.debug; --sign: Authenticode-sign
+#                              it with osslsigncode (cmake/sign-windows.sh; no timestamp
+#                              unless --timestamp names a server)
 #
 # `test` ends with the Windows stage (skipped by --quick): the cross-built
 # tests under wine, tests/windows/run.sh.
@@ -29,7 +34,7 @@ pkgs_build=(build-essential cmake pkg-config libssl-dev libsqlite3-dev libcjson-
 pkgs_test=(clang libclang-rt-14-dev python3-pefile curl strace)
 pkgs_bench=(wrk nginx-light openssl)
 pkgs_e2e=(chromium firefox-esr tzdata)
-pkgs_windows=(mingw-w64 wine wine64 dpkg-dev tcl curl python3)
+pkgs_windows=(mingw-w64 wine wine64 dpkg-dev tcl curl python3 osslsigncode openssl)
 
 apt_updated=0
 need_pkgs() {
@@ -140,13 +145,29 @@ test)
         run_e2e build/server/tmi-console
         log "Windows: cross-build (build-win/) and test under wine"
         build_windows
-        bash tests/windows/run.sh build-win
+        bash tests/windows/run.sh build-win build
     fi
     log "all tests passed"
     ;;
 windows)
+    sign=()
+    if [ "${1:-}" = "--sign" ]; then
+        [ $# -ge 3 ] || {
+            echo "usage: cmake/dev.sh windows --sign CERT.pem KEY.pem [--timestamp URL] [--pass-file FILE]" >&2
+            exit 2
+        }
+        shift
+        sign=("$@")
+    elif [ $# -gt 0 ]; then
+        echo "cmake/dev.sh windows: unknown option '$1'" >&2
+        exit 2
+    fi
     build_windows
-    log "built build-win/server/tmi-console.exe"
+    if [ ${#sign[@]} -gt 0 ]; then
+        bash cmake/sign-windows.sh build-win/dist/tmi-console.exe "${sign[@]}"
+        log "signed build-win/dist/tmi-console.exe"
+    fi
+    log "built build-win/dist/tmi-console.exe (debug information: build-win/dist/tmi-console.debug)"
     ;;
 bench)
     need_pkgs "${pkgs_build[@]}" "${pkgs_bench[@]}"
@@ -154,7 +175,7 @@ bench)
     bash tests/bench/run.sh build-bench
     ;;
 *)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

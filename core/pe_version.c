@@ -32,12 +32,16 @@
  * file whose Properties dialog shows a file version must not become
  * "unreadable" here because of a damaged string table.
  *
+ * pe_resource_find() walks the same headers and the same three levels of the
+ * resource tree for any resource type given by ID (RT_MANIFEST, ...), and
+ * reports where the first one's bytes are; it reads nothing of them.
+ *
  * Choices where real files and readers differ:
  *   - PointerToRawData is rounded down to a multiple of 0x200 when
  *     FileAlignment >= 0x200, as the Windows loader does.
- *   - RT_VERSION is looked up among the ID entries only (those after the
- *     named ones), comparing the low 16 bits of the ID, as the loader does.
- *   - Only the first RT_VERSION name entry and its first language are read.
+ *   - Resource types are looked up among the ID entries only (those after
+ *     the named ones), comparing the low 16 bits of the ID, as the loader does.
+ *   - Only the first name entry of a type and its first language are read.
  *   - Version blocks are 32-bit aligned relative to the start of the
  *     VS_VERSIONINFO data (as in the buffer GetFileVersionInfo fills).
  *   - When a StringTable holds the same key twice, the first one wins.
@@ -61,6 +65,7 @@ const char *const pe_string_keys[PE_STR_COUNT] = {
 #define MSG_TRUNC_SECT "truncated section table"
 #define MSG_RSRC       "malformed resource directory"
 #define MSG_VERSION    "malformed version resource"
+#define MSG_RSRC_DATA  "resource data outside the file"
 
 #define DOS_HEADER_SIZE    64
 #define FILE_HEADER_SIZE   20
@@ -71,7 +76,6 @@ const char *const pe_string_keys[PE_STR_COUNT] = {
 #define OPT_DIRS_PE32     96
 #define OPT_DIRS_PE32PLUS 112
 #define DIR_RESOURCE      2
-#define RT_VERSION        16
 
 #define RSRC_DIR_SIZE   16
 #define RSRC_ENTRY_SIZE 8
@@ -175,20 +179,20 @@ static int rsrc_dir(const rsrc_view *r, uint32_t dir, uint32_t *entries, uint32_
 }
 
 /*
- * Walk root -> RT_VERSION -> first name -> first language -> data entry.
+ * Walk root -> type `type_id` -> first name -> first language -> data entry.
  * Returns TMI_OK with *found = 1 and the data entry's RVA and size, TMI_OK
- * with *found = 0 when there is no version resource, or TMI_EFORMAT.
+ * with *found = 0 when there is no resource of that type, or TMI_EFORMAT.
  * The walk has a fixed depth of three and each level requires the kind of
  * entry it expects, so a subdirectory offset pointing back at an ancestor
  * cannot make it loop; such offsets are refused explicitly all the same.
  */
-static int find_version_entry(const rsrc_view *r, int *found, uint32_t *data_rva,
-                              uint32_t *data_size)
+static int find_entry(const rsrc_view *r, uint16_t type_id, int *found, uint32_t *data_rva,
+                      uint32_t *data_size)
 {
     uint32_t entries, count;
     *found = 0;
 
-    /* Level 1: resource types. RT_VERSION is an ID entry. */
+    /* Level 1: resource types. The standard types are ID entries. */
     if (!rsrc_dir(r, 0, &entries, &count))
         return TMI_EFORMAT;
     uint32_t named = rd16(r->base + 12);
@@ -198,7 +202,7 @@ static int find_version_entry(const rsrc_view *r, int *found, uint32_t *data_rva
         const uint8_t *e = r->base + entries + (size_t)i * RSRC_ENTRY_SIZE;
         uint32_t name = rd32(e);
         /* An ID entry's ID is the low WORD, as in the loader's union. */
-        if ((name & RSRC_HIGH_BIT) == 0 && (name & 0xFFFF) == RT_VERSION) {
+        if ((name & RSRC_HIGH_BIT) == 0 && (name & 0xFFFF) == type_id) {
             target = rd32(e + 4);
             have_type = 1;
             break;
@@ -212,7 +216,7 @@ static int find_version_entry(const rsrc_view *r, int *found, uint32_t *data_rva
     if (names_dir == 0)
         return TMI_EFORMAT;
 
-    /* Level 2: names (IDs) of version resources: take the first. */
+    /* Level 2: names (IDs) of resources of this type: take the first. */
     if (!rsrc_dir(r, names_dir, &entries, &count))
         return TMI_EFORMAT;
     if (count == 0)
@@ -425,6 +429,82 @@ static int read_version_info(const uint8_t *v, size_t size, pe_version_info *out
     return TMI_OK;
 }
 
+/* What the headers say, once checked: the image and its resource tree. */
+typedef struct pe_headers {
+    pe_image img;
+    uint16_t machine;
+    int is_pe32plus;
+    int has_rsrc; /* 0: no resource data directory (or a zero RVA) */
+    rsrc_view rsrc;
+} pe_headers;
+
+/*
+ * Check the DOS, NT and optional headers and the section table of
+ * buf[0..len), and locate the resource directory. Returns NULL on success
+ * (h filled in) or the static message for TMI_EFORMAT.
+ */
+static const char *read_headers(const uint8_t *buf, size_t len, pe_headers *h)
+{
+    memset(h, 0, sizeof(*h));
+    if (buf == NULL || len < DOS_HEADER_SIZE || buf[0] != 'M' || buf[1] != 'Z')
+        return MSG_NOT_PE;
+    size_t nt = rd32(buf + 0x3C);
+    if (!fits(nt, 4, len) || memcmp(buf + nt, "PE\0\0", 4) != 0)
+        return MSG_NOT_PE;
+
+    size_t fh = nt + 4;
+    if (!fits(fh, FILE_HEADER_SIZE, len))
+        return MSG_TRUNC_HDR;
+    h->machine = rd16(buf + fh);
+    unsigned nsections = rd16(buf + fh + 2);
+    size_t opt_size = rd16(buf + fh + 16);
+
+    size_t opt = fh + FILE_HEADER_SIZE;
+    if (!fits(opt, 2, len))
+        return MSG_TRUNC_HDR;
+    size_t dirs;
+    switch (rd16(buf + opt)) {
+    case OPT_MAGIC_PE32:
+        dirs = OPT_DIRS_PE32;
+        break;
+    case OPT_MAGIC_PE32PLUS:
+        dirs = OPT_DIRS_PE32PLUS;
+        h->is_pe32plus = 1;
+        break;
+    default:
+        return MSG_OPT_MAGIC;
+    }
+    if (opt_size < dirs)
+        return MSG_OPT_SIZE;
+    if (!fits(opt, opt_size, len))
+        return MSG_TRUNC_HDR;
+
+    h->img.buf = buf;
+    h->img.len = len;
+    h->img.sections = opt + opt_size;
+    h->img.nsections = nsections;
+    h->img.file_alignment = rd32(buf + opt + 36);
+    if (!fits(h->img.sections, (size_t)nsections * SECTION_SIZE, len))
+        return MSG_TRUNC_SECT;
+
+    /* Data directories present: NumberOfRvaAndSizes, capped by the header. */
+    uint32_t ndirs = rd32(buf + opt + dirs - 4);
+    if (ndirs > (opt_size - dirs) / 8)
+        ndirs = (uint32_t)((opt_size - dirs) / 8);
+    if (ndirs <= DIR_RESOURCE)
+        return NULL;
+    uint32_t rsrc_rva = rd32(buf + opt + dirs + DIR_RESOURCE * 8);
+    if (rsrc_rva == 0)
+        return NULL;
+
+    size_t rsrc_off;
+    if (!rva_to_offset(&h->img, rsrc_rva, &rsrc_off, &h->rsrc.len))
+        return MSG_RSRC;
+    h->rsrc.base = buf + rsrc_off;
+    h->has_rsrc = 1;
+    return NULL;
+}
+
 static int fail(pe_version_info *out, const char *msg)
 {
     memset(out, 0, sizeof(*out));
@@ -434,76 +514,56 @@ static int fail(pe_version_info *out, const char *msg)
 
 int pe_version_read(const uint8_t *buf, size_t len, pe_version_info *out)
 {
+    pe_headers h;
     memset(out, 0, sizeof(*out));
-    if (buf == NULL || len < DOS_HEADER_SIZE || buf[0] != 'M' || buf[1] != 'Z')
-        return fail(out, MSG_NOT_PE);
-    size_t nt = rd32(buf + 0x3C);
-    if (!fits(nt, 4, len) || memcmp(buf + nt, "PE\0\0", 4) != 0)
-        return fail(out, MSG_NOT_PE);
-
-    size_t fh = nt + 4;
-    if (!fits(fh, FILE_HEADER_SIZE, len))
-        return fail(out, MSG_TRUNC_HDR);
-    out->machine = rd16(buf + fh);
-    unsigned nsections = rd16(buf + fh + 2);
-    size_t opt_size = rd16(buf + fh + 16);
-
-    size_t opt = fh + FILE_HEADER_SIZE;
-    if (!fits(opt, 2, len))
-        return fail(out, MSG_TRUNC_HDR);
-    size_t dirs;
-    switch (rd16(buf + opt)) {
-    case OPT_MAGIC_PE32:
-        dirs = OPT_DIRS_PE32;
-        break;
-    case OPT_MAGIC_PE32PLUS:
-        dirs = OPT_DIRS_PE32PLUS;
-        out->is_pe32plus = 1;
-        break;
-    default:
-        return fail(out, MSG_OPT_MAGIC);
-    }
-    if (opt_size < dirs)
-        return fail(out, MSG_OPT_SIZE);
-    if (!fits(opt, opt_size, len))
-        return fail(out, MSG_TRUNC_HDR);
-
-    pe_image img;
-    img.buf = buf;
-    img.len = len;
-    img.sections = opt + opt_size;
-    img.nsections = nsections;
-    img.file_alignment = rd32(buf + opt + 36);
-    if (!fits(img.sections, (size_t)nsections * SECTION_SIZE, len))
-        return fail(out, MSG_TRUNC_SECT);
-
-    /* Data directories present: NumberOfRvaAndSizes, capped by the header. */
-    uint32_t ndirs = rd32(buf + opt + dirs - 4);
-    if (ndirs > (opt_size - dirs) / 8)
-        ndirs = (uint32_t)((opt_size - dirs) / 8);
-    if (ndirs <= DIR_RESOURCE)
+    const char *msg = read_headers(buf, len, &h);
+    if (msg != NULL)
+        return fail(out, msg);
+    out->machine = h.machine;
+    out->is_pe32plus = h.is_pe32plus;
+    if (!h.has_rsrc)
         return TMI_OK;
-    uint32_t rsrc_rva = rd32(buf + opt + dirs + DIR_RESOURCE * 8);
-    if (rsrc_rva == 0)
-        return TMI_OK;
-
-    rsrc_view r;
-    size_t rsrc_off;
-    if (!rva_to_offset(&img, rsrc_rva, &rsrc_off, &r.len))
-        return fail(out, MSG_RSRC);
-    r.base = buf + rsrc_off;
 
     int found = 0;
     uint32_t data_rva = 0, data_size = 0;
-    if (find_version_entry(&r, &found, &data_rva, &data_size) != TMI_OK)
+    if (find_entry(&h.rsrc, PE_RT_VERSION, &found, &data_rva, &data_size) != TMI_OK)
         return fail(out, MSG_RSRC);
     if (!found)
         return TMI_OK;
 
     size_t voff, vavail;
-    if (!rva_to_offset(&img, data_rva, &voff, &vavail) || data_size > vavail)
+    if (!rva_to_offset(&h.img, data_rva, &voff, &vavail) || data_size > vavail)
         return fail(out, MSG_VERSION);
     if (read_version_info(buf + voff, data_size, out) != TMI_OK)
         return fail(out, MSG_VERSION);
+    return TMI_OK;
+}
+
+int pe_resource_find(const uint8_t *buf, size_t len, uint16_t type_id, pe_resource *out)
+{
+    pe_headers h;
+    memset(out, 0, sizeof(*out));
+    out->error = read_headers(buf, len, &h);
+    if (out->error != NULL)
+        return TMI_EFORMAT;
+    if (!h.has_rsrc)
+        return TMI_ENOENT;
+
+    int found = 0;
+    uint32_t data_rva = 0, data_size = 0;
+    if (find_entry(&h.rsrc, type_id, &found, &data_rva, &data_size) != TMI_OK) {
+        out->error = MSG_RSRC;
+        return TMI_EFORMAT;
+    }
+    if (!found)
+        return TMI_ENOENT;
+
+    size_t off, avail;
+    if (!rva_to_offset(&h.img, data_rva, &off, &avail) || data_size > avail) {
+        out->error = MSG_RSRC_DATA;
+        return TMI_EFORMAT;
+    }
+    out->offset = off;
+    out->size = data_size;
     return TMI_OK;
 }

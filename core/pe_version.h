@@ -7,6 +7,10 @@
  * Input is untrusted: every offset and size is checked against the buffer,
  * the resource walk is depth- and count-bounded, and nothing loops forever.
  * It never allocates; the caller owns both the buffer and *out.
+ *
+ * pe_resource_find() uses the same checked walk to locate a resource of
+ * another type (the application manifest, a message table) without
+ * interpreting it.
  */
 #ifndef TMI_PE_VERSION_H
 #define TMI_PE_VERSION_H
@@ -60,5 +64,33 @@ typedef struct pe_version_info {
  * out->error is set. A NULL buf is "not a PE file".
  */
 int pe_version_read(const uint8_t *buf, size_t len, pe_version_info *out);
+
+/* Resource types (the RT_* integer IDs of <winuser.h>). */
+#define PE_RT_VERSION  16
+#define PE_RT_MANIFEST 24
+
+typedef struct pe_resource {
+    size_t offset;     /* file offset of the resource's first byte */
+    size_t size;       /* its length in bytes; offset + size <= len */
+    const char *error; /* static message when the return value is TMI_EFORMAT */
+} pe_resource;
+
+/*
+ * Locate the first resource of type type_id (an integer ID: PE_RT_MANIFEST,
+ * ...) in buf[0..len): its first name (ID or string) and that name's first
+ * language, as pe_version_read() does for RT_VERSION. The bytes are not
+ * interpreted. Returns:
+ *   TMI_OK      - found: out->offset and out->size give the bytes inside buf
+ *                 (size may be 0);
+ *   TMI_ENOENT  - a well-formed image with no resource of that type (no
+ *                 resource directory, no such type, or an empty directory
+ *                 below it);
+ *   TMI_EFORMAT - as pe_version_read(), with out->error one of its header and
+ *                 resource-directory messages, or "resource data outside the
+ *                 file" when the data entry points past the file's bytes.
+ * *out is always initialised (zeroed first). The walk is bounded as above:
+ * fixed depth, every entry array checked against the resource section.
+ */
+int pe_resource_find(const uint8_t *buf, size_t len, uint16_t type_id, pe_resource *out);
 
 #endif

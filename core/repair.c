@@ -155,9 +155,14 @@ static cJSON *before_after(const scan_result *before, const scan_result *after)
 
 /* ---- steps ---- */
 
-static int do_scan(job *j, scan_result **out)
+/* Scan, and tell the hooks (they record it): changed says whether the job
+ * may have changed the folder by now. */
+static int do_scan(job *j, scan_result **out, int changed)
 {
-    return scan_run(j->env->target, out);
+    int rc = scan_run(j->env->target, out);
+    if (rc == TMI_OK && j->hooks != NULL && j->hooks->scan_done != NULL)
+        j->hooks->scan_done(j->hooks->arg, *out, changed);
+    return rc;
 }
 
 int repair_plan_digest(const scan_result *r, char hex[65])
@@ -195,7 +200,7 @@ static int step_preflight(job *j, int need_repair)
     int rc = begin(j, "preflight", "Scanning the TMI folder");
     if (rc != TMI_OK)
         return rc;
-    rc = do_scan(j, &j->scan);
+    rc = do_scan(j, &j->scan, 0);
     if (rc != TMI_OK)
         return fail(j, "preflight", rc, "the scan failed: %s", tmi_strerror(rc));
     j->res->verdict = j->scan->verdict;
@@ -375,7 +380,7 @@ static int step_verify(job *j)
     int rc = begin(j, "verify", "Checking every replaced file");
     if (rc != TMI_OK)
         return rc;
-    rc = do_scan(j, &after);
+    rc = do_scan(j, &after, 1);
     if (rc != TMI_OK)
         return fail(j, "verify", rc, "the check scan failed: %s", tmi_strerror(rc));
     for (size_t i = 0; i < after->n_files && rc == TMI_OK; i++) {
@@ -446,7 +451,7 @@ static int step_rescan(job *j)
     int rc = begin(j, "rescan", "Scanning again");
     if (rc != TMI_OK)
         return rc;
-    rc = do_scan(j, &after);
+    rc = do_scan(j, &after, 1);
     if (rc != TMI_OK)
         return fail(j, "rescan", rc, "the final scan failed: %s", tmi_strerror(rc));
     j->res->verdict = after->verdict;
@@ -798,7 +803,7 @@ int repair_recover(const repair_env *env, const char *backup_id, const repair_ho
     j.env = env;
     j.hooks = hooks;
     j.res = res;
-    rc = do_scan(&j, &j.scan);
+    rc = do_scan(&j, &j.scan, 0);
     if (rc != TMI_OK || j.scan->tmi_dir == NULL) {
         scan_result_free(j.scan);
         res->rc = rc != TMI_OK ? rc : TMI_ENOENT;

@@ -74,6 +74,10 @@ typedef struct repair_hooks {
     /* After each step: outcome "ok", "failed" or "skipped"; details may be NULL. */
     void (*step_end)(void *arg, const char *step, const char *outcome, const char *message,
                      const struct cJSON *details);
+    /* After each scan the job makes (may be NULL): changed is 0 before the
+     * job changed anything (its preflight, a recovery's first look), 1
+     * after (verify, rescan). The caller records it; r is the job's. */
+    void (*scan_done)(void *arg, const scan_result *r, int changed);
 } repair_hooks;
 
 typedef struct repair_result {

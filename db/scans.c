@@ -380,16 +380,24 @@ static int doc_row(store *s, const scan_result *r, const char *text, const uint8
     return TMI_OK;
 }
 
-static int scan_row(store *s, const scan_result *r, int64_t doc_id, int64_t *scan_id)
+static int scan_row(store *s, const scan_result *r, const scan_origin *origin, int64_t doc_id,
+                    int64_t *scan_id)
 {
     sqlite3_stmt *st = NULL;
     int rc = store_stmt(s, STMT_SCAN_INSERT,
-                        "INSERT INTO scans (started_ns, duration_ns, doc_id) VALUES (?,?,?)", &st);
+                        "INSERT INTO scans (started_ns, duration_ns, doc_id, reason, job_id)"
+                        " VALUES (?,?,?,?,?)",
+                        &st);
     if (rc != TMI_OK)
         return rc;
     sqlite3_bind_int64(st, 1, r->started_ns);
     sqlite3_bind_int64(st, 2, r->finished_ns - r->started_ns); /* in range: check_result */
     sqlite3_bind_int64(st, 3, doc_id);
+    sqlite3_bind_int(st, 4, (int)origin->reason);
+    if (origin->job_id > 0)
+        sqlite3_bind_int64(st, 5, origin->job_id);
+    else
+        sqlite3_bind_null(st, 5);
     int src = sqlite3_step(st);
     store_stmt_release(st);
     if (src != SQLITE_DONE)
@@ -415,14 +423,27 @@ static int set_changed(store *s, int64_t scan_id, int64_t changed)
     return TMI_OK;
 }
 
-static int audit_scan(store *s, const scan_result *r, const audit_actor *actor, int64_t scan_id,
-                      int64_t changed)
+static int audit_scan(store *s, const scan_result *r, const audit_actor *actor,
+                      const scan_origin *origin, int64_t scan_id, int64_t changed)
 {
-    char details[160];
+    char details[200];
     audit_event ev;
-    snprintf(details, sizeof(details),
-             "{\"scan_id\":%" PRId64 ",\"verdict\":\"%s\",\"changed\":%" PRId64 "}", scan_id,
-             scan_verdict_name(r->verdict), changed);
+    /* a person's scan keeps the compact summary (stored as numbers) */
+    if (origin->reason == SCAN_BY_USER)
+        snprintf(details, sizeof(details),
+                 "{\"scan_id\":%" PRId64 ",\"verdict\":\"%s\",\"changed\":%" PRId64 "}", scan_id,
+                 scan_verdict_name(r->verdict), changed);
+    else if (origin->job_id > 0)
+        snprintf(details, sizeof(details),
+                 "{\"scan_id\":%" PRId64 ",\"verdict\":\"%s\",\"changed\":%" PRId64
+                 ",\"reason\":\"%s\",\"job\":%" PRId64 "}",
+                 scan_id, scan_verdict_name(r->verdict), changed, scan_reason_name(origin->reason),
+                 origin->job_id);
+    else
+        snprintf(details, sizeof(details),
+                 "{\"scan_id\":%" PRId64 ",\"verdict\":\"%s\",\"changed\":%" PRId64
+                 ",\"reason\":\"%s\"}",
+                 scan_id, scan_verdict_name(r->verdict), changed, scan_reason_name(origin->reason));
     memset(&ev, 0, sizeof(ev));
     ev.action = "scan";
     ev.target = r->tmi_dir != NULL ? r->tmi_dir : r->root;
@@ -432,6 +453,13 @@ static int audit_scan(store *s, const scan_result *r, const audit_actor *actor, 
 }
 
 int store_record_scan(store *s, const scan_result *r, const audit_actor *actor, int64_t *scan_id)
+{
+    static const scan_origin by_user = {SCAN_BY_USER, 0};
+    return store_record_scan_from(s, r, actor, &by_user, scan_id);
+}
+
+int store_record_scan_from(store *s, const scan_result *r, const audit_actor *actor,
+                           const scan_origin *origin, int64_t *scan_id)
 {
     char *doc = NULL;
     uint8_t sha[32];
@@ -443,6 +471,9 @@ int store_record_scan(store *s, const scan_result *r, const audit_actor *actor, 
     store_clear_error(s);
     if (r == NULL || actor == NULL)
         return store_fail(s, TMI_EINVAL, "scan: result and actor are required");
+    if (origin == NULL || origin->reason < SCAN_BY_USER || origin->reason > SCAN_BY_JOB_CHECK ||
+        origin->job_id < 0)
+        return store_fail(s, TMI_EINVAL, "scan: bad origin");
     rc = check_result(s, r);
     if (rc != TMI_OK)
         return rc;
@@ -455,7 +486,7 @@ int store_record_scan(store *s, const scan_result *r, const audit_actor *actor, 
     in_tx = 1;
     rc = doc_row(s, r, doc, sha, &doc_id);
     if (rc == TMI_OK)
-        rc = scan_row(s, r, doc_id, &id);
+        rc = scan_row(s, r, origin, doc_id, &id);
     for (size_t i = 0; rc == TMI_OK && i < r->n_files; i++)
         rc = observe(s, id, r->started_ns, &r->files[i], "tmi", &changed);
     for (size_t i = 0; rc == TMI_OK && i < r->n_sources; i++) {
@@ -468,7 +499,7 @@ int store_record_scan(store *s, const scan_result *r, const audit_actor *actor, 
     if (rc == TMI_OK)
         rc = set_changed(s, id, changed);
     if (rc == TMI_OK)
-        rc = audit_scan(s, r, actor, id, changed);
+        rc = audit_scan(s, r, actor, origin, id, changed);
     if (rc == TMI_OK) {
         in_tx = 0;
         rc = store_commit(s);
@@ -520,7 +551,8 @@ int store_list_scans(store *s, int64_t before, size_t limit, store_scans *out)
     rc = store_prepare(s,
                        "SELECT s.id, s.started_ns, s.started_ns + s.duration_ns, d.verdict,"
                        " d.tmi_dir, d.root,"
-                       " d.playbook_id, s.changed FROM scans s JOIN scan_docs d ON d.id = s.doc_id"
+                       " d.playbook_id, s.changed, s.reason, s.job_id"
+                       " FROM scans s JOIN scan_docs d ON d.id = s.doc_id"
                        " WHERE s.id < ? ORDER BY s.id DESC LIMIT ?",
                        &st);
     if (rc != TMI_OK)
@@ -538,6 +570,8 @@ int store_list_scans(store *s, int64_t before, size_t limit, store_scans *out)
         r->started_ns = sqlite3_column_int64(st, 1);
         r->finished_ns = sqlite3_column_int64(st, 2);
         r->changed = sqlite3_column_int64(st, 7);
+        r->origin.reason = (scan_reason)sqlite3_column_int(st, 8);
+        r->origin.job_id = sqlite3_column_int64(st, 9);
         rc = store_col_strdup(st, 3, &r->verdict);
         if (rc == TMI_OK)
             rc = store_col_strdup(st, 4, &r->tmi_dir);
@@ -640,6 +674,7 @@ void store_obs_list_free(store_obs_list *list)
         free(o->version);
         free(o->status);
         free(o->error);
+        free(o->job_user);
     }
     free(list->rows);
     list->rows = NULL;
@@ -649,7 +684,13 @@ void store_obs_list_free(store_obs_list *list)
 /* Columns every observation query selects, in this order. */
 #define OBS_COLUMNS                                                                                \
     "o.id, o.scan_id, o.file_id, o.observed_ns, f.path, f.name, f.kind, o.present, o.size,"        \
-    " o.mtime_ns, o.sha256, o.version, o.status, o.known_bad, o.error"
+    " o.mtime_ns, o.sha256, o.version, o.status, o.known_bad, o.error,"                            \
+    " (SELECT sc.reason FROM scans sc WHERE sc.id = o.scan_id),"                                   \
+    " (SELECT sc.job_id FROM scans sc WHERE sc.id = o.scan_id),"                                   \
+    " (SELECT j.actor FROM scans sc JOIN jobs j ON j.id = sc.job_id WHERE sc.id = o.scan_id),"     \
+    " (SELECT sc.started_ns FROM scans sc WHERE sc.id = o.scan_id),"                               \
+    " (SELECT p.started_ns + p.duration_ns FROM scans p WHERE p.id < o.scan_id"                    \
+    "  ORDER BY p.id DESC LIMIT 1)"
 
 static int read_obs(sqlite3_stmt *st, store_obs *o)
 {
@@ -668,7 +709,14 @@ static int read_obs(sqlite3_stmt *st, store_obs *o)
     if (o->has_sha256)
         memcpy(o->sha256, sqlite3_column_blob(st, 10), 32);
     o->known_bad = sqlite3_column_int(st, 13);
+    o->origin.reason = (scan_reason)sqlite3_column_int(st, 15);
+    o->origin.job_id = sqlite3_column_int64(st, 16);
+    o->seen_ns = sqlite3_column_int64(st, 18);
+    o->has_since = sqlite3_column_type(st, 19) != SQLITE_NULL;
+    o->since_ns = sqlite3_column_int64(st, 19);
     rc = store_col_strdup(st, 4, &o->path);
+    if (rc == TMI_OK && o->origin.reason == SCAN_BY_JOB)
+        rc = store_col_strdup(st, 17, &o->job_user);
     if (rc == TMI_OK)
         rc = store_col_strdup(st, 5, &o->name);
     if (rc == TMI_OK)
@@ -828,5 +876,48 @@ cJSON *store_obs_json(const store_obs *ob)
         cJSON_AddStringToObject(o, "error", ob->error);
     else
         cJSON_AddNullToObject(o, "error");
+    cJSON_AddItemToObject(o, "changed_by", store_changed_by_json(ob));
     return o;
+}
+
+cJSON *store_changed_by_json(const store_obs *ob)
+{
+    cJSON *c = cJSON_CreateObject();
+    if (c == NULL)
+        return NULL;
+    if (ob->origin.reason == SCAN_BY_JOB) {
+        cJSON_AddStringToObject(c, "kind", "job");
+        cJSON_AddNumberToObject(c, "job", (double)ob->origin.job_id);
+        if (ob->job_user != NULL)
+            cJSON_AddStringToObject(c, "user", ob->job_user);
+        else
+            cJSON_AddNullToObject(c, "user");
+        return c;
+    }
+    cJSON_AddStringToObject(c, "kind", "outside");
+    if (ob->has_since)
+        add_time(c, "since", ob->since_ns);
+    else
+        cJSON_AddNullToObject(c, "since");
+    add_time(c, "until", ob->seen_ns);
+    cJSON_AddStringToObject(c, "seen_by", scan_reason_name(ob->origin.reason));
+    return c;
+}
+
+const char *scan_reason_name(scan_reason r)
+{
+    switch (r) {
+    case SCAN_BY_WATCH:
+        return "watch";
+    case SCAN_BY_TIMER:
+        return "timer";
+    case SCAN_BY_START:
+        return "start";
+    case SCAN_BY_JOB:
+    case SCAN_BY_JOB_CHECK:
+        return "job";
+    case SCAN_BY_USER:
+    default:
+        return "user";
+    }
 }

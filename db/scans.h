@@ -37,6 +37,28 @@ struct cJSON;
 /* Largest scan document stored, bytes of JSON. */
 #define STORE_MAX_SCAN_JSON (16 * 1024 * 1024)
 
+/* Why a scan ran: what the history says about who changed what it found.
+ * Only a job's scans after it changed something (SCAN_BY_JOB) attribute a
+ * change to the job; every other scan found a change made outside
+ * tmi-console, between the scan before it and itself. */
+typedef enum scan_reason {
+    SCAN_BY_USER = 0,      /* a person or script asked (scan, POST /api/scan) */
+    SCAN_BY_WATCH = 1,     /* a watched folder changed */
+    SCAN_BY_TIMER = 2,     /* the watch timer */
+    SCAN_BY_START = 3,     /* the server started (or the demo made its sandbox) */
+    SCAN_BY_JOB = 4,       /* a job's verify or rescan, after it changed something */
+    SCAN_BY_JOB_CHECK = 5, /* a job's check before it changed anything */
+} scan_reason;
+
+/* "user", "watch", "timer", "start", "job" (both job reasons). */
+const char *scan_reason_name(scan_reason r);
+
+/* Who ran a scan: the reason and, for a job, its id. */
+typedef struct scan_origin {
+    scan_reason reason;
+    int64_t job_id; /* 0 unless a job */
+} scan_origin;
+
 /* One row of the scans list. */
 typedef struct store_scan {
     int64_t id;
@@ -47,6 +69,7 @@ typedef struct store_scan {
     char *root;    /* may be NULL */
     char *playbook_id;
     int64_t changed; /* observation rows this scan added */
+    scan_origin origin;
 } store_scan;
 
 typedef struct store_scans {
@@ -74,6 +97,12 @@ typedef struct store_obs {
     char *status;  /* file_status_name() */
     int known_bad;
     char *error; /* may be NULL */
+    /* who changed it (changed_by in the JSON): the scan that saw it */
+    scan_origin origin;
+    char *job_user;   /* SCAN_BY_JOB: the job's user, else NULL */
+    int64_t seen_ns;  /* when the scan that saw it started */
+    int has_since;    /* since_ns is known (a scan came before) */
+    int64_t since_ns; /* when the scan before that one ended */
 } store_obs;
 
 typedef struct store_obs_list {
@@ -102,6 +131,12 @@ typedef struct history_query {
  */
 int store_record_scan(store *s, const scan_result *r, const audit_actor *actor, int64_t *scan_id);
 
+/* store_record_scan with the scan's origin (store_record_scan is
+ * SCAN_BY_USER). The audit row's details then also name the reason and the
+ * job. */
+int store_record_scan_from(store *s, const scan_result *r, const audit_actor *actor,
+                           const scan_origin *origin, int64_t *scan_id);
+
 /* A page of scans, newest first (ids < before when before > 0). */
 int store_list_scans(store *s, int64_t before, size_t limit, store_scans *out);
 void store_scans_free(store_scans *list);
@@ -123,10 +158,19 @@ int store_files(store *s, int64_t before, size_t limit, store_obs_list *out);
 
 /* One observation as the JSON API and `--json` show it: {"id", "scan_id",
  * "file_id", "observed", "path", "name", "kind", "present", "size", "mtime",
- * "sha256", "version", "status", "known_bad", "error"} (times RFC 3339 UTC,
- * absent values null). New tree, caller frees; NULL when out of memory. */
+ * "sha256", "version", "status", "known_bad", "error", "changed_by"} (times
+ * RFC 3339 UTC, absent values null). changed_by is
+ * {"kind": "job", "job": ID, "user": "..."} for a change a job made, else
+ * {"kind": "outside", "since": time or null, "until": time, "seen_by":
+ * "watch" | "timer" | "start" | "user" | "job"}: made outside tmi-console
+ * after `since` (the scan before) and before `until` (the scan that saw it). New tree, caller
+ * frees; NULL when out of memory. */
 struct cJSON *store_obs_json(const store_obs *ob);
 
 void store_obs_list_free(store_obs_list *list);
+
+/* The changed_by object of one observation (see store_obs_json); new tree,
+ * caller frees; NULL when out of memory. */
+struct cJSON *store_changed_by_json(const store_obs *ob);
 
 #endif

@@ -256,7 +256,24 @@ static const char step5[] =
     "ALTER TABLE scans RENAME COLUMN finished_ns TO duration_ns;"
     "UPDATE scans SET duration_ns = duration_ns - started_ns;";
 
-static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4, step5};
+/* v6: why each scan ran (reason: 0 a person, 1 a folder change, 2 the timer,
+ * 3 the server's start, 4 a job after it changed something, 5 a job's check
+ * before it changed anything) and which job ran it; the state of each alert,
+ * so that an alert goes out once per change of state and a reminder at most
+ * daily (alert_state, watch/alerts). Existing scans were all asked for. */
+static const char step6[] = "ALTER TABLE scans ADD COLUMN reason INTEGER NOT NULL DEFAULT 0"
+                            "  CHECK (reason BETWEEN 0 AND 5);"
+                            "ALTER TABLE scans ADD COLUMN job_id INTEGER;"
+                            "CREATE TABLE alert_state ("
+                            "  kind TEXT NOT NULL,"
+                            "  subject TEXT NOT NULL,"
+                            "  state TEXT NOT NULL,"
+                            "  since_ns INTEGER NOT NULL,"
+                            "  sent_ns INTEGER NOT NULL,"
+                            "  PRIMARY KEY (kind, subject)"
+                            ") WITHOUT ROWID;";
+
+static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4, step5, step6};
 
 static int fail(char *err, size_t errlen, int code, const char *what, sqlite3 *db)
 {

@@ -22,6 +22,9 @@
  *       rows are converted in place, keeping every hash. scans.finished_ns
  *       becomes duration_ns. Size: about 88 bytes per unchanged scan (scans
  *       row and audit row) instead of about 250.
+ *   v6  scans.reason and scans.job_id (why a scan ran, and which job ran it:
+ *       what attributes a change to a job or to the outside), alert_state
+ *       (the last state of each alert, for once-only alerts and reminders)
  *
  * Needs SQLite 3.31 or later (generated column `audit.time`).
  */
@@ -36,7 +39,7 @@ struct sqlite3;
 #define STORE_APPLICATION_ID 0x544D4943
 
 /* The schema version this program writes. */
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 /*
  * Bring db from its current user_version up to `target` (1..SCHEMA_VERSION)

@@ -10,7 +10,8 @@
  *   0x200  .text  (RVA 0x1000): a minimal entry point
  *   0x400  .rsrc  (RVA 0x2000): root -> RT_VERSION -> ID 1 -> 0x0409 -> data
  *          entry -> VS_VERSIONINFO (VS_FIXEDFILEINFO, StringFileInfo with
- *          StringTable "040904B0", VarFileInfo with Translation)
+ *          StringTable "040904B0", VarFileInfo with Translation); with a
+ *          manifest, root -> RT_MANIFEST -> ID 1 -> 0x0409 -> its bytes too
  *   ....   overlay of pseudo-random bytes up to pad_to, when asked for
  *
  * The .text entry point returns at once (exit code 0 for an EXE, TRUE from
@@ -25,15 +26,17 @@
 
 #include "err.h"
 
-#define FILE_ALIGN      0x200u
-#define SECT_ALIGN      0x1000u
-#define E_LFANEW        0x80u
-#define HEADERS_SIZE    0x200u /* SizeOfHeaders: everything up to .text */
-#define TEXT_RVA        0x1000u
-#define RSRC_RVA        0x2000u
-#define MAX_STRING_LEN  1024u
-#define MAX_PAD_TO      ((size_t)256 * 1024 * 1024)
-#define RSRC_CAP        ((size_t)16 * 1024) /* room for 5 strings of 1024 UTF-8 bytes */
+#define FILE_ALIGN     0x200u
+#define SECT_ALIGN     0x1000u
+#define E_LFANEW       0x80u
+#define HEADERS_SIZE   0x200u /* SizeOfHeaders: everything up to .text */
+#define TEXT_RVA       0x1000u
+#define RSRC_RVA       0x2000u
+#define MAX_STRING_LEN 1024u
+#define MAX_PAD_TO     ((size_t)256 * 1024 * 1024)
+#define MAX_MANIFEST   ((size_t)8 * 1024)
+/* room for 5 strings of 1024 UTF-8 bytes and a manifest of MAX_MANIFEST */
+#define RSRC_CAP        ((size_t)24 * 1024)
 #define OPT_SIZE_PE32   0xE0u
 #define OPT_SIZE_PE32P  0xF0u
 #define VS_FIXED_SIZE   52u
@@ -247,40 +250,81 @@ static void write_version_info(rbuf *b, const pe_fixture_spec *spec)
     block_end(b, root);
 }
 
-/* One directory header with a single ID entry pointing at `target`. */
-static void write_dir1(rbuf *b, uint32_t id, uint32_t target)
+/* A directory header with n ID entries (written next by write_entry). */
+static void write_dir_header(rbuf *b, uint32_t n)
 {
     rb_u32(b, 0); /* Characteristics */
     rb_u32(b, 0); /* TimeDateStamp */
     rb_u16(b, 0); /* MajorVersion */
     rb_u16(b, 0); /* MinorVersion */
     rb_u16(b, 0); /* NumberOfNamedEntries */
-    rb_u16(b, 1); /* NumberOfIdEntries */
+    rb_u16(b, n); /* NumberOfIdEntries */
+}
+
+static void write_entry(rbuf *b, uint32_t id, uint32_t target)
+{
     rb_u32(b, id);
     rb_u32(b, target);
 }
 
+/* One directory header with a single ID entry pointing at `target`. */
+static void write_dir1(rbuf *b, uint32_t id, uint32_t target)
+{
+    write_dir_header(b, 1);
+    write_entry(b, id, target);
+}
+
+/* An IMAGE_RESOURCE_DATA_ENTRY; its Size is patched once the data is written. */
+static void write_data_entry(rbuf *b, uint32_t offset)
+{
+    rb_u32(b, RSRC_RVA + offset); /* OffsetToData (an RVA) */
+    rb_u32(b, 0);                 /* Size */
+    rb_u32(b, 0);                 /* CodePage */
+    rb_u32(b, 0);                 /* Reserved */
+}
+
 /*
- * Build the .rsrc section contents into b (zeroed, RSRC_CAP bytes):
- * three one-entry directories, the data entry, then VS_VERSIONINFO.
+ * Build the .rsrc section contents into b (zeroed, RSRC_CAP bytes): the root
+ * directory (RT_VERSION, and RT_MANIFEST when the spec has a manifest), for
+ * each type a one-entry name directory (ID 1) and a one-entry language
+ * directory (0x0409), the data entries, VS_VERSIONINFO, then the manifest.
  */
 static void write_rsrc(rbuf *b, const pe_fixture_spec *spec)
 {
+    const uint32_t ntypes = spec->manifest != NULL ? 2 : 1;
     const uint32_t dir_len = 16 + 8;
-    const uint32_t names = dir_len;          /* directory of RT_VERSION names */
-    const uint32_t langs = 2 * dir_len;      /* directory of languages of ID 1 */
-    const uint32_t data_entry = 3 * dir_len; /* IMAGE_RESOURCE_DATA_ENTRY */
-    const uint32_t vinfo = data_entry + 16;
-    write_dir1(b, 16 /* RT_VERSION */, 0x80000000u | names);
-    write_dir1(b, 1, 0x80000000u | langs);
-    write_dir1(b, 0x0409, data_entry);
-    rb_u32(b, RSRC_RVA + vinfo); /* OffsetToData (an RVA) */
-    rb_u32(b, 0);                /* Size, patched below */
-    rb_u32(b, 0);                /* CodePage */
-    rb_u32(b, 0);                /* Reserved */
+    const uint32_t root_len = 16 + 8 * ntypes;
+    const uint32_t data_entries = root_len + 2 * dir_len * ntypes;
+    const uint32_t vinfo = data_entries + 16 * ntypes;
+    static const uint32_t types[2] = {16 /* RT_VERSION */, 24 /* RT_MANIFEST */};
+
+    write_dir_header(b, ntypes);
+    for (uint32_t t = 0; t < ntypes; t++)
+        write_entry(b, types[t], 0x80000000u | (root_len + 2 * dir_len * t));
+    for (uint32_t t = 0; t < ntypes; t++) {
+        uint32_t names = root_len + 2 * dir_len * t;
+        write_dir1(b, 1, 0x80000000u | (names + dir_len));
+        write_dir1(b, 0x0409, data_entries + 16 * t);
+    }
+    write_data_entry(b, vinfo);
+    if (ntypes == 2)
+        write_data_entry(b, 0); /* OffsetToData patched below */
     write_version_info(b, spec);
     if (!b->bad)
-        wr32(b->p + data_entry + 4, (uint32_t)(b->len - vinfo));
+        wr32(b->p + data_entries + 4, (uint32_t)(b->len - vinfo));
+    if (ntypes == 2) {
+        rb_align4(b);
+        size_t at = b->len;
+        size_t n = strlen(spec->manifest);
+        if (b->bad || n > b->cap - b->len) {
+            b->bad = 1;
+            return;
+        }
+        memcpy(b->p + at, spec->manifest, n);
+        b->len += n;
+        wr32(b->p + data_entries + 16, RSRC_RVA + (uint32_t)at);
+        wr32(b->p + data_entries + 16 + 4, (uint32_t)n);
+    }
 }
 
 /* The x86 / x64 entry point: an EXE returns 0, DllMain returns TRUE. */
@@ -365,6 +409,9 @@ static uint32_t xorshift32(uint32_t *state)
 static int spec_is_valid(const pe_fixture_spec *spec)
 {
     if (spec->pad_to > MAX_PAD_TO)
+        return 0;
+    if (spec->manifest != NULL &&
+        (spec->no_version_resource || strlen(spec->manifest) > MAX_MANIFEST))
         return 0;
     for (int k = 0; k < PE_STR_COUNT; k++) {
         const char *s = spec->strings[k];

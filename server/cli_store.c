@@ -524,8 +524,8 @@ static int run_export(cli_ctx *ctx, int argc, char **argv)
     if (s == NULL)
         return CLI_EXIT_ERROR;
     if (out != NULL) {
-        f = fopen(tmp, "wbx"); /* exclusive: never follows or clobbers an existing file */
-        if (f == NULL) {
+        /* exclusive: never follows or clobbers an existing file */
+        if (plat_fopen_new(tmp, &f) != TMI_OK) {
             cli_error("export", "cannot create %s next to %s", tmp, out);
             goto done;
         }

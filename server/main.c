@@ -10,10 +10,7 @@
 #include "err.h"
 #include "plat.h"
 #include "playbook.h"
-
-#ifndef TMI_VERSION_STRING
-#define TMI_VERSION_STRING "0.1.0"
-#endif
+#include "program_version.h"
 
 /* clang-format off */
 static const cli_command *const commands[] = {
@@ -52,7 +49,7 @@ static void print_help(void)
            "Manager 6.0 SP3+ / Apex Central needs 1.12.0.1266, and the TMI service stops.\n\n"
            "usage: tmi-console [--data DIR] [--playbook FILE] COMMAND [OPTIONS]\n\n"
            "commands:\n",
-           TMI_VERSION_STRING);
+           TMI_PROGRAM_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++)
         printf("  %-10s %s\n", commands[i]->name, commands[i]->summary);
     printf("\nglobal options:\n"
@@ -139,6 +136,12 @@ int main(int argc, char **argv)
     int rc;
 
     memset(&ctx, 0, sizeof(ctx));
+    /* Windows hands main() its arguments in the ANSI code page: take them
+     * from the UTF-16 command line instead, as UTF-8 like every other path */
+    if ((rc = plat_utf8_args(&argc, &argv)) != TMI_OK) {
+        cli_error(NULL, "cannot read the command line: %s", tmi_strerror(rc));
+        return CLI_EXIT_ERROR;
+    }
     ctx.prog = argv[0];
     if (take_globals(&argc, argv, &data, &ctx.playbook_path) != 0)
         return CLI_EXIT_ERROR;
@@ -151,7 +154,7 @@ int main(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("tmi-console %s\n", TMI_VERSION_STRING);
+        printf("tmi-console %s\n", TMI_PROGRAM_VERSION);
         return CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "help") == 0) {

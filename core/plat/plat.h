@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef _WIN32
 #define PLAT_SEP     '\\'
@@ -186,6 +187,15 @@ long plat_pid(void);
 /* Path of the running executable (for the sandbox service to run itself). */
 int plat_self_exe(char *buf, size_t buflen);
 
+/* The program's arguments in UTF-8, for main() to use instead of its own argv.
+ * Windows: split from the UTF-16 command line (GetCommandLineW,
+ * CommandLineToArgvW), so an argument outside the ANSI code page (a Japanese
+ * folder name on a server whose code page is 1252) arrives intact; the array
+ * and its strings live until the process ends. TMI_EINVAL when the command
+ * line is not valid UTF-16, TMI_ENOMEM; *argc and *argv are unchanged then.
+ * POSIX: arguments are bytes (UTF-8 by convention), left as they are. */
+int plat_utf8_args(int *argc, char ***argv);
+
 /* Append one record to the event log of scope (the sandbox's log on POSIX;
  * the Application log on Windows, where provider must be a registered source
  * or the record is written under it anyway). */
@@ -249,6 +259,13 @@ int plat_run_as_service(int (*main_fn)(void *), void *arg);
  * exists is replaced by a fresh one, so it never keeps a wider mode. */
 int plat_write_file_private(const char *path, const void *data, size_t len);
 
+/* Create path, which must not exist yet (an existing file or link there is
+ * TMI_EEXIST: nothing is followed or overwritten), and open it for writing as
+ * a binary stdio stream in *out; the caller fcloses it. The file gets the
+ * default permissions, as with fopen. The path is UTF-8 on every platform
+ * (the C runtime's fopen on Windows takes the ANSI code page). */
+int plat_fopen_new(const char *path, FILE **out);
+
 /* Put stdout in binary mode, so that bytes written (CSV's CRLF) reach it
  * unchanged; Windows' C runtime translates "\n" otherwise. No-op on POSIX. */
 void plat_stdout_binary(void);
@@ -282,6 +299,40 @@ void plat_cond_free(plat_cond *c);
 typedef struct plat_thread plat_thread;
 int plat_thread_spawn(void (*fn)(void *), void *arg, plat_thread **out);
 void plat_thread_join(plat_thread *t);
+
+/* ---- watching folders (watch_inotify.c, watch_win32.c) ----
+ *
+ * Change notifications for a set of folders: a file made, written, renamed
+ * or removed in one of them, or the folder itself removed or renamed.
+ * Notifications say only "something changed" (the caller scans to learn
+ * what); they may come in bursts and may be merged. A folder that cannot be
+ * watched with notifications (TMI_ENOTSUP: a network path, a file system
+ * without them) is the caller's to poll. Waiting costs no CPU. */
+typedef struct plat_watch plat_watch;
+
+/* A new, empty watch set. TMI_OK with *out, TMI_ENOMEM, or TMI_ENOTSUP when
+ * this system has no notifications at all. */
+int plat_watch_new(plat_watch **out);
+
+/* Watch one more folder (at most PLAT_WATCH_MAX). TMI_ENOENT / TMI_ENOTDIR
+ * when it is not a folder, TMI_ENOTSUP when it cannot be watched (poll it),
+ * TMI_ETOOBIG past the limit. */
+#define PLAT_WATCH_MAX 32
+int plat_watch_add(plat_watch *w, const char *dir);
+
+/* Forget every folder (to add a new set). */
+void plat_watch_clear(plat_watch *w);
+
+/* Wait up to timeout_ms (-1: no limit) for a change in a watched folder or a
+ * plat_watch_wake. 1 when a folder changed (the notifications are taken),
+ * 0 on timeout or wake, or a TMI_E* code. A watched folder that was removed
+ * counts as a change and stops being watched. */
+int plat_watch_wait(plat_watch *w, int timeout_ms);
+
+/* Make a plat_watch_wait in another thread return now. */
+void plat_watch_wake(plat_watch *w);
+
+void plat_watch_free(plat_watch *w);
 
 /* ---- TCP for the HTTP server (net_posix.c, net_win32.c) ----
  *

@@ -520,6 +520,30 @@ void plat_stdout_binary(void)
     /* POSIX streams never translate line ends */
 }
 
+int plat_fopen_new(const char *path, FILE **out)
+{
+    int fd, rc;
+    *out = NULL;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return err_from_errno(errno);
+    *out = fdopen(fd, "wb");
+    if (*out == NULL) {
+        rc = err_from_errno(errno);
+        close(fd);
+        unlink(path);
+        return rc;
+    }
+    return TMI_OK;
+}
+
+int plat_utf8_args(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    return TMI_OK;
+}
+
 int plat_full_path(const char *path, char *buf, size_t buflen)
 {
     char resolved[PATH_MAX], cwd[PATH_MAX];

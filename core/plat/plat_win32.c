@@ -17,6 +17,7 @@
 #include <bcrypt.h>
 #include <process.h>
 #include <sddl.h>
+#include <shellapi.h>
 #include <shlobj.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -990,6 +991,68 @@ long plat_pid(void)
 void plat_stdout_binary(void)
 {
     _setmode(_fileno(stdout), _O_BINARY);
+}
+
+int plat_fopen_new(const char *path, FILE **out)
+{
+    wchar_t *w = NULL;
+    HANDLE h;
+    int fd, rc = win32_path(path, &w);
+    *out = NULL;
+    if (rc != TMI_OK)
+        return rc;
+    /* CREATE_NEW fails on anything already there, a link included */
+    h = CreateFileW(w, GENERIC_WRITE, FILE_SHARE_READ, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL,
+                    NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        rc = last_err();
+        goto out;
+    }
+    fd = _open_osfhandle((intptr_t)h, _O_WRONLY | _O_BINARY);
+    if (fd < 0) {
+        CloseHandle(h);
+        rc = TMI_EIO;
+    } else if ((*out = _fdopen(fd, "wb")) == NULL) {
+        _close(fd);
+        rc = TMI_ENOMEM;
+    }
+    if (rc != TMI_OK)
+        DeleteFileW(w);
+out:
+    free(w);
+    return rc;
+}
+
+int plat_utf8_args(int *argc, char ***argv)
+{
+    int n = 0, rc = TMI_OK;
+    wchar_t **w = CommandLineToArgvW(GetCommandLineW(), &n);
+    char **out = NULL;
+    if (w == NULL)
+        return win32_err(GetLastError());
+    out = n >= 1 ? calloc((size_t)n + 1, sizeof(*out)) : NULL;
+    if (out == NULL) {
+        rc = n >= 1 ? TMI_ENOMEM : TMI_EINVAL;
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        out[i] = win32_utf8_dup(w[i], -1);
+        if (out[i] == NULL) {
+            rc = TMI_EINVAL; /* a lone surrogate (or no memory) */
+            goto out;
+        }
+    }
+    *argc = n;
+    *argv = out;
+    out = NULL;
+out:
+    if (out != NULL) {
+        for (int i = 0; i < n; i++)
+            free(out[i]);
+        free(out);
+    }
+    LocalFree(w);
+    return rc;
 }
 
 int plat_self_exe(char *buf, size_t buflen)

@@ -13,7 +13,7 @@
  *
  * Each is a pure function: it returns 0 when the request may go on, or the
  * HTTP status to answer with and a short static English reason in *detail.
- * http.c calls them in this order from civetweb's begin_request callback.
+ * http.c calls them in this order for every request, before any handler.
  */
 #ifndef TMI_GUARD_H
 #define TMI_GUARD_H

@@ -87,14 +87,11 @@ static int parse_request_line(char *p, char *end, httpd_head *h, const char **wh
         *why = "the request target must be a path (origin-form)";
         return 400;
     }
-    if ((size_t)(end - version) != 8 || memcmp(version, "HTTP/1.", 7) != 0) {
-        if ((size_t)(end - version) >= 5 && memcmp(version, "HTTP/", 5) == 0) {
-            *why = "only HTTP/1.0 and HTTP/1.1 are served";
-            return 505;
-        }
+    /* HTTP-version = "HTTP/" DIGIT "." DIGIT, exactly */
+    if ((size_t)(end - version) != 8 || memcmp(version, "HTTP/", 5) != 0 || version[5] < '0' ||
+        version[5] > '9' || version[6] != '.' || version[7] < '0' || version[7] > '9')
         goto bad;
-    }
-    if (version[7] != '0' && version[7] != '1') {
+    if (version[5] != '1' || (version[7] != '0' && version[7] != '1')) {
         *why = "only HTTP/1.0 and HTTP/1.1 are served";
         return 505;
     }

@@ -4,6 +4,7 @@
  */
 #include "reqparse.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -301,6 +302,54 @@ static int json_depth_ok(const char *buf, size_t len, int max_depth)
     return 1;
 }
 
+/* Does the JSON text hold a \u0000 escape (a NUL inside a string, which
+ * cJSON would cut the string at)? Escaped backslashes are skipped. */
+static int has_escaped_nul(const char *buf, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (buf[i] != '\\')
+            continue;
+        if (buf[i + 1] == 'u' && i + 5 < len && memcmp(buf + i + 2, "0000", 4) == 0)
+            return 1;
+        i++; /* the escaped character, a backslash included */
+    }
+    return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Does any object in the tree give one key twice? (JSON allows it, and
+ * then readers disagree on which value counts.) Recursion is bounded by
+ * the depth checked before parsing. -1 when out of memory. */
+static int has_duplicate_key(const cJSON *j)
+{
+    const cJSON *c;
+    size_t n = 0, k = 0;
+    const char **keys;
+    int dup = 0;
+    for (c = j->child; c != NULL; c = c->next) {
+        int d = has_duplicate_key(c);
+        if (d != 0)
+            return d;
+        n++;
+    }
+    if (!cJSON_IsObject(j) || n < 2)
+        return 0;
+    keys = malloc(n * sizeof(*keys));
+    if (keys == NULL)
+        return -1;
+    for (c = j->child; c != NULL; c = c->next)
+        keys[k++] = c->string != NULL ? c->string : "";
+    qsort(keys, n, sizeof(*keys), cmp_key);
+    for (k = 1; k < n && !dup; k++)
+        dup = strcmp(keys[k - 1], keys[k]) == 0;
+    free(keys);
+    return dup;
+}
+
 int req_json_parse(const char *buf, size_t len, int max_depth, cJSON **out, const char **why)
 {
     const char *why_local = NULL;
@@ -331,6 +380,16 @@ int req_json_parse(const char *buf, size_t len, int max_depth, cJSON **out, cons
         cJSON_Delete(j);
         *why = "the body holds data after the JSON value";
         return TMI_EFORMAT;
+    }
+    if (has_escaped_nul(buf, len)) {
+        cJSON_Delete(j);
+        *why = "a string in the JSON body holds a NUL character (\\u0000)";
+        return TMI_EINVAL;
+    }
+    if (has_duplicate_key(j) != 0) {
+        cJSON_Delete(j);
+        *why = "a key is given twice in one JSON object";
+        return TMI_EINVAL;
     }
     *out = j;
     return TMI_OK;

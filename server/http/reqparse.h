@@ -80,7 +80,8 @@ int req_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /*
  * Parse a JSON body of len bytes. len 0: TMI_OK with *out NULL (no body).
  * Otherwise the bytes must be valid UTF-8, nest at most max_depth deep, and
- * hold exactly one JSON value (whitespace around it allowed). On TMI_OK *out
+ * hold exactly one JSON value (whitespace around it allowed), with no object
+ * giving a key twice and no string holding a NUL (\u0000). On TMI_OK *out
  * is the caller's (cJSON_Delete). TMI_EINVAL (encoding), TMI_ETOOBIG (too
  * deep) or TMI_EFORMAT (syntax).
  */

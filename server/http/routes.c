@@ -106,6 +106,9 @@ int routes_find(const char *method, const char *path, const route **out, route_p
         }
         path_found = 1;
     }
+    /* a GET route answers HEAD too (http.c) */
+    if (path_found && strstr(allow, "GET") != NULL && used + 6 < allowlen)
+        snprintf(allow + used, allowlen - used, ", HEAD");
     return path_found ? 405 : 404;
 }
 

@@ -65,7 +65,8 @@ int route_match(const char *pattern, const char *path, route_params *params);
 /*
  * Find the route for method and path. Returns 0 with *out and params set;
  * 404 when no pattern matches the path; 405 when some do, but not with this
- * method: then allow (allowlen bytes) lists their methods ("GET, POST").
+ * method: then allow (allowlen bytes) lists their methods ("GET, HEAD, POST";
+ * HEAD wherever GET is, since a GET route answers HEAD too).
  */
 int routes_find(const char *method, const char *path, const route **out, route_params *params,
                 char *allow, size_t allowlen);

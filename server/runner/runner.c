@@ -13,6 +13,7 @@
 #include "scan_json.h"
 
 #include "jobs.h"
+#include "scans.h"
 #include "timefmt.h"
 
 #define LOCK_NAME    "job.lock"
@@ -184,6 +185,35 @@ static void audit_step(runner_job *h, const char *step, const char *outcome, con
     free(text);
 }
 
+/* Record a scan the job made (or the one after it), attributed to the job:
+ * a change it saw after it changed something is the job's. */
+static void record_scan(store *st, const audit_actor *actor, int64_t job_id, const scan_result *r,
+                        int changed)
+{
+    scan_origin origin = {changed ? SCAN_BY_JOB : SCAN_BY_JOB_CHECK, job_id};
+    if (store_record_scan_from(st, r, actor, &origin, NULL) != TMI_OK)
+        fprintf(stderr, "tmi-console: job %lld: the scan was not recorded: %s\n", (long long)job_id,
+                store_errmsg(st));
+}
+
+/* After a job (or a recovery): the state it left, recorded as its own, so
+ * that a later scan does not take its writes (a rollback's included) for a
+ * change made outside. */
+static void record_final_scan(runner *r, store *st, const audit_actor *actor, int64_t job_id)
+{
+    scan_result *res = NULL;
+    if (scan_run(r->cfg.target, &res) == TMI_OK)
+        record_scan(st, actor, job_id, res, 1);
+    scan_result_free(res);
+}
+
+static void hook_scan(void *arg, const scan_result *r, int changed)
+{
+    runner_job *h = arg;
+    audit_actor actor = {h->user[0] ? h->user : NULL, h->auth[0] ? h->auth : "cli"};
+    record_scan(h->st, &actor, h->id, r, changed);
+}
+
 static int hook_begin(void *arg, const char *step, const char *what)
 {
     runner_job *h = arg;
@@ -216,12 +246,13 @@ static int recover_locked(runner_job *h, store *st, int *recovered)
     for (size_t i = 0; i < p.n; i++) {
         repair_env env;
         repair_result res;
-        repair_hooks hooks = {NULL, NULL, NULL};
+        repair_hooks hooks = {NULL, NULL, NULL, NULL};
         audit_actor actor = {NULL, "system"};
         audit_event ev;
         char details[1400];
         fill_env(h, &env);
         rc = repair_recover(&env, p.backup_ids[i], &hooks, &res);
+        record_final_scan(h->r, st, &actor, p.ids[i]);
         jobs_finish(st, p.ids[i], rc == TMI_OK ? "recovered" : "failed", res.message,
                     res.rolled_back);
         cJSON *d = cJSON_CreateObject();
@@ -333,7 +364,7 @@ int runner_execute(runner_job *h, runner_progress_fn progress, void *arg, repair
 {
     char err[512];
     repair_env env;
-    repair_hooks hooks = {h, hook_begin, hook_end};
+    repair_hooks hooks = {h, hook_begin, hook_end, hook_scan};
     audit_actor actor = {h->user[0] ? h->user : NULL, h->auth[0] ? h->auth : "cli"};
     audit_event ev;
     int rc = store_open(h->r->data_dir, &h->st, err, sizeof(err));
@@ -347,6 +378,7 @@ int runner_execute(runner_job *h, runner_progress_fn progress, void *arg, repair
     h->progress_arg = arg;
     fill_env(h, &env);
     repair_run(h->action, &env, &hooks, res);
+    record_final_scan(h->r, h->st, &actor, h->id);
     const char *status = res->rc == TMI_OK ? "succeeded" : "failed";
     jobs_finish(h->st, h->id, status, res->message, res->rolled_back);
     cJSON *d = cJSON_CreateObject();

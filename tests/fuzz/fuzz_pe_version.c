@@ -3,7 +3,10 @@
  * untrusted PE files. Besides the sanitizers' checks it asserts the
  * reader's contract: the result is TMI_OK or TMI_EFORMAT, error is set
  * exactly on failure, and every reported string is NUL-terminated, valid
- * UTF-8 of at most PE_STR_MAX - 1 bytes (empty when absent).
+ * UTF-8 of at most PE_STR_MAX - 1 bytes (empty when absent). It also runs
+ * pe_resource_find() for RT_MANIFEST and RT_VERSION: a resource it reports
+ * lies inside the input, error is set exactly on TMI_EFORMAT, and a fixed
+ * version read by pe_version_read() implies an RT_VERSION found by it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -56,6 +59,22 @@ static int valid_utf8(const unsigned char *s, size_t n)
     return 1;
 }
 
+/* pe_resource_find's contract for one type; returns its result. */
+static int check_find(const uint8_t *data, size_t size, uint16_t type)
+{
+    pe_resource res;
+    int rc = pe_resource_find(data, size, type, &res);
+    if (rc != TMI_OK && rc != TMI_ENOENT && rc != TMI_EFORMAT)
+        abort();
+    if ((rc == TMI_EFORMAT) != (res.error != NULL))
+        abort();
+    if (rc != TMI_OK && (res.offset != 0 || res.size != 0))
+        abort();
+    if (rc == TMI_OK && (res.offset > size || res.size > size - res.offset))
+        abort();
+    return rc;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     pe_version_info info;
@@ -65,6 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((rc == TMI_OK) != (info.error == NULL))
         abort();
     if (rc != TMI_OK && info.has_fixed)
+        abort();
+    check_find(data, size, PE_RT_MANIFEST);
+    if (check_find(data, size, PE_RT_VERSION) != TMI_OK && info.has_fixed)
         abort();
     for (int k = 0; k < PE_STR_COUNT; k++) {
         const char *s = info.strings[k];

@@ -62,6 +62,9 @@ seed_fuzz_pe_version() {
         done
     done
     "$PE_FIXTURE" --out "$dir/padded" --version 1.2.3.4 --pad 8192 --seed 7 || return 1
+    "$PE_FIXTURE" --out "$dir/manifest" --pe32plus --version 0.1.0.0 \
+        --manifest '<assembly xmlns="urn:schemas-microsoft-com:asm.v1" manifestVersion="1.0"/>' ||
+        return 1
     "$PE_FIXTURE" --out "$dir/long" --string "FileDescription=$(printf 'x%.0s' $(seq 1 600))" ||
         return 1
     printf 'MZ' > "$dir/mz"
@@ -97,6 +100,15 @@ seed_fuzz_http_parse() {
     printf '%s' 'a=1; tmi_session=0123456789abcdef; b=2' > "$dir/cookie"
     printf '%s' 'Bearer 0123456789abcdef0123456789abcdef' > "$dir/bearer"
     printf '%s' 'application/json; charset=utf-8' > "$dir/ctype"
+}
+
+seed_fuzz_httpd_parse() {
+    local dir=$1
+    printf 'GET /api/status?limit=5 HTTP/1.1\r\nHost: 127.0.0.1:8917\r\nCookie: a=b\r\n\r\n' > "$dir/get"
+    printf 'POST /api/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}' > "$dir/post"
+    printf 'POST /api/scan HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n' > "$dir/te"
+    printf '\r\nGET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' > "$dir/http10"
+    printf '5\r\nhello\r\nA\r\n0123456789\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n' > "$dir/chunks"
 }
 
 seed_fuzz_store_text() {

@@ -167,6 +167,20 @@ try:
           "export history json: %d" % r.returncode)
     r = run(data, "export", "--what", "audit", "--format", "xml")
     check(r.returncode == 2, "export --format xml: exit %d" % r.returncode)
+    # --out: a new file (created exclusively, then renamed), no temporary left
+    out_dir = os.path.join(data, "exports")
+    os.makedirs(out_dir, exist_ok=True)
+    out = os.path.join(out_dir, "audit-é.json")
+    r = run(data, "export", "--what", "audit", "--format", "json", "--out", out)
+    try:
+        with open(out, encoding="utf-8") as fh:
+            exported = json.load(fh)
+    except (OSError, ValueError) as e:
+        exported = None
+        check(False, "export --out: %s" % e)
+    check(r.returncode == 0 and r.stdout == "" and isinstance(exported, list)
+          and len(exported) == len(audit_rows) and os.listdir(out_dir) == ["audit-é.json"],
+          "export --out: exit %d, %r, files %r" % (r.returncode, r.stderr, os.listdir(out_dir)))
     r = run(data, "audit", "verify")
     check(r.returncode == 0 and "intact" in r.stdout, "verify: %d %r" % (r.returncode, r.stdout))
 

@@ -1,7 +1,7 @@
 """tmiserver.py - start a real `tmi-console serve` on loopback for the
 integration tests, and talk HTTP to it (standard library only).
 
-A test file makes one Server (civetweb's stop takes a while), runs its checks
+A test file makes one Server (one serve process per file), runs its checks
 with check()/expect_*(), and calls finish(), which stops the server and exits
 non-zero with a list of failures if any check failed. Nothing is printed on
 success.

@@ -5,11 +5,12 @@
  *
  *   pe-fixture --out FILE [--version a.b.c.d] [--product-version a.b.c.d]
  *              [--no-version] [--pe32plus] [--dll] [--string Key=Value]...
- *              [--pad N] [--seed N]
+ *              [--manifest TEXT] [--pad N] [--seed N]
  *
  * The file version defaults to 1.0.0.0 and the product version to the file
  * version. Keys for --string are the StringFileInfo keys the reader reports
  * (CompanyName, FileDescription, FileVersion, ProductName, ProductVersion).
+ * --manifest adds TEXT as the RT_MANIFEST resource (ID 1).
  * Exit status: 0 written, 1 build or write failure, 2 usage error.
  */
 #include <errno.h>
@@ -25,7 +26,7 @@
 static const char usage_text[] =
     "usage: pe-fixture --out FILE [--version a.b.c.d] [--product-version a.b.c.d]\n"
     "                  [--no-version] [--pe32plus] [--dll] [--string Key=Value]...\n"
-    "                  [--pad N] [--seed N]\n";
+    "                  [--manifest TEXT] [--pad N] [--seed N]\n";
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -111,7 +112,8 @@ int main(int argc, char **argv)
         } else if (val == NULL) {
             if (strcmp(opt, "--out") == 0 || strcmp(opt, "--version") == 0 ||
                 strcmp(opt, "--product-version") == 0 || strcmp(opt, "--string") == 0 ||
-                strcmp(opt, "--pad") == 0 || strcmp(opt, "--seed") == 0)
+                strcmp(opt, "--pad") == 0 || strcmp(opt, "--seed") == 0 ||
+                strcmp(opt, "--manifest") == 0)
                 return usage_error("missing value after", opt);
             return usage_error("unknown option", opt);
         } else if (strcmp(opt, "--out") == 0) {
@@ -129,6 +131,10 @@ int main(int argc, char **argv)
         } else if (strcmp(opt, "--string") == 0) {
             if (add_string(&spec, val) != 0)
                 return usage_error("bad or repeated --string (Key=Value, known key)", val);
+        } else if (strcmp(opt, "--manifest") == 0) {
+            if (spec.manifest != NULL)
+                return usage_error("--manifest given twice", val);
+            spec.manifest = val;
         } else if (strcmp(opt, "--pad") == 0) {
             if (parse_decimal(val, (unsigned long long)SIZE_MAX, &n) != 0)
                 return usage_error("bad --pad", val);
@@ -153,7 +159,8 @@ int main(int argc, char **argv)
     int rc = pe_fixture_build(&spec, &img, &len);
     if (rc == TMI_EINVAL) {
         fprintf(stderr, "pe-fixture: impossible image: a --string value is over 1024 bytes or "
-                        "not UTF-8, or --pad is over 256 MiB\n");
+                        "not UTF-8, --pad is over 256 MiB, or --manifest is over 8 KiB or "
+                        "given with --no-version\n");
         return 1;
     }
     if (rc != TMI_OK) {

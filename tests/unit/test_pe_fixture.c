@@ -334,6 +334,39 @@ static void writes_five_maximal_strings(void **state)
     }
 }
 
+static void writes_a_manifest_of_the_maximum_size(void **state)
+{
+    (void)state;
+    /* Five 1024-byte ASCII values (the largest version resource) and an
+     * 8 KiB manifest fit; one byte more of manifest is refused, and so is a
+     * manifest without the resource section. */
+    static char manifest[8 * 1024 + 2];
+    char narrow[1025];
+    uint8_t *img = NULL;
+    size_t len = 0;
+    pe_resource res;
+    memset(manifest, 'm', sizeof(manifest) - 1);
+    manifest[sizeof(manifest) - 1] = '\0';
+    memset(narrow, 'n', 1024);
+    narrow[1024] = '\0';
+    pe_fixture_spec s = spec_for(1, 0);
+    for (int k = 0; k < PE_STR_COUNT; k++)
+        s.strings[k] = narrow;
+    s.manifest = manifest;
+    assert_int_equal(pe_fixture_build(&s, &img, &len), TMI_EINVAL);
+    manifest[8 * 1024] = '\0';
+    len = build(&s, &img);
+    assert_int_equal(pe_resource_find(img, len, PE_RT_MANIFEST, &res), TMI_OK);
+    assert_int_equal(res.size, 8 * 1024);
+    assert_memory_equal(img + res.offset, manifest, res.size);
+    free(img);
+
+    s = spec_for(0, 0);
+    s.manifest = "<assembly/>";
+    s.no_version_resource = 1;
+    assert_int_equal(pe_fixture_build(&s, &img, &len), TMI_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +378,7 @@ int main(void)
         cmocka_unit_test(ignores_pad_smaller_than_image),
         cmocka_unit_test(rejects_impossible_specs),
         cmocka_unit_test(writes_five_maximal_strings),
+        cmocka_unit_test(writes_a_manifest_of_the_maximum_size),
     };
     return cmocka_run_group_tests_name("pe_fixture", tests, NULL, NULL);
 }

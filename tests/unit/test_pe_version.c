@@ -1,7 +1,8 @@
 /*
  * test_pe_version.c - the PE version reader: round trips through the fixture
  * writer, every truncation of a valid image, hostile headers and resource
- * trees, and the version-resource rules documented in pe_version.c.
+ * trees, the version-resource rules documented in pe_version.c, and the
+ * lookup of other resource types (pe_resource_find).
  *
  * Malformed inputs are made by building a valid fixture and then changing a
  * few bytes; the helpers below find the structures by walking the headers
@@ -937,6 +938,199 @@ static void zeroes_output_on_error(void **state)
     free(img);
 }
 
+/* ---- other resource types (pe_resource_find) --------------------------- */
+
+static const char test_manifest[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+    "<assembly xmlns=\"urn:schemas-microsoft-com:asm.v1\" manifestVersion=\"1.0\"/>\n";
+
+static pe_fixture_spec manifest_spec(void)
+{
+    pe_fixture_spec s = default_spec();
+    s.manifest = test_manifest;
+    return s;
+}
+
+/* pe_resource_find on an exact-size copy (the sanitizers see overreads). */
+static int find_exact(const uint8_t *img, size_t len, uint16_t type, pe_resource *res)
+{
+    uint8_t *copy = malloc(len > 0 ? len : 1);
+    assert_non_null(copy);
+    if (len > 0)
+        memcpy(copy, img, len);
+    int rc = pe_resource_find(copy, len, type, res);
+    free(copy);
+    return rc;
+}
+
+/* The root directory's entry for resource type `type` (fails when absent). */
+static size_t type_entry(const uint8_t *img, const layout *l, uint32_t type)
+{
+    unsigned n = rd16(img + l->rsrc + 12) + rd16(img + l->rsrc + 14);
+    for (unsigned i = 0; i < n; i++) {
+        if (rd32(img + l->rsrc + 16 + 8 * i) == type)
+            return l->rsrc + 16 + 8 * i;
+    }
+    fail_msg("no type %u in the root directory", (unsigned)type);
+    return 0;
+}
+
+/* The data entry of type `type` (its first name, first language). */
+static size_t type_data_entry(const uint8_t *img, const layout *l, uint32_t type)
+{
+    size_t dir = l->rsrc + (rd32(img + type_entry(img, l, type) + 4) & 0x7FFFFFFF);
+    dir = l->rsrc + (rd32(img + dir + 16 + 4) & 0x7FFFFFFF);
+    return l->rsrc + rd32(img + dir + 16 + 4);
+}
+
+static void finds_the_manifest_beside_the_version(void **state)
+{
+    (void)state;
+    uint8_t *img;
+    pe_fixture_spec s = manifest_spec();
+    size_t len = build(&s, &img);
+    layout l = find_layout(img);
+    pe_resource res;
+    pe_version_info info;
+
+    assert_int_equal(find_exact(img, len, PE_RT_MANIFEST, &res), TMI_OK);
+    assert_null(res.error);
+    assert_int_equal(res.size, strlen(test_manifest));
+    assert_true(res.offset + res.size <= len);
+    assert_memory_equal(img + res.offset, test_manifest, res.size);
+
+    /* The same walk finds RT_VERSION where the version reader reads it. */
+    assert_int_equal(find_exact(img, len, PE_RT_VERSION, &res), TMI_OK);
+    assert_int_equal(res.offset, l.vinfo);
+    assert_int_equal(res.size, rd32(img + l.data_entry + 4));
+    assert_int_equal(read_exact(img, len, &info), TMI_OK);
+    assert_version(&info.file_version, "1.12.0.1266");
+    assert_string_equal(info.strings[PE_STR_COMPANY_NAME], "Trend Micro Inc.");
+    free(img);
+}
+
+static void reports_absent_resource_types(void **state)
+{
+    (void)state;
+    uint8_t *img;
+    size_t len = build_default(&img);
+    pe_resource res;
+
+    memset(&res, 0xA5, sizeof(res));
+    assert_int_equal(find_exact(img, len, PE_RT_MANIFEST, &res), TMI_ENOENT);
+    assert_null(res.error);
+    assert_int_equal(res.offset, 0);
+    assert_int_equal(res.size, 0);
+    assert_int_equal(find_exact(img, len, 11 /* RT_MESSAGETABLE */, &res), TMI_ENOENT);
+    assert_int_equal(find_exact(img, len, PE_RT_VERSION, &res), TMI_OK);
+    free(img);
+
+    pe_fixture_spec s = default_spec();
+    s.no_version_resource = 1;
+    len = build(&s, &img);
+    assert_int_equal(find_exact(img, len, PE_RT_VERSION, &res), TMI_ENOENT);
+    assert_int_equal(find_exact(img, len, PE_RT_MANIFEST, &res), TMI_ENOENT);
+    free(img);
+}
+
+static void resource_find_shares_the_header_checks(void **state)
+{
+    (void)state;
+    uint8_t *img;
+    pe_fixture_spec s = manifest_spec();
+    size_t len = build(&s, &img);
+    layout l = find_layout(img);
+    pe_resource res;
+    pe_version_info info;
+
+    assert_int_equal(find_exact(img, 0x40, PE_RT_MANIFEST, &res), TMI_EFORMAT);
+    assert_string_equal(res.error, "not a PE file");
+    assert_int_equal(pe_resource_find(NULL, 0, PE_RT_MANIFEST, &res), TMI_EFORMAT);
+    assert_string_equal(res.error, "not a PE file");
+    assert_int_equal(find_exact(img, l.sections + 40 + 12, PE_RT_MANIFEST, &res), TMI_EFORMAT);
+    assert_string_equal(res.error, "truncated section table");
+    wr16(img + l.opt, 0x107);
+    assert_int_equal(find_exact(img, len, PE_RT_MANIFEST, &res), TMI_EFORMAT);
+    assert_string_equal(res.error, "unsupported optional header");
+    assert_int_equal(read_exact(img, len, &info), TMI_EFORMAT);
+    assert_string_equal(info.error, res.error);
+    free(img);
+}
+
+static void rejects_resource_data_outside_the_file(void **state)
+{
+    (void)state;
+    uint8_t *img;
+    pe_fixture_spec s = manifest_spec();
+    size_t len = build(&s, &img);
+    layout l = find_layout(img);
+    size_t data = type_data_entry(img, &l, PE_RT_MANIFEST);
+    uint32_t rva = rd32(img + data), size = rd32(img + data + 4);
+    pe_resource res;
+    pe_version_info info;
+
+    /* One byte more than the section holds. */
+    uint32_t room = rd32(img + l.rsrc_sect + 16) - (rva - rd32(img + l.rsrc_sect + 12));
+    wr32(img + data + 4, room + 1);
+    assert_int_equal(find_exact(img, len, PE_RT_MANIFEST, &res), TMI_EFORMAT);
+    assert_string_equal(res.error, "resource data outside the file");
+    /* Exactly what the section holds is fine. */
+    wr32(img + data + 4, room);
+    assert_int_equal(find_exact(img, len, PE_RT_MANIFEST, &res), TMI_OK);
+    assert_true(res.offset + res.size <= len);
+    /* A size that wraps, an RVA in no section. */
+    wr32(img + data + 4, 0xFFFFFFFFu);
+    assert_int_equal(find_exact(img, len, PE_RT_MANIFEST, &res), TMI_EFORMAT);
+    wr32(img + data + 4, size);
+    wr32(img + data, 0x00F00000u);
+    assert_int_equal(find_exact(img, len, PE_RT_MANIFEST, &res), TMI_EFORMAT);
+    assert_string_equal(res.error, "resource data outside the file");
+    /* The other type's damage does not touch the version. */
+    assert_int_equal(read_exact(img, len, &info), TMI_OK);
+    assert_int_equal(info.has_fixed, 1);
+    wr32(img + data, rva);
+
+    /* The type entry points straight at a data entry: not a tree. */
+    size_t te = type_entry(img, &l, PE_RT_MANIFEST);
+    wr32(img + te + 4, (uint32_t)(data - l.rsrc));
+    assert_int_equal(find_exact(img, len, PE_RT_MANIFEST, &res), TMI_EFORMAT);
+    assert_string_equal(res.error, "malformed resource directory");
+    /* ... or back at the root: refused, not followed. */
+    wr32(img + te + 4, 0x80000000u);
+    assert_int_equal(find_exact(img, len, PE_RT_MANIFEST, &res), TMI_EFORMAT);
+    assert_string_equal(res.error, "malformed resource directory");
+    free(img);
+}
+
+static void resource_find_survives_every_truncation(void **state)
+{
+    (void)state;
+    uint8_t *img;
+    pe_fixture_spec s = manifest_spec();
+    s.pe32plus = 1;
+    size_t len = build(&s, &img);
+    size_t found = 0;
+    for (size_t n = 0; n <= len; n++) {
+        pe_resource res;
+        int rc = find_exact(img, n, PE_RT_MANIFEST, &res);
+        if (rc == TMI_EFORMAT) {
+            assert_non_null(res.error);
+            continue;
+        }
+        assert_null(res.error);
+        if (rc == TMI_ENOENT)
+            continue;
+        assert_int_equal(rc, TMI_OK);
+        assert_true(res.offset + res.size <= n);
+        /* Whatever is reported must be the real thing. */
+        assert_int_equal(res.size, strlen(test_manifest));
+        assert_memory_equal(img + res.offset, test_manifest, res.size);
+        found++;
+    }
+    assert_true(found > 0);
+    free(img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -978,6 +1172,11 @@ int main(void)
         cmocka_unit_test(keeps_fixed_version_when_string_table_is_malformed),
         cmocka_unit_test(bounds_value_by_its_value_length),
         cmocka_unit_test(zeroes_output_on_error),
+        cmocka_unit_test(finds_the_manifest_beside_the_version),
+        cmocka_unit_test(reports_absent_resource_types),
+        cmocka_unit_test(resource_find_shares_the_header_checks),
+        cmocka_unit_test(rejects_resource_data_outside_the_file),
+        cmocka_unit_test(resource_find_survives_every_truncation),
     };
     return cmocka_run_group_tests_name("pe_version", tests, NULL, NULL);
 }

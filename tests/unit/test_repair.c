@@ -144,7 +144,7 @@ static void hook_end(void *arg, const char *step, const char *outcome, const cha
     f->n_end++;
 }
 
-static const repair_hooks hooks = {NULL, hook_begin, hook_end};
+static const repair_hooks hooks = {NULL, hook_begin, hook_end, NULL};
 
 static repair_hooks hooks_for(fx *f)
 {

@@ -203,6 +203,34 @@ static void test_json(void **state)
     cJSON_Delete(j);
 }
 
+/* /reqparse/json/refuses-duplicate-keys-and-nul */
+static void test_json_ambiguous(void **state)
+{
+    static const char *const bad[] = {
+        "{\"action\":\"backup\",\"action\":\"repair\"}",
+        "{\"action\":\"backup\",\"\\u0061ction\":\"repair\"}",
+        "{\"a\":{\"x\":1,\"y\":2,\"x\":3}}",
+        "[{\"k\":1,\"k\":1}]",
+        "{\"action\":\"back\\u0000up\"}",
+        "{\"\\u0000\":1}",
+    };
+    static const char *const good[] = {
+        "{\"a\":1,\"b\":{\"a\":2}}", "[{\"k\":1},{\"k\":2}]",
+        "{\"path\":\"C:\\\\u0000\"}", /* an escaped backslash, then text */
+    };
+    cJSON *j = NULL;
+    const char *why = NULL;
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(req_json_parse(bad[i], strlen(bad[i]), 16, &j, &why), TMI_EINVAL);
+        assert_null(j);
+    }
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        assert_int_equal(req_json_parse(good[i], strlen(good[i]), 16, &j, &why), TMI_OK);
+        cJSON_Delete(j);
+    }
+}
+
 /* /reqparse/cookie/finds-occurrences */
 static void test_cookie(void **state)
 {
@@ -245,11 +273,17 @@ static void test_bearer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_path_ok),       cmocka_unit_test(test_path_refused),
-        cmocka_unit_test(test_path_too_long), cmocka_unit_test(test_query_ok),
-        cmocka_unit_test(test_query_refused), cmocka_unit_test(test_query_only),
-        cmocka_unit_test(test_u64),           cmocka_unit_test(test_json),
-        cmocka_unit_test(test_cookie),        cmocka_unit_test(test_bearer),
+        cmocka_unit_test(test_path_ok),
+        cmocka_unit_test(test_path_refused),
+        cmocka_unit_test(test_path_too_long),
+        cmocka_unit_test(test_query_ok),
+        cmocka_unit_test(test_query_refused),
+        cmocka_unit_test(test_query_only),
+        cmocka_unit_test(test_u64),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_json_ambiguous),
+        cmocka_unit_test(test_cookie),
+        cmocka_unit_test(test_bearer),
     };
     return cmocka_run_group_tests_name("reqparse", tests, NULL, NULL);
 }

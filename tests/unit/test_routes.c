@@ -53,7 +53,7 @@ static void test_find(void **state)
     assert_int_equal(r->access, ROUTE_PUBLIC);
     assert_int_equal(routes_find("GET", "/api/nothing", &r, &p, allow, sizeof(allow)), 404);
     assert_int_equal(routes_find("POST", "/api/status", &r, &p, allow, sizeof(allow)), 405);
-    assert_string_equal(allow, "GET");
+    assert_string_equal(allow, "GET, HEAD");
     assert_int_equal(routes_find("PUT", "/api/session", &r, &p, allow, sizeof(allow)), 405);
     assert_non_null(strstr(allow, "GET"));
     assert_non_null(strstr(allow, "DELETE"));

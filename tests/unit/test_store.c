@@ -207,13 +207,20 @@ static void fill_old(sqlite3 *db, int v)
 {
     if (v >= 1) {
         char *msg = NULL;
-        int rc = sqlite3_exec(
+        int rc =
+            sqlite3_exec(db,
+                         v >= 5 ? "INSERT INTO scans (id, started_ns, duration_ns, doc_id, changed)"
+                                  " VALUES (1, 1000, 1000, 1, 3);"
+                                : "INSERT INTO scans (id, started_ns, finished_ns, doc_id, changed)"
+                                  " VALUES (1, 1000, 2000, 1, 3);",
+                         NULL, NULL, &msg);
+        if (rc != SQLITE_OK)
+            fail_msg("v%d data: %s", v, msg);
+        rc = sqlite3_exec(
             db,
             "INSERT INTO scan_docs (id, sha256, verdict, tmi_dir, root, playbook_id, json)"
             " VALUES (1, zeroblob(32), 'healthy', '/tmi', "
             "'/root', 'tmi-mrf-1156', '{\"verdict\":\"healthy\"}');"
-            "INSERT INTO scans (id, started_ns, finished_ns, doc_id, changed)"
-            " VALUES (1, 1000, 2000, 1, 3);"
             "INSERT INTO files (id, path, name, kind) VALUES (1, '/tmi/f0.dll', 'f0.dll', 'tmi');"
             "INSERT INTO files (id, path, name, kind) VALUES (2, '/tmi/f1.dll', 'f1.dll', 'tmi');"
             "INSERT INTO observations (id, file_id, scan_id, observed_ns, present,"
@@ -239,16 +246,29 @@ static void fill_old(sqlite3 *db, int v)
                 NULL};
             sqlite3_stmt *st = NULL;
             assert_int_equal(audit_hash(prev, &f, hash), TMI_OK);
-            assert_int_equal(sqlite3_prepare_v2(db,
-                                                "INSERT INTO audit (seq, time_ns, actor, auth,"
-                                                " action, outcome, prev_hash, hash)"
-                                                " VALUES (?, ?, 'old-admin', 'cli', 'login', 'ok',"
-                                                " ?, ?)",
-                                                -1, &st, NULL),
+            /* v2-v4 keep the rows in `audit`; from v5 on in audit_log, with
+             * their texts interned (audit.h) */
+            static const char v2_row[] = "INSERT INTO audit (seq, time_ns, actor, auth, action,"
+                                         " outcome, prev_hash, hash) VALUES (?, ?, 'old-admin',"
+                                         " 'cli', 'login', 'ok', ?, ?)";
+            static const char v5_row[] =
+                "INSERT INTO audit_log (seq, time_ns, actor, auth, action, outcome, hash)"
+                " VALUES (?1, ?2, (SELECT id FROM audit_text WHERE text = 'old-admin'),"
+                " (SELECT id FROM audit_text WHERE text = 'cli'),"
+                " (SELECT id FROM audit_text WHERE text = 'login'),"
+                " (SELECT id FROM audit_text WHERE text = 'ok'), ?4)";
+            if (v >= 5)
+                assert_int_equal(sqlite3_exec(db,
+                                              "INSERT OR IGNORE INTO audit_text (text) VALUES"
+                                              " ('old-admin'), ('cli'), ('login'), ('ok')",
+                                              NULL, NULL, NULL),
+                                 SQLITE_OK);
+            assert_int_equal(sqlite3_prepare_v2(db, v >= 5 ? v5_row : v2_row, -1, &st, NULL),
                              SQLITE_OK);
             sqlite3_bind_int64(st, 1, seq);
             sqlite3_bind_int64(st, 2, f.time_ns);
-            sqlite3_bind_blob(st, 3, prev, 32, SQLITE_TRANSIENT);
+            if (v < 5)
+                sqlite3_bind_blob(st, 3, prev, 32, SQLITE_TRANSIENT);
             sqlite3_bind_blob(st, 4, hash, 32, SQLITE_TRANSIENT);
             assert_int_equal(sqlite3_step(st), SQLITE_DONE);
             sqlite3_finalize(st);
