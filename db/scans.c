@@ -662,20 +662,23 @@ out:
     return rc;
 }
 
+static void obs_release(store_obs *o)
+{
+    free(o->path);
+    free(o->name);
+    free(o->kind);
+    free(o->version);
+    free(o->status);
+    free(o->error);
+    free(o->job_user);
+}
+
 void store_obs_list_free(store_obs_list *list)
 {
     if (list == NULL)
         return;
-    for (size_t i = 0; i < list->count; i++) {
-        store_obs *o = &list->rows[i];
-        free(o->path);
-        free(o->name);
-        free(o->kind);
-        free(o->version);
-        free(o->status);
-        free(o->error);
-        free(o->job_user);
-    }
+    for (size_t i = 0; i < list->count; i++)
+        obs_release(&list->rows[i]);
     free(list->rows);
     list->rows = NULL;
     list->count = 0;
@@ -920,4 +923,113 @@ const char *scan_reason_name(scan_reason r)
     default:
         return "user";
     }
+}
+
+/* ---- the changes of one scan ---- */
+
+static int read_before(sqlite3_stmt *st, store_change *c)
+{
+    int rc = TMI_OK;
+    c->has_before = 1;
+    c->before_present = sqlite3_column_int(st, 0);
+    c->before_has_sha256 = sqlite3_column_bytes(st, 1) == 32;
+    if (c->before_has_sha256)
+        memcpy(c->before_sha256, sqlite3_column_blob(st, 1), 32);
+    rc = store_col_strdup(st, 2, &c->before_version);
+    if (rc == TMI_OK)
+        rc = store_col_strdup(st, 3, &c->before_status);
+    return rc;
+}
+
+int store_scan_changes(store *s, int64_t scan_id, size_t max, store_changes *out)
+{
+    sqlite3_stmt *st = NULL, *prev = NULL;
+    store_obs_list now = {NULL, 0};
+    int rc, limit = store_clamp_limit(max);
+
+    if (s == NULL || out == NULL)
+        return TMI_EINVAL;
+    store_clear_error(s);
+    out->rows = NULL;
+    out->count = 0;
+    rc = store_prepare(s,
+                       "SELECT " OBS_COLUMNS " FROM observations o JOIN files f ON f.id = o.file_id"
+                       " WHERE o.scan_id = ?1 ORDER BY f.path LIMIT ?2",
+                       &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, scan_id);
+    sqlite3_bind_int(st, 2, limit);
+    rc = collect_obs(s, st, limit, &now);
+    sqlite3_finalize(st);
+    if (rc != TMI_OK)
+        return rc;
+    out->rows = calloc(now.count > 0 ? now.count : 1, sizeof(*out->rows));
+    if (out->rows == NULL) {
+        store_obs_list_free(&now);
+        return store_fail(s, TMI_ENOMEM, "out of memory");
+    }
+    rc = store_prepare(s,
+                       "SELECT present, sha256, version, status FROM observations"
+                       " WHERE file_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT 1",
+                       &prev);
+    for (size_t i = 0; rc == TMI_OK && i < now.count; i++) {
+        store_change *c = &out->rows[out->count++];
+        c->now = now.rows[i];
+        memset(&now.rows[i], 0, sizeof(now.rows[i])); /* moved */
+        sqlite3_reset(prev);
+        sqlite3_bind_int64(prev, 1, c->now.file_id);
+        sqlite3_bind_int64(prev, 2, c->now.id);
+        int src = sqlite3_step(prev);
+        if (src == SQLITE_ROW)
+            rc = read_before(prev, c);
+        else if (src != SQLITE_DONE)
+            rc = store_fail_sqlite(s, src, "cannot read the file history");
+    }
+    sqlite3_finalize(prev);
+    store_obs_list_free(&now);
+    if (rc != TMI_OK)
+        store_changes_free(out);
+    return rc;
+}
+
+void store_changes_free(store_changes *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->count; i++) {
+        obs_release(&c->rows[i].now);
+        free(c->rows[i].before_version);
+        free(c->rows[i].before_status);
+    }
+    free(c->rows);
+    c->rows = NULL;
+    c->count = 0;
+}
+
+int store_scan_before(store *s, int64_t scan_id, int64_t *prev_id, int64_t *prev_finished_ns)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, src;
+    if (s == NULL)
+        return TMI_EINVAL;
+    store_clear_error(s);
+    *prev_id = 0;
+    *prev_finished_ns = 0;
+    rc = store_prepare(s,
+                       "SELECT id, started_ns + duration_ns FROM scans WHERE id < ?"
+                       " ORDER BY id DESC LIMIT 1",
+                       &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, scan_id);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        *prev_id = sqlite3_column_int64(st, 0);
+        *prev_finished_ns = sqlite3_column_int64(st, 1);
+    } else if (src != SQLITE_DONE) {
+        rc = store_fail_sqlite(s, src, "cannot read the scans");
+    }
+    sqlite3_finalize(st);
+    return rc;
 }

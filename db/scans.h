@@ -169,6 +169,32 @@ struct cJSON *store_obs_json(const store_obs *ob);
 
 void store_obs_list_free(store_obs_list *list);
 
+/* One file change a scan recorded: the new observation, and what the
+ * observation before it said (has_before 0 for a path seen the first time). */
+typedef struct store_change {
+    store_obs now;
+    int has_before;
+    int before_present;
+    char *before_version; /* or NULL */
+    char *before_status;  /* or NULL */
+    int before_has_sha256;
+    uint8_t before_sha256[32];
+} store_change;
+
+typedef struct store_changes {
+    store_change *rows;
+    size_t count;
+} store_changes;
+
+/* The changes scan scan_id recorded (strings are heap copies, freed with
+ * store_changes_free), at most max (STORE_MAX_LIMIT cap), in
+ * path order. */
+int store_scan_changes(store *s, int64_t scan_id, size_t max, store_changes *out);
+void store_changes_free(store_changes *c);
+
+/* The scan before scan_id (0 when none): for "changed between ... and ...". */
+int store_scan_before(store *s, int64_t scan_id, int64_t *prev_id, int64_t *prev_finished_ns);
+
 /* The changed_by object of one observation (see store_obs_json); new tree,
  * caller frees; NULL when out of memory. */
 struct cJSON *store_changed_by_json(const store_obs *ob);

@@ -21,12 +21,14 @@
 #include "pathutil.h"
 #include "plat.h"
 #include "runner.h"
+#include "watcher.h"
 #include "store.h"
 #include "timefmt.h"
 
 static const char serve_usage[] =
     "usage: tmi-console serve [--port N] [--root DIR] [--tmi-dir DIR] [--service NAME]\n"
-    "                         [--stay-seconds N]\n\n"
+    "                         [--stay-seconds N] [--watch-interval SECONDS]\n"
+    "                         [--auto-repair SECONDS]\n\n"
     "Serve the web UI and the JSON API on http://127.0.0.1:PORT/ (this machine only).\n"
     "Prints the URL and a one-time login URL for the browser (valid 2 minutes, once;\n"
     "'tmi-console login-url' makes another). Scripts use the API token instead:\n"
@@ -41,7 +43,15 @@ static const char serve_usage[] =
     "  --tmi-dir DIR  scan this TMI folder instead of searching for it\n"
     "  --service NAME the TMI service's short name (default: found from its display\n"
     "                 name or from mrf.exe)\n"
-    "  --stay-seconds N  how long a started service must stay up (default 5)\n";
+    "  --stay-seconds N  how long a started service must stay up (default 5)\n"
+    "  --watch-interval SECONDS\n"
+    "                 scan on this timer too (default 900; 0: off); changes in the TMI\n"
+    "                 and source folders are scanned as they happen either way\n"
+    "  --auto-repair SECONDS\n"
+    "                 when the files turn bad and good copies exist, repair after this\n"
+    "                 delay unless a person acts first (off by default; at most once\n"
+    "                 per occurrence, never again after a failed attempt until a person\n"
+    "                 runs a job)\n";
 
 static int write_server_json(const char *data_dir, int port)
 {
@@ -81,6 +91,8 @@ typedef struct serve_opts {
     const char *root, *tmi_dir, *service;
     size_t port;
     size_t stay_s;
+    size_t watch_interval_s;
+    size_t auto_repair_s;
 } serve_opts;
 
 /* What a running server holds, released by serve_cleanup in reverse. */
@@ -89,22 +101,23 @@ typedef struct serve_state {
     store *st;
     plat_lock *lock;
     runner *jobs;
+    watcher *watch;
     http_server *srv;
     int wrote_json;
 } serve_state;
 
 static int parse_opts(int argc, char **argv, serve_opts *o)
 {
-    const char *port = NULL, *stay = NULL;
-    const cli_opt opts[] = {{"--port", 1, &port},
-                            {"--root", 1, &o->root},
-                            {"--tmi-dir", 1, &o->tmi_dir},
-                            {"--service", 1, &o->service},
-                            {"--stay-seconds", 1, &stay}};
+    const char *port = NULL, *stay = NULL, *interval = NULL, *autorep = NULL;
+    const cli_opt opts[] = {{"--port", 1, &port},          {"--root", 1, &o->root},
+                            {"--tmi-dir", 1, &o->tmi_dir}, {"--service", 1, &o->service},
+                            {"--stay-seconds", 1, &stay},  {"--watch-interval", 1, &interval},
+                            {"--auto-repair", 1, &autorep}};
     size_t npos = 0;
     memset(o, 0, sizeof(*o));
     o->port = HTTP_DEFAULT_PORT;
     o->stay_s = 5;
+    o->watch_interval_s = WATCHER_DEFAULT_INTERVAL_S;
     if (cli_parse("serve", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0, &npos) != 0)
         return -1;
     if (port != NULL && cli_parse_size(port, 65535, &o->port) != 0) {
@@ -115,15 +128,26 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
         cli_error("serve", "--stay-seconds: expected a number from 0 to 600");
         return -1;
     }
+    if (interval != NULL && cli_parse_size(interval, 7 * 86400, &o->watch_interval_s) != 0) {
+        cli_error("serve", "--watch-interval: expected seconds from 0 (off) to 604800");
+        return -1;
+    }
+    if (autorep != NULL &&
+        (cli_parse_size(autorep, 86400, &o->auto_repair_s) != 0 || o->auto_repair_s == 0)) {
+        cli_error("serve", "--auto-repair: expected a delay in seconds from 1 to 86400");
+        return -1;
+    }
     return 0;
 }
 
 static void serve_cleanup(serve_state *ss, const char *data_dir)
 {
     char path[PLAT_PATH_MAX];
+    if (ss->srv != NULL)
+        http_refuse_new(ss->srv);
+    watcher_stop(ss->watch);   /* no new scans or automatic jobs */
     runner_shutdown(ss->jobs); /* a running job is finished, never cut */
     if (ss->srv != NULL) {
-        http_refuse_new(ss->srv);
         http_stop(ss->srv); /* waits for requests in flight; closes worker stores */
         ss->srv = NULL;
         if (ss->st != NULL)
@@ -187,6 +211,32 @@ static int start_runner(cli_ctx *ctx, const serve_opts *o, serve_state *ss)
     return 0;
 }
 
+/* An alert, on stderr (the outputs of --syslog and --alert-file too). */
+static void on_alert(void *arg, const watcher_alert *a)
+{
+    (void)arg;
+    fprintf(stderr, "tmi-console serve: alert %s: %s\n", a->kind, a->message);
+}
+
+/* The watcher: watched folders, scans, alerts, auto-repair. */
+static int start_watcher(cli_ctx *ctx, const serve_opts *o, serve_state *ss)
+{
+    watcher_config wc;
+    char err[256];
+    memset(&wc, 0, sizeof(wc));
+    wc.data_dir = ctx->data_dir;
+    wc.target = &ss->target;
+    wc.jobs = ss->jobs;
+    wc.interval_s = (unsigned)o->watch_interval_s;
+    wc.auto_repair_s = (unsigned)o->auto_repair_s;
+    wc.emit = on_alert;
+    if (watcher_start(&wc, &ss->watch, err, sizeof(err)) != TMI_OK) {
+        cli_error("serve", "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* The HTTP server, server.json, the start's audit row and the login URL. */
 static int start_http(cli_ctx *ctx, const serve_opts *o, serve_state *ss)
 {
@@ -197,6 +247,7 @@ static int start_http(cli_ctx *ctx, const serve_opts *o, serve_state *ss)
     cfg.data_dir = ctx->data_dir;
     cfg.target = &ss->target;
     cfg.jobs = ss->jobs;
+    cfg.watch = ss->watch;
     cfg.port = (int)o->port;
     rc = http_start(&cfg, &ss->srv, err, sizeof(err));
     if (rc != TMI_OK) {
@@ -237,7 +288,8 @@ static int serve_run(cli_ctx *ctx, int argc, char **argv)
     /* from here Ctrl+C / SIGTERM only ask to stop: the recovery below and a
      * job started later are finished, never cut */
     plat_install_stop_handler();
-    if (start_runner(ctx, &o, &ss) != 0 || start_http(ctx, &o, &ss) != 0)
+    if (start_runner(ctx, &o, &ss) != 0 || start_watcher(ctx, &o, &ss) != 0 ||
+        start_http(ctx, &o, &ss) != 0)
         goto out;
     while (!plat_stop_requested())
         plat_sleep_ms(100);

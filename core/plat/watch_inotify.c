@@ -78,7 +78,18 @@ void plat_watch_clear(plat_watch *w)
     w->n = 0;
 }
 
-/* Take every pending notification; 1 when any was there. */
+/* Is wd one of the folders watched now? (Notifications of a watch this
+ * process removed, its IN_IGNORED among them, are not changes.) */
+static int watched(const plat_watch *w, int wd)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->wd[i] == wd)
+            return 1;
+    }
+    return 0;
+}
+
+/* Take every pending notification; 1 when any was a change. */
 static int drain(plat_watch *w)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -90,6 +101,8 @@ static int drain(plat_watch *w)
         for (char *p = buf; p < buf + n;) {
             const struct inotify_event *ev = (const struct inotify_event *)p;
             p += sizeof(*ev) + ev->len;
+            if (!watched(w, ev->wd))
+                continue;
             if (ev->mask & IN_IGNORED) {
                 /* the folder is gone: drop its watch descriptor */
                 for (size_t i = 0; i < w->n; i++) {

@@ -55,6 +55,7 @@ int api_session_get(struct http_req *req);
 int api_session_delete(struct http_req *req);
 
 int api_status(struct http_req *req);
+int api_auto_repair_cancel(struct http_req *req);
 int api_scan_post(struct http_req *req);
 int api_scans(struct http_req *req);
 int api_scan_get(struct http_req *req);

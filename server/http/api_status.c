@@ -111,6 +111,8 @@ static int status_build(const http_config *cfg, status_cache *c)
 {
     cJSON *svc = evidence_service_json(cfg->target);
     cJSON *ev = evidence_events_json(cfg->target, 0, EVIDENCE_EVENTS_MAX);
+    cJSON *watch = cfg->watch != NULL ? watcher_status_json(cfg->watch) : NULL;
+    char *watch_text = watch != NULL ? cJSON_PrintUnformatted(watch) : NULL;
     char *svc_text = svc != NULL ? cJSON_PrintUnformatted(svc) : NULL;
     char *ev_text = ev != NULL ? cJSON_PrintUnformatted(ev) : NULL;
     char id[32], *body = NULL;
@@ -122,12 +124,14 @@ static int status_build(const http_config *cfg, status_cache *c)
         snprintf(id, sizeof(id), "%lld", (long long)c->scan_id);
     else
         snprintf(id, sizeof(id), "null");
-    cap = strlen(c->scan_json) + strlen(svc_text) + strlen(ev_text) + 96;
+    cap = strlen(c->scan_json) + strlen(svc_text) + strlen(ev_text) +
+          (watch_text != NULL ? strlen(watch_text) : 4) + 112;
     body = malloc(cap);
     if (body == NULL)
         goto out;
-    n = snprintf(body, cap, "{\"scan_id\":%s,\"scan\":%s,\"service\":%s,\"events\":%s}", id,
-                 c->scan_json, svc_text, ev_text);
+    n = snprintf(body, cap,
+                 "{\"scan_id\":%s,\"scan\":%s,\"service\":%s,\"events\":%s,\"watch\":%s}", id,
+                 c->scan_json, svc_text, ev_text, watch_text != NULL ? watch_text : "null");
     if (n < 0 || (size_t)n >= cap) {
         free(body);
         rc = TMI_EIO;
@@ -141,13 +145,16 @@ static int status_build(const http_config *cfg, status_cache *c)
 out:
     free(svc_text);
     free(ev_text);
+    free(watch_text);
     cJSON_Delete(svc);
     cJSON_Delete(ev);
+    cJSON_Delete(watch);
     return rc;
 }
 
 /*
- * GET /api/status: {"scan_id", "scan", "service", "events"}. The answer is
+ * GET /api/status: {"scan_id", "scan", "service", "events", "watch"} (watch:
+ * the watcher's state, watcher.h, or null when none runs). The answer is
  * this thread's cache while the store is unchanged (one cheap data_version
  * check per request) and its live part (service state, events: a service
  * manager and an event log query each) is younger than STATUS_LIVE_TTL_MS;
@@ -178,4 +185,15 @@ int api_status(http_req *req)
                                      "cannot build the status answer");
     }
     return http_send(req, 200, "application/json", c->body, c->body_len, NULL);
+}
+
+/* DELETE /api/auto-repair: cancel a scheduled automatic repair. */
+int api_auto_repair_cancel(http_req *req)
+{
+    const http_config *cfg = http_req_config(req);
+    if (cfg->watch == NULL)
+        return http_send_problem(req, 404, "no watcher runs (serve was started without one)");
+    if (watcher_cancel_auto_repair(cfg->watch, req->user) != TMI_OK)
+        return http_send_problem(req, 409, "no automatic repair is scheduled");
+    return http_send(req, 204, NULL, NULL, 0, NULL);
 }

@@ -41,6 +41,7 @@
 #include "reqparse.h"
 #include "routes.h"
 #include "runner.h"
+#include "watcher.h"
 #include "store.h"
 #include "strutil.h"
 #include "target.h"
@@ -55,6 +56,7 @@ typedef struct http_config {
     const char *data_dir;     /* required: store, token; copied */
     const tmi_target *target; /* required: what scans and jobs work on; must outlive the server */
     runner *jobs;             /* required: runs the jobs POST /api/jobs starts; must outlive it */
+    watcher *watch;           /* optional: its state in GET /api/status; must outlive it */
     int port;                 /* 0: any free port */
 } http_config;
 

@@ -21,6 +21,7 @@ static const route table[] = {
     {"GET", "/api/session", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_session_get},
     {"DELETE", "/api/session", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_session_delete},
     {"GET", "/api/status", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_status},
+    {"DELETE", "/api/auto-repair", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_auto_repair_cancel},
     {"POST", "/api/scan", ROUTE_AUTH, ROUTE_JSON_BODY, NULL, api_scan_post},
     {"GET", "/api/scans", ROUTE_AUTH, ROUTE_NO_BODY, PAGE, api_scans},
     {"GET", "/api/scans/{id}", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_scan_get},

@@ -18,6 +18,7 @@
 
 #define LOCK_NAME    "job.lock"
 #define CURRENT_NAME "job.current"
+#define LOCK_TRIES   20 /* times 50 ms: how long a new job waits for the lock */
 #define BACKUPS_NAME "backups"
 
 struct runner {
@@ -148,8 +149,14 @@ static int take_lock(runner_job *h, char *err, size_t errlen)
     int rc = plat_make_dirs(data_dir);
     if (rc == TMI_OK)
         rc = path_join(path, sizeof(path), data_dir, LOCK_NAME);
-    if (rc == TMI_OK)
+    /* a job that has just ended still holds the lock while it writes its
+     * last audit row: a client that saw it end may start the next one */
+    for (int i = 0; rc == TMI_OK || rc == TMI_EBUSY; i++) {
         rc = plat_lock_acquire(path, &h->lock);
+        if (rc != TMI_EBUSY || i >= LOCK_TRIES)
+            break;
+        plat_sleep_ms(50);
+    }
     if (rc == TMI_EBUSY)
         describe_running(data_dir, err, errlen);
     else if (rc != TMI_OK)
@@ -473,6 +480,19 @@ int runner_start(runner *r, repair_action action, const char *restore_id,
     if (rc != TMI_OK)
         slot_release(r);
     return rc;
+}
+
+int runner_job_locked(const char *data_dir)
+{
+    char path[PLAT_PATH_MAX];
+    plat_lock *lock = NULL;
+    plat_stat st;
+    if (path_join(path, sizeof(path), data_dir, LOCK_NAME) != TMI_OK || plat.stat(path, &st) != TMI_OK)
+        return 0;
+    if (plat_lock_acquire(path, &lock) == TMI_EBUSY)
+        return 1;
+    plat_lock_release(lock);
+    return 0;
 }
 
 int runner_busy(runner *r)

@@ -82,6 +82,10 @@ int runner_start(runner *r, repair_action action, const char *restore_id,
                  const char *confirmed_digest, const audit_actor *actor, int64_t *job_id, char *err,
                  size_t errlen);
 
+/* Is a job running on data_dir right now, in this process or another (is
+ * its job lock held)? 1 yes, 0 no. */
+int runner_job_locked(const char *data_dir);
+
 /* How many jobs started by runner_start have not ended. */
 int runner_busy(runner *r);
 

@@ -21,11 +21,16 @@ from tmiserver import (Server, check, expect_problem, expect_security_headers,  
 
 srv = Server(sys.argv[1], "api")
 try:
-    # before any scan the status has none
+    # the server's start scan is the first one (the watcher's)
     r = srv.request("GET", "/api/status", token=True)
-    expect_status(r, 200, "status before a scan")
+    expect_status(r, 200, "status at start")
     st = r.json() or {}
-    check(st.get("scan") is None and st.get("scan_id") is None, "status before a scan: %r" % st)
+    check((st.get("scan") or {}).get("verdict") == "affected" and st.get("scan_id") == 1,
+          "status at start: %r" % {k: st.get(k) for k in ("scan_id", "watch")})
+    w = st.get("watch") or {}
+    check(w.get("mode") == "notify" and w.get("ok") is True and w.get("folders", 0) >= 2
+          and (w.get("last_scan") or {}).get("reason") == "start",
+          "watch state at start: %r" % w)
     # the demo's service started and stopped at once, as the real one does
     svc = st.get("service", {})
     check(svc.get("state") == "stopped" and svc.get("exit_code") == 1 and svc.get("detail"),
@@ -68,7 +73,7 @@ try:
         pages += 1
         if before is None:
             break
-    check(len(seen) == 4 and seen == sorted(seen, reverse=True) and len(set(seen)) == 4,
+    check(len(seen) == 5 and seen == sorted(seen, reverse=True) and len(set(seen)) == 5,
           "scan pages: %r" % seen)
 
     # files and history
