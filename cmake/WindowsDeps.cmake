@@ -85,5 +85,6 @@ endif()
 
 # What the Win32 backend links: CNG, the SCM / registry / event log / security
 # (advapi32), known folders (shell32, ole32), version resources (version, for
-# the cross-check only).
-set(TMI_WIN32_SYSTEM_LIBS bcrypt advapi32 shell32 ole32 userenv)
+# the cross-check only), signatures (wintrust: WinVerifyTrust and catalogs;
+# crypt32: CryptoAPI).
+set(TMI_WIN32_SYSTEM_LIBS bcrypt advapi32 shell32 ole32 userenv wintrust crypt32)

@@ -1,6 +1,7 @@
 /*
  * pe_version.c - read the version resource of a PE32 / PE32+ image held in
- * memory (see pe_version.h for the contract).
+ * memory (see pe_version.h for the contract). The headers are read by
+ * pe_headers.c; this file walks the resource tree they point to.
  *
  * The bytes are untrusted. Every multi-byte field is read with explicit
  * little-endian loads from a checked offset (never through a cast pointer),
@@ -9,11 +10,7 @@
  * size, so the parser terminates on any input. Nothing is allocated.
  *
  * What counts as an error (TMI_EFORMAT) and what does not:
- *   - no "MZ", e_lfanew past the end, no "PE\0\0"      -> "not a PE file"
- *   - file or optional header cut short                -> "truncated headers"
- *   - optional header magic other than 0x10b / 0x20b    -> "unsupported optional header"
- *   - SizeOfOptionalHeader too small for its magic      -> "malformed optional header"
- *   - section table past the end of the buffer          -> "truncated section table"
+ *   - the header errors of pe_headers_read()            -> its message
  *   - resource directory unmappable, out of its section,
  *     or not shaped type -> name -> language -> data    -> "malformed resource directory"
  *   - the VS_VERSIONINFO block or its VS_FIXEDFILEINFO
@@ -53,29 +50,16 @@
 #include <string.h>
 
 #include "err.h"
+#include "pe_headers.h"
 
 const char *const pe_string_keys[PE_STR_COUNT] = {
     "CompanyName", "FileDescription", "FileVersion", "ProductName", "ProductVersion",
 };
 
-#define MSG_NOT_PE     "not a PE file"
-#define MSG_TRUNC_HDR  "truncated headers"
-#define MSG_OPT_MAGIC  "unsupported optional header"
-#define MSG_OPT_SIZE   "malformed optional header"
-#define MSG_TRUNC_SECT "truncated section table"
-#define MSG_RSRC       "malformed resource directory"
-#define MSG_VERSION    "malformed version resource"
-#define MSG_RSRC_DATA  "resource data outside the file"
+#define MSG_RSRC    "malformed resource directory"
+#define MSG_VERSION "malformed version resource"
 
-#define DOS_HEADER_SIZE    64
-#define FILE_HEADER_SIZE   20
-#define SECTION_SIZE       40
-#define OPT_MAGIC_PE32     0x10b
-#define OPT_MAGIC_PE32PLUS 0x20b
-/* Offset of the data directories inside the optional header. */
-#define OPT_DIRS_PE32     96
-#define OPT_DIRS_PE32PLUS 112
-#define DIR_RESOURCE      2
+#define MSG_RSRC_DATA "resource data outside the file"
 
 #define RSRC_DIR_SIZE   16
 #define RSRC_ENTRY_SIZE 8
@@ -85,22 +69,6 @@ const char *const pe_string_keys[PE_STR_COUNT] = {
 #define VS_FIXED_SIZE      52
 #define VS_FIXED_SIGNATURE 0xFEEF04BDu
 #define VS_HEADER_SIZE     6 /* wLength, wValueLength, wType */
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-/* 1 when [off, off + n) lies inside a buffer of len bytes (no overflow). */
-static int fits(size_t off, size_t n, size_t len)
-{
-    return off <= len && n <= len - off;
-}
 
 static size_t align4(size_t x)
 {
@@ -128,11 +96,11 @@ typedef struct pe_image {
 static int rva_to_offset(const pe_image *img, uint32_t rva, size_t *off, size_t *avail)
 {
     for (unsigned i = 0; i < img->nsections; i++) {
-        const uint8_t *s = img->buf + img->sections + (size_t)i * SECTION_SIZE;
-        uint64_t vsize = rd32(s + 8);
-        uint64_t va = rd32(s + 12);
-        uint64_t raw_size = rd32(s + 16);
-        uint64_t raw_ptr = rd32(s + 20);
+        const uint8_t *s = img->buf + img->sections + (size_t)i * PE_SECTION_SIZE;
+        uint64_t vsize = pe_rd32(s + 8);
+        uint64_t va = pe_rd32(s + 12);
+        uint64_t raw_size = pe_rd32(s + 16);
+        uint64_t raw_ptr = pe_rd32(s + 20);
         uint64_t span = vsize > raw_size ? vsize : raw_size;
         if (rva < va || rva >= va + span)
             continue;
@@ -168,10 +136,10 @@ typedef struct rsrc_view {
  */
 static int rsrc_dir(const rsrc_view *r, uint32_t dir, uint32_t *entries, uint32_t *count)
 {
-    if (!fits(dir, RSRC_DIR_SIZE, r->len))
+    if (!pe_fits(dir, RSRC_DIR_SIZE, r->len))
         return 0;
-    uint32_t n = (uint32_t)rd16(r->base + dir + 12) + rd16(r->base + dir + 14);
-    if (!fits((size_t)dir + RSRC_DIR_SIZE, (size_t)n * RSRC_ENTRY_SIZE, r->len))
+    uint32_t n = (uint32_t)pe_rd16(r->base + dir + 12) + pe_rd16(r->base + dir + 14);
+    if (!pe_fits((size_t)dir + RSRC_DIR_SIZE, (size_t)n * RSRC_ENTRY_SIZE, r->len))
         return 0;
     *entries = dir + RSRC_DIR_SIZE;
     *count = n;
@@ -181,7 +149,7 @@ static int rsrc_dir(const rsrc_view *r, uint32_t dir, uint32_t *entries, uint32_
 /*
  * Walk root -> type `type_id` -> first name -> first language -> data entry.
  * Returns TMI_OK with *found = 1 and the data entry's RVA and size, TMI_OK
- * with *found = 0 when there is no resource of that type, or TMI_EFORMAT.
+ * with *found = 0 when there is no version resource, or TMI_EFORMAT.
  * The walk has a fixed depth of three and each level requires the kind of
  * entry it expects, so a subdirectory offset pointing back at an ancestor
  * cannot make it loop; such offsets are refused explicitly all the same.
@@ -195,15 +163,15 @@ static int find_entry(const rsrc_view *r, uint16_t type_id, int *found, uint32_t
     /* Level 1: resource types. The standard types are ID entries. */
     if (!rsrc_dir(r, 0, &entries, &count))
         return TMI_EFORMAT;
-    uint32_t named = rd16(r->base + 12);
+    uint32_t named = pe_rd16(r->base + 12);
     uint32_t target = 0;
     int have_type = 0;
     for (uint32_t i = named; i < count; i++) {
         const uint8_t *e = r->base + entries + (size_t)i * RSRC_ENTRY_SIZE;
-        uint32_t name = rd32(e);
+        uint32_t name = pe_rd32(e);
         /* An ID entry's ID is the low WORD, as in the loader's union. */
         if ((name & RSRC_HIGH_BIT) == 0 && (name & 0xFFFF) == type_id) {
-            target = rd32(e + 4);
+            target = pe_rd32(e + 4);
             have_type = 1;
             break;
         }
@@ -216,12 +184,12 @@ static int find_entry(const rsrc_view *r, uint16_t type_id, int *found, uint32_t
     if (names_dir == 0)
         return TMI_EFORMAT;
 
-    /* Level 2: names (IDs) of resources of this type: take the first. */
+    /* Level 2: names (IDs) of version resources: take the first. */
     if (!rsrc_dir(r, names_dir, &entries, &count))
         return TMI_EFORMAT;
     if (count == 0)
         return TMI_OK;
-    target = rd32(r->base + entries + 4);
+    target = pe_rd32(r->base + entries + 4);
     if ((target & RSRC_HIGH_BIT) == 0)
         return TMI_EFORMAT;
     uint32_t langs_dir = target & ~RSRC_HIGH_BIT;
@@ -233,13 +201,13 @@ static int find_entry(const rsrc_view *r, uint16_t type_id, int *found, uint32_t
         return TMI_EFORMAT;
     if (count == 0)
         return TMI_OK;
-    target = rd32(r->base + entries + 4);
+    target = pe_rd32(r->base + entries + 4);
     if ((target & RSRC_HIGH_BIT) != 0)
         return TMI_EFORMAT;
-    if (!fits(target, RSRC_DATA_SIZE, r->len))
+    if (!pe_fits(target, RSRC_DATA_SIZE, r->len))
         return TMI_EFORMAT;
-    *data_rva = rd32(r->base + target);
-    *data_size = rd32(r->base + target + 4);
+    *data_rva = pe_rd32(r->base + target);
+    *data_size = pe_rd32(r->base + target + 4);
     *found = 1;
     return TMI_OK;
 }
@@ -265,15 +233,15 @@ static int vs_block_parse(const uint8_t *v, size_t start, size_t limit, vs_block
 {
     if (start > limit || limit - start < VS_HEADER_SIZE)
         return 0;
-    size_t wlength = rd16(v + start);
+    size_t wlength = pe_rd16(v + start);
     if (wlength < VS_HEADER_SIZE || wlength > limit - start)
         return 0;
     b->start = start;
     b->end = start + wlength;
-    b->value_len = rd16(v + start + 2);
+    b->value_len = pe_rd16(v + start + 2);
     b->key = start + VS_HEADER_SIZE;
     size_t p = b->key;
-    while (p + 2 <= b->end && rd16(v + p) != 0)
+    while (p + 2 <= b->end && pe_rd16(v + p) != 0)
         p += 2;
     if (p + 2 > b->end)
         return 0;
@@ -291,7 +259,7 @@ static int vs_key_is(const uint8_t *v, const vs_block *b, const char *s)
     if (b->key_units != n)
         return 0;
     for (size_t i = 0; i < n; i++) {
-        if (rd16(v + b->key + 2 * i) != (uint8_t)s[i])
+        if (pe_rd16(v + b->key + 2 * i) != (uint8_t)s[i])
             return 0;
     }
     return 1;
@@ -308,12 +276,12 @@ static void utf16le_to_utf8(const uint8_t *p, size_t units, char *dst, size_t ds
     size_t o = 0;
     size_t i = 0;
     while (i < units) {
-        uint32_t c = rd16(p + 2 * i);
+        uint32_t c = pe_rd16(p + 2 * i);
         i++;
         if (c == 0)
             break;
         if (c >= 0xD800 && c <= 0xDBFF) {
-            uint32_t lo = i < units ? rd16(p + 2 * i) : 0;
+            uint32_t lo = i < units ? pe_rd16(p + 2 * i) : 0;
             if (lo >= 0xDC00 && lo <= 0xDFFF) {
                 c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
                 i++;
@@ -377,13 +345,13 @@ static int read_string_file_info(const uint8_t *v, const vs_block *sfi, pe_versi
 {
     vs_block table;
     size_t pos = align4(sfi->value);
-    if (pos + VS_HEADER_SIZE > sfi->end || rd16(v + pos) == 0)
+    if (pos + VS_HEADER_SIZE > sfi->end || pe_rd16(v + pos) == 0)
         return 0;
     if (!vs_block_parse(v, pos, sfi->end, &table))
         return 0;
     /* StringTable has no value: its children start right after the key. */
     pos = table.value;
-    while (pos + VS_HEADER_SIZE <= table.end && rd16(v + pos) != 0) {
+    while (pos + VS_HEADER_SIZE <= table.end && pe_rd16(v + pos) != 0) {
         vs_block s;
         if (!vs_block_parse(v, pos, table.end, &s))
             break;
@@ -406,19 +374,19 @@ static int read_version_info(const uint8_t *v, size_t size, pe_version_info *out
         return TMI_EFORMAT;
     size_t children = root.value;
     if (root.value_len != 0) {
-        if (root.value_len < VS_FIXED_SIZE || !fits(root.value, root.value_len, root.end))
+        if (root.value_len < VS_FIXED_SIZE || !pe_fits(root.value, root.value_len, root.end))
             return TMI_EFORMAT;
         const uint8_t *f = v + root.value;
-        if (rd32(f) != VS_FIXED_SIGNATURE)
+        if (pe_rd32(f) != VS_FIXED_SIGNATURE)
             return TMI_EFORMAT;
-        out->file_version = version_from_ms_ls(rd32(f + 8), rd32(f + 12));
-        out->product_version = version_from_ms_ls(rd32(f + 16), rd32(f + 20));
+        out->file_version = version_from_ms_ls(pe_rd32(f + 8), pe_rd32(f + 12));
+        out->product_version = version_from_ms_ls(pe_rd32(f + 16), pe_rd32(f + 20));
         out->has_fixed = 1;
         children = align4(root.value + root.value_len);
     }
 
     size_t pos = children;
-    while (pos + VS_HEADER_SIZE <= root.end && rd16(v + pos) != 0) {
+    while (pos + VS_HEADER_SIZE <= root.end && pe_rd16(v + pos) != 0) {
         vs_block child;
         if (!vs_block_parse(v, pos, root.end, &child))
             break;
@@ -429,82 +397,6 @@ static int read_version_info(const uint8_t *v, size_t size, pe_version_info *out
     return TMI_OK;
 }
 
-/* What the headers say, once checked: the image and its resource tree. */
-typedef struct pe_headers {
-    pe_image img;
-    uint16_t machine;
-    int is_pe32plus;
-    int has_rsrc; /* 0: no resource data directory (or a zero RVA) */
-    rsrc_view rsrc;
-} pe_headers;
-
-/*
- * Check the DOS, NT and optional headers and the section table of
- * buf[0..len), and locate the resource directory. Returns NULL on success
- * (h filled in) or the static message for TMI_EFORMAT.
- */
-static const char *read_headers(const uint8_t *buf, size_t len, pe_headers *h)
-{
-    memset(h, 0, sizeof(*h));
-    if (buf == NULL || len < DOS_HEADER_SIZE || buf[0] != 'M' || buf[1] != 'Z')
-        return MSG_NOT_PE;
-    size_t nt = rd32(buf + 0x3C);
-    if (!fits(nt, 4, len) || memcmp(buf + nt, "PE\0\0", 4) != 0)
-        return MSG_NOT_PE;
-
-    size_t fh = nt + 4;
-    if (!fits(fh, FILE_HEADER_SIZE, len))
-        return MSG_TRUNC_HDR;
-    h->machine = rd16(buf + fh);
-    unsigned nsections = rd16(buf + fh + 2);
-    size_t opt_size = rd16(buf + fh + 16);
-
-    size_t opt = fh + FILE_HEADER_SIZE;
-    if (!fits(opt, 2, len))
-        return MSG_TRUNC_HDR;
-    size_t dirs;
-    switch (rd16(buf + opt)) {
-    case OPT_MAGIC_PE32:
-        dirs = OPT_DIRS_PE32;
-        break;
-    case OPT_MAGIC_PE32PLUS:
-        dirs = OPT_DIRS_PE32PLUS;
-        h->is_pe32plus = 1;
-        break;
-    default:
-        return MSG_OPT_MAGIC;
-    }
-    if (opt_size < dirs)
-        return MSG_OPT_SIZE;
-    if (!fits(opt, opt_size, len))
-        return MSG_TRUNC_HDR;
-
-    h->img.buf = buf;
-    h->img.len = len;
-    h->img.sections = opt + opt_size;
-    h->img.nsections = nsections;
-    h->img.file_alignment = rd32(buf + opt + 36);
-    if (!fits(h->img.sections, (size_t)nsections * SECTION_SIZE, len))
-        return MSG_TRUNC_SECT;
-
-    /* Data directories present: NumberOfRvaAndSizes, capped by the header. */
-    uint32_t ndirs = rd32(buf + opt + dirs - 4);
-    if (ndirs > (opt_size - dirs) / 8)
-        ndirs = (uint32_t)((opt_size - dirs) / 8);
-    if (ndirs <= DIR_RESOURCE)
-        return NULL;
-    uint32_t rsrc_rva = rd32(buf + opt + dirs + DIR_RESOURCE * 8);
-    if (rsrc_rva == 0)
-        return NULL;
-
-    size_t rsrc_off;
-    if (!rva_to_offset(&h->img, rsrc_rva, &rsrc_off, &h->rsrc.len))
-        return MSG_RSRC;
-    h->rsrc.base = buf + rsrc_off;
-    h->has_rsrc = 1;
-    return NULL;
-}
-
 static int fail(pe_version_info *out, const char *msg)
 {
     memset(out, 0, sizeof(*out));
@@ -512,27 +404,55 @@ static int fail(pe_version_info *out, const char *msg)
     return TMI_EFORMAT;
 }
 
+/* The image and its resource tree, from checked headers. NULL on success,
+ * else the static message of a TMI_EFORMAT; *has_rsrc 0 when the file has
+ * no resource directory. */
+static const char *locate_rsrc(const uint8_t *buf, size_t len, pe_headers *h, pe_image *img,
+                               rsrc_view *r, int *has_rsrc)
+{
+    const char *error = NULL;
+    uint32_t rsrc_rva, rsrc_size;
+    size_t rsrc_off;
+    *has_rsrc = 0;
+    if (pe_headers_read(buf, len, h, &error) != TMI_OK)
+        return error;
+    img->buf = buf;
+    img->len = len;
+    img->sections = h->sections;
+    img->nsections = h->nsections;
+    img->file_alignment = h->file_alignment;
+    if (!pe_headers_dir(h, buf, PE_DIR_RESOURCE, &rsrc_rva, &rsrc_size) || rsrc_rva == 0)
+        return NULL;
+    if (!rva_to_offset(img, rsrc_rva, &rsrc_off, &r->len))
+        return MSG_RSRC;
+    r->base = buf + rsrc_off;
+    *has_rsrc = 1;
+    return NULL;
+}
+
 int pe_version_read(const uint8_t *buf, size_t len, pe_version_info *out)
 {
     pe_headers h;
+    pe_image img;
+    rsrc_view r;
+    int has_rsrc = 0, found = 0;
+    uint32_t data_rva = 0, data_size = 0;
+    size_t voff, vavail;
+    const char *msg;
+
     memset(out, 0, sizeof(*out));
-    const char *msg = read_headers(buf, len, &h);
+    msg = locate_rsrc(buf, len, &h, &img, &r, &has_rsrc);
     if (msg != NULL)
         return fail(out, msg);
     out->machine = h.machine;
     out->is_pe32plus = h.is_pe32plus;
-    if (!h.has_rsrc)
+    if (!has_rsrc)
         return TMI_OK;
-
-    int found = 0;
-    uint32_t data_rva = 0, data_size = 0;
-    if (find_entry(&h.rsrc, PE_RT_VERSION, &found, &data_rva, &data_size) != TMI_OK)
+    if (find_entry(&r, PE_RT_VERSION, &found, &data_rva, &data_size) != TMI_OK)
         return fail(out, MSG_RSRC);
     if (!found)
         return TMI_OK;
-
-    size_t voff, vavail;
-    if (!rva_to_offset(&h.img, data_rva, &voff, &vavail) || data_size > vavail)
+    if (!rva_to_offset(&img, data_rva, &voff, &vavail) || data_size > vavail)
         return fail(out, MSG_VERSION);
     if (read_version_info(buf + voff, data_size, out) != TMI_OK)
         return fail(out, MSG_VERSION);
@@ -542,24 +462,25 @@ int pe_version_read(const uint8_t *buf, size_t len, pe_version_info *out)
 int pe_resource_find(const uint8_t *buf, size_t len, uint16_t type_id, pe_resource *out)
 {
     pe_headers h;
+    pe_image img;
+    rsrc_view r;
+    int has_rsrc = 0, found = 0;
+    uint32_t data_rva = 0, data_size = 0;
+    size_t off, avail;
+
     memset(out, 0, sizeof(*out));
-    out->error = read_headers(buf, len, &h);
+    out->error = locate_rsrc(buf, len, &h, &img, &r, &has_rsrc);
     if (out->error != NULL)
         return TMI_EFORMAT;
-    if (!h.has_rsrc)
+    if (!has_rsrc)
         return TMI_ENOENT;
-
-    int found = 0;
-    uint32_t data_rva = 0, data_size = 0;
-    if (find_entry(&h.rsrc, type_id, &found, &data_rva, &data_size) != TMI_OK) {
+    if (find_entry(&r, type_id, &found, &data_rva, &data_size) != TMI_OK) {
         out->error = MSG_RSRC;
         return TMI_EFORMAT;
     }
     if (!found)
         return TMI_ENOENT;
-
-    size_t off, avail;
-    if (!rva_to_offset(&h.img, data_rva, &off, &avail) || data_size > avail) {
+    if (!rva_to_offset(&img, data_rva, &off, &avail) || data_size > avail) {
         out->error = MSG_RSRC_DATA;
         return TMI_EFORMAT;
     }

@@ -72,6 +72,26 @@ seed_fuzz_pe_version() {
     head -c 1100 "$dir/full-4" > "$dir/cut-rsrc"
 }
 
+# Signed PE files and their signatures alone (DER), from the signature
+# fixtures; the fuzz target uses their test root as its trust store.
+seed_fuzz_authenticode() {
+    local dir=$1 fx=$BUILD/sigfixtures-seed
+    local countersign
+    countersign=$(find "$BUILD" -path '*/CMakeFiles' -prune -o -type f -name countersign \
+        -perm -u+x -print | head -n 1)
+    if [ -z "$PE_FIXTURE" ] || [ -z "$countersign" ]; then
+        echo "run_smoke: pe-fixture or countersign not built in $BUILD" >&2
+        return 1
+    fi
+    bash "$SRC/../tools/sig_fixtures.sh" "$fx" "$PE_FIXTURE" "$countersign" || return 1
+    export TMI_FUZZ_TRUST=$fx/trust.pem
+    cp "$fx/signed-sha512.exe" "$fx/truncated.exe" "$dir/" || return 1
+    local f
+    for f in signed-ts.exe expired-cs.exe unknown-root-inc.dll signed-sha1.dll noeku.exe; do
+        osslsigncode extract-signature -in "$fx/$f" -out "$dir/${f%.*}.p7" >/dev/null || return 1
+    done
+}
+
 # The built-in playbook, and variations around the keys the loader knows.
 seed_fuzz_playbook() {
     local dir=$1

@@ -56,6 +56,7 @@ typedef struct fx {
     char ended[64][32];
     char messages[64][320];
     int n_begin, n_end;
+    int run_first; /* steps[] index of the last run's first step */
     /* injection knobs */
     int fail_temp_write_at; /* fail the Nth write of a staged file (1-based) */
     int write_err;
@@ -279,6 +280,7 @@ static repair_result run(fx *f, repair_action a)
 {
     repair_result res;
     repair_hooks h = hooks_for(f);
+    f->run_first = f->n_begin;
     repair_run(a, &f->env, &h, &res);
     /* every step that began was reported as ended */
     if (f->n_begin != f->n_end && !(f->journal_fail_step != NULL && f->n_end == f->n_begin + 1))
@@ -310,6 +312,61 @@ static void assert_service(fx *f, plat_svc_state want)
                  service_state_name(want));
 }
 
+/* The last run began its steps in the order repair_action_steps() lists
+ * them (what the API and the page show): all but "rollback" when it
+ * succeeded, else those up to the failed one and then "rollback" where the
+ * action has it; a "start" may follow (the service put back as the job
+ * found it). */
+static void assert_steps_listed(fx *f, repair_action a, const repair_result *r)
+{
+    const char *names[REPAIR_MAX_STEPS];
+    size_t n = repair_action_steps(a, names), k = 0;
+    int i = f->run_first, failed = r->rc != TMI_OK, rolls = 0;
+    assert_true(n > 0);
+    rolls = strcmp(names[n - 1], "rollback") == 0;
+    for (; k < n - (size_t)rolls && i < f->n_begin; k++, i++) {
+        if (strcmp(f->steps[i], names[k]) != 0)
+            fail_msg("%s: step %d is %s, listed as %s", repair_action_name(a), i - f->run_first,
+                     f->steps[i], names[k]);
+        if (failed && strcmp(names[k], r->failed_step) == 0) {
+            k++;
+            i++;
+            break;
+        }
+    }
+    if (!failed && k != n - (size_t)rolls)
+        fail_msg("%s: only %zu of the %zu listed steps ran", repair_action_name(a), k,
+                 n - (size_t)rolls);
+    if (failed && rolls && r->rolled_back) {
+        assert_true(i < f->n_begin);
+        assert_string_equal(f->steps[i++], "rollback");
+    }
+    for (; i < f->n_begin; i++)
+        if (strcmp(f->steps[i], "start") != 0)
+            fail_msg("%s: unlisted step %s after the listed ones", repair_action_name(a),
+                     f->steps[i]);
+}
+
+/* /repair/steps/listed-for-every-action */
+static void steps_are_listed(void **state)
+{
+    const char *names[REPAIR_MAX_STEPS];
+    (void)state;
+    assert_int_equal(repair_action_steps(REPAIR_FULL, names), 9);
+    assert_string_equal(names[0], "preflight");
+    assert_string_equal(names[7], "rescan");
+    assert_string_equal(names[8], "rollback");
+    assert_int_equal(repair_action_steps(REPAIR_BACKUP, names), 2);
+    assert_string_equal(names[1], "backup");
+    assert_int_equal(repair_action_steps(REPAIR_RESTART, names), 2);
+    assert_string_equal(names[0], "stop");
+    assert_int_equal(repair_action_steps(REPAIR_REPLACE, names), 7);
+    assert_string_equal(names[6], "rollback");
+    assert_int_equal(repair_action_steps(REPAIR_RESTORE, names), 5);
+    assert_string_equal(names[3], "restore");
+    assert_int_equal(repair_action_steps((repair_action)99, names), 0);
+}
+
 /* ---- the tests ---- */
 
 static void full_repair_succeeds(void **state)
@@ -328,6 +385,7 @@ static void full_repair_succeeds(void **state)
     assert_int_equal(f->n_begin, 8);
     for (int i = 0; i < 8; i++)
         assert_string_equal(f->steps[i], want[i]);
+    assert_steps_listed(f, REPAIR_FULL, &r);
 }
 
 static void replace_then_restart(void **state)
@@ -335,12 +393,14 @@ static void replace_then_restart(void **state)
     fx *f = *state;
     repair_result r = run(f, REPAIR_REPLACE);
     assert_int_equal(r.rc, TMI_OK);
+    assert_steps_listed(f, REPAIR_REPLACE, &r);
     assert_not_mixed(f, 1);
     assert_service(f, PLAT_SVC_STOPPED);
     f->env.job_id = "job-2";
     r = run(f, REPAIR_RESTART);
     if (r.rc != TMI_OK)
         fail_msg("restart failed: %s", r.message);
+    assert_steps_listed(f, REPAIR_RESTART, &r);
     assert_service(f, PLAT_SVC_RUNNING);
 }
 
@@ -439,6 +499,7 @@ static void verify_failure_rolls_back(void **state)
     assert_int_equal(r.rc, TMI_EIO);
     assert_string_equal(r.failed_step, "verify");
     assert_true(r.rolled_back);
+    assert_steps_listed(f, REPAIR_FULL, &r);
     assert_not_mixed(f, 0);
 }
 
@@ -527,6 +588,7 @@ static void restore_reports_the_service_that_does_not_come_back(void **state)
     r = run(f, REPAIR_RESTORE);
     if (r.rc != TMI_OK)
         fail_msg("restore failed: %s", r.message);
+    assert_steps_listed(f, REPAIR_RESTORE, &r);
     assert_not_mixed(f, 0);
     if (strstr(r.message, "did not come back") == NULL || strstr(r.message, "errcode=-107") == NULL)
         fail_msg("the service's failure is not reported: %s", r.message);
@@ -599,6 +661,7 @@ static void restore_puts_the_old_files_back(void **state)
     r = run(f, REPAIR_RESTORE);
     if (r.rc != TMI_OK)
         fail_msg("restore failed: %s", r.message);
+    assert_steps_listed(f, REPAIR_RESTORE, &r);
     assert_not_mixed(f, 0);
     /* the restore backed up the good set first */
     char dir[PLAT_PATH_MAX];
@@ -648,6 +711,7 @@ static void backup_alone_and_tampered_manifest(void **state)
     backup_manifest *m = NULL;
     repair_result r = run(f, REPAIR_BACKUP);
     assert_int_equal(r.rc, TMI_OK);
+    assert_steps_listed(f, REPAIR_BACKUP, &r);
     assert_backup_intact(f, "job-1");
     tu_join(dir, sizeof(dir), f->backups, "job-1");
     tu_join(path, sizeof(path), dir, BACKUP_MANIFEST);
@@ -852,6 +916,7 @@ static void recovery_replaces_a_link_not_its_target(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(steps_are_listed),
         T(full_repair_succeeds),
         T(replace_then_restart),
         T(restart_reports_event_when_it_fails),

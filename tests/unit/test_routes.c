@@ -1,5 +1,6 @@
 /* test_routes.c - route matching, 404 versus 405, and agreement between the
- * route table and the embedded OpenAPI document (web/openapi.json). */
+ * route table and the embedded OpenAPI document (web/openapi.json), whose
+ * every operation has a unique operationId. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,7 +75,7 @@ static void test_table(void **state)
     for (size_t i = 0; i < n; i++) {
         assert_non_null(t[i].handler);
         assert_true(t[i].pattern[0] == '/');
-        /* the pipeline only lets unsafe methods through ROUTE_AUTH with CSRF */
+        /* changes are never public: they need a credential (routes.h) */
         if (strcmp(t[i].method, "GET") != 0)
             assert_int_equal(t[i].access, ROUTE_AUTH);
         for (size_t k = 0; k < i; k++) {
@@ -92,6 +93,21 @@ static void lower(const char *in, char *out, size_t outlen)
     out[i] = '\0';
 }
 
+/* Every operation has an operationId, unique in the document (clients
+ * generated from it make function names of them); ids[0..n) are those seen
+ * so far, and this one is added. */
+static void check_operation_id(const cJSON *op, const char **ids, size_t n, const char *path)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(op, "operationId");
+    if (!cJSON_IsString(id) || id->valuestring[0] == '\0')
+        fail_msg("openapi.json: %s %s has no operationId", op->string, path);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ids[i], id->valuestring) == 0)
+            fail_msg("openapi.json: operationId %s is used twice", id->valuestring);
+    }
+    ids[n] = id->valuestring;
+}
+
 /* /routes/openapi/matches-the-table */
 static void test_openapi(void **state)
 {
@@ -99,6 +115,7 @@ static void test_openapi(void **state)
     cJSON *doc, *paths, *path, *op;
     size_t n, documented = 0;
     const route *t = routes_table(&n);
+    const char *ids[64];
     char m[16];
     (void)state;
     assert_non_null(a);
@@ -123,6 +140,7 @@ static void test_openapi(void **state)
             if (strcmp(op->string, "parameters") == 0 || strcmp(op->string, "summary") == 0 ||
                 strcmp(op->string, "description") == 0)
                 continue;
+            assert_true(documented < sizeof(ids) / sizeof(ids[0]));
             for (size_t i = 0; i < n && !found; i++) {
                 lower(t[i].method, m, sizeof(m));
                 found = strcmp(m, op->string) == 0 && strcmp(t[i].pattern, path->string) == 0;
@@ -130,6 +148,7 @@ static void test_openapi(void **state)
             if (!found)
                 fail_msg("openapi.json documents %s %s, which is not a route", op->string,
                          path->string);
+            check_operation_id(op, ids, documented, path->string);
             documented++;
         }
     }

@@ -28,7 +28,12 @@
 #      (cmake/sign-windows.sh), verified by osslsigncode against the test
 #      root (and refused against another root and after a change), and still
 #      running under wine;
-#   7. data folders others can change (open to Everyone, owned by another
+#   7. signatures: the signed fixtures of tests/tools/sig_fixtures.sh (those
+#      the POSIX build's tests made, else made here with its tools) read by
+#      the Windows build (WinVerifyTrust, CryptoAPI) and by the POSIX build
+#      (OpenSSL): tests/windows/sig_compare.py says what must agree and
+#      which cases wine cannot decide;
+#   8. data folders others can change (open to Everyone, owned by another
 #      user, a token others can write): refused, with the icacls fix.
 #
 # The prefix is made once (wineboot, kept as BUILD_WIN_DIR/wine-pristine) and
@@ -515,7 +520,32 @@ t6_ms=$((($(date +%s%N) - t6) / 1000000))
 ship_summary="tmi-console.exe $version: $ship_size bytes shipped ($signed_size signed), debug file $dbg_size bytes; resource, manifest, debug link, non-ASCII arguments, signature checked in $t6_ms ms"
 log "$ship_summary"
 
-# ---- 7. a data folder that others can change ----
+# ---- 7. signatures ----
+log "signatures: the Windows build against the POSIX build on the signed fixtures"
+fx="$lb/tests/sigfixtures"
+if [ ! -f "$fx/fixtures.txt" ]; then
+    fx="$work/sigfixtures"
+    bash "$here/../tools/sig_fixtures.sh" "$fx" "$lb/tests/pe-fixture" \
+        "$lb/tests/countersign" >"$work/sigfixtures.log" 2>&1 || {
+        cat "$work/sigfixtures.log" >&2
+        fail "making the signature fixtures"
+    }
+fi
+mapfile -t sigfiles < <(cd "$fx" && ls -- *.exe *.dll)
+"$lb/server/tmi-console" inspect --json --trust "$fx/trust.pem" "${sigfiles[@]/#/$fx/}" \
+    >"$work/sig-posix.json" || fail "POSIX inspect of the signature fixtures"
+WF 300 "$work/sig-win.json" "$exe" inspect --json "${sigfiles[@]/#/Z:$fx/}" ||
+    fail "Windows inspect of the signature fixtures: $(head -c 300 "$work/sig-win.json")"
+/usr/bin/python3 "$here/sig_compare.py" "$work/sig-posix.json" "$work/sig-win.json" \
+    >"$work/sig-compare.log" 2>&1 || {
+    cat "$work/sig-compare.log" >&2
+    fail "the Windows and POSIX builds disagree on the signatures"
+}
+grep 'undecidable' "$work/sig-compare.log" >&2
+sig_summary=$(tail -1 "$work/sig-compare.log")
+log "$sig_summary"
+
+# ---- 8. a data folder that others can change ----
 # Wine shows Unix permissions as ACLs: "other" write becomes an Everyone ACE
 # with write rights, and a file of another Unix user is owned by ANONYMOUS
 # LOGON. It ignores the group bits, keeps no Administrators ACE or real
@@ -548,6 +578,6 @@ refused dd-token 'dd-token\api-token lets Everyone' token
 datadir_summary="open to Everyone, owned by another user, a token others can write: refused with the icacls fix"
 log "$datadir_summary"
 
-printf 'windows tests: passed in %s s\n  unit: %s\n  %s\n  end to end: %s\n  in use: %s\n  links: %s\n  shipped: %s\n  data folder: %s\n' \
+printf 'windows tests: passed in %s s\n  unit: %s\n  %s\n  end to end: %s\n  in use: %s\n  links: %s\n  shipped: %s\n  %s\n  data folder: %s\n' \
     "$(($(date +%s) - t0))" "$unit_summary" "$verinfo_summary" "$e2e_summary" "$inuse_summary" \
-    "$links_summary" "$ship_summary" "$datadir_summary"
+    "$links_summary" "$ship_summary" "$sig_summary" "$datadir_summary"
