@@ -214,6 +214,12 @@ int plat_event_write(const char *scope, const char *provider, int event_id, int 
  * demo and the tests see the same IDs and levels; TMI_ENOTSUP when scope is
  * NULL. TMI_EINVAL for a bad ID, level or count. */
 #define PLAT_EVENT_STRINGS_MAX 32
+/* 1 where the event log is the sandbox's (scope is needed), 0 on Windows. */
+#ifdef _WIN32
+#define PLAT_EVENT_LOG_SANDBOX 0
+#else
+#define PLAT_EVENT_LOG_SANDBOX 1
+#endif
 int plat_event_report(const char *scope, const char *source, unsigned event_id, int level,
                       const char *const *strings, size_t n);
 

@@ -253,6 +253,17 @@ void output_finish(alert_output *o)
     plat_mutex_unlock(o->mu);
 }
 
+int output_stopping(alert_output *o, int64_t *deadline_ns)
+{
+    int stop;
+    plat_mutex_lock(o->mu);
+    stop = o->stop;
+    if (deadline_ns != NULL)
+        *deadline_ns = o->deadline_ns;
+    plat_mutex_unlock(o->mu);
+    return stop;
+}
+
 int output_done(alert_output *o)
 {
     int done;

@@ -112,6 +112,10 @@ void output_stop(alert_output *o, int64_t deadline_ns);
  * flush the reports, and set done. */
 void output_finish(alert_output *o);
 
+/* Is the output asked to stop? *deadline_ns (may be NULL) is then when
+ * delivery must end. */
+int output_stopping(alert_output *o, int64_t *deadline_ns);
+
 /* Has the thread finished? */
 int output_done(alert_output *o);
 

@@ -71,18 +71,18 @@ static int connection_alive(syslog_impl *s)
     return n > 0 || n == TMI_EBUSY;
 }
 
+static void drain_wake(syslog_impl *s);
+
 /* Sleep until woken or timeout_ms (-1: no limit), watching the TCP
  * connection too when watch is set. 1 when it was found closed. */
 static int wait_event(syslog_impl *s, int timeout_ms, int watch)
 {
     plat_pollfd p[2] = {{s->wake[0], PLAT_POLL_IN, 0}, {s->sock, PLAT_POLL_IN, 0}};
     size_t n = watch && s->sock != PLAT_SOCKET_NONE ? 2 : 1;
-    char drain[64];
     if (plat_sock_poll(p, n, timeout_ms) <= 0)
         return 0;
     if (p[0].got != 0)
-        while (plat_sock_recv(s->wake[0], drain, sizeof(drain)) > 0) {
-        }
+        drain_wake(s);
     return n == 2 && p[1].got != 0 && !connection_alive(s);
 }
 
@@ -116,9 +116,20 @@ static int syslog_connect(syslog_impl *s, int64_t deadline, char *err, size_t er
     return rc;
 }
 
-/* Send all of p[0..n) before until_ns (monotonic). */
-static int send_all(syslog_impl *s, const char *p, size_t n, int64_t until_ns)
+/* Drain the wake-up pair. */
+static void drain_wake(syslog_impl *s)
 {
+    char drain[64];
+    while (plat_sock_recv(s->wake[0], drain, sizeof(drain)) > 0) {
+    }
+}
+
+/* Send all of p[0..n) before until_ns (monotonic), or before the flush
+ * deadline once the output is asked to stop (the wait for the collector
+ * watches the wake-up pair for that). */
+static int send_all(alert_output *o, syslog_impl *s, const char *p, size_t n, int64_t until_ns)
+{
+    int64_t deadline;
     while (n > 0) {
         long k = plat_sock_send(s->sock, p, n);
         if (k > 0) {
@@ -128,15 +139,18 @@ static int send_all(syslog_impl *s, const char *p, size_t n, int64_t until_ns)
         }
         if (k != 0 && k != TMI_EBUSY)
             return (int)k;
-        plat_pollfd q = {s->sock, PLAT_POLL_OUT, 0};
+        plat_pollfd q[2] = {{s->sock, PLAT_POLL_OUT, 0}, {s->wake[0], PLAT_POLL_IN, 0}};
         int ms = ms_until(until_ns), r;
         if (ms <= 0)
             return TMI_ETIMEDOUT;
-        r = plat_sock_poll(&q, 1, ms);
+        r = plat_sock_poll(q, 2, ms);
         if (r < 0)
             return r;
-        if (r == 0)
-            return TMI_ETIMEDOUT;
+        if (q[1].got != 0) {
+            drain_wake(s);
+            if (output_stopping(o, &deadline) && deadline < until_ns)
+                until_ns = deadline;
+        }
     }
     return TMI_OK;
 }
@@ -158,7 +172,7 @@ static void send_tcp(alert_output *o, syslog_impl *s, const alert_entry *e, int6
         output_failed(o, "a message too large to frame was dropped", 1);
         return;
     }
-    rc = send_all(s, s->frame, n, until);
+    rc = send_all(o, s, s->frame, n, until);
     if (rc == TMI_OK) {
         s->backoff = s->retry_min;
         output_delivered(o, 1);
@@ -178,7 +192,7 @@ static void send_tcp(alert_output *o, syslog_impl *s, const alert_entry *e, int6
 static void send_udp(alert_output *o, syslog_impl *s, const alert_entry *e, int64_t until)
 {
     char err[ALERT_ERROR_MAX];
-    int rc = send_all(s, e->data, e->len, until);
+    int rc = send_all(o, s, e->data, e->len, until);
     if (rc == TMI_OK) {
         s->refused_once = 0;
         s->backoff = s->retry_min;

@@ -18,9 +18,9 @@
 #include "strutil.h"
 #include "timefmt.h"
 
-#define DEFAULT_APP_NAME "tmi-console"
 /* How long alert_outputs_free waits past the flush deadline for a thread
- * in a system call that cannot be cut, before leaving it behind. */
+ * in a system call that cannot be cut (at least the connect timeout),
+ * before leaving it behind. */
 #define STOP_GRACE_MS 1000
 
 struct alert_outputs {
@@ -30,7 +30,7 @@ struct alert_outputs {
     char app_name[49];
     char *file_path;
     char *scope; /* the event log's (POSIX sandbox), or NULL */
-    unsigned flush_ms;
+    unsigned flush_ms, grace_ms;
 };
 
 /* ---- kinds and checks ---- */
@@ -107,7 +107,7 @@ void alert_outputs_config_init(alert_outputs_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->syslog_facility = 3;
-    cfg->app_name = DEFAULT_APP_NAME;
+    cfg->app_name = ALERT_EVENT_SOURCE;
     cfg->queue_max = 256;
     cfg->retry_min_ms = 250;
     cfg->retry_max_ms = 30000;
@@ -144,6 +144,8 @@ static int check_config(const alert_outputs_config *cfg, char *err, size_t errle
         why = "the retry times must be >= 1 ms, the longest >= the first";
     else if (cfg->connect_timeout_ms < 1 || cfg->send_timeout_ms < 1)
         why = "the timeouts must be >= 1 ms";
+    else if (cfg->event_log && PLAT_EVENT_LOG_SANDBOX && cfg->event_log_scope == NULL)
+        why = "the event log output needs the sandbox's folder on this system";
     else if (cfg->file_path != NULL &&
              (cfg->file_path[0] == '\0' || strlen(cfg->file_path) >= PLAT_PATH_MAX))
         why = "the alert file's path is empty or too long";
@@ -187,8 +189,7 @@ static int deliver_event(alert_outputs *os, const alert_entry *e, char *err, siz
     rc = plat_event_report(os->scope, os->app_name, e->event_id, e->level, strings,
                            ALERT_EVENT_STRINGS);
     if (rc != TMI_OK)
-        snprintf(err, errlen, "cannot write to the event log: %s%s", tmi_strerror(rc),
-                 rc == TMI_ENOTSUP ? " (there is one only on Windows, or in a sandbox)" : "");
+        snprintf(err, errlen, "cannot write to the event log: %s", tmi_strerror(rc));
     return rc;
 }
 
@@ -284,8 +285,8 @@ static int start_outputs(alert_outputs *os, const alert_outputs_config *cfg,
             rc = start_generic(os, &os->out[ALERT_OUT_FILE]);
     }
     if (rc == TMI_OK && cfg->event_log) {
-        if (os->scope != NULL)
-            snprintf(target, sizeof(target), "event log (sandbox %s)", os->scope);
+        if (PLAT_EVENT_LOG_SANDBOX)
+            snprintf(target, sizeof(target), "event log of the sandbox %s", os->scope);
         else
             snprintf(target, sizeof(target), "Application log");
         rc = output_init(&os->out[ALERT_OUT_EVENT_LOG], ALERT_OUT_EVENT_LOG, target, cfg->queue_max,
@@ -316,6 +317,8 @@ int alert_outputs_new(const alert_outputs_config *cfg, alert_outputs **out, char
     if (os == NULL)
         return TMI_ENOMEM;
     os->flush_ms = cfg->flush_ms;
+    os->grace_ms =
+        cfg->connect_timeout_ms > STOP_GRACE_MS ? cfg->connect_timeout_ms : STOP_GRACE_MS;
     set_origin(os, cfg);
     if ((cfg->file_path != NULL && (os->file_path = str_dup(cfg->file_path)) == NULL) ||
         (cfg->event_log_scope != NULL && (os->scope = str_dup(cfg->event_log_scope)) == NULL)) {
@@ -459,7 +462,7 @@ void alert_outputs_free(alert_outputs *os)
     if (os == NULL)
         return;
     deadline = plat_monotonic_ns() + (int64_t)os->flush_ms * 1000000;
-    give_up = deadline + (int64_t)STOP_GRACE_MS * 1000000;
+    give_up = deadline + (int64_t)os->grace_ms * 1000000;
     for (int i = 0; i < ALERT_OUT_COUNT; i++)
         if (os->out[i].thread != NULL)
             output_stop(&os->out[i], deadline);

@@ -74,6 +74,10 @@ typedef struct alert {
     int64_t audit_seq;
 } alert;
 
+/* The event source of the Application log the alerts are written under
+ * (the default app name; `tmi-console service install` registers it). */
+#define ALERT_EVENT_SOURCE "tmi-console"
+
 /* The kinds and their event IDs in the Windows message table
  * (server/alerts/messages.mc; the Windows build checks that the two agree). */
 #define ALERT_EVENT_VERDICT_CHANGE 1001
@@ -100,8 +104,10 @@ typedef struct alert_outputs_config {
     int syslog_facility;
     /* The JSON-lines file, or NULL for none. */
     const char *file_path;
-    /* 1: write to the event log (the Windows Application log; on POSIX the
-     * sandbox log of event_log_scope, which is then required). */
+    /* 1: write to the event log: the Windows Application log, or on POSIX
+     * the sandbox's log in event_log_scope (the target's root), which is then
+     * required. The scope is ignored on Windows, so the target's root can be
+     * given on every system. */
     int event_log;
     const char *event_log_scope;
     /* APP-NAME in syslog, "app" in JSON, the event source on Windows:
@@ -142,10 +148,8 @@ typedef struct alert_outputs alert_outputs;
  * cannot be written is reported by the output's thread, never an error of
  * this call. TMI_OK with *out set (free with alert_outputs_free);
  * TMI_EINVAL with a one-line reason in err (a malformed syslog URL, a bad
- * facility, app name, host name, queue size or timeout); TMI_ENOMEM,
- * TMI_EIO (no thread or socket could be made). (event_log on POSIX without
- * event_log_scope is not refused here: that output then fails, reported
- * once, as "not supported on this platform".)
+ * facility, app name, host name, queue size or timeout, event_log without a
+ * scope on POSIX); TMI_ENOMEM, TMI_EIO (no thread or socket could be made).
  */
 int alert_outputs_new(const alert_outputs_config *cfg, alert_outputs **out, char *err,
                       size_t errlen);
@@ -209,10 +213,12 @@ cJSON *alert_outputs_status_json(alert_outputs *o);
 /*
  * Stop the outputs: each goes on delivering what is queued for at most
  * cfg->flush_ms, then stops; what is left is counted as dropped and
- * reported. Returns within about flush_ms plus the longest single system
- * call in progress that cannot be cut (a DNS lookup); an output thread
- * stuck longer than flush_ms + 1 s is left behind with its memory (the
- * process is about to exit). NULL is fine.
+ * reported. Returns within flush_ms, unless an output is inside a system
+ * call that cannot be cut (a TCP connect, up to connect_timeout_ms; a DNS
+ * lookup; a write to a hung disk): then it waits at most
+ * max(connect_timeout_ms, 1 s) more, and an output thread still busy after
+ * that is left behind with its memory (the process is about to exit).
+ * NULL is fine.
  */
 void alert_outputs_free(alert_outputs *o);
 

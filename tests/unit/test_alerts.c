@@ -525,9 +525,7 @@ static void event_log_writes_the_kind_id(void **state)
     tu_mkdtemp(dir, sizeof(dir));
     config(&cfg, r);
     cfg.event_log = 1;
-#ifndef _WIN32
-    cfg.event_log_scope = dir; /* the sandbox's log */
-#endif
+    cfg.event_log_scope = dir; /* the sandbox's log on POSIX; ignored on Windows */
     assert_int_equal(alert_outputs_new(&cfg, &o, err, sizeof(err)), TMI_OK);
     assert_int_equal(alert_outputs_send(o, &a), TMI_OK);
     st = wait_handled(o, ALERT_OUT_EVENT_LOG, 1);
@@ -543,16 +541,31 @@ static void event_log_writes_the_kind_id(void **state)
         assert_int_equal(ev[0].level, 3); /* severity 4: warning */
         assert_string_equal(ev[0].message, "mrf.exe changed outside tmi-console");
     }
-    /* without a sandbox there is no event log here: reported once */
+    /* without a sandbox there is no event log here: refused at once */
     config(&cfg, r);
     cfg.event_log = 1;
-    assert_int_equal(alert_outputs_new(&cfg, &o, err, sizeof(err)), TMI_OK);
-    assert_int_equal(alert_outputs_send(o, &a), TMI_OK);
-    assert_int_equal(alert_outputs_send(o, &a), TMI_OK);
-    st = wait_handled(o, ALERT_OUT_EVENT_LOG, 2);
-    assert_int_equal(st.dropped, 2);
-    alert_outputs_free(o);
-    assert_int_equal(count_reports(r, "not supported on this platform"), 1);
+    assert_int_equal(alert_outputs_new(&cfg, &o, err, sizeof(err)), TMI_EINVAL);
+    assert_string_equal(err, "the event log output needs the sandbox's folder on this system");
+    /* a sandbox folder that cannot hold the log: reported once */
+    {
+        char file[PLAT_PATH_MAX];
+        tu_join(file, sizeof(file), dir, "not-a-folder");
+        tu_write(file, "x", 1);
+        config(&cfg, r);
+        cfg.event_log = 1;
+        cfg.event_log_scope = file;
+        assert_int_equal(alert_outputs_new(&cfg, &o, err, sizeof(err)), TMI_OK);
+        assert_int_equal(alert_outputs_send(o, &a), TMI_OK);
+        assert_int_equal(alert_outputs_send(o, &a), TMI_OK);
+        st = wait_handled(o, ALERT_OUT_EVENT_LOG, 2);
+        assert_int_equal(st.dropped, 2);
+        assert_non_null(strstr(st.target, "event log of the sandbox"));
+        alert_outputs_free(o);
+        if (r->n != 1 || count_reports(r, "cannot write to the event log") != 1) {
+            print_reports(r);
+            fail_msg("expected one report");
+        }
+    }
 #endif
 }
 
