@@ -174,6 +174,7 @@ static void wait_output(alert_outputs *o, const cJSON *cmd)
     int64_t want = num(cmd, "handled", 1);
     int64_t end = plat_monotonic_ns() + num(cmd, "timeout_ms", 10000) * 1000000;
     alert_outputs_status st;
+    cJSON *all;
     int i = 0;
     while (i < ALERT_OUT_COUNT && (name == NULL || strcmp(name, names[i]) != 0))
         i++;
@@ -187,7 +188,9 @@ static void wait_output(alert_outputs *o, const cJSON *cmd)
             break;
         plat_sleep_ms(5);
     } while (plat_monotonic_ns() < end);
-    print_json(cJSON_DetachItemFromObject(alert_outputs_status_json(o), names[i]));
+    all = alert_outputs_status_json(o);
+    print_json(cJSON_DetachItemFromObject(all, names[i]));
+    cJSON_Delete(all);
 }
 
 /* One command; 1 to quit, -1 for a bad command. */
