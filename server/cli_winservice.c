@@ -7,12 +7,16 @@
  * and the serve options given to install. The SCM starts that command, which
  * connects to the SCM (plat_run_as_service) and runs `serve` as the service
  * body: a stop request from the SCM sets the same flag Ctrl+C sets, so the
- * server shuts down the same way. On other systems the commands say that
- * there is no service manager to register with.
+ * server shuts down the same way. install also registers the event source
+ * "tmi-console" of the Application log (its message table is in this exe:
+ * server/alerts/tmi_messages.mc), under which the alerts are written, and
+ * uninstall removes it. On other systems the commands say that there is no
+ * service manager to register with.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "cli.h"
 #include "err.h"
 #include "plat.h"
@@ -32,8 +36,12 @@ static const char usage[] =
     "Run 'tmi-console serve' as a Windows service of its own, named \"" SELF_SERVICE_NAME "\"\n"
     "(started on demand, as LocalSystem: 'sc start " SELF_SERVICE_NAME "'). install registers\n"
     "it with the serve options given and this data folder; uninstall stops and removes\n"
-    "it; status shows its state. install and uninstall need an elevated (Administrator)\n"
-    "prompt. The API token is in the data folder as usual ('tmi-console token').\n\n"
+    "it; status shows its state. install also registers the event source \"" ALERT_EVENT_SOURCE
+    "\"\n"
+    "in the Application log (the texts of its alerts are in this program, so keep it where\n"
+    "it is), and uninstall removes it. install and uninstall need an elevated\n"
+    "(Administrator) prompt. The API token is in the data folder as usual ('tmi-console "
+    "token').\n\n"
     "options (install; see 'tmi-console serve --help'):\n"
     "  --port N       TCP port on 127.0.0.1 (default 8917)\n"
     "  --root DIR     the folder that stands for the system drive (default C:\\)\n"
@@ -102,14 +110,24 @@ static int install(cli_ctx *ctx, int argc, char **argv)
         cli_error("service", "cannot install the service: %s", tmi_strerror(rc));
         return CLI_EXIT_ERROR;
     }
-    printf("installed the service \"%s\" (data: %s); start it with 'sc start %s'\n",
-           SELF_SERVICE_NAME, ctx->data_dir, SELF_SERVICE_NAME);
+    rc = plat_event_source_install(ALERT_EVENT_SOURCE);
+    if (rc != TMI_OK) {
+        cli_error("service",
+                  "cannot register the event source \"%s\": %s; the service is not "
+                  "installed either",
+                  ALERT_EVENT_SOURCE, tmi_strerror(rc));
+        plat_service_uninstall(SELF_SERVICE_NAME);
+        return CLI_EXIT_ERROR;
+    }
+    printf("installed the service \"%s\" (data: %s) and the event source \"%s\"; start it "
+           "with 'sc start %s'\n",
+           SELF_SERVICE_NAME, ctx->data_dir, ALERT_EVENT_SOURCE, SELF_SERVICE_NAME);
     return CLI_EXIT_OK;
 }
 
 static int uninstall(void)
 {
-    int rc;
+    int rc, src_rc;
     if (!plat_is_elevated()) {
         cli_error("service", "uninstall needs administrator rights: run from an elevated "
                              "(Administrator) prompt");
@@ -118,6 +136,11 @@ static int uninstall(void)
     rc = plat_service_uninstall(SELF_SERVICE_NAME);
     if (not_here("uninstall", rc))
         return CLI_EXIT_ERROR;
+    /* the event source goes too, even when the service was gone already */
+    src_rc = plat_event_source_uninstall(ALERT_EVENT_SOURCE);
+    if (src_rc != TMI_OK && src_rc != TMI_ENOENT)
+        cli_error("service", "cannot remove the event source \"%s\": %s", ALERT_EVENT_SOURCE,
+                  tmi_strerror(src_rc));
     if (rc == TMI_ENOENT) {
         cli_error("service", "no service named \"%s\" is installed", SELF_SERVICE_NAME);
         return CLI_EXIT_ERROR;
@@ -126,8 +149,9 @@ static int uninstall(void)
         cli_error("service", "cannot uninstall the service: %s", tmi_strerror(rc));
         return CLI_EXIT_ERROR;
     }
-    printf("removed the service \"%s\"\n", SELF_SERVICE_NAME);
-    return CLI_EXIT_OK;
+    printf("removed the service \"%s\"%s\n", SELF_SERVICE_NAME,
+           src_rc == TMI_OK ? " and its event source" : "");
+    return src_rc == TMI_OK || src_rc == TMI_ENOENT ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 }
 
 static int status(void)
