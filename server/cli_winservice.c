@@ -27,10 +27,12 @@
     "Web UI and JSON API on 127.0.0.1 that finds and repairs the Trend Micro Management "          \
     "Infrastructure (TMI) file-version fault."
 /* Most arguments passed on to serve: each option and its value. */
-#define SERVE_ARGS_MAX 8
+#define SERVE_ARGS_MAX 14 /* the serve options install passes on, with values */
 
 static const char usage[] =
     "usage: tmi-console service install [--port N] [--root DIR] [--tmi-dir DIR]\n"
+    "           [--watch-interval SECONDS] [--auto-repair SECONDS] [--syslog URL]\n"
+    "           [--alert-file PATH]\n"
     "       tmi-console service uninstall\n"
     "       tmi-console service status\n\n"
     "Run 'tmi-console serve' as a Windows service of its own, named \"" SELF_SERVICE_NAME "\"\n"
@@ -45,7 +47,8 @@ static const char usage[] =
     "options (install; see 'tmi-console serve --help'):\n"
     "  --port N       TCP port on 127.0.0.1 (default 8917)\n"
     "  --root DIR     the folder that stands for the system drive (default C:\\)\n"
-    "  --tmi-dir DIR  scan this TMI folder instead of searching for it\n\n"
+    "  --tmi-dir DIR  scan this TMI folder instead of searching for it\n"
+    "  --watch-interval, --auto-repair, --syslog, --alert-file: as for serve\n\n"
     "exit: 0 done, 2 error\n";
 
 static int not_here(const char *what, int rc)
@@ -58,17 +61,27 @@ static int not_here(const char *what, int rc)
     return 0;
 }
 
+/* The serve options install passes on to the service. */
+static const char *const passed_on[] = {"--port",           "--root",        "--tmi-dir",
+                                        "--watch-interval", "--auto-repair", "--syslog",
+                                        "--alert-file"};
+#define N_PASSED (sizeof(passed_on) / sizeof(passed_on[0]))
+
 static int install(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *port = NULL, *root = NULL, *tmi_dir = NULL;
-    const cli_opt opts[] = {{"--port", 1, &port}, {"--root", 1, &root}, {"--tmi-dir", 1, &tmi_dir}};
+    const char *val[N_PASSED] = {NULL};
+    cli_opt opts[N_PASSED];
     const char *args[SERVE_ARGS_MAX + 5];
     size_t npos = 0, n = 0, portnum;
     int rc;
-    if (cli_parse("service install", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0,
-                  &npos) != 0)
+    for (size_t i = 0; i < N_PASSED; i++) {
+        opts[i].name = passed_on[i];
+        opts[i].takes_value = 1;
+        opts[i].value = &val[i];
+    }
+    if (cli_parse("service install", argc, argv, opts, N_PASSED, NULL, 0, &npos) != 0)
         return CLI_EXIT_ERROR;
-    if (port != NULL && cli_parse_size(port, 65535, &portnum) != 0) {
+    if (val[0] != NULL && cli_parse_size(val[0], 65535, &portnum) != 0) {
         cli_error("service", "--port: expected a number from 0 to 65535");
         return CLI_EXIT_ERROR;
     }
@@ -85,17 +98,11 @@ static int install(cli_ctx *ctx, int argc, char **argv)
     }
     args[n++] = "service";
     args[n++] = "run";
-    if (port != NULL) {
-        args[n++] = "--port";
-        args[n++] = port;
-    }
-    if (root != NULL) {
-        args[n++] = "--root";
-        args[n++] = root;
-    }
-    if (tmi_dir != NULL) {
-        args[n++] = "--tmi-dir";
-        args[n++] = tmi_dir;
+    for (size_t i = 0; i < N_PASSED; i++) {
+        if (val[i] != NULL) {
+            args[n++] = passed_on[i];
+            args[n++] = val[i];
+        }
     }
     args[n] = NULL;
     rc = plat_service_install(SELF_SERVICE_NAME, SELF_SERVICE_DISPLAY, SELF_SERVICE_DESC, args);
