@@ -247,6 +247,39 @@ int plat_utf8_args(int *argc, char ***argv);
 int plat_event_write(const char *scope, const char *provider, int event_id, int level,
                      const char *message);
 
+/* Append one record to the event log, for tmi-console's own alerts: event
+ * event_id (0..65535, an ID of the program's message table) from source,
+ * level as in plat_event (2 error, 3 warning, 4 information), and n
+ * insertion strings (UTF-8, at most PLAT_EVENT_STRINGS_MAX; the message
+ * table's texts refer to them as %1, %2, ...).
+ * Windows: ReportEventW to the Application log (scope is ignored); the
+ * record is written even when source is not registered, but the Event Viewer
+ * then shows the strings without the message text. POSIX: the sandbox's log
+ * of scope, as plat_event_write with the first string as the message, so the
+ * demo and the tests see the same IDs and levels; TMI_ENOTSUP when scope is
+ * NULL. TMI_EINVAL for a bad ID, level or count. */
+#define PLAT_EVENT_STRINGS_MAX 32
+/* 1 where the event log is the sandbox's (scope is needed), 0 on Windows. */
+#ifdef _WIN32
+#define PLAT_EVENT_LOG_SANDBOX 0
+#else
+#define PLAT_EVENT_LOG_SANDBOX 1
+#endif
+int plat_event_report(const char *scope, const char *source, unsigned event_id, int level,
+                      const char *const *strings, size_t n);
+
+/* Register this executable as the message file of event source `source` in
+ * the Application log: the key
+ * HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\<source>
+ * with EventMessageFile (REG_EXPAND_SZ, this exe's full path) and
+ * TypesSupported (REG_DWORD 7: error, warning, information). An existing
+ * registration is overwritten. TMI_EACCES when not elevated; TMI_ENOTSUP on
+ * POSIX (no event log to register with). */
+int plat_event_source_install(const char *source);
+
+/* Remove that key. TMI_ENOENT when it is not there; TMI_ENOTSUP on POSIX. */
+int plat_event_source_uninstall(const char *source);
+
 /* Register a sandbox service in scope (POSIX only; TMI_ENOTSUP on Windows,
  * where real services are registered with the SCM). `argv` is the program and
  * its arguments, NULL-terminated; image_path is what svc_resolve matches. */
@@ -264,6 +297,25 @@ void plat_lock_release(plat_lock *lock);
  * flag instead of killing the process; plat_stop_requested() reads it. */
 void plat_install_stop_handler(void);
 int plat_stop_requested(void);
+
+/* Append len bytes to the file at path with a single write, for files that
+ * other programs tail (the alert file): the file is created when missing,
+ * private as with plat_write_file_private, and never truncated or replaced;
+ * each call opens and closes it, so a file moved away by log rotation is
+ * created anew. Nothing at path is followed: a symbolic link (a reparse
+ * point on Windows) is TMI_ELINK, and a folder, pipe or socket is
+ * TMI_EINVAL (a character device such as /dev/null is written to). When a
+ * non-empty regular file does not end with "\n" (a line cut short by a full
+ * disk), a "\n" is written first, so the record starts a line of its own.
+ * len 0 only opens (creating) and checks. A write that does not complete is
+ * TMI_ENOSPC (or the error the system gives); TMI_EACCES, TMI_EROFS,
+ * TMI_ENOENT (no such folder), TMI_ENOTDIR as usual. */
+int plat_append_record(const char *path, const void *data, size_t len);
+
+/* This machine's name, for the syslog HOSTNAME field: the fully qualified
+ * DNS name on Windows (GetComputerNameExW), gethostname() on POSIX; UTF-8.
+ * TMI_ETOOBIG when it does not fit. */
+int plat_host_name(char *buf, size_t buflen);
 
 /* ---- elevation, and tmi-console as a Windows service of its own ---- */
 
@@ -423,6 +475,29 @@ typedef struct plat_pollfd {
 } plat_pollfd;
 /* How many entries are ready (0 on timeout), or a TMI_E* code. */
 int plat_sock_poll(plat_pollfd *fds, size_t n, int timeout_ms);
+
+/* ---- client sockets (the syslog alert output, server/alerts/) ----
+ *
+ * Connection errors are TMI_EREFUSED (nothing listens), TMI_ERESET (reset
+ * or closed by the peer), TMI_EUNREACH (no route), TMI_ETIMEDOUT. */
+
+/* The first IPv4 address of host (a DNS name or an IPv4 literal) as dotted
+ * text into ip (at least 16 bytes). Blocks for as long as the system's
+ * resolver takes (its own timeouts bound it): call it from a thread that may
+ * wait. TMI_ENOENT when the name has no IPv4 address, TMI_EUNREACH when the
+ * resolver answered "try again later" (no name server reachable). */
+int plat_resolve_ipv4(const char *host, char *ip, size_t iplen);
+
+/* Connect a TCP socket to ip:port (IPv4 dotted, port 1..65535), waiting at
+ * most timeout_ms. On TMI_OK *out is connected, non-blocking, without Nagle
+ * and not inherited by children. TMI_EINVAL for a bad address. */
+int plat_tcp_connect(const char *ip, int port, int timeout_ms, plat_socket *out);
+
+/* A non-blocking UDP socket connected to ip:port: each plat_sock_send is one
+ * datagram, sent whole or not at all (TMI_ETOOBIG when larger than the
+ * system allows). An ICMP "port unreachable" for an earlier datagram may
+ * show as TMI_EREFUSED on a later send (or TMI_ERESET on Windows). */
+int plat_udp_connect(const char *ip, int port, plat_socket *out);
 
 /* Two connected sockets, to wake a thread waiting in plat_sock_poll
  * (socketpair on POSIX; a loopback TCP pair on Windows, whose accepted end

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -580,5 +581,105 @@ int plat_full_path(const char *path, char *buf, size_t buflen)
             return err_from_errno(errno);
         n = snprintf(buf, buflen, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
     }
+    return n < 0 || (size_t)n >= buflen ? TMI_ETOOBIG : TMI_OK;
+}
+
+/* ---- append-only records (the alert file) ---- */
+
+/* Open path for appending without following a link, creating it private;
+ * *can_read says whether the descriptor may also read (for the last byte). */
+static int append_open(const char *path, int *fd, int *can_read)
+{
+    const int flags = O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    *can_read = 1;
+    *fd = open(path, O_RDWR | flags, 0600);
+    if (*fd < 0 && errno == EACCES) { /* a file we may append to but not read */
+        *can_read = 0;
+        *fd = open(path, O_WRONLY | flags, 0600);
+    }
+    if (*fd >= 0)
+        return TMI_OK;
+    switch (errno) {
+    case ELOOP:
+        return TMI_ELINK;
+    case EISDIR:
+    case ENXIO: /* a pipe with no reader */
+        return TMI_EINVAL;
+    default:
+        return err_from_errno(errno);
+    }
+}
+
+/* Write all of iov (one writev, more only after a short count). */
+static int append_all(int fd, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        ssize_t w = writev(fd, iov, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return err_from_errno(errno);
+        if (w == 0)
+            return TMI_ENOSPC;
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
+    }
+    return TMI_OK;
+}
+
+int plat_append_record(const char *path, const void *data, size_t len)
+{
+    struct stat sb;
+    struct iovec iov[2];
+    char last = '\n';
+    int fd, can_read, n = 0, rc;
+    if (path == NULL || path[0] == '\0' || (data == NULL && len > 0))
+        return TMI_EINVAL;
+    rc = append_open(path, &fd, &can_read);
+    if (rc != TMI_OK)
+        return rc;
+    if (fstat(fd, &sb) != 0) {
+        rc = err_from_errno(errno);
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode) && !S_ISCHR(sb.st_mode)) {
+        rc = TMI_EINVAL;
+        goto out;
+    }
+    if (fcntl(fd, F_SETFL, O_APPEND) != 0) { /* blocking writes from here */
+        rc = err_from_errno(errno);
+        goto out;
+    }
+    if (len == 0)
+        goto out;
+    if (S_ISREG(sb.st_mode) && sb.st_size > 0 && can_read &&
+        pread(fd, &last, 1, sb.st_size - 1) == 1 && last != '\n') {
+        iov[n].iov_base = (void *)"\n";
+        iov[n++].iov_len = 1;
+    }
+    iov[n].iov_base = (void *)data;
+    iov[n++].iov_len = len;
+    rc = append_all(fd, iov, n);
+out:
+    if (close(fd) != 0 && rc == TMI_OK)
+        rc = err_from_errno(errno);
+    return rc;
+}
+
+int plat_host_name(char *buf, size_t buflen)
+{
+    char name[256];
+    int n;
+    if (gethostname(name, sizeof(name)) != 0)
+        return err_from_errno(errno);
+    name[sizeof(name) - 1] = '\0';
+    n = snprintf(buf, buflen, "%s", name);
     return n < 0 || (size_t)n >= buflen ? TMI_ETOOBIG : TMI_OK;
 }

@@ -1445,3 +1445,120 @@ int plat_full_path(const char *path, char *buf, size_t buflen)
     free(w);
     return rc;
 }
+
+/* ---- append-only records (the alert file) ---- */
+
+/* Is the open file's last byte something other than a line end? */
+static int ends_without_newline(HANDLE h)
+{
+    LARGE_INTEGER size;
+    OVERLAPPED ov;
+    DWORD got = 0;
+    char last = '\n';
+    if (!GetFileSizeEx(h, &size) || size.QuadPart <= 0)
+        return 0;
+    memset(&ov, 0, sizeof(ov));
+    ov.Offset = (DWORD)((uint64_t)(size.QuadPart - 1) & 0xFFFFFFFFu);
+    ov.OffsetHigh = (DWORD)((uint64_t)(size.QuadPart - 1) >> 32);
+    return ReadFile(h, &last, 1, &got, &ov) && got == 1 && last != '\n';
+}
+
+/* Open path for appending (created private when missing), never through a
+ * reparse point; *can_read says whether the handle may also read. */
+static int append_open(const wchar_t *w, HANDLE *h, int *can_read)
+{
+    SECURITY_ATTRIBUTES sa;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    const DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    const DWORD flags = FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT;
+    DWORD attrs = wattrs(w);
+    int rc;
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_REPARSE_POINT))
+        return TMI_ELINK;
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY))
+        return TMI_EINVAL;
+    rc = private_descriptor(0, &sd);
+    if (rc != TMI_OK)
+        return rc;
+    sa.nLength = sizeof(sa);
+    sa.lpSecurityDescriptor = sd; /* used only when the file is created */
+    sa.bInheritHandle = FALSE;
+    *can_read = 1;
+    *h = CreateFileW(w, FILE_APPEND_DATA | FILE_READ_DATA | FILE_READ_ATTRIBUTES, share, &sa,
+                     OPEN_ALWAYS, flags, NULL);
+    if (*h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED) {
+        *can_read = 0;
+        *h = CreateFileW(w, FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, share, &sa, OPEN_ALWAYS, flags,
+                         NULL);
+    }
+    rc = *h == INVALID_HANDLE_VALUE ? last_err() : TMI_OK;
+    LocalFree(sd);
+    return rc;
+}
+
+/* A file on disk that is not a reparse point, or a character device. */
+static int append_target_ok(HANDLE h)
+{
+    BY_HANDLE_FILE_INFORMATION fi;
+    DWORD type = GetFileType(h);
+    if (type == FILE_TYPE_CHAR)
+        return TMI_OK;
+    if (type != FILE_TYPE_DISK)
+        return TMI_EINVAL;
+    if (!GetFileInformationByHandle(h, &fi))
+        return last_err();
+    if (fi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
+        return TMI_ELINK;
+    return (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? TMI_EINVAL : TMI_OK;
+}
+
+int plat_append_record(const char *path, const void *data, size_t len)
+{
+    wchar_t *w = NULL;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    OVERLAPPED ov;
+    char *buf = NULL;
+    size_t n = 0;
+    DWORD done = 0;
+    int can_read = 0, rc;
+    if (path == NULL || path[0] == '\0' || (data == NULL && len > 0) || len > IO_CHUNK - 1)
+        return TMI_EINVAL;
+    rc = win32_path(path, &w);
+    if (rc == TMI_OK)
+        rc = append_open(w, &h, &can_read);
+    if (rc == TMI_OK)
+        rc = append_target_ok(h);
+    if (rc != TMI_OK || len == 0)
+        goto out;
+    buf = malloc(len + 1);
+    if (buf == NULL) {
+        rc = TMI_ENOMEM;
+        goto out;
+    }
+    if (can_read && GetFileType(h) == FILE_TYPE_DISK && ends_without_newline(h))
+        buf[n++] = '\n';
+    memcpy(buf + n, data, len);
+    n += len;
+    /* offset all ones: at the end of the file, whatever else writes to it */
+    memset(&ov, 0, sizeof(ov));
+    ov.Offset = ov.OffsetHigh = 0xFFFFFFFFu;
+    if (!WriteFile(h, buf, (DWORD)n, &done, &ov))
+        rc = last_err();
+    else if (done != n)
+        rc = TMI_ENOSPC;
+out:
+    if (h != INVALID_HANDLE_VALUE && !CloseHandle(h) && rc == TMI_OK)
+        rc = last_err();
+    free(buf);
+    free(w);
+    return rc;
+}
+
+int plat_host_name(char *buf, size_t buflen)
+{
+    wchar_t name[256];
+    DWORD n = sizeof(name) / sizeof(name[0]);
+    if (!GetComputerNameExW(ComputerNameDnsFullyQualified, name, &n))
+        return last_err();
+    return win32_utf8(name, buf, buflen);
+}

@@ -451,6 +451,19 @@ int plat_event_write(const char *scope, const char *provider, int event_id, int 
     return rc;
 }
 
+int plat_event_report(const char *scope, const char *source, unsigned event_id, int level,
+                      const char *const *strings, size_t n)
+{
+    if (event_id > 0xFFFF || level < 1 || level > 4 || n > PLAT_EVENT_STRINGS_MAX ||
+        (n > 0 && strings == NULL))
+        return TMI_EINVAL;
+    if (scope == NULL)
+        return TMI_ENOTSUP;
+    /* the sandbox's log has one message per record: the first string */
+    return plat_event_write(scope, source, (int)event_id, level,
+                            n > 0 && strings[0] != NULL ? strings[0] : "");
+}
+
 int posix_event_query(const char *scope, const char *provider, int event_id, int64_t since_ns,
                       plat_event *out, size_t max, size_t *n)
 {

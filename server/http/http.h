@@ -57,6 +57,7 @@ typedef struct http_config {
     const tmi_target *target; /* required: what scans and jobs work on; must outlive the server */
     runner *jobs;             /* required: runs the jobs POST /api/jobs starts; must outlive it */
     watcher *watch;           /* optional: its state in GET /api/status; must outlive it */
+    alert_outputs *alerts;    /* optional: their state in GET /api/status; must outlive it */
     int port;                 /* 0: any free port */
 } http_config;
 
