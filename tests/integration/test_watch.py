@@ -185,6 +185,39 @@ try:
                     20, 0.2) or []
     check(jobs and jobs[0].get("actor") == "policy" and jobs[0].get("status") == "succeeded",
           "the policy's job: %r" % jobs[:1])
+    srv.stop()
+
+    # a full disk for the alert file, a collector that is down, the TMI
+    # folder deleted and made again: the server goes on, each output's
+    # failure is reported once, and the folder is watched again
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead = "tcp://127.0.0.1:%d" % closed.getsockname()[1]
+    closed.close()
+    srv.restart(("--stay-seconds", "1", "--alert-file", "/dev/full", "--syslog", dead))
+    tmi = os.path.join(srv.sandbox, TMI)
+    moved = tmi + ".away"
+    for i in range(2):
+        os.rename(tmi, moved)
+        gone = wait_for(lambda: (status(srv).get("scan") or {}).get("verdict") == "not_installed", 3)
+        check(gone, "TMI folder removed (round %d): %r" % (i, (status(srv).get("scan") or {})
+                                                            .get("verdict")))
+        os.rename(moved, tmi)
+        back = wait_for(lambda: (status(srv).get("scan") or {}).get("verdict") == "healthy", 3)
+        check(back, "TMI folder made again (round %d): %r" % (i, (status(srv).get("scan") or {})
+                                                               .get("verdict")))
+    put_old(srv, old)
+    check(wait_for(lambda: (status(srv).get("scan") or {}).get("verdict") == "affected", 3),
+          "a change after the folder came back was not seen")
+    outs = (status(srv).get("watch") or {}).get("alert_outputs") or {}
+    check((outs.get("file") or {}).get("dropped", 0) >= 1, "alert file on a full disk: %r" % outs)
+    rc, _ = srv.stop()
+    err = srv.stderr or ""
+    full = [x for x in err.splitlines() if "/dev/full" in x]
+    check(len(full) == 1, "the full disk was reported %d times: %r" % (len(full), full))
+    down = [x for x in err.splitlines() if dead.split("//")[1] in x]
+    check(1 <= len(down) <= 2, "the collector being down was reported %d times: %r"
+          % (len(down), down))
 except Exception:
     check(False, "exception: " + traceback.format_exc())
 finish(srv, "integration/watch")
