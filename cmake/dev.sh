@@ -84,8 +84,12 @@ run_e2e() { # BIN
     need_pkgs "${pkgs_e2e[@]}"
     command -v node >/dev/null || need_pkgs nodejs npm
     command -v npm >/dev/null || need_pkgs npm
-    if ! (cd tests/e2e && npm ls --silent playwright-core @stoplight/spectral-cli >/dev/null 2>&1); then
-        (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    # `npm ls` can pass while a package of the lock file is missing: the
+    # tree is installed again whenever the lock file differs from the one it
+    # was installed from (kept as a stamp beside it)
+    if ! cmp -s tests/e2e/package-lock.json tests/e2e/node_modules/.tmi-installed-lock 2>/dev/null; then
+        (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null &&
+            cp package-lock.json node_modules/.tmi-installed-lock)
     fi
     lint_openapi
     (cd tests/e2e && TMI_CONSOLE_BIN="$here/$1" node --test --test-reporter=dot ui.test.mjs)
