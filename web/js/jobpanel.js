@@ -343,7 +343,7 @@ function tookText(job, s) {
 
 /* Every step as the server told it: whole texts, times, durations. */
 function renderDetails(job, steps) {
-  $("job-details").hidden = steps.length === 0;
+  $("job-details").hidden = false; // from the start: the panel keeps its height
   replaceChildren(
     $("job-details-body"),
     steps.map((s) =>

@@ -17,7 +17,7 @@ function setAttrs(e, attrs) {
 }
 
 export function append(e, children) {
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     e.append(c instanceof Node ? c : String(c));
   }

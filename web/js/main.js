@@ -199,7 +199,7 @@ async function refresh() {
   if (!state.signedIn || refreshing) return;
   refreshing = true;
   try {
-    state.status = await api("GET", "/api/status");
+    state.status = await api("GET", "/api/status", undefined, REFRESH_MS - 1000);
     if (state.view === "status") status.renderStatus();
     else emit("status");
     if (!state.runningJob) await jobs.loadJobsList();

@@ -129,6 +129,8 @@ function mark(s, y) {
   );
 }
 
+/* A box (a button named label) and, beside it in the drawing, its words:
+ * they are for the eye only, the label says it all. */
 function segment(s, lane, y, label, onSelect) {
   const { status, version } = segWords(s);
   const styled = ["ok", "newer", "old", "missing", "unreadable"].includes(status);
@@ -160,10 +162,13 @@ function segment(s, lane, y, label, onSelect) {
       height: LANE_H - 20,
       rx: 3,
     }),
-    // the words are in the label: the drawn text is for the eye only
-    fits ? svg("text", { class: "tl-version", x: s.x + 6, y: y + 33, "aria-hidden": "true" }, text) : null,
+  );
+  const words = svg(
+    "g",
+    { class: "tl-words", "aria-hidden": "true" },
+    fits ? svg("text", { class: "tl-version", x: s.x + 6, y: y + 33 }, text) : null,
     fits && s.obs.sha256 && s.w > 150
-      ? svg("text", { class: "tl-hash", x: s.x + 6, y: y + 49, "aria-hidden": "true" }, s.obs.sha256.slice(0, 16) + "…")
+      ? svg("text", { class: "tl-hash", x: s.x + 6, y: y + 49 }, s.obs.sha256.slice(0, 16) + "…")
       : null,
   );
   const pick = () => onSelect(s, lane);
@@ -174,7 +179,7 @@ function segment(s, lane, y, label, onSelect) {
       pick();
     }
   });
-  return node;
+  return [node, words];
 }
 
 /* A lane's name: the TMI folder, or a source folder (relative to the TMI
