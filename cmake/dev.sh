@@ -84,11 +84,11 @@ run_e2e() { # BIN
     need_pkgs "${pkgs_e2e[@]}"
     command -v node >/dev/null || need_pkgs nodejs npm
     command -v npm >/dev/null || need_pkgs npm
-    if ! (cd tests/e2e && npm ls --silent playwright-core @stoplight/spectral-cli >/dev/null 2>&1); then
+    if ! (cd tests/e2e && npm ls --silent playwright-core @stoplight/spectral-cli axe-core >/dev/null 2>&1); then
         (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
     fi
     lint_openapi
-    (cd tests/e2e && TMI_CONSOLE_BIN="$here/$1" node --test --test-reporter=dot ui.test.mjs)
+    (cd tests/e2e && TMI_CONSOLE_BIN="$here/$1" node --test --test-reporter=dot ui.test.mjs outcomes.test.mjs)
     timeout 300 /usr/bin/python3 tests/e2e/firefox_smoke.py "$1"
 }
 

@@ -203,7 +203,8 @@ function renderBanner() {
   const b = running ? bannerForJob(job) : bannerFor(st);
   const banner = $("banner");
   banner.className = "banner banner-" + b.cls;
-  banner.dataset.verdict = scan ? scan.verdict : "";
+  // while a job runs the banner tells the job, not a verdict
+  banner.dataset.verdict = scan && !running ? scan.verdict : "";
   banner.dataset.state = b.state || "scan";
   setText($("banner-title"), b.title);
   setText($("banner-detail"), b.detail);
