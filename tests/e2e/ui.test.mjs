@@ -203,6 +203,10 @@ describe("the demo, repaired through the web console", () => {
     assert.match(await page.locator("#view-login").innerText(), /tmi-console login-url/);
     assert.equal(await page.locator("#tabs").isVisible(), false);
     await screenshot(page, "01-login-needed");
+    await page.setViewportSize({ width: 1366, height: 900 });
+    assert.deepEqual(await axeViolations(page), [], "axe: the sign-in view");
+    await screenshot(page, "view-login-1366");
+    await page.setViewportSize({ width: 1366, height: 768 });
     // with nothing to sign in with, the page does not even ask the API
     assert.deepEqual(
       watch.requests.filter((r) => r.includes("/api/")),
