@@ -92,7 +92,7 @@ run_e2e() { # BIN
             cp package-lock.json node_modules/.tmi-installed-lock)
     fi
     lint_openapi
-    (cd tests/e2e && TMI_CONSOLE_BIN="$here/$1" node --test --test-reporter=dot ui.test.mjs)
+    (cd tests/e2e && TMI_CONSOLE_BIN="$here/$1" node --test --test-reporter=dot ui.test.mjs outcomes.test.mjs)
     timeout 300 /usr/bin/python3 tests/e2e/firefox_smoke.py "$1"
 }
 

@@ -81,11 +81,46 @@ export function stopSandboxService(root) {
  * as Ctrl+C), makes sure the sandbox's service is gone and removes the folder.
  */
 export async function startDemo(name) {
-  const bin = binary();
   const work = tempDir(`tmi-e2e-${name}-`);
   const data = path.join(work, "data");
   const root = path.join(work, "sandbox");
-  const args = ["--data", data, "demo", "--dir", root, "--file-size", "65536"];
+  return runServer(work, root, ["--data", data, "demo", "--dir", root, "--file-size", "65536"]);
+}
+
+/*
+ * Make a demo sandbox (`demo --no-serve`) and run `tmi-console serve` on it
+ * with extra options (e.g. --auto-repair 120), which `demo` does not take.
+ * Returns what startDemo returns, plus restart(): stop the server and start
+ * it again on the same port and data folder (a new login URL in .url).
+ */
+export async function startServe(name, extra = []) {
+  const work = tempDir(`tmi-e2e-${name}-`);
+  const data = path.join(work, "data");
+  const root = path.join(work, "sandbox");
+  execFileSync(binary(), ["--data", data, "demo", "--no-serve", "--dir", root, "--file-size", "65536"], {
+    stdio: "ignore",
+  });
+  const args = (port) => ["--data", data, "serve", "--root", root, "--port", String(port), ...extra];
+  const srv = await runServer(work, root, args(0), { keepWork: true });
+  srv.restart = async () => {
+    const port = new URL(srv.base).port;
+    await srv.halt();
+    const again = await runServer(work, root, args(port), { keepWork: true });
+    Object.assign(srv, { url: again.url, proc: again.proc, halt: again.halt, output: again.output });
+    return srv;
+  };
+  srv.stop = async () => {
+    await srv.halt();
+    stopSandboxService(root);
+    cleanup(work);
+  };
+  return srv;
+}
+
+/* Run the server command args (demo or serve) in work and wait for its
+ * login URL; opts.keepWork leaves the folder to the caller. */
+async function runServer(work, root, args, opts = {}) {
+  const bin = binary();
   // the server runs in Tokyo (UTC+09:00, no daylight saving time) and the
   // browser in New York (launchBrowser): the page must show the server's time
   const proc = spawn(bin, args, {
@@ -102,20 +137,26 @@ export async function startDemo(name) {
     proc.on("exit", (code, signal) => resolve({ code, signal })),
   );
 
-  let stopped = null;
-  const stop = async () => {
-    if (stopped) return stopped;
-    stopped = (async () => {
+  let halted = null;
+  // end the server process (SIGTERM, as Ctrl+C)
+  const halt = async () => {
+    if (halted) return halted;
+    halted = (async () => {
       if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill("SIGCONT"); // in case a test paused it
         proc.kill("SIGTERM");
         const t = setTimeout(() => proc.kill("SIGKILL"), 20000);
         await exited;
         clearTimeout(t);
       }
-      stopSandboxService(root);
-      cleanup(work);
     })();
-    return stopped;
+    return halted;
+  };
+  const stop = async () => {
+    await halt();
+    if (opts.keepWork) return;
+    stopSandboxService(root);
+    cleanup(work);
   };
 
   let url;
@@ -146,7 +187,8 @@ export async function startDemo(name) {
     throw e;
   }
   const base = new URL(url).origin;
-  return { url, base, root, data, work, stop, output: () => out + err };
+  const data = args[args.indexOf("--data") + 1];
+  return { url, base, root, data, work, proc, halt, stop, output: () => out + err };
 }
 
 /* A fresh one-time login URL for a running demo (`tmi-console login-url`). */
@@ -192,6 +234,8 @@ export async function launchBrowser(opts = {}) {
       args: CHROMIUM_ARGS,
       viewport: opts.viewport || { width: 1366, height: 768 },
       deviceScaleFactor: opts.scale || 1,
+      isMobile: !!opts.mobile,
+      hasTouch: !!opts.mobile,
       acceptDownloads: true,
       locale: "en-US",
       timezoneId: opts.timezoneId || "America/New_York",
@@ -298,4 +342,62 @@ export function parseCsv(text) {
     rows.push(row);
   }
   return rows;
+}
+
+// ---------------------------------------------------------------- page checks
+
+const AXE = path.join(here, "node_modules", "axe-core", "axe.min.js");
+let axeSource = null;
+
+/* Run axe-core (npm, pinned by the lock file) on the page as it is: the
+ * WCAG 2.x A and AA rules and axe's best practices. Returns the violations
+ * as "rule: selector | selector" lines. The script is evaluated through
+ * the DevTools protocol, which the page's CSP does not govern. */
+export async function axeViolations(page) {
+  if (axeSource === null) axeSource = fs.readFileSync(AXE, "utf8");
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(axeSource + ";0");
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: {
+        type: "tag",
+        values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+      },
+    });
+    return r.violations.map(
+      (v) => v.id + ": " + v.nodes.slice(0, 4).map((n) => n.target.join(" ")).join(" | "),
+    );
+  });
+}
+
+/* Elements that reach past the right edge of the window (the page would
+ * scroll sideways); tables and the timeline scroll inside their own box. */
+export async function overflowing(page) {
+  return page.evaluate(() => {
+    const w = document.documentElement.clientWidth;
+    const out = [];
+    if (document.documentElement.scrollWidth > w + 1)
+      out.push("page " + document.documentElement.scrollWidth + " > " + w);
+    for (const e of document.querySelectorAll("body *")) {
+      if (e.closest(".table-wrap, .tl-scroll, [hidden]") || e.getClientRects().length === 0) continue;
+      if (e.getBoundingClientRect().right > w + 1)
+        out.push(e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + "." + e.className);
+    }
+    return out.slice(0, 8);
+  });
+}
+
+/* Controls a finger must hit that are smaller than 44 x 44 CSS px. */
+export async function smallTargets(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const sel = "button, select, input, .tabs a, a.job-link, a.btn, summary, [role=button]";
+    for (const e of document.querySelectorAll(sel)) {
+      if (e.closest("[hidden]") || e.getClientRects().length === 0) continue;
+      const r = e.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.height < 43.5 || r.width < 43.5)
+        out.push(`${e.tagName.toLowerCase()}#${e.id}.${e.className} ${Math.round(r.width)}x${Math.round(r.height)}`);
+    }
+    return out.slice(0, 8);
+  });
 }

@@ -21,6 +21,12 @@ export const state = {
   scansBefore: null,
   historyFile: null,
   busyScan: false,
+  lastJob: null, // the newest job as GET /api/jobs/{id} told it (the job panel's)
+  online: true, // false while the server does not answer
+  lastAnswer: null, // Date.now() of the last answer from the server
+  lostSince: null, // Date.now() when it stopped answering
+  skewMs: 0, // the server's clock minus this browser's (from the Date header)
+  signedOut: null, // why this tab is signed out ("logout", "ended", ...), or null
 };
 
 // ---------------------------------------------------------------- events
@@ -30,6 +36,8 @@ export const state = {
 //   "job-ended"     the followed job ended: read the status and lists again
 //   "procedure"     the steps of each action are known (loadProcedure)
 //   "session-lost"  the server refused this tab's session (401)
+//   "connection"    the server stopped or started answering (state.online)
+//   "tick"          a second passed (ages and countdowns move on)
 
 const listeners = new Map();
 
@@ -52,6 +60,67 @@ export class ApiError extends Error {
   }
 }
 
+/* The time on the server's clock now (ms), as far as the page can tell. */
+export function serverNow() {
+  return Date.now() + state.skewMs;
+}
+
+/* An answer came: the server is there (and its clock is read from Date). */
+function answered(res) {
+  state.lastAnswer = Date.now();
+  const d = Date.parse(res.headers.get("Date") || "");
+  if (!Number.isNaN(d)) {
+    // Date has whole seconds: only a skew past that is worth correcting
+    const skew = d - Date.now();
+    state.skewMs = Math.abs(skew) > 1500 ? skew : 0;
+  }
+  if (!state.online) {
+    state.online = true;
+    state.lostSince = null;
+    emit("connection");
+  }
+}
+
+/* No answer (refused, timed out) or a gateway's "unavailable": the page
+ * shows its data as of the last answer until the server is back. */
+function unanswered() {
+  if (!state.online) return;
+  state.online = false;
+  state.lostSince = Date.now();
+  emit("connection");
+}
+
+const TIMEOUT_MS = 8000; // a request without an answer by then counts as lost
+
+async function send(path, opts) {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), opts.timeoutMs || TIMEOUT_MS);
+  let res;
+  try {
+    res = await fetch(path, Object.assign({ signal: ctl.signal }, opts));
+  } catch (e) {
+    unanswered();
+    throw new ApiError(
+      0,
+      "No answer",
+      "the server does not answer (is tmi-console still running?)",
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  if (res.status === 502 || res.status === 503 || res.status === 504) unanswered();
+  else answered(res);
+  return res;
+}
+
+/* A refused session: tell the page once, and never show the server's
+ * words for it (they are meant for scripts). */
+function refused(res) {
+  if (res.status !== 401) return false;
+  if (state.signedIn) emit("session-lost");
+  return true;
+}
+
 function authHeaders() {
   const s = currentSecret();
   return s ? { [SECRET_HEADER]: s } : {};
@@ -59,22 +128,18 @@ function authHeaders() {
 
 /* Call the API with this tab's secret; resolves to the parsed JSON (or
  * null), rejects with an ApiError carrying the problem's detail. */
-export async function api(method, path, body) {
-  const opts = { method: method, credentials: "same-origin", headers: authHeaders() };
+export async function api(method, path, body, timeoutMs) {
+  const opts = {
+    method: method,
+    credentials: "same-origin",
+    headers: authHeaders(),
+    timeoutMs: timeoutMs,
+  };
   if (method === "POST" || method === "PUT" || method === "PATCH") {
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body || {});
   }
-  let res;
-  try {
-    res = await fetch(path, opts);
-  } catch (e) {
-    throw new ApiError(
-      0,
-      "No answer",
-      "the server does not answer (is tmi-console still running?)",
-    );
-  }
+  const res = await send(path, opts);
   const type = res.headers.get("Content-Type") || "";
   let data = null;
   if (res.status !== 204 && type.includes("json")) {
@@ -85,30 +150,44 @@ export async function api(method, path, body) {
     }
   }
   if (!res.ok) {
-    if (res.status === 401 && state.signedIn) emit("session-lost");
+    if (refused(res)) throw new ApiError(401, "Signed out", "this tab is signed out");
     const detail = data && data.detail ? data.detail : res.statusText;
     throw new ApiError(res.status, data && data.title, detail);
   }
   return data;
 }
 
+/* GET a path with this tab's secret as a Blob (a report, an export);
+ * resolves to {blob, name} (name from Content-Disposition, if any). */
+export async function fetchBlob(href) {
+  const res = await send(href, {
+    credentials: "same-origin",
+    headers: authHeaders(),
+    timeoutMs: 60000,
+  });
+  if (!res.ok) {
+    if (refused(res)) throw new ApiError(401, "Signed out", "this tab is signed out");
+    let detail = "HTTP " + res.status + " " + res.statusText;
+    if ((res.headers.get("Content-Type") || "").includes("json")) {
+      try {
+        detail = (await res.json()).detail || detail;
+      } catch (e) {
+        // keep the status line
+      }
+    }
+    throw new ApiError(res.status, res.statusText, detail);
+  }
+  const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+  return { blob: await res.blob(), name: m ? m[1] : null, type: res.headers.get("Content-Type") };
+}
+
 /* Download an export with this tab's secret (a plain link would carry the
  * cookie only, which the server refuses): the whole answer, then a save.
  * Rejects with an ApiError. */
 export async function download(href) {
-  let res;
-  try {
-    res = await fetch(href, { credentials: "same-origin", headers: authHeaders() });
-  } catch (e) {
-    throw new ApiError(0, "No answer", "the server does not answer");
-  }
-  if (!res.ok) {
-    if (res.status === 401 && state.signedIn) emit("session-lost");
-    throw new ApiError(res.status, res.statusText, "HTTP " + res.status + " " + res.statusText);
-  }
-  const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
-  const name = m ? m[1] : new URL(href, location.href).pathname.split("/").pop();
-  const url = URL.createObjectURL(await res.blob());
+  const got = await fetchBlob(href);
+  const name = got.name || new URL(href, location.href).pathname.split("/").pop();
+  const url = URL.createObjectURL(got.blob);
   const a = el("a", { href: url, download: name, hidden: true });
   document.body.append(a);
   a.click();

@@ -1,27 +1,51 @@
 /*
  * backups.js - the backups and jobs view: every backup with a Restore that
- * says what it would put back, and the list of jobs.
+ * says what it would put back, and the list of jobs (who ran each, how it
+ * ended, what it changed, links to its backup, audit records and report).
+ * "#backups?backup=ID" shows that backup's row.
  */
 
 import { api, on, state } from "./api.js";
 import { openDialog } from "./dialog.js";
+import { jobBadge, jobLinks, summaryText } from "./jobpanel.js";
 import { actionLabel, jobBlocker, loadJobsList, startJob, stepsList } from "./jobs.js";
-import { $, badge, dataTable, el, replaceChildren, shortHash, showNotice, timeEl } from "./lib.js";
+import {
+  $,
+  dataTable,
+  el,
+  hashCell,
+  hashToggle,
+  replaceChildren,
+  showNotice,
+  timeEl,
+} from "./lib.js";
 
 export async function loadBackups() {
   try {
     const data = await api("GET", "/api/backups");
     state.backups = (data && data.backups) || [];
   } catch (e) {
+    if (e.status === 401 || e.status === 0) return; // signed out, or no answer: keep what shows
     if (e.status !== 404) showNotice("Cannot list the backups: " + e.message);
     state.backups = [];
   }
   renderBackups();
 }
 
-export function loadBackupsView() {
-  loadBackups();
-  loadJobsList().catch((e) => showNotice("Cannot list the jobs: " + e.message));
+export async function loadBackupsView() {
+  const want = state.params && state.params.get("backup");
+  await loadBackups();
+  loadJobsList().catch((e) => {
+    if (e.status !== 401 && e.status !== 0) showNotice("Cannot list the jobs: " + e.message);
+  });
+  if (want) {
+    const row = [...document.querySelectorAll("#backups-body tr[data-backup]")].find(
+      (r) => r.dataset.backup === want,
+    );
+    if (row) {
+      row.scrollIntoView({ block: "center" });
+    } else showNotice("Backup " + want + " is not in the list (it may have been removed).");
+  }
 }
 
 function versionsSummary(files) {
@@ -61,8 +85,9 @@ function confirmRestore(b) {
       el("code", { class: "path" }, b.tmi_dir),
       ".",
     ),
+    hashButton(),
     dataTable(
-      {},
+      { id: "restore-table" },
       ["File", "Now", "After", "SHA-256 after"],
       (b.files || []).map((f) => {
         const cur = now.get(f.name);
@@ -74,9 +99,10 @@ function confirmRestore(b) {
             { class: "mono" },
             el("strong", null, f.present ? f.version || "?" : "absent (removed)"),
           ),
-          el("td", { class: "hash", title: f.sha256 || null }, shortHash(f.sha256)),
+          hashCell(f.sha256),
         ];
       }),
+      "The files of the backup (table)",
     ),
     el("h3", null, "Steps"),
     stepsList("restore"),
@@ -98,6 +124,15 @@ function confirmRestore(b) {
     danger: old,
     onOk: () => startJob({ action: "restore", backup: b.id }),
   });
+  hashToggle($("restore-hashes"), $("restore-table"));
+}
+
+function hashButton() {
+  return el(
+    "button",
+    { type: "button", class: "btn", id: "restore-hashes", "aria-pressed": "false" },
+    "Show full SHA-256",
+  );
 }
 
 function backupRow(b) {
@@ -114,9 +149,10 @@ function backupRow(b) {
     "Restore",
   );
   btn.disabled = !rs.ok;
+  const want = state.view === "backups" && state.params && state.params.get("backup");
   return el(
     "tr",
-    { "data-backup": b.id },
+    { "data-backup": b.id, class: want === b.id ? "row-chosen" : null },
     el("td", { class: "mono" }, b.id),
     el("td", null, timeEl(b.created)),
     el("td", { class: "nowrap" }, versionsSummary(b.files)),
@@ -138,40 +174,47 @@ function renderBackups() {
   replaceChildren(body, state.backups.map(backupRow));
 }
 
+/* Who ran a job: the person (or "policy", the automatic repair) and how
+ * they signed in. */
+function byText(j) {
+  if (!j.actor) return "–";
+  return j.actor + (j.auth ? " (" + j.auth + ")" : "");
+}
+
+function jobRow(j) {
+  return el(
+    "tr",
+    { "data-job": j.id, "data-status": j.status },
+    el("td", { class: "num" }, String(j.id)),
+    el("td", null, actionLabel(j.action)),
+    el("td", null, jobBadge(j)),
+    el("td", null, byText(j)),
+    el("td", null, timeEl(j.created)),
+    el("td", null, j.finished ? timeEl(j.finished) : "–"),
+    el(
+      "td",
+      { class: "job-result-cell" },
+      el("div", null, summaryText(j)),
+      el("div", { class: "job-links" }, jobLinks(j)),
+    ),
+  );
+}
+
 function renderJobsTable() {
   const body = $("jobs-body");
   if (state.jobs.length === 0) {
     replaceChildren(
       body,
-      el("tr", { class: "empty-row" }, el("td", { colspan: 6 }, "No jobs yet.")),
+      el("tr", { class: "empty-row" }, el("td", { colspan: 7 }, "No jobs yet.")),
     );
     return;
   }
-  replaceChildren(
-    body,
-    state.jobs.map((j) =>
-      el(
-        "tr",
-        { "data-job": j.id },
-        el("td", { class: "num" }, String(j.id)),
-        el("td", null, actionLabel(j.action)),
-        el(
-          "td",
-          null,
-          badge(j.status, j.status),
-          j.rolled_back ? " " : null,
-          j.rolled_back ? badge("rolled", "rolled back") : null,
-        ),
-        el("td", null, timeEl(j.created)),
-        el("td", null, j.finished ? timeEl(j.finished) : "–"),
-        el("td", null, j.message || ""),
-      ),
-    ),
-  );
+  replaceChildren(body, state.jobs.map(jobRow));
 }
 
 export function setup() {
   on("changed", () => {
+    if (!state.signedIn) return;
     renderBackups();
     renderJobsTable();
   });

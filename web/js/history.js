@@ -1,26 +1,30 @@
 /*
- * history.js - the history view: a file's timeline (a lane per place it was
- * seen, a box per version and hash until the next change), its
- * observations as a table, and the list of scans.
+ * history.js - the history view: a file's timeline (timeline.js) with its
+ * zoom, the observation a chosen box stands for, the observations as a
+ * table (each with who changed the file), and the list of scans.
  */
 
-import { api, on, state } from "./api.js";
+import { api, on, serverNow, state } from "./api.js";
+import { changedByText } from "./fields.js";
 import {
   $,
   append,
   badge,
-  clip,
+  durText,
   el,
+  fmtSize,
   fmtTime,
   replaceChildren,
   showNotice,
   statusBadge,
-  statusText,
-  svg,
   tail,
   timeEl,
 } from "./lib.js";
 import { refreshStatus } from "./status.js";
+import { ZOOMS, drawTimeline, lanesOf, laneName } from "./timeline.js";
+
+let zoom = 1;
+let current = null; // {name, obs, lanes} of the timeline shown
 
 /* The files to choose from: the current scan's, else the playbook's (both
  * as the server lists them). */
@@ -41,188 +45,133 @@ export async function loadHistoryView() {
       names.map((n) => el("option", { value: n }, n)),
     );
   }
+  const want = state.params && state.params.get("file");
+  if (want && names.includes(want)) state.historyFile = want;
   if (state.historyFile && names.includes(state.historyFile)) sel.value = state.historyFile;
   state.historyFile = sel.value;
   if (sel.value) loadTimeline(sel.value);
   loadScans(false);
 }
 
+const tmiDir = () => state.status && state.status.scan && state.status.scan.tmi_dir;
+
 async function loadTimeline(name) {
   let data;
   try {
     data = await api("GET", "/api/files/" + encodeURIComponent(name) + "/history?limit=500");
   } catch (e) {
-    replaceChildren(
-      $("timeline"),
-      el("p", { class: "error" }, "Cannot read the history: " + e.message),
-    );
+    if (e.status !== 401 && e.status !== 0)
+      replaceChildren($("timeline"), el("p", { class: "error" }, "Cannot read the history: " + e.message));
     return;
   }
   if (name !== state.historyFile) return;
   const obs = ((data && data.items) || [])
     .slice()
     .sort((a, b) => (a.observed < b.observed ? -1 : a.observed > b.observed ? 1 : a.id - b.id));
-  drawTimeline(name, obs);
+  current = { name: name, obs: obs };
+  draw();
   renderObsTable(obs);
-}
-
-/* A source path shown relative to the TMI folder when it lies below it. */
-function relToTmi(path) {
-  const tmi = state.status && state.status.scan && state.status.scan.tmi_dir;
-  if (tmi && path && path.startsWith(tmi) && path.length > tmi.length + 1) {
-    return "TMI" + path.slice(tmi.length).replace(/\\/g, "/");
+  const want = state.params && Number(state.params.get("obs"));
+  if (want) {
+    const o = obs.find((x) => x.id === want);
+    if (o) showObservation(o, null);
   }
-  return path;
 }
 
-function laneName(o) {
-  if (o.kind === "tmi")
-    return { label: "TMI folder", sub: clip(tail(o.path, 2), 30), full: o.path };
-  const folder = relToTmi(o.path).split(/[\\/]/).slice(0, -1).join("/");
-  return { label: "Source folder", sub: clip(folder, 30), full: o.path };
-}
-
-/* The geometry of a timeline: lanes (one per path, the TMI folder first)
- * and columns (one per scan that saw a change). */
-function layout(obs, width) {
-  const lanes = new Map();
-  for (const o of obs) {
-    if (!lanes.has(o.path)) lanes.set(o.path, { path: o.path, kind: o.kind, items: [] });
-    lanes.get(o.path).items.push(o);
-  }
-  const laneList = [...lanes.values()].sort(
-    (a, b) => (a.kind === "tmi" ? 0 : 1) - (b.kind === "tmi" ? 0 : 1) || (a.path < b.path ? -1 : 1),
-  );
-  const cols = [];
-  const colOf = new Map();
-  for (const o of obs) {
-    const key = String(o.scan_id);
-    if (!colOf.has(key)) {
-      colOf.set(key, cols.length);
-      cols.push({ scan: o.scan_id, time: o.observed });
-    }
-  }
-  const g = { labelW: 210, axisH: 44, laneH: 58, lanes: laneList, cols: cols, colOf: colOf };
-  const avail = Math.max(600, width - 2);
-  g.colW = Math.max(150, Math.floor((avail - g.labelW - 50) / cols.length));
-  g.width = g.labelW + cols.length * g.colW + 50;
-  g.height = g.axisH + laneList.length * g.laneH + 10;
-  g.x0 = g.labelW;
-  g.xEnd = g.labelW + cols.length * g.colW;
-  return g;
-}
-
-/* The axis: one column per scan that saw a change, then "now". */
-function axis(g) {
-  const out = [];
-  g.cols.forEach((c, i) => {
-    const x = g.x0 + i * g.colW;
-    const t = fmtTime(c.time);
-    out.push(svg("line", { class: "tl-grid", x1: x, y1: g.axisH - 6, x2: x, y2: g.height - 6 }));
-    out.push(svg("text", { class: "tl-tick", x: x + 4, y: 14 }, t.slice(0, 10)));
-    out.push(svg("text", { class: "tl-tick", x: x + 4, y: 28 }, t.slice(11) + " · scan " + c.scan));
-  });
-  out.push(
-    svg("line", { class: "tl-grid", x1: g.xEnd, y1: g.axisH - 6, x2: g.xEnd, y2: g.height - 6 }),
-  );
-  out.push(svg("text", { class: "tl-tick", x: g.xEnd + 4, y: 28 }, "now"));
-  return out;
-}
-
-/* One box: a version and hash in a lane, from its scan until the next
- * change. A status the page has no style for is drawn as trouble. */
-function segment(g, lane, k, y) {
-  const o = lane.items[k];
-  const c0 = g.colOf.get(String(o.scan_id));
-  const next = lane.items[k + 1];
-  const c1 = next ? g.colOf.get(String(next.scan_id)) : g.cols.length;
-  const x = g.x0 + c0 * g.colW + 3;
-  const w = Math.max(8, (c1 - c0) * g.colW - 6);
+/* "1.12.0.1156 (old) from 2026-... until 2026-..." */
+function segWords(s) {
+  const o = s.obs;
   const status = o.present ? o.status || "ok" : "missing";
   const version = o.present ? o.version || statusText(status) : "missing";
-  const styled = ["ok", "newer", "old", "missing", "unreadable", "invalid"].includes(status);
-  const tip =
+  return (
     version +
     " (" +
     status +
-    ")" +
-    (o.sha256 ? "\nSHA-256 " + o.sha256 : "") +
-    "\nseen " +
+    ") from " +
     fmtTime(o.observed) +
-    " in scan " +
-    o.scan_id +
-    "\n" +
-    o.path;
-  const node = svg(
-    "g",
-    { class: "tl-seg", "data-version": version, "data-status": status, "data-lane": lane.kind },
-    svg("title", null, tip),
-    svg("rect", {
-      class: "tl-box tl-box-" + status + (styled ? "" : " tl-box-attention"),
-      x: x,
-      y: y + 8,
-      width: w,
-      height: g.laneH - 16,
-      rx: 3,
-    }),
-    svg(
-      "text",
-      { class: "tl-version", x: x + 8, y: y + 26 },
-      version + (status === "old" ? " (old)" : ""),
-    ),
-    svg(
-      "text",
-      { class: "tl-hash", x: x + 8, y: y + 41 },
-      o.sha256 ? o.sha256.slice(0, 16) + "…" : "",
-    ),
+    (s.also.length ? ", seen again " + s.also.length + (s.also.length === 1 ? " time" : " times") : "")
   );
-  return { node: node, words: version + " (" + status + ") from " + fmtTime(o.observed) };
 }
 
-/* Draw the history of one file. */
-function drawTimeline(name, obs) {
+/* Draw the history of the file shown at the current zoom. */
+function draw() {
   const box = $("timeline");
+  if (!current) return;
+  const { name, obs } = current;
   if (obs.length === 0) {
     replaceChildren(box, el("p", { class: "muted" }, "No observations of " + name + " yet."));
+    $("timeline-summary").textContent = "";
+    $("tl-scale").textContent = "";
     return;
   }
-  const g = layout(obs, box.parentElement.clientWidth || 900);
-  const nodes = axis(g);
-  const summary = [];
-  g.lanes.forEach((lane, li) => {
-    const y = g.axisH + li * g.laneH;
-    const ln = laneName(lane);
-    nodes.push(
-      svg(
-        "g",
-        null,
-        svg("title", null, ln.full),
-        svg("text", { class: "tl-lane-label", x: 8, y: y + 24 }, ln.label),
-        svg("text", { class: "tl-lane-sub", x: 8, y: y + 40 }, ln.sub),
-      ),
-    );
-    const parts = [];
-    lane.items.forEach((_, k) => {
-      const seg = segment(g, lane, k, y);
-      nodes.push(seg.node);
-      parts.push(seg.words);
-    });
-    summary.push(ln.label + ": " + parts.join(", then "));
+  const lanes = lanesOf(obs, serverNow());
+  const wrap = $("timeline-wrap");
+  const narrow = wrap.clientWidth < 560;
+  const res = drawTimeline(box, lanes, {
+    width: wrap.clientWidth || 900,
+    labelsW: narrow ? 120 : 200,
+    zoom: zoom,
+    nowMs: serverNow(),
+    tmiDir: tmiDir(),
+    title: "Timeline of " + name,
+    words: (s, lane) => name + " in the " + laneName(lane, tmiDir()).label + ": " + segWords(s),
+    onSelect: (s) => showObservation(s.obs, s),
   });
+  $("tl-scale").textContent = "One tick: " + durText(res.stepMs).replace(/\.0 s$/, " s") + (zoom > 1 ? " (zoom ×" + zoom + ")" : "");
+  $("tl-zoom-out").disabled = zoom === ZOOMS[0];
+  $("tl-zoom-in").disabled = zoom === ZOOMS[ZOOMS.length - 1];
+  $("timeline-summary").textContent =
+    "Timeline of " +
+    name +
+    ". " +
+    lanes
+      .map((lane) => laneName(lane, tmiDir()).label + ": " + lane.segs.map(segWords).join(", then "))
+      .join(". ");
+}
+
+function setZoom(z, anchorRight) {
+  const scroller = document.getElementById("tl-scroll");
+  const frac = scroller && scroller.scrollWidth ? (scroller.scrollLeft + scroller.clientWidth / 2) / scroller.scrollWidth : 1;
+  zoom = z;
+  draw();
+  const s = document.getElementById("tl-scroll");
+  if (s) s.scrollLeft = anchorRight ? s.scrollWidth : Math.max(0, frac * s.scrollWidth - s.clientWidth / 2);
+}
+
+/* The observation a box stands for, in full. */
+function showObservation(o, seg) {
+  const panel = $("obs-panel");
+  const facts = [
+    ["File", el("span", { class: "mono" }, o.name)],
+    ["Where", el("span", { class: "path mono" }, o.path)],
+    ["Version", o.present ? o.version || "–" : "missing"],
+    ["Status", statusBadge(o.present ? o.status : "missing")],
+    ["SHA-256", el("span", { class: "hash full", id: "obs-sha256" }, o.sha256 || "–")],
+    ["Size", fmtSize(o.size)],
+    ["Modified", o.mtime ? timeEl(o.mtime) : "–"],
+    ["First seen", el("span", null, timeEl(o.observed), " (scan " + o.scan_id + ")")],
+    ["Changed by", el("span", { id: "obs-changed-by" }, changedByText(o.changed_by), jobLink(o.changed_by))],
+  ];
+  if (seg && seg.also.length)
+    facts.push([
+      "Seen again",
+      seg.also.length + " more time(s) with the same version and hash, last " + fmtTime(seg.also[seg.also.length - 1].observed),
+    ]);
+  if (o.error) facts.push(["Error", o.error]);
   replaceChildren(
-    box,
-    svg(
-      "svg",
-      {
-        width: g.width,
-        height: g.height,
-        viewBox: "0 0 " + g.width + " " + g.height,
-        role: "img",
-        "aria-label": "Timeline of " + name + ". " + summary.join(". "),
-      },
-      nodes,
-    ),
+    $("obs-facts"),
+    facts.map(([k, v]) => [el("dt", null, k), el("dd", null, v)]),
   );
+  $("obs-title").textContent = "Observation " + o.id + ": " + o.name + (o.kind === "tmi" ? " in the TMI folder" : " in a source folder");
+  panel.dataset.obs = o.id;
+  panel.hidden = false;
+  panel.scrollIntoView({ block: "nearest" });
+  $("obs-close").focus();
+}
+
+function jobLink(cb) {
+  if (!cb || cb.kind !== "job") return null;
+  return el("span", null, " – ", el("a", { href: "#audit?job=" + cb.job }, "its audit records"));
 }
 
 function renderObsTable(obs) {
@@ -230,7 +179,7 @@ function renderObsTable(obs) {
   if (rows.length === 0) {
     replaceChildren(
       $("obs-body"),
-      el("tr", { class: "empty-row" }, el("td", { colspan: 5 }, "No observations.")),
+      el("tr", { class: "empty-row" }, el("td", { colspan: 6 }, "No observations.")),
     );
     return;
   }
@@ -239,16 +188,17 @@ function renderObsTable(obs) {
     rows.map((o) =>
       el(
         "tr",
-        null,
+        { "data-obs": o.id, "data-changed-by": o.changed_by ? o.changed_by.kind : null },
         el("td", null, timeEl(o.observed)),
         el(
           "td",
           { class: "path mono", title: o.path },
-          o.kind === "tmi" ? "TMI folder" : relToTmi(tail(o.path, 4)),
+          o.kind === "tmi" ? "TMI folder" : laneName({ kind: "source", path: o.path }, tmiDir()).sub || tail(o.path, 4),
         ),
         el("td", { class: "mono" }, o.present ? o.version || "–" : "missing"),
         el("td", null, statusBadge(o.present ? o.status : "missing")),
-        el("td", { class: "hash" }, o.sha256 || "–"),
+        el("td", null, changedByText(o.changed_by)),
+        el("td", { class: "hash full" }, o.sha256 || "–"),
       ),
     ),
   );
@@ -261,7 +211,7 @@ async function loadScans(more) {
   try {
     data = await api("GET", q);
   } catch (e) {
-    showNotice("Cannot list the scans: " + e.message);
+    if (e.status !== 401 && e.status !== 0) showNotice("Cannot list the scans: " + e.message);
     return;
   }
   const rows = ((data && data.items) || []).map((s) =>
@@ -290,11 +240,31 @@ async function loadScans(more) {
 export function setup() {
   $("history-file").addEventListener("change", (ev) => {
     state.historyFile = ev.target.value;
+    $("obs-panel").hidden = true;
     loadTimeline(ev.target.value);
   });
   $("scans-more").addEventListener("click", () => loadScans(true));
+  $("tl-zoom-in").addEventListener("click", () => setZoom(ZOOMS[Math.min(ZOOMS.indexOf(zoom) + 1, ZOOMS.length - 1)]));
+  $("tl-zoom-out").addEventListener("click", () => setZoom(ZOOMS[Math.max(ZOOMS.indexOf(zoom) - 1, 0)]));
+  $("tl-zoom-fit").addEventListener("click", () => setZoom(1));
+  $("obs-close").addEventListener("click", () => {
+    const id = $("obs-panel").dataset.obs;
+    $("obs-panel").hidden = true;
+    const box = document.querySelector('#timeline g.tl-seg[data-obs="' + id + '"]');
+    if (box) box.focus();
+  });
   on("procedure", () => {
     if (state.view === "history" && fileNames().length !== $("history-file").options.length)
       loadHistoryView();
+  });
+  on("cleared", () => {
+    current = null;
+  });
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      if (state.view === "history" && state.signedIn) draw();
+    }, 150);
   });
 }

@@ -1,66 +1,21 @@
 /*
  * jobs.js - the actions (what applies now and why), their confirmations,
- * starting a job, and the job panel that follows its steps. The steps of
- * each action and their order come from the server (GET /api/plan's
- * "steps", api.js stepsOf); the page only words them.
+ * starting a job and the list of jobs. The steps of each action and their
+ * order come from the server (GET /api/plan's "steps", api.js stepsOf); the
+ * page only words them (jobpanel.js, which also follows a job).
  */
 
 import { api, emit, on, serviceOf, state, stepsOf } from "./api.js";
 import { openDialog } from "./dialog.js";
-import {
-  $,
-  badge,
-  dataTable,
-  el,
-  relCell,
-  replaceChildren,
-  shortHash,
-  showNotice,
-  timeEl,
-} from "./lib.js";
+import { actionLabel, followJob, showLatest, stepHint, stepLabel } from "./jobpanel.js";
+import { $, dataTable, el, hashCell, relCell, showNotice } from "./lib.js";
 
-const JOB_POLL_MS = 400;
-
-// How the page words each step and action; a step or action it has no
-// words for is shown by its name.
-const STEP_LABEL = {
-  preflight: "Check",
-  backup: "Back up",
-  stop: "Stop service",
-  stage: "Stage files",
-  commit: "Replace files",
-  verify: "Verify files",
-  start: "Start service",
-  rescan: "Scan again",
-  restore: "Restore backup",
-  rollback: "Roll back",
-};
-const STEP_HINT = {
-  preflight: "Scan and check the plan",
-  backup: "Copy the current files",
-  stop: "Stop the TMI service",
-  stage: "Copy good files beside the old",
-  commit: "Rename them into place",
-  verify: "Every file at the expected version",
-  start: "Start it and watch it stay up",
-  rescan: "Scan the folder again",
-  restore: "Put the backup back",
-  rollback: "Only if a step fails",
-};
-const ACTION_LABEL = {
-  repair: "Repair",
-  replace: "Replace",
-  backup: "Back up",
-  restart: "Restart service",
-  restore: "Restore",
-};
-
-export const stepLabel = (s) => STEP_LABEL[s] || s;
-export const actionLabel = (a) => ACTION_LABEL[a] || a;
+export { actionLabel };
 
 // ---------------------------------------------------------------- actions
 
 export function jobBlocker() {
+  if (!state.online) return "The server does not answer: wait until it is back.";
   if (!state.runningJob) return null;
   return (
     "Job " +
@@ -125,7 +80,7 @@ function updateActions() {
     $("why-" + action).textContent = s.why;
   }
   const scanBtn = $("act-scan");
-  scanBtn.disabled = state.busyScan || !!state.runningJob;
+  scanBtn.disabled = state.busyScan || !!jobBlocker();
   scanBtn.title = scanBtn.disabled ? jobBlocker() || "Scanning…" : "";
   $("why-scan").textContent =
     jobBlocker() ||
@@ -143,7 +98,7 @@ export function stepsList(action) {
     "ol",
     null,
     steps.map((s) =>
-      el("li", null, el("strong", null, stepLabel(s)), STEP_HINT[s] ? " – " + STEP_HINT[s] : ""),
+      el("li", null, el("strong", null, stepLabel(s)), stepHint(s) ? " – " + stepHint(s) : ""),
     ),
   );
 }
@@ -159,6 +114,7 @@ function planTable(plan) {
       relCell(plan.tmi_dir, f.source_path),
       relCell(plan.tmi_dir, f.target),
     ]),
+    "The files to replace (table)",
   );
 }
 
@@ -236,8 +192,9 @@ function currentFilesTable(scan) {
     (scan.files || []).map((f) => [
       el("td", { class: "mono" }, f.name),
       el("td", { class: "mono" }, f.version || f.status),
-      el("td", { class: "hash", title: f.sha256 || null }, shortHash(f.sha256)),
+      hashCell(f.sha256),
     ]),
+    "The files to back up (table)",
   );
 }
 
@@ -293,172 +250,8 @@ export async function startJob(body) {
   followJob(res.id, body.action);
 }
 
-// ---------------------------------------------------------------- the job panel
-
-let pollTimer = null;
-
-function followJob(id, action) {
-  state.followId = id;
-  renderJob({ id: id, action: action, status: "running", steps: [] });
-  $("job").scrollIntoView({ block: "nearest" });
-  pollJob(id);
-}
-
-async function pollJob(id) {
-  clearTimeout(pollTimer);
-  let job;
-  try {
-    job = await api("GET", "/api/jobs/" + id);
-  } catch (e) {
-    if (e.status === 401) return;
-    $("job-summary").textContent = "Cannot read job " + id + ": " + e.message + " (retrying)";
-    pollTimer = setTimeout(() => pollJob(id), 2000);
-    return;
-  }
-  if (state.followId !== id) return;
-  renderJob(job);
-  if (job.status === "running") {
-    state.runningJob = { id: job.id, action: job.action };
-    emit("changed");
-    pollTimer = setTimeout(() => pollJob(id), JOB_POLL_MS);
-    return;
-  }
-  state.runningJob = null;
-  emit("changed");
-  emit("job-ended", job);
-}
-
-function stepItem(name, s, jobDone) {
-  let outcome = s ? s.outcome : "pending";
-  let text = s
-    ? s.outcome === "running"
-      ? s.what || STEP_HINT[name] || ""
-      : s.message || s.what || ""
-    : STEP_HINT[name] || "";
-  if (!s && name === "rollback" && jobDone) {
-    outcome = "skipped";
-    text = "Not needed";
-  }
-  const icon = { ok: "✓", failed: "✗", skipped: "–", running: "", pending: "" }[outcome] || "";
-  const cls = "step-" + outcome + (name === "rollback" ? " step-rollback" : "");
-  return el(
-    "li",
-    {
-      class: cls,
-      "data-step": name,
-      "data-outcome": outcome,
-      title: s && s.message ? s.message : null,
-    },
-    el(
-      "span",
-      { class: "step-name" },
-      el("span", { class: "step-icon", "aria-hidden": "true" }, icon),
-      stepLabel(name),
-      el("span", { class: "sr-only" }, ": " + outcome),
-    ),
-    el("span", { class: "step-what" }, text),
-  );
-}
-
-/* Before any job: the steps a repair takes, in the space a job will use. */
-function renderIdleJob() {
-  const steps = stepsOf("repair");
-  $("job").classList.add("job-idle");
-  replaceChildren(
-    $("job-steps"),
-    steps.map((n) => stepItem(n, null, false)),
-  );
-  $("job-summary").textContent = steps.length
-    ? "No job has run yet. A repair takes these steps:"
-    : "No job has run yet.";
-  $("job-result").className = "job-result";
-  $("job-result").replaceChildren();
-}
-
-function rollbackText(job, rb) {
-  if (job.rolled_back)
-    return (
-      "Rolled back: every file was restored from backup " +
-      (job.backup || "") +
-      "; the TMI folder is as it was before the job."
-    );
-  if (rb && rb.outcome === "failed")
-    return (
-      "The rollback did not complete: " +
-      (rb.message || "") +
-      " Restore the backup " +
-      (job.backup || "") +
-      " by hand."
-    );
-  if (job.status === "recovered")
-    return "The job was interrupted and rolled back when tmi-console started again.";
-  return "No file was changed.";
-}
-
-function renderResult(job, steps, byName) {
-  const label = actionLabel(job.action);
-  const r = $("job-result");
-  if (job.status === "running") {
-    const cur = steps.length ? steps[steps.length - 1] : null;
-    r.className = "job-result result-running";
-    replaceChildren(
-      r,
-      el("strong", null, label + " is running…"),
-      cur ? stepLabel(cur.step) + ": " + (cur.what || "") : "Starting",
-    );
-    return;
-  }
-  if (job.status === "succeeded") {
-    r.className = "job-result result-ok";
-    replaceChildren(r, el("strong", null, label + " succeeded"), job.message || "");
-    return;
-  }
-  r.className = "job-result result-failed";
-  const failed = steps.find((s) => s.outcome === "failed" && s.step !== "rollback");
-  replaceChildren(
-    r,
-    el(
-      "strong",
-      null,
-      job.status === "recovered"
-        ? label + " was interrupted"
-        : label + " failed" + (failed ? " at step “" + stepLabel(failed.step) + "”" : ""),
-    ),
-    el("div", null, (failed && failed.message) || job.message || ""),
-    el("div", { class: "rollback-note" }, rollbackText(job, byName.get("rollback"))),
-  );
-}
-
-function renderJob(job) {
-  const panel = $("job");
-  panel.classList.remove("job-idle");
-  panel.dataset.jobId = job.id;
-  panel.dataset.status = job.status;
-  const steps = job.steps || [];
-  const byName = new Map();
-  for (const s of steps) byName.set(s.step, s); // the last one of a name wins
-  // the steps as the server lists them for the action, then any it reported
-  // besides (or all of them in the order seen, if the list is not known)
-  const order = stepsOf(job.action).slice();
-  for (const s of steps) if (!order.includes(s.step)) order.push(s.step);
-  const done = job.status !== "running";
-  replaceChildren(
-    $("job-steps"),
-    order.map((n) => stepItem(n, byName.get(n), done)),
-  );
-  replaceChildren(
-    $("job-summary"),
-    "Job " + job.id + " – " + actionLabel(job.action) + " ",
-    badge(job.status, job.status),
-    job.created ? el("span", { class: "muted" }, " started ", timeEl(job.created)) : null,
-    job.finished ? el("span", { class: "muted" }, ", finished ", timeEl(job.finished)) : null,
-    job.actor ? el("span", { class: "muted" }, " by " + job.actor) : null,
-  );
-  renderResult(job, steps, byName);
-}
-
 /* Read the job list; follow a running job (started elsewhere too), or show
- * the last one's result until a new one starts. */
+ * the newest one's result until a new one starts. */
 export async function loadJobsList() {
   let data;
   try {
@@ -468,18 +261,7 @@ export async function loadJobsList() {
     data = null;
   }
   state.jobs = (data && data.jobs) || [];
-  const running = state.jobs.find((j) => j.status === "running");
-  if (running && state.followId !== running.id) {
-    state.runningJob = { id: running.id, action: running.action };
-    followJob(running.id, running.action);
-  } else if (!running && !state.runningJob && state.followId === null && state.jobs.length > 0) {
-    state.followId = state.jobs[0].id;
-    try {
-      renderJob(await api("GET", "/api/jobs/" + state.jobs[0].id));
-    } catch (e) {
-      // the list is enough
-    }
-  }
+  await showLatest(state.jobs);
   emit("changed");
 }
 
@@ -487,11 +269,7 @@ export function setup() {
   for (const b of document.querySelectorAll("button[data-action]")) {
     b.addEventListener("click", () => onActionClick(b.dataset.action));
   }
-  renderIdleJob();
   on("changed", updateActions);
-  on("procedure", () => {
-    if (state.followId === null) renderIdleJob();
-  });
   on("job-ended", () => {
     loadJobsList().catch((e) => showNotice("Cannot list the jobs: " + e.message));
   });

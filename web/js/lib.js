@@ -17,7 +17,7 @@ function setAttrs(e, attrs) {
 }
 
 export function append(e, children) {
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     e.append(c instanceof Node ? c : String(c));
   }
@@ -50,7 +50,17 @@ export function setText(e, text) {
   if (e.textContent !== text) e.textContent = text;
 }
 
+let noticesOn = true;
+
+/* Errors of calls still under way when the tab signs out are not news:
+ * while signed out, nothing shows in the notice bar. */
+export function enableNotices(on) {
+  noticesOn = on;
+  if (!on) showNotice("");
+}
+
 export function showNotice(text) {
+  if (text && !noticesOn) return;
   const n = $("notice");
   n.textContent = text;
   n.hidden = !text;
@@ -91,12 +101,52 @@ export function shortHash(h) {
   return h ? h.slice(0, 12) + "…" : "–";
 }
 
+/* A SHA-256 cell: the short form, and the whole hash, which a table with
+ * the class "full-hashes" shows instead (hashToggle), so that keyboard and
+ * touch users reach it too, not only a mouse's tooltip. */
+export function hashCell(h) {
+  if (!h) return el("td", { class: "hash" }, "–");
+  return el(
+    "td",
+    { class: "hash" },
+    el("span", { class: "hash-short", title: h }, shortHash(h)),
+    el("span", { class: "hash-full" }, h),
+  );
+}
+
+/* A button that switches table between short and full hashes. */
+export function hashToggle(button, table) {
+  button.addEventListener("click", () => {
+    const on = button.getAttribute("aria-pressed") !== "true";
+    button.setAttribute("aria-pressed", String(on));
+    table.classList.toggle("full-hashes", on);
+  });
+}
+
 export function capital(t) {
   return t ? t.charAt(0).toUpperCase() + t.slice(1) : t;
 }
 
 export function plural(n, one, many) {
   return n + " " + (n === 1 ? one : many);
+}
+
+/* A duration in words: "0.4 s", "12 s", "3 min 5 s", "2 h 10 min", "3 days". */
+export function durText(ms) {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return "–";
+  const s = Math.max(0, ms) / 1000;
+  if (s < 10) return s.toFixed(1) + " s";
+  if (s < 60) return Math.floor(s) + " s";
+  const m = Math.floor(s / 60);
+  if (m < 60) return m + " min" + (m < 10 && s % 60 >= 1 ? " " + Math.floor(s % 60) + " s" : "");
+  const h = Math.floor(m / 60);
+  if (h < 48) return h + " h" + (h < 10 && m % 60 ? " " + (m % 60) + " min" : "");
+  return Math.floor(h / 24) + " days";
+}
+
+/* How long ago, in words: "5 s ago", "3 min ago". */
+export function agoText(ms) {
+  return ms < 1500 ? "just now" : durText(ms).replace(/\.\d s$/, " s") + " ago";
 }
 
 export function fmtSize(n) {
@@ -136,6 +186,29 @@ export function offsetText(min) {
   return "UTC" + sign + pad2(Math.floor(a / 60)) + ":" + pad2(a % 60);
 }
 
+/* The UTC offset times are shown in (minutes): the server's when known. */
+export function shownOffset(ms) {
+  return serverOffsetMin !== null ? serverOffsetMin : -new Date(ms).getTimezoneOffset();
+}
+
+/* A time (ms since 1970) as the parts of the shown local time:
+ * {y, mo, d, h, mi, s, date: "YYYY-MM-DD", hm: "hh:mm", hms: "hh:mm:ss"}. */
+export function timeParts(ms) {
+  const t = new Date(ms + shownOffset(ms) * 60000);
+  const p = {
+    y: t.getUTCFullYear(),
+    mo: t.getUTCMonth() + 1,
+    d: t.getUTCDate(),
+    h: t.getUTCHours(),
+    mi: t.getUTCMinutes(),
+    s: t.getUTCSeconds(),
+  };
+  p.date = `${p.y}-${pad2(p.mo)}-${pad2(p.d)}`;
+  p.hm = `${pad2(p.h)}:${pad2(p.mi)}`;
+  p.hms = `${p.hm}:${pad2(p.s)}`;
+  return p;
+}
+
 /* An RFC 3339 time from the API as "YYYY-MM-DD hh:mm:ss UTC+hh:mm": the
  * server's local time when the API tells its offset, else this browser's. */
 export function fmtTime(iso) {
@@ -173,19 +246,24 @@ export function timeEl(iso) {
   return el("time", { datetime: iso || null, title: iso || null, class: "nowrap" }, fmtTime(iso));
 }
 
-/* A datetime-local value ("YYYY-MM-DDThh:mm[:ss]") as UTC ISO text. It is
- * read in the server's local time when the API tells its offset (as every
- * time on the page is shown), else in this browser's. */
+/* A time typed as the page shows them ("YYYY-MM-DD hh:mm:ss", the seconds
+ * or the whole time may be left out; a "T" may stand for the space) as UTC
+ * ISO text. It is read in the server's local time when the API tells its
+ * offset (as every time on the page is shown), else in this browser's.
+ * "" gives null; text that is no such time throws an Error saying so. */
 export function localToIso(v) {
-  if (!v) return null;
-  if (serverOffsetMin !== null) {
-    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(v);
-    if (!m) return null;
-    const asUtc = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
-    return new Date(asUtc - serverOffsetMin * 60000).toISOString();
-  }
-  const d = new Date(v); // this browser's local time
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  const text = String(v || "").trim();
+  if (!text) return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text);
+  const bad = () => new Error("“" + text + "” is not a time like 2026-11-25 14:30:00");
+  if (!m) throw bad();
+  const f = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
+  const asUtc = Date.UTC(f[0], f[1] - 1, f[2], f[3], f[4], f[5]);
+  const back = new Date(asUtc);
+  if (back.getUTCMonth() !== f[1] - 1 || back.getUTCDate() !== f[2] || f[3] > 23 || f[4] > 59 || f[5] > 59)
+    throw bad();
+  const off = serverOffsetMin !== null ? serverOffsetMin : -new Date(asUtc).getTimezoneOffset();
+  return new Date(asUtc - off * 60000).toISOString();
 }
 
 // ---------------------------------------------------------------- tables
@@ -206,11 +284,12 @@ export function relCell(base, p) {
   return el("td", { class: "path mono", title: p || null }, shown);
 }
 
-/* A scrolling data table: column titles, and one array of cells per row. */
-export function dataTable(attrs, heads, rows) {
+/* A scrolling data table: column titles, one array of cells per row, and
+ * a name for the scrolling region (keyboard users scroll it too). */
+export function dataTable(attrs, heads, rows, label) {
   return el(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", tabindex: "0", role: "region", "aria-label": label || "Table" },
     el(
       "table",
       Object.assign({ class: "data" }, attrs),

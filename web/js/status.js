@@ -1,20 +1,30 @@
 /*
- * status.js - the status view: the verdict banner, the evidence (service,
- * event log, files, folder), the files table and the repair source.
+ * status.js - the status view: the verdict banner (which follows a running
+ * job, and tells what the last job that did not work left behind), the
+ * evidence (service, event log, files, folder), the files table and the
+ * repair source.
  */
 
 import { api, emit, on, serviceOf, state } from "./api.js";
+import {
+  actionLabel,
+  eventText,
+  failedStep,
+  jobOutcome,
+  nextStep,
+  stepLabel,
+} from "./jobpanel.js";
 import {
   $,
   badge,
   capital,
   el,
   fmtSize,
-  fmtTime,
+  hashCell,
+  hashToggle,
   plural,
   replaceChildren,
   setText,
-  shortHash,
   showNotice,
   statusBadge,
   statusIsGood,
@@ -34,7 +44,7 @@ export async function refreshStatus(scanFirst) {
     state.status = st;
     renderStatus();
   } catch (e) {
-    if (e.status !== 401) showNotice("Cannot read the status: " + e.message);
+    if (e.status !== 401 && e.status !== 0) showNotice("Cannot read the status: " + e.message);
   }
 }
 
@@ -88,6 +98,51 @@ export function badFilesText(scan) {
   return parts.join("; ");
 }
 
+/* While a job runs, the banner tells the job, not the scan from before it. */
+function bannerForJob(job) {
+  const steps = job.steps || [];
+  const cur = steps.length ? steps[steps.length - 1] : null;
+  return {
+    cls: "running",
+    state: "job",
+    title: actionLabel(job.action) + " running" + (cur ? ": " + stepLabel(cur.step) : ""),
+    detail:
+      "Job " + job.id + (cur ? ", step " + steps.length + ": " + (cur.what || "") : ": starting") + ".",
+    meta: "The files and the evidence below are read again when the job ends.",
+  };
+}
+
+/* The last job, when it did not fully work and the server is not healthy
+ * now: what failed, the event text, and what to try next. */
+function lastJobNote(st) {
+  const job = state.lastJob;
+  if (!job || job.status === "running") return null;
+  const o = jobOutcome(job);
+  if (o.kind === "ok") return null;
+  const scan = st && st.scan;
+  if (scan && scan.verdict === "healthy" && serviceOf(st).state === "running") return null;
+  const f = failedStep(job);
+  const label = actionLabel(job.action) + " (job " + job.id + ")";
+  let what;
+  if (o.kind === "warn") what = label + " put the files in place, but the TMI service did not stay up.";
+  else if (job.status === "recovered") what = label + " was interrupted and rolled back.";
+  else
+    what =
+      label +
+      " failed" +
+      (f ? " at “" + stepLabel(f.step) + "”" : "") +
+      (job.rolled_back ? " and was rolled back: the files are as before it." : ".");
+  const ev = eventText(job);
+  return {
+    kind: o.kind,
+    nodes: [
+      el("strong", null, what),
+      ev ? el("span", null, " Event log: “" + ev + "”.") : null,
+      el("span", null, " What to try next: " + nextStep(job)),
+    ],
+  };
+}
+
 function bannerFor(st) {
   const scan = st && st.scan;
   const svc = serviceOf(st);
@@ -101,9 +156,13 @@ function bannerFor(st) {
         ? "The TMI files are the wrong version"
         : "The TMI service cannot run";
     b.detail = badFilesText(scan) + ". Control Manager 6.0 SP3 or later needs " + exp + ".";
+    const last = state.lastJob;
+    const lastFailed = last && last.status !== "running" && jobOutcome(last).kind !== "ok";
     b.meta =
       scan.repair && scan.repair.possible
-        ? "A complete good set was found: use Repair to put it in place."
+        ? lastFailed
+          ? "A complete good set was found (see the last job above before you try again)."
+          : "A complete good set was found: use Repair to put it in place."
         : "No repair possible yet: " +
           ((scan.repair && scan.repair.reason) || "no good copies found") +
           ".";
@@ -135,29 +194,53 @@ function bannerFor(st) {
   } else {
     b.title = "Unknown verdict: " + scan.verdict;
   }
-  b.meta =
-    (b.meta ? b.meta + " " : "") +
-    "Scan " +
-    st.scan_id +
-    " at " +
-    fmtTime(scan.finished || scan.started) +
-    ".";
-  return b;
+  return b; // when it was checked: watch.js
+}
+
+function renderBanner() {
+  const st = state.status;
+  const scan = st && st.scan;
+  const job = state.lastJob;
+  const running = job && job.status === "running" && state.runningJob;
+  const b = running ? bannerForJob(job) : bannerFor(st);
+  const banner = $("banner");
+  banner.className = "banner banner-" + b.cls;
+  // while a job runs the banner tells the job, not a verdict
+  banner.dataset.verdict = scan && !running ? scan.verdict : "";
+  banner.dataset.state = b.state || "scan";
+  setText($("banner-title"), b.title);
+  setText($("banner-detail"), b.detail);
+  setText($("banner-meta"), b.meta);
+  const note = running ? null : lastJobNote(st);
+  const box = $("banner-job");
+  box.hidden = !note;
+  box.className = "banner-job" + (note ? " note-" + note.kind : "");
+  if (note) replaceChildren(box, note.nodes);
+  else box.replaceChildren();
+  // the files table while a job changes the files
+  const fn = $("files-note");
+  fn.hidden = !running;
+  setText(
+    fn,
+    running
+      ? "Job " +
+          job.id +
+          " is changing these files: the table shows them as of scan " +
+          (st ? st.scan_id : "?") +
+          " and is read again when the job ends."
+      : "",
+  );
+  $("files-table").classList.toggle("during-job", !!running);
 }
 
 export function renderStatus() {
   const st = state.status;
   const scan = st && st.scan;
-  const b = bannerFor(st);
-  const banner = $("banner");
-  banner.className = "banner banner-" + b.cls;
-  banner.dataset.verdict = scan ? scan.verdict : "";
-  setText($("banner-title"), b.title);
-  setText($("banner-detail"), b.detail);
-  setText($("banner-meta"), b.meta);
+  renderBanner();
   renderEvidence(st);
   renderFiles(scan);
   renderSources(scan);
+  emit("status");
   emit("changed");
 }
 
@@ -270,7 +353,7 @@ function fileRow(scan, f) {
           )
         : null,
     ),
-    el("td", { class: "hash", title: f.sha256 || null }, shortHash(f.sha256)),
+    hashCell(f.sha256),
     el("td", { class: "num nowrap" }, fmtSize(f.size)),
     el("td", null, f.mtime ? timeEl(f.mtime) : "–"),
   );
@@ -347,5 +430,10 @@ function renderSources(scan) {
 
 export function setup() {
   $("act-scan").addEventListener("click", () => refreshStatus(true));
-  on("job-ended", () => refreshStatus(true));
+  hashToggle($("files-hashes"), $("files-table"));
+  // the job stored the scans it made: its end state is in the status already
+  on("job-ended", () => refreshStatus(false));
+  on("job-progress", () => {
+    if (state.status) renderBanner();
+  });
 }
