@@ -17,6 +17,7 @@ import {
   replaceChildren,
   showNotice,
   statusBadge,
+  statusText,
   tail,
   timeEl,
 } from "./lib.js";
