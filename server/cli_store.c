@@ -184,7 +184,7 @@ static int print_page(cJSON *rows, int64_t next)
 
 /* ---- history ---- */
 
-static void print_history(const store_obs_list *l)
+static void print_history(const scans_obs_list *l)
 {
     char when[40], h[65], size[24];
     if (l->count == 0) {
@@ -194,7 +194,7 @@ static void print_history(const store_obs_list *l)
     printf("%-8s %-24s %-10s %-14s %10s  %-12s  %s\n", "ID", "TIME", "STATUS", "VERSION", "SIZE",
            "SHA-256", "PATH");
     for (size_t i = 0; i < l->count; i++) {
-        const store_obs *o = &l->rows[i];
+        const scans_obs *o = &l->rows[i];
         if (o->has_size)
             snprintf(size, sizeof(size), "%" PRIu64, o->size);
         else
@@ -217,7 +217,7 @@ static int run_history(cli_ctx *ctx, int argc, char **argv)
                             {"--before", 1, &before},
                             {"--json", 0, &json}};
     history_query q;
-    store_obs_list l = {NULL, 0};
+    scans_obs_list l = {NULL, 0};
     int64_t n = STORE_DEFAULT_LIMIT, b = 0;
     size_t npos = 0;
     int rc, code;
@@ -239,7 +239,7 @@ static int run_history(cli_ctx *ctx, int argc, char **argv)
     q.file = file;
     q.before = b;
     q.limit = (size_t)n;
-    rc = store_history(s, &q, &l);
+    rc = scans_history(s, &q, &l);
     if (rc != TMI_OK) {
         code = store_error("history", s, rc);
         goto out;
@@ -248,7 +248,7 @@ static int run_history(cli_ctx *ctx, int argc, char **argv)
     if (json != NULL) {
         cJSON *rows = cJSON_CreateArray();
         for (size_t i = 0; rows != NULL && i < l.count; i++)
-            cJSON_AddItemToArray(rows, store_obs_json(&l.rows[i]));
+            cJSON_AddItemToArray(rows, scans_obs_json(&l.rows[i]));
         code = print_page(rows, next);
     } else {
         print_history(&l);
@@ -258,7 +258,7 @@ static int run_history(cli_ctx *ctx, int argc, char **argv)
         code = CLI_EXIT_OK;
     }
 out:
-    store_obs_list_free(&l);
+    scans_obs_list_free(&l);
     store_close(s);
     return code;
 }

@@ -230,9 +230,9 @@ static int history_pages(store *s, int by_name, double *p50, double *p99)
         history_query hq = {file, (int64_t)(round - 1) * N_PATHS + f + 1 + 1, PAGE};
         if (round == N_ROUNDS)
             hq.before = 0; /* the newest page */
-        store_obs_list l = {NULL, 0};
+        scans_obs_list l = {NULL, 0};
         int64_t t0 = plat_monotonic_ns();
-        int rc = store_history(s, &hq, &l);
+        int rc = scans_history(s, &hq, &l);
         t[q] = ms_since(t0);
         /* the other path of the name (f ^ 1) has rows below the cursor up to the
          * same round when it was written before f in a round, one fewer otherwise */
@@ -240,11 +240,11 @@ static int history_pages(store *s, int by_name, double *p50, double *p99)
         if (rc != TMI_OK || l.count != (want < PAGE ? want : PAGE)) {
             fprintf(stderr, "bench_store: history page of %s: rc %d, %zu rows (want %zu)\n", file,
                     rc, l.count, want < PAGE ? want : PAGE);
-            store_obs_list_free(&l);
+            scans_obs_list_free(&l);
             free(t);
             return 1;
         }
-        store_obs_list_free(&l);
+        scans_obs_list_free(&l);
     }
     *p50 = pct(t, N_QUERIES, 0.50);
     *p99 = pct(t, N_QUERIES, 0.99);
@@ -393,14 +393,14 @@ static int unchanged_scans(const char *dir, double *growth_mib, double *audit_mi
         return 1;
     }
     scan_result *r = real_scan();
-    rc = store_record_scan(s, r, &actor, NULL);
+    rc = scans_record(s, r, &actor, NULL);
     int64_t before = db_bytes(s);
     int64_t audit_before = audit_bytes(s);
     int64_t t0 = plat_monotonic_ns();
     for (int i = 0; rc == TMI_OK && i < N_UNCHANGED; i++) {
         r->started_ns += 60000000000LL;
         r->finished_ns += 60000000000LL;
-        rc = store_record_scan(s, r, &actor, NULL);
+        rc = scans_record(s, r, &actor, NULL);
     }
     double ms = ms_since(t0);
     if (rc != TMI_OK) {

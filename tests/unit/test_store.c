@@ -44,7 +44,7 @@ static void make_store(const char *dir)
     store *s = st_open(dir);
     scan_result *r = st_scan("/tmi", 8, 1, 8);
     audit_event ev = {"login", NULL, NULL, "ok", NULL};
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     assert_int_equal(audit_append(s, &st_actor, &ev, NULL), TMI_OK);
     scan_result_free(r);
     store_close(s);
@@ -304,30 +304,30 @@ static void migrate_from(int v)
     assert_int_equal(store_schema_version(s, &version), TMI_OK);
     assert_int_equal(version, SCHEMA_VERSION);
     if (v >= 1) {
-        store_obs_list files = {NULL, 0};
-        store_obs_list hist = {NULL, 0};
+        scans_obs_list files = {NULL, 0};
+        scans_obs_list hist = {NULL, 0};
         history_query q = {"/tmi/f0.dll", 0, 0};
-        store_scans scans = {NULL, 0};
-        assert_int_equal(store_files(s, 0, 10, &files), TMI_OK);
+        scans_rows scans = {NULL, 0};
+        assert_int_equal(scans_files(s, 0, 10, &files), TMI_OK);
         assert_int_equal(files.count, 2);
         assert_int_equal(files.rows[0].file_id, 2);
         assert_int_equal(files.rows[0].id, 2);
         assert_int_equal(files.rows[1].file_id, 1);
         assert_int_equal(files.rows[1].id, 3); /* backfilled: latest of f0 */
         assert_int_equal(files.rows[1].size, 101);
-        assert_int_equal(store_history(s, &q, &hist), TMI_OK);
+        assert_int_equal(scans_history(s, &q, &hist), TMI_OK);
         assert_int_equal(hist.count, 2);
         assert_int_equal(hist.rows[0].id, 3);
         assert_int_equal(hist.rows[1].id, 1);
-        assert_int_equal(store_list_scans(s, 0, 10, &scans), TMI_OK);
+        assert_int_equal(scans_list(s, 0, 10, &scans), TMI_OK);
         assert_int_equal(scans.count, 1);
         assert_string_equal(scans.rows[0].verdict, "healthy");
         /* v5 keeps the finish as a duration: the same times come back */
         assert_int_equal(scans.rows[0].started_ns, 1000);
         assert_int_equal(scans.rows[0].finished_ns, 2000);
-        store_scans_free(&scans);
-        store_obs_list_free(&files);
-        store_obs_list_free(&hist);
+        scans_rows_free(&scans);
+        scans_obs_list_free(&files);
+        scans_obs_list_free(&hist);
     }
     /* the chain goes on across the upgrade */
     audit_event ev = {"settings", "x", "{\"a\":1}", "ok", NULL};
@@ -343,10 +343,10 @@ static void migrate_from(int v)
     scan_result *r = st_scan("/tmi", 2, 0, 0);
     int64_t changed = 0;
     int64_t scan_id = 0;
-    assert_int_equal(store_record_scan(s, r, &st_actor, &scan_id), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, &scan_id), TMI_OK);
     changed = st_int(s, "SELECT changed FROM scans ORDER BY id DESC LIMIT 1");
     assert_int_equal(changed, 2);
-    assert_int_equal(store_record_scan(s, r, &st_actor, &scan_id), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, &scan_id), TMI_OK);
     assert_int_equal(st_int(s, "SELECT changed FROM scans ORDER BY id DESC LIMIT 1"), 0);
     scan_result_free(r);
     store_close(s);
@@ -535,7 +535,7 @@ static void migrates_v4_trail(void **state)
     audit_rows_free(&rows);
     /* the chain goes on, and the anchor with it */
     scan_result *r = st_scan("/tmi", 2, 0, 0);
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     scan_result_free(r);
     assert_int_equal(audit_verify(s, NULL, &rep), TMI_OK);
     assert_true(rep.intact);
@@ -750,7 +750,7 @@ static void disk_full_writes_nothing(void **state)
     st_tmpdir(dir, sizeof(dir));
     store *s = st_open(dir);
     scan_result *small = st_scan("/tmi", 8, 0, 0);
-    assert_int_equal(store_record_scan(s, small, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, small, &st_actor, NULL), TMI_OK);
     st_path(head, sizeof(head), dir, "audit-head");
     uint8_t *head_before = st_slurp(head, &head_len);
     int64_t scans = st_int(s, "SELECT count(*) FROM scans");
@@ -760,7 +760,7 @@ static void disk_full_writes_nothing(void **state)
     /* the disk is now full: not one more page */
     st_exec(s, "PRAGMA max_page_count = 1");
     scan_result *big = st_scan("/big", 400, 4, 400);
-    int rc = store_record_scan(s, big, &st_actor, NULL);
+    int rc = scans_record(s, big, &st_actor, NULL);
     assert_int_equal(rc, TMI_ENOSPC);
     assert_non_null(strstr(store_errmsg(s), "disk full"));
     audit_event ev = {"login", NULL, NULL, "ok",
@@ -783,7 +783,7 @@ static void disk_full_writes_nothing(void **state)
         st_assert_file_is(head, head_before, head_len);
     /* space again: the same scan goes in whole */
     st_exec(s, "PRAGMA max_page_count = 1073741823");
-    assert_int_equal(store_record_scan(s, big, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, big, &st_actor, NULL), TMI_OK);
     assert_int_equal(st_int(s, "SELECT count(*) FROM observations"), obs + 400 + 4 * 400);
     assert_int_equal(audit_verify(s, NULL, &rep), TMI_OK);
     assert_true(rep.intact);
