@@ -842,6 +842,30 @@ static void add_time(cJSON *o, const char *name, int64_t ns)
     cJSON_AddStringToObject(o, name, time_format_utc(ns, buf, sizeof(buf)));
 }
 
+static void add_str_or_null(cJSON *o, const char *name, const char *text)
+{
+    if (text != NULL)
+        cJSON_AddStringToObject(o, name, text);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+cJSON *scans_row_json(const scans_row *sc)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddNumberToObject(o, "id", (double)sc->id);
+    add_time(o, "started", sc->started_ns);
+    add_time(o, "finished", sc->finished_ns);
+    cJSON_AddStringToObject(o, "verdict", sc->verdict != NULL ? sc->verdict : "");
+    add_str_or_null(o, "tmi_dir", sc->tmi_dir);
+    add_str_or_null(o, "root", sc->root);
+    cJSON_AddStringToObject(o, "playbook", sc->playbook_id != NULL ? sc->playbook_id : "");
+    cJSON_AddNumberToObject(o, "changed", (double)sc->changed);
+    return o;
+}
+
 cJSON *scans_obs_json(const scans_obs *ob)
 {
     char hex[65];

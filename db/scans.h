@@ -143,6 +143,12 @@ int scans_record_from(store *s, const scan_result *r, const audit_actor *actor,
 int scans_list(store *s, int64_t before, size_t limit, scans_rows *out);
 void scans_rows_free(scans_rows *list);
 
+/* One scan row as the JSON API (GET /api/scans) shows it: {"id", "started",
+ * "finished" (RFC 3339 UTC), "verdict", "tmi_dir", "root" (null when
+ * unknown), "playbook" (its id), "changed"}. New tree, caller frees; NULL
+ * when out of memory. */
+struct cJSON *scans_row_json(const scans_row *sc);
+
 /*
  * The stored JSON of scan `scan_id` with its "started" and "finished"
  * restored (as scan_to_json() made it). *out is the caller's: cJSON_Delete().

@@ -84,28 +84,6 @@ out:
     return st;
 }
 
-static cJSON *scan_row_json(const scans_row *sc)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL)
-        return NULL;
-    cJSON_AddNumberToObject(o, "id", (double)sc->id);
-    api_add_time(o, "started", sc->started_ns);
-    api_add_time(o, "finished", sc->finished_ns);
-    cJSON_AddStringToObject(o, "verdict", sc->verdict != NULL ? sc->verdict : "");
-    if (sc->tmi_dir != NULL)
-        cJSON_AddStringToObject(o, "tmi_dir", sc->tmi_dir);
-    else
-        cJSON_AddNullToObject(o, "tmi_dir");
-    if (sc->root != NULL)
-        cJSON_AddStringToObject(o, "root", sc->root);
-    else
-        cJSON_AddNullToObject(o, "root");
-    cJSON_AddStringToObject(o, "playbook", sc->playbook_id != NULL ? sc->playbook_id : "");
-    cJSON_AddNumberToObject(o, "changed", (double)sc->changed);
-    return o;
-}
-
 int api_scans(http_req *req)
 {
     scans_rows list = {NULL, 0};
@@ -123,7 +101,7 @@ int api_scans(http_req *req)
         return http_send_error(req, rc, "cannot list the scans", s);
     items = cJSON_CreateArray();
     for (size_t i = 0; items != NULL && i < list.count; i++) {
-        cJSON *row = scan_row_json(&list.rows[i]);
+        cJSON *row = scans_row_json(&list.rows[i]);
         if (row == NULL) {
             cJSON_Delete(items);
             items = NULL;
