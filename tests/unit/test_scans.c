@@ -125,6 +125,29 @@ static void vanished_source_folder_is_recorded(void **state)
     store_close(s);
 }
 
+/* f5.dll's history after one_change_adds_one_row: present, gone, back. */
+static void check_f5_history(store *s, const scan_result *r)
+{
+    scans_obs_list h = {NULL, 0};
+    history_query q = {"f5.dll", 0, 0};
+    assert_int_equal(scans_history(s, &q, &h), TMI_OK);
+    /* f5.dll in the TMI folder (3 rows) and in backup0 (1 row) */
+    assert_int_equal(h.count, 4);
+    scans_obs_list_free(&h);
+    q.file = r->files[5].path;
+    assert_int_equal(scans_history(s, &q, &h), TMI_OK);
+    assert_int_equal(h.count, 3);
+    assert_int_equal(h.rows[0].present, 1);
+    assert_int_equal(h.rows[1].present, 0);
+    assert_string_equal(h.rows[1].status, "missing");
+    assert_int_equal(h.rows[2].present, 1);
+    assert_string_equal(h.rows[2].version, "1.12.0.1266");
+    assert_int_equal(h.rows[2].size, r->files[5].size);
+    assert_true(h.rows[2].has_sha256);
+    assert_memory_equal(h.rows[2].sha256, r->files[5].sha256, 32);
+    scans_obs_list_free(&h);
+}
+
 static void one_change_adds_one_row(void **state)
 {
     (void)state;
@@ -187,25 +210,7 @@ static void one_change_adds_one_row(void **state)
     r->files[5].status = FILE_OK;
     assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     assert_int_equal(n_obs(s), ++obs);
-
-    scans_obs_list h = {NULL, 0};
-    history_query q = {"f5.dll", 0, 0};
-    assert_int_equal(scans_history(s, &q, &h), TMI_OK);
-    /* f5.dll in the TMI folder (3 rows) and in backup0 (1 row) */
-    assert_int_equal(h.count, 4);
-    scans_obs_list_free(&h);
-    q.file = r->files[5].path;
-    assert_int_equal(scans_history(s, &q, &h), TMI_OK);
-    assert_int_equal(h.count, 3);
-    assert_int_equal(h.rows[0].present, 1);
-    assert_int_equal(h.rows[1].present, 0);
-    assert_string_equal(h.rows[1].status, "missing");
-    assert_int_equal(h.rows[2].present, 1);
-    assert_string_equal(h.rows[2].version, "1.12.0.1266");
-    assert_int_equal(h.rows[2].size, r->files[5].size);
-    assert_true(h.rows[2].has_sha256);
-    assert_memory_equal(h.rows[2].sha256, r->files[5].sha256, 32);
-    scans_obs_list_free(&h);
+    check_f5_history(s, r);
     scan_result_free(r);
     store_close(s);
 }
