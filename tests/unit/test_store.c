@@ -30,6 +30,7 @@
 #include "scans.h"
 #include "schema.h"
 #include "store.h"
+#include "store_int.h"
 #include "storetest.h"
 #include "testutil.h"
 
@@ -823,6 +824,79 @@ static void nested_rollback_keeps_outer(void **state)
     store_close(s);
 }
 
+/* The hooks run after a commit (store_after_commit): counted here. */
+static int hook_a_runs, hook_b_runs;
+static int hook_a_depth = -1;
+
+static void hook_a(store *s)
+{
+    hook_a_runs++;
+    hook_a_depth = s->tx_depth; /* the transaction is over when it runs */
+}
+
+static void hook_b(store *s)
+{
+    (void)s;
+    hook_b_runs++;
+}
+
+static void hook_c(store *s)
+{
+    (void)s;
+}
+
+static void hook_d(store *s)
+{
+    (void)s;
+}
+
+static void hook_e(store *s)
+{
+    (void)s;
+}
+
+/* A hook runs once after the outermost commit, however often and however
+ * deep it was asked for; a rollback forgets it; it is refused outside a
+ * transaction and past STORE_MAX_COMMIT_HOOKS. */
+static void commit_hooks_run_once_after_the_outer_commit(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX];
+    st_tmpdir(dir, sizeof(dir));
+    store *s = st_open(dir);
+    hook_a_runs = hook_b_runs = 0;
+    assert_int_equal(store_after_commit(s, hook_a), TMI_EINVAL);
+    assert_int_equal(store_begin(s), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_a), TMI_OK);
+    assert_int_equal(store_begin(s), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_a), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_b), TMI_OK);
+    assert_int_equal(store_commit(s), TMI_OK); /* the savepoint: nothing runs yet */
+    assert_int_equal(hook_a_runs + hook_b_runs, 0);
+    assert_int_equal(store_commit(s), TMI_OK);
+    assert_int_equal(hook_a_runs, 1);
+    assert_int_equal(hook_b_runs, 1);
+    assert_int_equal(hook_a_depth, 0);
+    /* forgotten once run, and when rolled back */
+    assert_int_equal(store_begin(s), TMI_OK);
+    assert_int_equal(store_commit(s), TMI_OK);
+    assert_int_equal(store_begin(s), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_a), TMI_OK);
+    store_rollback(s);
+    assert_int_equal(store_begin(s), TMI_OK);
+    assert_int_equal(store_commit(s), TMI_OK);
+    assert_int_equal(hook_a_runs, 1);
+    /* a bounded list */
+    assert_int_equal(store_begin(s), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_a), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_b), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_c), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_d), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_e), TMI_ETOOBIG);
+    store_rollback(s);
+    store_close(s);
+}
+
 /* ---- read-only folder and file (POSIX: permissions, as a non-root user) ---- */
 
 #ifndef _WIN32
@@ -934,6 +1008,7 @@ int main(void)
         ST_TEST("/store/migrate/target-checks", migration_refuses_newer_target),
         ST_TEST("/store/tx/disk-full-writes-nothing", disk_full_writes_nothing),
         ST_TEST("/store/tx/nested-rollback", nested_rollback_keeps_outer),
+        ST_TEST("/store/tx/commit-hooks", commit_hooks_run_once_after_the_outer_commit),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
