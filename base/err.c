@@ -46,6 +46,14 @@ const char *tmi_strerror(int err)
         return "interrupted";
     case TMI_EAUTH:
         return "authentication failed";
+    case TMI_ELINK:
+        return "is a link";
+    case TMI_EREFUSED:
+        return "connection refused";
+    case TMI_ERESET:
+        return "connection reset or closed by the peer";
+    case TMI_EUNREACH:
+        return "network or host unreachable";
     default:
         return "unknown error";
     }

@@ -31,6 +31,10 @@ enum tmi_err {
     TMI_ECONFLICT = -18, /* state changed since it was checked */
     TMI_EINTR = -19,     /* interrupted (shutdown requested) */
     TMI_EAUTH = -20,     /* authentication failed */
+    TMI_ELINK = -21,     /* is a symbolic link or reparse point, which is never followed */
+    TMI_EREFUSED = -22,  /* connection refused (nothing listens there) */
+    TMI_ERESET = -23,    /* connection reset or closed by the peer */
+    TMI_EUNREACH = -24,  /* network or host unreachable */
 };
 
 /* Short, static, English message for an error code; never NULL. */

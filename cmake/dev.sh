@@ -31,7 +31,10 @@ log() { printf '== %s\n' "$*" >&2; }
 # Debian packages each job needs.
 pkgs_build=(build-essential cmake pkg-config libssl-dev libsqlite3-dev libcjson-dev
             libcmocka-dev python3)
-pkgs_test=(clang libclang-rt-14-dev python3-pefile curl strace openssl osslsigncode)
+# ansible: the fleet tests (tests/fleet) run deploy/ansible with Debian's
+# ansible-playbook and ansible-lint; python3-winrm for its WinRM connection
+pkgs_test=(clang libclang-rt-14-dev python3-pefile curl strace openssl osslsigncode ansible
+           ansible-lint python3-winrm)
 pkgs_bench=(wrk nginx-light openssl)
 pkgs_e2e=(chromium firefox-esr tzdata)
 pkgs_windows=(mingw-w64 wine wine64 dpkg-dev tcl curl python3 osslsigncode openssl)
@@ -75,15 +78,32 @@ run_ctest() { # DIR
 # Browser end-to-end tests: Debian's Chromium driven by playwright-core (from
 # npm, pinned by tests/e2e/package-lock.json) against `tmi-console demo`, then
 # the main flow in Debian's Firefox ESR over its own Marionette protocol.
+# First the OpenAPI document is linted (Spectral, pinned by the same lock
+# file, rules in tests/e2e/spectral.yaml; offline, every warning fatal).
 run_e2e() { # BIN
     need_pkgs "${pkgs_e2e[@]}"
     command -v node >/dev/null || need_pkgs nodejs npm
     command -v npm >/dev/null || need_pkgs npm
-    if ! (cd tests/e2e && npm ls --silent playwright-core >/dev/null 2>&1); then
-        (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    # `npm ls` can pass while a package of the lock file is missing: the
+    # tree is installed again whenever the lock file differs from the one it
+    # was installed from (kept as a stamp beside it)
+    if ! cmp -s tests/e2e/package-lock.json tests/e2e/node_modules/.tmi-installed-lock 2>/dev/null; then
+        (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null &&
+            cp package-lock.json node_modules/.tmi-installed-lock)
     fi
+    lint_openapi
     (cd tests/e2e && TMI_CONSOLE_BIN="$here/$1" node --test --test-reporter=dot ui.test.mjs)
     timeout 300 /usr/bin/python3 tests/e2e/firefox_smoke.py "$1"
+}
+
+lint_openapi() {
+    local out
+    out=$(cd tests/e2e && ./node_modules/.bin/spectral lint --ruleset spectral.yaml \
+        --fail-severity=warn --display-only-failures ../../web/openapi.json 2>&1) || {
+        printf '%s\n' "$out" >&2
+        log "web/openapi.json: the lint failed"
+        return 1
+    }
 }
 
 # The Windows build: mingw-w64, the third-party libraries compiled from

@@ -150,6 +150,7 @@ int backup_create(const playbook *pb, const scan_result *scan, const char *backu
 {
     char dir[PLAT_PATH_MAX], when[40];
     backup_manifest *m = NULL;
+    plat_stat st;
     int rc;
     *out = NULL;
     if (scan->tmi_dir == NULL)
@@ -157,6 +158,8 @@ int backup_create(const playbook *pb, const scan_result *scan, const char *backu
     rc = path_join(dir, sizeof(dir), backup_root, id);
     if (rc == TMI_OK)
         rc = plat_make_dirs(backup_root);
+    if (rc == TMI_OK && plat.stat(backup_root, &st) == TMI_OK && st.is_link)
+        rc = TMI_ELINK; /* the copies would land where the link points */
     if (rc == TMI_OK)
         rc = plat.make_dir(dir);
     if (rc != TMI_OK)
@@ -297,7 +300,7 @@ int backup_load(const playbook *pb, const char *dir, backup_manifest **out, char
     int rc = path_join(path, sizeof(path), dir, BACKUP_MANIFEST);
     *out = NULL;
     if (rc == TMI_OK)
-        rc = plat.read_file(path, BACKUP_MANIFEST_MAX, &text, &len);
+        rc = plat.read_file_nofollow(path, BACKUP_MANIFEST_MAX, &text, &len);
     if (rc != TMI_OK)
         return say(err, errlen, rc, "backup %s has no readable manifest: %s", dir,
                    tmi_strerror(rc));

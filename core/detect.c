@@ -40,6 +40,8 @@ const char *file_status_name(file_status s)
         return "old";
     case FILE_MISSING:
         return "missing";
+    case FILE_INVALID:
+        return "invalid";
     case FILE_UNREADABLE:
     default:
         return "unreadable";
@@ -78,75 +80,56 @@ void scan_result_free(scan_result *r)
     free(r);
 }
 
-/* Examine one file of the set in folder dir. Only TMI_ENOMEM is returned as
- * an error; anything wrong with the file itself is recorded in *f. */
-static int examine_file(const playbook *pb, const char *dir, const char *name, scan_file *f)
+/* Record why f is unreadable or invalid; msg is a new string (NULL when out
+ * of memory). */
+static int set_error(scan_file *f, char *msg)
 {
-    char path[PLAT_PATH_MAX];
+    f->error = msg;
+    return msg == NULL ? TMI_ENOMEM : TMI_OK;
+}
+
+/* Read, hash and judge the file at f->path, which exists. Only TMI_ENOMEM is
+ * returned as an error. */
+static int examine_present(const playbook *pb, scan_file *f)
+{
     uint8_t *buf = NULL;
     size_t len = 0;
     plat_stat st;
     pe_version_info info;
-    int rc;
-
-    memset(f, 0, sizeof(*f));
-    f->name = str_dup(name);
-    if (f->name == NULL)
-        return TMI_ENOMEM;
-    rc = path_find_ci(dir, name, path, sizeof(path));
-    if (rc == TMI_ENOENT) {
-        f->status = FILE_MISSING;
-        if (path_join(path, sizeof(path), dir, name) != TMI_OK)
-            path[0] = '\0';
-        f->path = str_dup(path);
-        return f->path == NULL ? TMI_ENOMEM : TMI_OK;
-    }
-    if (rc != TMI_OK) {
-        /* the folder itself could not be listed */
-        f->status = FILE_UNREADABLE;
-        if (path_join(path, sizeof(path), dir, name) != TMI_OK)
-            path[0] = '\0';
-        f->path = str_dup(path);
-        f->error = str_printf("cannot list folder: %s", tmi_strerror(rc));
-        return (f->path == NULL || f->error == NULL) ? TMI_ENOMEM : TMI_OK;
-    }
-    f->path = str_dup(path);
-    if (f->path == NULL)
-        return TMI_ENOMEM;
-    f->present = 1;
+    int rc = plat.stat(f->path, &st);
     f->status = FILE_UNREADABLE;
-    rc = plat.stat(path, &st);
+    /* a link is never hashed, copied or written through: what it points to
+     * is not the file the playbook names */
+    if (rc == TMI_OK && st.is_link)
+        return set_error(f, str_dup(tmi_strerror(TMI_ELINK)));
     if (rc == TMI_OK) {
         f->size = st.size;
         f->mtime_ns = st.mtime_ns;
-        if (st.is_dir) {
-            f->error = str_dup("is a folder, not a file");
-            return f->error == NULL ? TMI_ENOMEM : TMI_OK;
-        }
+        if (st.is_dir)
+            return set_error(f, str_dup("is a folder, not a file"));
     }
-    rc = plat.read_file(path, pb->max_file_size, &buf, &len);
-    if (rc == TMI_ETOOBIG) {
-        f->error = str_printf("larger than the %zu-byte limit", pb->max_file_size);
-        return f->error == NULL ? TMI_ENOMEM : TMI_OK;
-    }
+    rc = plat.read_file_nofollow(f->path, pb->max_file_size, &buf, &len);
     if (rc == TMI_ENOMEM)
         return rc;
-    if (rc != TMI_OK) {
-        f->error = str_printf("cannot read: %s", tmi_strerror(rc));
-        return f->error == NULL ? TMI_ENOMEM : TMI_OK;
+    if (rc == TMI_ELINK) { /* became one since the stat */
+        f->size = 0;
+        f->mtime_ns = 0;
+        return set_error(f, str_dup(tmi_strerror(TMI_ELINK)));
     }
+    if (rc == TMI_ETOOBIG)
+        return set_error(f, str_printf("larger than the %zu-byte limit", pb->max_file_size));
+    if (rc != TMI_OK)
+        return set_error(f, str_printf("cannot read: %s", tmi_strerror(rc)));
     f->size = len;
     if (plat_sha256(buf, len, f->sha256) == TMI_OK)
         f->has_sha256 = 1;
     rc = pe_version_read(buf, len, &info);
     free(buf);
-    if (rc != TMI_OK) {
-        f->error = str_dup(info.error != NULL ? info.error : "not a PE file");
-        return f->error == NULL ? TMI_ENOMEM : TMI_OK;
-    }
-    if (!info.has_fixed) {
-        f->error = str_dup("no version resource");
-        return f->error == NULL ? TMI_ENOMEM : TMI_OK;
+    if (rc != TMI_OK || !info.has_fixed) {
+        /* the bytes are there (and hashed): damaged, not unreadable */
+        f->status = FILE_INVALID;
+        return set_error(f, str_dup(rc != TMI_OK ? (info.error ? info.error : "not a PE file")
+                                                 : "no version resource"));
     }
     f->has_version = 1;
     f->version = info.file_version;
@@ -154,6 +137,35 @@ static int examine_file(const playbook *pb, const char *dir, const char *name, s
     int cmp = version_compare(&f->version, &pb->expected_version);
     f->status = cmp < 0 ? FILE_OLD : (cmp == 0 ? FILE_OK : FILE_NEWER);
     return TMI_OK;
+}
+
+/* Examine one file of the set in folder dir. Only TMI_ENOMEM is returned as
+ * an error; anything wrong with the file itself is recorded in *f. */
+static int examine_file(const playbook *pb, const char *dir, const char *name, scan_file *f)
+{
+    char path[PLAT_PATH_MAX];
+    int rc;
+
+    memset(f, 0, sizeof(*f));
+    f->name = str_dup(name);
+    if (f->name == NULL)
+        return TMI_ENOMEM;
+    rc = path_find_ci(dir, name, path, sizeof(path));
+    if (rc != TMI_OK && path_join(path, sizeof(path), dir, name) != TMI_OK)
+        path[0] = '\0';
+    f->path = str_dup(path);
+    if (f->path == NULL)
+        return TMI_ENOMEM;
+    if (rc == TMI_ENOENT) {
+        f->status = FILE_MISSING;
+        return TMI_OK;
+    }
+    if (rc != TMI_OK) { /* the folder itself could not be listed */
+        f->status = FILE_UNREADABLE;
+        return set_error(f, str_printf("cannot list folder: %s", tmi_strerror(rc)));
+    }
+    f->present = 1;
+    return examine_present(pb, f);
 }
 
 static int examine_set(const playbook *pb, const char *dir, scan_file **files, size_t *n)
@@ -183,7 +195,9 @@ static char *source_problem(const playbook *pb, const scan_source *src)
         case FILE_MISSING:
             return str_printf("%s is missing", f->name);
         case FILE_UNREADABLE:
-            return str_printf("%s cannot be used: %s", f->name, f->error ? f->error : "unreadable");
+        case FILE_INVALID:
+            return str_printf("%s cannot be used: %s", f->name,
+                              f->error ? f->error : file_status_name(f->status));
         case FILE_OLD:
         case FILE_NEWER:
         default:
@@ -291,7 +305,8 @@ static int judge(const playbook *pb, scan_result *r)
     for (size_t i = 0; i < r->n_files; i++) {
         const scan_file *f = &r->files[i];
         n_present += f->present;
-        if (f->status == FILE_OLD || f->status == FILE_MISSING || f->status == FILE_UNREADABLE)
+        if (f->status == FILE_OLD || f->status == FILE_MISSING || f->status == FILE_UNREADABLE ||
+            f->status == FILE_INVALID)
             n_bad++;
         if (f->status == FILE_NEWER && newer == NULL)
             newer = f;

@@ -11,10 +11,17 @@
  * (bounded by playbook->max_file_size): size, mtime, SHA-256, PE fixed version.
  * A file that cannot be read is reported with a reason, never fatal.
  *
+ * Two kinds of bad file, kept apart because a repair treats them apart:
+ * unreadable - its bytes could not be read (permission, lock, I/O error, too
+ * large), so it cannot be backed up and the repair is refused with the reason;
+ * invalid - its bytes were read and hashed, but they are not a PE file with
+ * a version resource (truncated, zeroed, garbage): backed up byte for byte
+ * and replaced like an old file.
+ *
  * Verdicts: not_installed (no TMI folder, or none of the files in it),
  * healthy (every file present at the expected version or newer), affected
- * (any file older, missing, or unreadable). A newer file is never a fault, and
- * a repair that would downgrade one is refused.
+ * (any file older, missing, invalid or unreadable). A newer file is never a
+ * fault, and a repair that would downgrade one is refused.
  *
  * Ownership: scan_run() returns a heap object freed with scan_result_free().
  */
@@ -39,7 +46,8 @@ typedef enum file_status {
     FILE_NEWER,      /* newer than expected: not a fault */
     FILE_OLD,        /* older than expected */
     FILE_MISSING,    /* not in the folder */
-    FILE_UNREADABLE, /* present but could not be read or has no version */
+    FILE_UNREADABLE, /* present, but its bytes could not be read: blocks a repair */
+    FILE_INVALID,    /* read and hashed, but not a PE file or no version resource */
 } file_status;
 
 typedef struct scan_file {
@@ -54,7 +62,7 @@ typedef struct scan_file {
     int has_version; /* VS_FIXEDFILEINFO was read */
     tmi_version version;
     int known_bad; /* version is one of the playbook's known-bad ones */
-    char *error;   /* why unreadable, or NULL */
+    char *error;   /* why unreadable or invalid, or NULL */
 } scan_file;
 
 typedef struct scan_source {
@@ -94,6 +102,7 @@ int scan_run(const tmi_target *t, scan_result **out);
 void scan_result_free(scan_result *r);
 
 const char *scan_verdict_name(scan_verdict v); /* "affected", "healthy", "not_installed" */
-const char *file_status_name(file_status s);   /* "ok", "newer", "old", "missing", "unreadable" */
+/* "ok", "newer", "old", "missing", "unreadable", "invalid" */
+const char *file_status_name(file_status s);
 
 #endif

@@ -13,7 +13,7 @@ int fileops_read_hash(const char *path, size_t max, uint8_t **data, size_t *len,
 {
     uint8_t *buf = NULL;
     size_t n = 0;
-    int rc = plat.read_file(path, max, &buf, &n);
+    int rc = plat.read_file_nofollow(path, max, &buf, &n);
     if (rc != TMI_OK)
         return rc;
     rc = plat_sha256(buf, n, sha);

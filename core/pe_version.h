@@ -66,8 +66,9 @@ typedef struct pe_version_info {
 int pe_version_read(const uint8_t *buf, size_t len, pe_version_info *out);
 
 /* Resource types (the RT_* integer IDs of <winuser.h>). */
-#define PE_RT_VERSION  16
-#define PE_RT_MANIFEST 24
+#define PE_RT_VERSION      16
+#define PE_RT_MANIFEST     24
+#define PE_RT_MESSAGETABLE 11
 
 typedef struct pe_resource {
     size_t offset;     /* file offset of the resource's first byte */

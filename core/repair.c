@@ -44,7 +44,9 @@ typedef struct job {
     char (*targets)[PLAT_PATH_MAX];
     char (*temps)[PLAT_PATH_MAX];
     size_t n_staged;
-    int touched; /* a rename into the TMI folder may have happened */
+    int touched;                    /* a rename into the TMI folder may have happened */
+    backup_manifest *chosen;        /* restore: the backup to put back */
+    char chosen_dir[PLAT_PATH_MAX]; /* and its folder */
 } job;
 
 static const char *const action_names[] = {"backup", "replace", "restart", "repair", "restore"};
@@ -209,7 +211,9 @@ static int step_preflight(job *j, int need_repair)
             return fail(j, "preflight", TMI_EINVAL, "refused: the system is %s; %s",
                         scan_verdict_name(j->scan->verdict), j->scan->repair_reason);
         if (!j->scan->repair_possible)
-            return fail(j, "preflight", TMI_EINVAL, "refused: %s", j->scan->repair_reason);
+            return fail(j, "preflight", TMI_EINVAL, "%s%s",
+                        strncmp(j->scan->repair_reason, "refused", 7) == 0 ? "" : "refused: ",
+                        j->scan->repair_reason);
         if (j->env->confirmed_digest != NULL) {
             rc = repair_plan_digest(j->scan, digest);
             if (rc != TMI_OK || strcmp(digest, j->env->confirmed_digest) != 0)
@@ -326,12 +330,28 @@ static int stage_one(job *j, size_t i)
     return TMI_OK;
 }
 
+/* Remove staged files left in the TMI folder by an earlier job that was cut
+ * (".NAME.tmi-new", or anything planted under such a name: the entry itself
+ * is removed, a link is never followed), so that each is created anew and
+ * exclusively; note says how many, for the step's message ("" for none). */
+static void remove_stale(job *j, char *note, size_t notelen)
+{
+    int n = fileops_clean_temps(j->scan->tmi_dir);
+    note[0] = '\0';
+    if (n > 0)
+        snprintf(note, notelen,
+                 "; %d stale staged file%s (.NAME%s) removed first: the name%s itself, never what "
+                 "a link points to",
+                 n, n == 1 ? "" : "s", FILEOPS_TEMP_SUFFIX, n == 1 ? "" : "s");
+}
+
 static int step_stage(job *j)
 {
-    char which[256];
+    char which[256], note[192], msg[320];
     int rc = begin(j, "stage", "Copying the good files beside the old ones");
     if (rc != TMI_OK)
         return rc;
+    remove_stale(j, note, sizeof(note));
     for (size_t i = 0; i < j->scan->n_files; i++) {
         rc = stage_one(j, i);
         if (rc != TMI_OK)
@@ -342,7 +362,8 @@ static int step_stage(job *j)
                         sizeof(which)))
         return fail(j, "stage", TMI_ECONFLICT,
                     "the TMI folder changed after the backup (%s); nothing was replaced", which);
-    step_end(j, "stage", "ok", "every good file is staged and verified", NULL);
+    snprintf(msg, sizeof(msg), "every good file is staged and verified%s", note);
+    step_end(j, "stage", "ok", msg, NULL);
     return TMI_OK;
 }
 
@@ -538,64 +559,76 @@ static void rollback(job *j)
     }
 }
 
-/* ---- jobs ---- */
+/* ---- jobs ----
+ *
+ * Each action is a table of steps, run in order until one fails; the
+ * actions that change files end with a rollback when a step failed. These
+ * tables are the order of record: repair_action_steps() lists them, and the
+ * API and the web page draw a job's steps from that list. */
 
-static int run_replace(job *j, int full)
+typedef struct step_def {
+    const char *name;
+    int (*run)(job *j);
+} step_def;
+
+typedef struct action_def {
+    const step_def *steps;  /* ends with {NULL, NULL} */
+    int rolls_back;         /* a failed step is followed by "rollback" */
+    void (*finish)(job *j); /* after the last step succeeded: the result */
+} action_def;
+
+static int pre_repair(job *j)
 {
-    int rc = step_preflight(j, 1);
-    if (rc == TMI_OK)
-        rc = step_backup(j, j->env->job_id);
-    if (rc == TMI_OK)
-        rc = step_stop(j);
-    if (rc == TMI_OK) {
-        j->targets = calloc(j->scan->n_files, sizeof(*j->targets));
-        j->temps = calloc(j->scan->n_files, sizeof(*j->temps));
-        if (j->targets == NULL || j->temps == NULL)
-            rc = fail(j, "stage", TMI_ENOMEM, "out of memory");
-    }
-    if (rc == TMI_OK)
-        rc = step_stage(j);
-    if (rc == TMI_OK)
-        rc = step_commit(j);
-    if (rc == TMI_OK)
-        rc = step_verify(j);
-    if (rc == TMI_OK && full)
-        rc = step_start(j);
-    if (rc == TMI_OK && full)
-        rc = step_rescan(j);
-    if (rc != TMI_OK) {
-        rollback(j);
-        return rc;
-    }
-    if (full)
-        snprintf(j->res->message, sizeof(j->res->message),
-                 "repaired: all %zu files are at the expected version and the service '%s' is "
-                 "running; backup %s holds the old files",
-                 j->scan->n_files, j->svc.name, j->res->backup_id);
-    else
-        snprintf(j->res->message, sizeof(j->res->message),
-                 "replaced all %zu files; the service is stopped: run restart to start it; "
-                 "backup %s holds the old files",
-                 j->scan->n_files, j->res->backup_id);
-    j->res->verdict = full ? SCAN_HEALTHY : j->res->verdict;
-    return TMI_OK;
+    return step_preflight(j, 1);
 }
 
-static int run_backup(job *j)
+static int pre_check(job *j)
 {
-    int rc = step_preflight(j, 0);
-    if (rc == TMI_OK)
-        rc = step_backup(j, j->env->job_id);
-    if (rc == TMI_OK)
-        snprintf(j->res->message, sizeof(j->res->message), "backup %s holds %zu files",
-                 j->res->backup_id, j->backup->n_files);
-    return rc;
+    return step_preflight(j, 0);
 }
 
-static int run_restart(job *j)
+static int take_backup(job *j)
 {
-    int rc = begin(j, "stop", "Stopping the TMI service");
+    return step_backup(j, j->env->job_id);
+}
+
+static int stage_files(job *j)
+{
+    j->targets = calloc(j->scan->n_files, sizeof(*j->targets));
+    j->temps = calloc(j->scan->n_files, sizeof(*j->temps));
+    if (j->targets == NULL || j->temps == NULL)
+        return fail(j, "stage", TMI_ENOMEM, "out of memory");
+    return step_stage(j);
+}
+
+static void finish_replace(job *j)
+{
+    snprintf(j->res->message, sizeof(j->res->message),
+             "replaced all %zu files; the service is stopped: run restart to start it; "
+             "backup %s holds the old files",
+             j->scan->n_files, j->res->backup_id);
+}
+
+static void finish_repair(job *j)
+{
+    snprintf(j->res->message, sizeof(j->res->message),
+             "repaired: all %zu files are at the expected version and the service '%s' is "
+             "running; backup %s holds the old files",
+             j->scan->n_files, j->svc.name, j->res->backup_id);
+    j->res->verdict = SCAN_HEALTHY;
+}
+
+static void finish_backup(job *j)
+{
+    snprintf(j->res->message, sizeof(j->res->message), "backup %s holds %zu files",
+             j->res->backup_id, j->backup->n_files);
+}
+
+/* restart's stop: unlike a replace, a service that is not there is a failure */
+static int restart_stop(job *j)
+{
     plat_svc_status st;
+    int rc = begin(j, "stop", "Stopping the TMI service");
     if (rc != TMI_OK)
         return rc;
     rc = service_resolve(j->env->target->pb, j->env->target->root,
@@ -610,12 +643,13 @@ static int run_restart(job *j)
                     "the service did not stop within %u ms (state %s)", j->env->stop_timeout_ms,
                     service_state_name(st.state));
     step_end(j, "stop", "ok", "the service is stopped", NULL);
-    rc = step_start(j);
-    if (rc == TMI_OK)
-        snprintf(j->res->message, sizeof(j->res->message),
-                 "the service '%s' is running and stayed up for %u ms", j->svc.name,
-                 j->env->stay_ms);
-    return rc;
+    return TMI_OK;
+}
+
+static void finish_restart(job *j)
+{
+    snprintf(j->res->message, sizeof(j->res->message),
+             "the service '%s' is running and stayed up for %u ms", j->svc.name, j->env->stay_ms);
 }
 
 static int valid_backup_id(const char *id)
@@ -630,54 +664,110 @@ static int valid_backup_id(const char *id)
     return 1;
 }
 
-static int run_restore(job *j)
+/* restore's preflight: the scan, then the chosen backup must be complete,
+ * intact and taken from this TMI folder */
+static int pre_restore(job *j)
 {
-    char dir[PLAT_PATH_MAX], err[512], safety[160];
-    backup_manifest *chosen = NULL;
-    int rc;
-    rc = step_preflight(j, 0);
+    char err[512];
+    int rc = step_preflight(j, 0);
     if (rc != TMI_OK)
         return rc;
-    rc = path_join(dir, sizeof(dir), j->env->backup_root, j->env->restore_id);
+    rc = path_join(j->chosen_dir, sizeof(j->chosen_dir), j->env->backup_root, j->env->restore_id);
     if (rc == TMI_OK)
-        rc = backup_load(j->env->target->pb, dir, &chosen, err, sizeof(err));
+        rc = backup_load(j->env->target->pb, j->chosen_dir, &j->chosen, err, sizeof(err));
     if (rc == TMI_OK)
-        rc = backup_verify(chosen, dir, j->env->target->pb->max_file_size, err, sizeof(err));
-    if (rc == TMI_OK && strcmp(chosen->tmi_dir, j->scan->tmi_dir) != 0) {
+        rc = backup_verify(j->chosen, j->chosen_dir, j->env->target->pb->max_file_size, err,
+                           sizeof(err));
+    if (rc == TMI_OK && strcmp(j->chosen->tmi_dir, j->scan->tmi_dir) != 0) {
         rc = TMI_ECONFLICT;
         snprintf(err, sizeof(err), "backup %s was taken from %s, not from %s", j->env->restore_id,
-                 chosen->tmi_dir, j->scan->tmi_dir);
+                 j->chosen->tmi_dir, j->scan->tmi_dir);
     }
-    if (rc != TMI_OK) {
-        backup_manifest_free(chosen);
+    if (rc != TMI_OK)
         return fail(j, "preflight", rc, "refused: %s", err);
-    }
-    /* a backup of the present state first, so the restore itself can be undone */
-    snprintf(safety, sizeof(safety), "%s", j->env->job_id);
-    rc = step_backup(j, safety);
-    if (rc == TMI_OK)
-        rc = step_stop(j);
-    if (rc == TMI_OK)
-        rc = begin(j, "restore", "Restoring the chosen backup");
-    if (rc == TMI_OK) {
-        j->touched = 1;
-        rc = backup_restore(chosen, dir, j->scan->tmi_dir, j->env->target->pb->max_file_size, err,
-                            sizeof(err));
-        if (rc != TMI_OK)
-            fail(j, "restore", rc, "%s", err);
-        else
-            step_end(j, "restore", "ok", "the folder matches the chosen backup", NULL);
-    }
-    backup_manifest_free(chosen);
-    if (rc != TMI_OK) {
-        rollback(j);
+    return TMI_OK;
+}
+
+/* the backup step before it is a backup of the present state, so the
+ * restore itself can be undone */
+static int restore_files(job *j)
+{
+    char err[512], note[192], msg[320];
+    int rc = begin(j, "restore", "Restoring the chosen backup");
+    if (rc != TMI_OK)
         return rc;
-    }
+    j->touched = 1;
+    remove_stale(j, note, sizeof(note));
+    rc = backup_restore(j->chosen, j->chosen_dir, j->scan->tmi_dir,
+                        j->env->target->pb->max_file_size, err, sizeof(err));
+    if (rc != TMI_OK)
+        return fail(j, "restore", rc, "%s%s", err, note);
+    snprintf(msg, sizeof(msg), "the folder matches the chosen backup%s", note);
+    step_end(j, "restore", "ok", msg, NULL);
+    return TMI_OK;
+}
+
+static void finish_restore(job *j)
+{
     snprintf(j->res->message, sizeof(j->res->message),
              "restored backup %s; the files replaced by it are in backup %s", j->env->restore_id,
              j->res->backup_id);
     service_put_back(j);
-    return TMI_OK;
+}
+
+static const step_def backup_steps[] = {
+    {"preflight", pre_check}, {"backup", take_backup}, {NULL, NULL}};
+static const step_def replace_steps[] = {
+    {"preflight", pre_repair}, {"backup", take_backup}, {"stop", step_stop}, {"stage", stage_files},
+    {"commit", step_commit},   {"verify", step_verify}, {NULL, NULL}};
+static const step_def restart_steps[] = {
+    {"stop", restart_stop}, {"start", step_start}, {NULL, NULL}};
+static const step_def repair_steps[] = {
+    {"preflight", pre_repair}, {"backup", take_backup}, {"stop", step_stop},
+    {"stage", stage_files},    {"commit", step_commit}, {"verify", step_verify},
+    {"start", step_start},     {"rescan", step_rescan}, {NULL, NULL}};
+static const step_def restore_steps[] = {{"preflight", pre_restore},
+                                         {"backup", take_backup},
+                                         {"stop", step_stop},
+                                         {"restore", restore_files},
+                                         {NULL, NULL}};
+
+/* indexed by repair_action */
+static const action_def actions[] = {
+    {backup_steps, 0, finish_backup},   {replace_steps, 1, finish_replace},
+    {restart_steps, 0, finish_restart}, {repair_steps, 1, finish_repair},
+    {restore_steps, 1, finish_restore},
+};
+
+static const action_def *action_find(repair_action a)
+{
+    return (unsigned)a < sizeof(actions) / sizeof(actions[0]) ? &actions[a] : NULL;
+}
+
+size_t repair_action_steps(repair_action a, const char *names[REPAIR_MAX_STEPS])
+{
+    const action_def *def = action_find(a);
+    size_t n = 0;
+    for (size_t i = 0; def != NULL && def->steps[i].name != NULL && n < REPAIR_MAX_STEPS; i++)
+        names[n++] = def->steps[i].name;
+    if (def != NULL && def->rolls_back && n < REPAIR_MAX_STEPS)
+        names[n++] = "rollback";
+    return n;
+}
+
+/* Run the action's steps in order; on a failure, roll back if the action
+ * does, else stop there. */
+static void run_action(job *j, const action_def *def)
+{
+    int rc = TMI_OK;
+    for (size_t i = 0; rc == TMI_OK && def->steps[i].name != NULL; i++)
+        rc = def->steps[i].run(j);
+    if (rc != TMI_OK) {
+        if (def->rolls_back)
+            rollback(j);
+        return;
+    }
+    def->finish(j);
 }
 
 static void job_release(job *j)
@@ -687,6 +777,7 @@ static void job_release(job *j)
     free(j->temps);
     scan_result_free(j->scan);
     backup_manifest_free(j->backup);
+    backup_manifest_free(j->chosen);
 }
 
 int repair_run(repair_action action, const repair_env *env, const repair_hooks *hooks,
@@ -712,25 +803,11 @@ int repair_run(repair_action action, const repair_env *env, const repair_hooks *
                  env->restore_id ? env->restore_id : "");
         return res->rc;
     }
-    switch (action) {
-    case REPAIR_BACKUP:
-        run_backup(&j);
-        break;
-    case REPAIR_REPLACE:
-        run_replace(&j, 0);
-        break;
-    case REPAIR_FULL:
-        run_replace(&j, 1);
-        break;
-    case REPAIR_RESTART:
-        run_restart(&j);
-        break;
-    case REPAIR_RESTORE:
-        run_restore(&j);
-        break;
-    default:
+    if (action_find(action) == NULL) {
         res->rc = TMI_EINVAL;
         snprintf(res->message, sizeof(res->message), "unknown action");
+    } else {
+        run_action(&j, action_find(action));
     }
     job_release(&j);
     return res->rc;

@@ -12,7 +12,8 @@
  * of the job. A newer file is never replaced (the scan refuses the plan).
  *
  * Steps: preflight, backup, stop, stage, commit, verify, start, rescan,
- * rollback (only on failure), restore.
+ * rollback (only on failure), restore. Which ones an action runs, and in
+ * what order, is repair_action_steps().
  */
 #ifndef TMI_REPAIR_H
 #define TMI_REPAIR_H
@@ -37,6 +38,22 @@ typedef enum repair_action {
 const char *repair_action_name(repair_action a);
 /* Parse one of the names above; TMI_EINVAL otherwise. */
 int repair_action_parse(const char *s, repair_action *out);
+
+#define REPAIR_MAX_STEPS 12
+
+/* The steps action a runs, in order, as the job runs them (the executor's
+ * own table, not a copy): their names (static strings) into names[], and
+ * their number as the result (0 for an unknown action). The actions that
+ * restore every file from the job's backup when a step fails after the
+ * first change end the list with "rollback", which runs only then:
+ *   repair   preflight backup stop stage commit verify start rescan rollback
+ *   replace  preflight backup stop stage commit verify rollback
+ *   backup   preflight backup
+ *   restart  stop start
+ *   restore  preflight backup stop restore rollback
+ * A failed repair or restore may also report a second "start" (the
+ * service put back as the job found it). */
+size_t repair_action_steps(repair_action a, const char *names[REPAIR_MAX_STEPS]);
 
 typedef struct repair_env {
     const tmi_target *target;     /* what to repair; its root is also the service scope */

@@ -65,30 +65,53 @@ static int ob_write_cb(void *arg, const char *buf, size_t len)
     return ob_put(arg, buf, len);
 }
 
+/* A character a spreadsheet reads as the start of a formula when it opens a
+ * cell. */
+static int formula_char(char c)
+{
+    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+/* A character after which a spreadsheet may start a new cell: the field
+ * separators in use across locales (, ; TAB) and line breaks. */
+static int cell_break(char c)
+{
+    return c == ',' || c == ';' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Would a cell that starts at p begin a formula? Spaces and quotes before
+ * the sign are looked through. */
+static int formula_at(const char *p)
+{
+    while (*p == ' ' || *p == '"')
+        p++;
+    return formula_char(*p);
+}
+
 int export_csv_field(const char *text, export_write_fn write, void *arg)
 {
+    char buf[256];
+    size_t n = 0;
     int rc;
-    if (text == NULL || text[0] == '\0')
+    if (text == NULL)
         return 0;
-    int neutralise = strchr("=+-@\t\r", text[0]) != NULL;
-    int quote = strpbrk(text, "\",\r\n") != NULL;
-    if (quote && (rc = write(arg, "\"", 1)) != 0)
-        return rc;
-    if (neutralise && (rc = write(arg, "'", 1)) != 0)
-        return rc;
-    const char *p = text;
-    while (*p != '\0') {
-        const char *q = quote ? strchr(p, '"') : NULL;
-        size_t n = q != NULL ? (size_t)(q - p) + 1 : strlen(p);
-        if ((rc = write(arg, p, n)) != 0)
-            return rc;
-        if (q != NULL && (rc = write(arg, "\"", 1)) != 0) /* double the quote */
-            return rc;
-        p += n;
+    buf[n++] = '"';
+    if (formula_at(text))
+        buf[n++] = '\'';
+    for (const char *p = text; *p != '\0'; p++) {
+        if (n + 3 > sizeof(buf)) { /* room for a doubled quote and an apostrophe */
+            if ((rc = write(arg, buf, n)) != 0)
+                return rc;
+            n = 0;
+        }
+        buf[n++] = *p;
+        if (*p == '"')
+            buf[n++] = '"';
+        else if (cell_break(*p) && formula_at(p + 1))
+            buf[n++] = '\'';
     }
-    if (quote && (rc = write(arg, "\"", 1)) != 0)
-        return rc;
-    return 0;
+    buf[n++] = '"';
+    return write(arg, buf, n);
 }
 
 int export_format_parse(const char *name, export_format *fmt)

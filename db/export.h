@@ -10,13 +10,19 @@
  * Time range: since (inclusive) .. until (exclusive), on the observation's
  * time (the scan's start) for history and on the audit row's time for audit.
  *
- * CSV (RFC 4180): UTF-8 without BOM, a header row, CRLF line ends; a field
- * is quoted with '"' when it contains '"', ',', CR or LF, and '"' inside is
- * doubled. Spreadsheet formula injection: a text cell that starts with '=',
- * '+', '-', '@', TAB or CR gets a leading apostrophe ('), which spreadsheets
- * show as text; it is part of the cell value, so remove it before comparing
- * with the database (numbers, hashes and times never start with those). An
- * SQL NULL is an empty field.
+ * CSV (RFC 4180): UTF-8 without BOM, a header row, CRLF line ends; every
+ * text field is quoted with '"' (numbers and true/false are not), and '"'
+ * inside is doubled. An SQL NULL is an empty, unquoted field; an empty text
+ * is "".
+ * Spreadsheet formula injection: an apostrophe (') goes before every place
+ * where a spreadsheet could start a cell with a formula: at the start of the
+ * text, and after each separator a spreadsheet may split on (',', ';', TAB)
+ * or a line break (CR, LF), when what follows - past spaces and '"' - is
+ * '=', '+', '-', '@', TAB or CR. So "x;=HYPERLINK(...)" is written as
+ * "x;'=HYPERLINK(...)": a reader that splits on ';' (or misreads the
+ * quoting) sees text, not a formula. The apostrophes are part of the cell
+ * value: remove them before comparing with the database, or use the JSON
+ * export, which is exact (numbers, hashes and times never hold those).
  *
  * JSON: one array of objects, one object per line. Audit objects carry
  * time_ns as a decimal string (exact), and params/details as the JSON text

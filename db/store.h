@@ -31,7 +31,7 @@
  *   audit_anchor.c  the anchor file audit-head
  *   audit_read.c    a page of rows, a time range as a seq range, row JSON
  *   audit_chain.c   the hash, head text, canonical rows, the last row
- *   schema.c, jobs.c, alerts.c, logincode.c, stamp.c, page.c
+ *   schema.c, jobs.c, alert_state.c, logincode.c, stamp.c, page.c
  *   store.c         errors, statement cache, transactions, commit hooks, close
  *
  * The one call up, anchoring after a commit, goes through a function

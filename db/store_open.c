@@ -212,6 +212,10 @@ static int prepare_folder(store *s, unsigned flags, int *exists, char *err, size
                              tmi_strerror(rc));
     }
     *exists = plat.stat(s->db_path, &st) == TMI_OK;
+    if (*exists && st.is_link) /* SQLite would follow it */
+        return open_fail(err, errlen, TMI_ELINK,
+                         "%s is a link: tmi-console never follows a link in its data folder",
+                         s->db_path);
     if (*exists && !st.is_file)
         return open_fail(err, errlen, TMI_ECORRUPT, "%s is not a file", s->db_path);
     return check_writable(s, *exists, err, errlen);

@@ -28,8 +28,12 @@ static const char usage[] =
     "  --json         print the scan as JSON: verdict, tmi_dir, expected_version,\n"
     "                 files[] {name, path, version, sha256, status}, repair\n"
     "                 {possible, source, reason}, sources[]\n\n"
-    "verdicts: affected (some file is old, missing or unreadable), healthy (all at\n"
-    "1.12.0.1266 or newer), not_installed (no TMI folder or none of its files)\n"
+    "verdicts: affected (some file is old, missing, invalid or unreadable), healthy\n"
+    "(all at 1.12.0.1266 or newer), not_installed (no TMI folder or none of its files)\n"
+    "file status: ok, newer (never a fault), old, missing, invalid (read, but not a\n"
+    "PE file with a version: backed up as it is and replaced like an old file),\n"
+    "unreadable (its bytes cannot be read, or it is a link, never followed: the\n"
+    "repair is refused until it can be read)\n"
     "exit: 0 healthy or not_installed, 1 affected, 2 error\n";
 
 static const char *status_label(const scan_file *f)
@@ -45,6 +49,8 @@ static const char *status_label(const scan_file *f)
         return "OLD";
     case FILE_MISSING:
         return "MISSING";
+    case FILE_INVALID:
+        return "INVALID";
     default:
         return "UNREADABLE";
     }
@@ -57,7 +63,7 @@ static void print_headline(const scan_result *r)
     version_format(&r->expected_version, want, sizeof(want));
     for (size_t i = 0; i < r->n_files; i++)
         bad += r->files[i].status == FILE_OLD || r->files[i].status == FILE_MISSING ||
-               r->files[i].status == FILE_UNREADABLE;
+               r->files[i].status == FILE_UNREADABLE || r->files[i].status == FILE_INVALID;
     switch (r->verdict) {
     case SCAN_AFFECTED:
         printf("AFFECTED: %zu of %zu TMI files are not at %s; the TMI service will not stay "

@@ -21,6 +21,7 @@
 #include "pathutil.h"
 #include "plat.h"
 #include "runner.h"
+#include "alerts.h"
 #include "watcher.h"
 #include "store.h"
 #include "timefmt.h"
@@ -28,7 +29,7 @@
 static const char serve_usage[] =
     "usage: tmi-console serve [--port N] [--root DIR] [--tmi-dir DIR] [--service NAME]\n"
     "                         [--stay-seconds N] [--watch-interval SECONDS]\n"
-    "                         [--auto-repair SECONDS]\n\n"
+    "                         [--auto-repair SECONDS] [--syslog URL] [--alert-file PATH]\n\n"
     "Serve the web UI and the JSON API on http://127.0.0.1:PORT/ (this machine only).\n"
     "Prints the URL and a one-time login URL for the browser (valid 2 minutes, once;\n"
     "'tmi-console login-url' makes another). Scripts use the API token instead:\n"
@@ -51,7 +52,15 @@ static const char serve_usage[] =
     "                 when the files turn bad and good copies exist, repair after this\n"
     "                 delay unless a person acts first (off by default; at most once\n"
     "                 per occurrence, never again after a failed attempt until a person\n"
-    "                 runs a job)\n";
+    "                 runs a job)\n"
+    "  --syslog udp://HOST:PORT | tcp://HOST:PORT\n"
+    "                 send each alert as an RFC 5424 message (TCP: octet counting)\n"
+    "  --alert-file PATH\n"
+    "                 append each alert as one JSON line (never rewritten)\n"
+    "Alerts (also audit rows and, on Windows, Application log events of the source\n"
+    "'tmi-console'): the verdict changed, a file changed outside tmi-console, a job\n"
+    "failed or rolled back, the service is down while the files are good, the audit\n"
+    "chain is broken.\n";
 
 static int write_server_json(const char *data_dir, int port)
 {
@@ -93,6 +102,7 @@ typedef struct serve_opts {
     size_t stay_s;
     size_t watch_interval_s;
     size_t auto_repair_s;
+    const char *syslog, *alert_file;
 } serve_opts;
 
 /* What a running server holds, released by serve_cleanup in reverse. */
@@ -102,6 +112,7 @@ typedef struct serve_state {
     plat_lock *lock;
     runner *jobs;
     watcher *watch;
+    alert_outputs *alerts;
     http_server *srv;
     int wrote_json;
 } serve_state;
@@ -109,10 +120,15 @@ typedef struct serve_state {
 static int parse_opts(int argc, char **argv, serve_opts *o)
 {
     const char *port = NULL, *stay = NULL, *interval = NULL, *autorep = NULL;
-    const cli_opt opts[] = {{"--port", 1, &port},          {"--root", 1, &o->root},
-                            {"--tmi-dir", 1, &o->tmi_dir}, {"--service", 1, &o->service},
-                            {"--stay-seconds", 1, &stay},  {"--watch-interval", 1, &interval},
-                            {"--auto-repair", 1, &autorep}};
+    const cli_opt opts[] = {{"--port", 1, &port},
+                            {"--root", 1, &o->root},
+                            {"--tmi-dir", 1, &o->tmi_dir},
+                            {"--service", 1, &o->service},
+                            {"--stay-seconds", 1, &stay},
+                            {"--watch-interval", 1, &interval},
+                            {"--auto-repair", 1, &autorep},
+                            {"--syslog", 1, &o->syslog},
+                            {"--alert-file", 1, &o->alert_file}};
     size_t npos = 0;
     memset(o, 0, sizeof(*o));
     o->port = HTTP_DEFAULT_PORT;
@@ -154,6 +170,7 @@ static void serve_cleanup(serve_state *ss, const char *data_dir)
             cli_audit(ss->st, "serve", "server_stop", NULL, "ok", NULL);
     }
     runner_free(ss->jobs);
+    alert_outputs_free(ss->alerts); /* what is queued gets a moment to go out */
     if (ss->wrote_json && path_join(path, sizeof(path), data_dir, CLI_SERVER_JSON) == TMI_OK)
         plat.remove_file(path);
     plat_lock_release(ss->lock);
@@ -211,11 +228,21 @@ static int start_runner(cli_ctx *ctx, const serve_opts *o, serve_state *ss)
     return 0;
 }
 
-/* An alert, on stderr (the outputs of --syslog and --alert-file too). */
-static void on_alert(void *arg, const watcher_alert *a)
+/* Where alerts go: --syslog, --alert-file, and the event log. */
+static int start_alerts(const serve_opts *o, serve_state *ss)
 {
-    (void)arg;
-    fprintf(stderr, "tmi-console serve: alert %s: %s\n", a->kind, a->message);
+    alert_outputs_config ac;
+    char err[512];
+    alert_outputs_config_init(&ac);
+    ac.syslog_url = o->syslog;
+    ac.file_path = o->alert_file;
+    ac.event_log = 1;
+    ac.event_log_scope = ss->target.root;
+    if (alert_outputs_new(&ac, &ss->alerts, err, sizeof(err)) != TMI_OK) {
+        cli_error("serve", "%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 /* The watcher: watched folders, scans, alerts, auto-repair. */
@@ -229,7 +256,7 @@ static int start_watcher(cli_ctx *ctx, const serve_opts *o, serve_state *ss)
     wc.jobs = ss->jobs;
     wc.interval_s = (unsigned)o->watch_interval_s;
     wc.auto_repair_s = (unsigned)o->auto_repair_s;
-    wc.emit = on_alert;
+    wc.outputs = ss->alerts;
     if (watcher_start(&wc, &ss->watch, err, sizeof(err)) != TMI_OK) {
         cli_error("serve", "%s", err);
         return -1;
@@ -248,6 +275,7 @@ static int start_http(cli_ctx *ctx, const serve_opts *o, serve_state *ss)
     cfg.target = &ss->target;
     cfg.jobs = ss->jobs;
     cfg.watch = ss->watch;
+    cfg.alerts = ss->alerts;
     cfg.port = (int)o->port;
     rc = http_start(&cfg, &ss->srv, err, sizeof(err));
     if (rc != TMI_OK) {
@@ -288,8 +316,8 @@ static int serve_run(cli_ctx *ctx, int argc, char **argv)
     /* from here Ctrl+C / SIGTERM only ask to stop: the recovery below and a
      * job started later are finished, never cut */
     plat_install_stop_handler();
-    if (start_runner(ctx, &o, &ss) != 0 || start_watcher(ctx, &o, &ss) != 0 ||
-        start_http(ctx, &o, &ss) != 0)
+    if (start_alerts(&o, &ss) != 0 || start_runner(ctx, &o, &ss) != 0 ||
+        start_watcher(ctx, &o, &ss) != 0 || start_http(ctx, &o, &ss) != 0)
         goto out;
     while (!plat_stop_requested())
         plat_sleep_ms(100);

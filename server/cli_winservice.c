@@ -7,12 +7,16 @@
  * and the serve options given to install. The SCM starts that command, which
  * connects to the SCM (plat_run_as_service) and runs `serve` as the service
  * body: a stop request from the SCM sets the same flag Ctrl+C sets, so the
- * server shuts down the same way. On other systems the commands say that
- * there is no service manager to register with.
+ * server shuts down the same way. install also registers the event source
+ * "tmi-console" of the Application log (its message table is in this exe:
+ * server/alerts/tmi_messages.mc), under which the alerts are written, and
+ * uninstall removes it. On other systems the commands say that there is no
+ * service manager to register with.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "cli.h"
 #include "err.h"
 #include "plat.h"
@@ -23,21 +27,28 @@
     "Web UI and JSON API on 127.0.0.1 that finds and repairs the Trend Micro Management "          \
     "Infrastructure (TMI) file-version fault."
 /* Most arguments passed on to serve: each option and its value. */
-#define SERVE_ARGS_MAX 8
+#define SERVE_ARGS_MAX 14 /* the serve options install passes on, with values */
 
 static const char usage[] =
     "usage: tmi-console service install [--port N] [--root DIR] [--tmi-dir DIR]\n"
+    "           [--watch-interval SECONDS] [--auto-repair SECONDS] [--syslog URL]\n"
+    "           [--alert-file PATH]\n"
     "       tmi-console service uninstall\n"
     "       tmi-console service status\n\n"
     "Run 'tmi-console serve' as a Windows service of its own, named \"" SELF_SERVICE_NAME "\"\n"
     "(started on demand, as LocalSystem: 'sc start " SELF_SERVICE_NAME "'). install registers\n"
     "it with the serve options given and this data folder; uninstall stops and removes\n"
-    "it; status shows its state. install and uninstall need an elevated (Administrator)\n"
-    "prompt. The API token is in the data folder as usual ('tmi-console token').\n\n"
+    "it; status shows its state. install also registers the event source \"" ALERT_EVENT_SOURCE
+    "\"\n"
+    "in the Application log (the texts of its alerts are in this program, so keep it where\n"
+    "it is), and uninstall removes it. install and uninstall need an elevated\n"
+    "(Administrator) prompt. The API token is in the data folder as usual ('tmi-console "
+    "token').\n\n"
     "options (install; see 'tmi-console serve --help'):\n"
     "  --port N       TCP port on 127.0.0.1 (default 8917)\n"
     "  --root DIR     the folder that stands for the system drive (default C:\\)\n"
-    "  --tmi-dir DIR  scan this TMI folder instead of searching for it\n\n"
+    "  --tmi-dir DIR  scan this TMI folder instead of searching for it\n"
+    "  --watch-interval, --auto-repair, --syslog, --alert-file: as for serve\n\n"
     "exit: 0 done, 2 error\n";
 
 static int not_here(const char *what, int rc)
@@ -50,17 +61,27 @@ static int not_here(const char *what, int rc)
     return 0;
 }
 
+/* The serve options install passes on to the service. */
+static const char *const passed_on[] = {"--port",           "--root",        "--tmi-dir",
+                                        "--watch-interval", "--auto-repair", "--syslog",
+                                        "--alert-file"};
+#define N_PASSED (sizeof(passed_on) / sizeof(passed_on[0]))
+
 static int install(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *port = NULL, *root = NULL, *tmi_dir = NULL;
-    const cli_opt opts[] = {{"--port", 1, &port}, {"--root", 1, &root}, {"--tmi-dir", 1, &tmi_dir}};
+    const char *val[N_PASSED] = {NULL};
+    cli_opt opts[N_PASSED];
     const char *args[SERVE_ARGS_MAX + 5];
     size_t npos = 0, n = 0, portnum;
     int rc;
-    if (cli_parse("service install", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0,
-                  &npos) != 0)
+    for (size_t i = 0; i < N_PASSED; i++) {
+        opts[i].name = passed_on[i];
+        opts[i].takes_value = 1;
+        opts[i].value = &val[i];
+    }
+    if (cli_parse("service install", argc, argv, opts, N_PASSED, NULL, 0, &npos) != 0)
         return CLI_EXIT_ERROR;
-    if (port != NULL && cli_parse_size(port, 65535, &portnum) != 0) {
+    if (val[0] != NULL && cli_parse_size(val[0], 65535, &portnum) != 0) {
         cli_error("service", "--port: expected a number from 0 to 65535");
         return CLI_EXIT_ERROR;
     }
@@ -77,17 +98,11 @@ static int install(cli_ctx *ctx, int argc, char **argv)
     }
     args[n++] = "service";
     args[n++] = "run";
-    if (port != NULL) {
-        args[n++] = "--port";
-        args[n++] = port;
-    }
-    if (root != NULL) {
-        args[n++] = "--root";
-        args[n++] = root;
-    }
-    if (tmi_dir != NULL) {
-        args[n++] = "--tmi-dir";
-        args[n++] = tmi_dir;
+    for (size_t i = 0; i < N_PASSED; i++) {
+        if (val[i] != NULL) {
+            args[n++] = passed_on[i];
+            args[n++] = val[i];
+        }
     }
     args[n] = NULL;
     rc = plat_service_install(SELF_SERVICE_NAME, SELF_SERVICE_DISPLAY, SELF_SERVICE_DESC, args);
@@ -102,14 +117,24 @@ static int install(cli_ctx *ctx, int argc, char **argv)
         cli_error("service", "cannot install the service: %s", tmi_strerror(rc));
         return CLI_EXIT_ERROR;
     }
-    printf("installed the service \"%s\" (data: %s); start it with 'sc start %s'\n",
-           SELF_SERVICE_NAME, ctx->data_dir, SELF_SERVICE_NAME);
+    rc = plat_event_source_install(ALERT_EVENT_SOURCE);
+    if (rc != TMI_OK) {
+        cli_error("service",
+                  "cannot register the event source \"%s\": %s; the service is not "
+                  "installed either",
+                  ALERT_EVENT_SOURCE, tmi_strerror(rc));
+        plat_service_uninstall(SELF_SERVICE_NAME);
+        return CLI_EXIT_ERROR;
+    }
+    printf("installed the service \"%s\" (data: %s) and the event source \"%s\"; start it "
+           "with 'sc start %s'\n",
+           SELF_SERVICE_NAME, ctx->data_dir, ALERT_EVENT_SOURCE, SELF_SERVICE_NAME);
     return CLI_EXIT_OK;
 }
 
 static int uninstall(void)
 {
-    int rc;
+    int rc, src_rc;
     if (!plat_is_elevated()) {
         cli_error("service", "uninstall needs administrator rights: run from an elevated "
                              "(Administrator) prompt");
@@ -118,6 +143,11 @@ static int uninstall(void)
     rc = plat_service_uninstall(SELF_SERVICE_NAME);
     if (not_here("uninstall", rc))
         return CLI_EXIT_ERROR;
+    /* the event source goes too, even when the service was gone already */
+    src_rc = plat_event_source_uninstall(ALERT_EVENT_SOURCE);
+    if (src_rc != TMI_OK && src_rc != TMI_ENOENT)
+        cli_error("service", "cannot remove the event source \"%s\": %s", ALERT_EVENT_SOURCE,
+                  tmi_strerror(src_rc));
     if (rc == TMI_ENOENT) {
         cli_error("service", "no service named \"%s\" is installed", SELF_SERVICE_NAME);
         return CLI_EXIT_ERROR;
@@ -126,8 +156,9 @@ static int uninstall(void)
         cli_error("service", "cannot uninstall the service: %s", tmi_strerror(rc));
         return CLI_EXIT_ERROR;
     }
-    printf("removed the service \"%s\"\n", SELF_SERVICE_NAME);
-    return CLI_EXIT_OK;
+    printf("removed the service \"%s\"%s\n", SELF_SERVICE_NAME,
+           src_rc == TMI_OK ? " and its event source" : "");
+    return src_rc == TMI_OK || src_rc == TMI_ENOENT ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 }
 
 static int status(void)

@@ -55,7 +55,8 @@ static void print_help(void)
     printf("\nglobal options:\n"
            "  --data DIR        data folder (database, backups, token); default: the\n"
            "                    per-machine folder (%%ProgramData%%\\tmi-console on Windows,\n"
-           "                    $XDG_STATE_HOME/tmi-console or ~/.local/state/tmi-console)\n"
+           "                    $XDG_STATE_HOME/tmi-console or ~/.local/state/tmi-console);\n"
+           "                    refused when anyone else could change it (see the README)\n"
            "  --playbook FILE   use this playbook (JSON) instead of the built-in one\n"
            "  --help            this text; 'tmi-console COMMAND --help' for a command\n"
            "  --version         print the version\n\n"
@@ -114,6 +115,40 @@ static int take_globals(int *argc, char **argv, const char **data, const char **
     *argc = out;
     argv[out] = NULL;
     return 0;
+}
+
+/* The commands that never touch the data folder (inspect reads the files it
+ * is given; service install only passes the folder on to the service, which
+ * checks it when it starts). */
+static int uses_data_folder(const cli_command *cmd)
+{
+    return cmd != &cli_cmd_inspect && cmd != &cli_cmd_service && cmd != &cli_cmd_sandbox_service;
+}
+
+/* Refuse a data folder that someone other than this user (and the system's
+ * administrators) could change: whoever can write it can replace the API
+ * token or a backup, and so drive tmi-console. A folder that does not exist
+ * yet is made now, private, and checked like any other (made by someone
+ * else in between, it is refused). 0, or -1 after saying why. */
+static int check_data_folder(const char *dir)
+{
+    char why[2048];
+    int rc = plat_check_private_dir(dir, why, sizeof(why));
+    if (rc == TMI_ENOENT) {
+        rc = plat_make_private_dir(dir);
+        if (rc == TMI_OK)
+            rc = plat_check_private_dir(dir, why, sizeof(why));
+    }
+    if (rc == TMI_OK)
+        return 0;
+    if (rc == TMI_EACCES && why[0] != '\0')
+        cli_error(NULL,
+                  "refusing the data folder %s: %s\n(whoever can change the data folder can "
+                  "replace the API token or a backup, and so drive tmi-console)",
+                  dir, why);
+    else
+        cli_error(NULL, "cannot check the data folder %s: %s", dir, tmi_strerror(rc));
+    return -1;
 }
 
 static int wants_help(int argc, char **argv)
@@ -185,6 +220,8 @@ int main(int argc, char **argv)
                   tmi_strerror(rc));
         return CLI_EXIT_ERROR;
     }
+    if (uses_data_folder(cmd) && check_data_folder(ctx.data_dir) != 0)
+        return CLI_EXIT_ERROR;
     if (ctx.playbook_path != NULL)
         rc = playbook_load_file(ctx.playbook_path, &ctx.pb, err, sizeof(err));
     else

@@ -1,6 +1,8 @@
 /*
- * net_posix.c - TCP sockets for the HTTP server (plat.h) with BSD sockets.
- * errno is translated to TMI_E* codes here only.
+ * net_posix.c - sockets (plat.h) with BSD sockets: TCP for the HTTP server,
+ * and the client side (name resolution, TCP connect, UDP) for the syslog
+ * alert output. errno and getaddrinfo's codes are translated to TMI_E*
+ * codes here only.
  */
 #define _GNU_SOURCE /* accept4 */
 #include "plat.h"
@@ -8,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -43,6 +46,20 @@ static int net_err(int e)
         return TMI_EINVAL;
     case ETIMEDOUT:
         return TMI_ETIMEDOUT;
+    case ECONNREFUSED:
+        return TMI_EREFUSED;
+    case ECONNRESET:
+    case ECONNABORTED:
+    case EPIPE:
+    case ENOTCONN:
+        return TMI_ERESET;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case ENETDOWN:
+    case EHOSTDOWN:
+        return TMI_EUNREACH;
+    case EMSGSIZE:
+        return TMI_ETOOBIG;
     default:
         return TMI_EIO;
     }
@@ -166,5 +183,110 @@ int plat_sock_pair(plat_socket pair[2])
         return net_err(errno);
     pair[0] = fds[0];
     pair[1] = fds[1];
+    return TMI_OK;
+}
+
+/* ---- client sockets ---- */
+
+int plat_resolve_ipv4(const char *host, char *ip, size_t iplen)
+{
+    struct addrinfo hints, *res = NULL;
+    const struct sockaddr_in *a;
+    int rc;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM; /* one entry per address, not one per protocol */
+    rc = getaddrinfo(host, NULL, &hints, &res);
+    switch (rc) {
+    case 0:
+        break;
+    case EAI_NONAME:
+    case EAI_NODATA:
+    case EAI_ADDRFAMILY:
+        return TMI_ENOENT;
+    case EAI_AGAIN:
+        return TMI_EUNREACH;
+    case EAI_MEMORY:
+        return TMI_ENOMEM;
+    case EAI_SYSTEM:
+        return net_err(errno);
+    default:
+        return TMI_EIO;
+    }
+    rc = TMI_ENOENT;
+    if (res != NULL && res->ai_family == AF_INET && res->ai_addrlen >= sizeof(*a)) {
+        a = (const struct sockaddr_in *)res->ai_addr;
+        rc = inet_ntop(AF_INET, &a->sin_addr, ip, (socklen_t)iplen) != NULL ? TMI_OK : TMI_ETOOBIG;
+    }
+    freeaddrinfo(res);
+    return rc;
+}
+
+static int client_addr(const char *ip, int port, struct sockaddr_in *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->sin_family = AF_INET;
+    a->sin_port = htons((unsigned short)port);
+    if (ip == NULL || port < 1 || port > 65535 || inet_pton(AF_INET, ip, &a->sin_addr) != 1)
+        return TMI_EINVAL;
+    return TMI_OK;
+}
+
+/* Wait for a non-blocking connect to finish: TMI_OK or why it failed. */
+static int connect_wait(int fd, int timeout_ms)
+{
+    struct pollfd p;
+    int err = 0, rc;
+    socklen_t len = sizeof(err);
+    p.fd = fd;
+    p.events = POLLOUT;
+    p.revents = 0;
+    do {
+        rc = poll(&p, 1, timeout_ms);
+    } while (rc < 0 && errno == EINTR);
+    if (rc == 0)
+        return TMI_ETIMEDOUT;
+    if (rc < 0)
+        return net_err(errno);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        return net_err(errno);
+    return err == 0 ? TMI_OK : net_err(err);
+}
+
+int plat_tcp_connect(const char *ip, int port, int timeout_ms, plat_socket *out)
+{
+    struct sockaddr_in a;
+    int fd, rc = client_addr(ip, port, &a);
+    if (rc != TMI_OK)
+        return rc;
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return net_err(errno);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+        rc = errno == EINPROGRESS ? connect_wait(fd, timeout_ms) : net_err(errno);
+    if (rc != TMI_OK) {
+        close(fd);
+        return rc;
+    }
+    no_delay(fd);
+    *out = fd;
+    return TMI_OK;
+}
+
+int plat_udp_connect(const char *ip, int port, plat_socket *out)
+{
+    struct sockaddr_in a;
+    int fd, rc = client_addr(ip, port, &a);
+    if (rc != TMI_OK)
+        return rc;
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return net_err(errno);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        rc = net_err(errno);
+        close(fd);
+        return rc;
+    }
+    *out = fd;
     return TMI_OK;
 }

@@ -1,10 +1,14 @@
 /*
- * net_win32.c - TCP sockets for the HTTP server (plat.h) with Winsock 2.
- * WSAGetLastError() is translated to TMI_E* codes here only.
+ * net_win32.c - sockets (plat.h) with Winsock 2: TCP for the HTTP server,
+ * and the client side (name resolution, TCP connect, UDP) for the syslog
+ * alert output. WSAGetLastError() and getaddrinfo's codes are translated to
+ * TMI_E* codes here only.
  *
  * Polling is WSAPoll, asked only for the events it accepts (POLLRDNORM,
  * POLLWRNORM): it refuses flags it only ever reports, such as POLLERR, and
  * reports errors and hang-ups in revents either way. select() is not used.
+ * A connect is waited for with WSAEventSelect (FD_CONNECT), not WSAPoll,
+ * which does not report a refused connection before Windows 10 2004.
  */
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -33,6 +37,20 @@ static int net_err(int e)
         return TMI_EINVAL;
     case WSAETIMEDOUT:
         return TMI_ETIMEDOUT;
+    case WSAECONNREFUSED:
+        return TMI_EREFUSED;
+    case WSAECONNRESET:
+    case WSAECONNABORTED:
+    case WSAENOTCONN:
+    case WSAESHUTDOWN:
+        return TMI_ERESET;
+    case WSAENETUNREACH:
+    case WSAEHOSTUNREACH:
+    case WSAENETDOWN:
+    case WSAEHOSTDOWN:
+        return TMI_EUNREACH;
+    case WSAEMSGSIZE:
+        return TMI_ETOOBIG;
     default:
         return TMI_EIO;
     }
@@ -214,4 +232,124 @@ out:
     if (c != INVALID_SOCKET)
         closesocket(c);
     return rc;
+}
+
+/* ---- client sockets ---- */
+
+int plat_resolve_ipv4(const char *host, char *ip, size_t iplen)
+{
+    struct addrinfo hints, *res = NULL;
+    const struct sockaddr_in *a;
+    int rc;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    /* host names reach here as checked ASCII (letters, digits, '-', '.') */
+    rc = getaddrinfo(host, NULL, &hints, &res);
+    switch (rc) {
+    case 0:
+        break;
+    case WSAHOST_NOT_FOUND:
+    case WSANO_DATA:
+        return TMI_ENOENT;
+    case WSATRY_AGAIN:
+        return TMI_EUNREACH;
+    case WSA_NOT_ENOUGH_MEMORY:
+        return TMI_ENOMEM;
+    default:
+        return TMI_EIO;
+    }
+    rc = TMI_ENOENT;
+    if (res != NULL && res->ai_family == AF_INET && res->ai_addrlen >= sizeof(*a)) {
+        a = (const struct sockaddr_in *)res->ai_addr;
+        rc = inet_ntop(AF_INET, &a->sin_addr, ip, iplen) != NULL ? TMI_OK : TMI_ETOOBIG;
+    }
+    freeaddrinfo(res);
+    return rc;
+}
+
+static int client_addr(const char *ip, int port, struct sockaddr_in *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->sin_family = AF_INET;
+    a->sin_port = htons((u_short)port);
+    if (ip == NULL || port < 1 || port > 65535 || inet_pton(AF_INET, ip, &a->sin_addr) != 1)
+        return TMI_EINVAL;
+    return TMI_OK;
+}
+
+/* Connect s (associated with ev for FD_CONNECT) and wait for the outcome. */
+static int connect_evented(SOCKET s, WSAEVENT ev, const struct sockaddr_in *a, int timeout_ms)
+{
+    WSANETWORKEVENTS ne;
+    DWORD w;
+    if (connect(s, (const struct sockaddr *)a, sizeof(*a)) == 0)
+        return TMI_OK;
+    if (WSAGetLastError() != WSAEWOULDBLOCK)
+        return last_net_err();
+    w = WSAWaitForMultipleEvents(1, &ev, FALSE, timeout_ms < 0 ? WSA_INFINITE : (DWORD)timeout_ms,
+                                 FALSE);
+    if (w == WSA_WAIT_TIMEOUT)
+        return TMI_ETIMEDOUT;
+    if (w != WSA_WAIT_EVENT_0 || WSAEnumNetworkEvents(s, ev, &ne) != 0)
+        return last_net_err();
+    if (!(ne.lNetworkEvents & FD_CONNECT))
+        return TMI_EIO;
+    return ne.iErrorCode[FD_CONNECT_BIT] == 0 ? TMI_OK : net_err(ne.iErrorCode[FD_CONNECT_BIT]);
+}
+
+int plat_tcp_connect(const char *ip, int port, int timeout_ms, plat_socket *out)
+{
+    struct sockaddr_in a;
+    WSAEVENT ev = WSA_INVALID_EVENT;
+    SOCKET s = INVALID_SOCKET;
+    int rc = client_addr(ip, port, &a);
+    if (rc != TMI_OK)
+        return rc;
+    s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    ev = WSACreateEvent();
+    if (s == INVALID_SOCKET || ev == WSA_INVALID_EVENT) {
+        rc = last_net_err();
+        goto out;
+    }
+    /* WSAEventSelect makes the socket non-blocking */
+    rc = WSAEventSelect(s, ev, FD_CONNECT) == 0 ? connect_evented(s, ev, &a, timeout_ms)
+                                                : last_net_err();
+    if (rc == TMI_OK && WSAEventSelect(s, NULL, 0) != 0)
+        rc = last_net_err();
+    if (rc == TMI_OK)
+        rc = non_blocking(s);
+    if (rc == TMI_OK) {
+        private_socket(s);
+        *out = (plat_socket)s;
+        s = INVALID_SOCKET;
+    }
+out:
+    if (s != INVALID_SOCKET)
+        closesocket(s);
+    if (ev != WSA_INVALID_EVENT)
+        WSACloseEvent(ev);
+    return rc;
+}
+
+int plat_udp_connect(const char *ip, int port, plat_socket *out)
+{
+    struct sockaddr_in a;
+    SOCKET s;
+    int rc = client_addr(ip, port, &a);
+    if (rc != TMI_OK)
+        return rc;
+    s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    if (s == INVALID_SOCKET)
+        return last_net_err();
+    SetHandleInformation((HANDLE)s, HANDLE_FLAG_INHERIT, 0);
+    rc = non_blocking(s);
+    if (rc == TMI_OK && connect(s, (struct sockaddr *)&a, sizeof(a)) != 0)
+        rc = last_net_err();
+    if (rc != TMI_OK) {
+        closesocket(s);
+        return rc;
+    }
+    *out = (plat_socket)s;
+    return TMI_OK;
 }

@@ -8,6 +8,17 @@
  *
  * File system calls go through the table `plat` so that tests can replace one
  * entry to inject a failure at any step (save the old pointer, restore after).
+ *
+ * Links: a "link" is a symbolic link (POSIX) or a name-surrogate reparse
+ * point - a symbolic link or a junction (Windows; other reparse points, such
+ * as deduplicated files, are ordinary files). Only the last component of a
+ * path is examined: folders on the way are the administrator's layout. No
+ * write ever goes through a link: write_file and plat_write_file_private
+ * remove what is at the name (the link itself) and create a new file
+ * exclusively (O_CREAT|O_EXCL|O_NOFOLLOW; CREATE_NEW with
+ * FILE_FLAG_OPEN_REPARSE_POINT), and rename_replace replaces a link at the
+ * target name, never what it points to. read_file_nofollow reads a file only
+ * when it is not a link.
  */
 #ifndef TMI_PLAT_H
 #define TMI_PLAT_H
@@ -30,6 +41,9 @@
 #define PLAT_DIR_MAX_ENTRIES 100000
 
 typedef struct plat_stat {
+    int is_link; /* the path itself is a link (see the top); what follows then describes
+                    what it points to on POSIX (all 0 when that does not exist) and the
+                    link itself on Windows */
     int is_dir;
     int is_file;
     uint64_t size;
@@ -80,17 +94,27 @@ struct plat_ops {
     /* Fill *st. TMI_ENOENT when the path does not exist. */
     int (*stat)(const char *path, plat_stat *st);
     /* Read a whole regular file into a new buffer (caller frees). Reads at
-     * most max_bytes: a larger file fails with TMI_ETOOBIG and reads nothing. */
+     * most max_bytes: a larger file fails with TMI_ETOOBIG and reads nothing.
+     * Follows links (for files the user names: playbooks, inspect). */
     int (*read_file)(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len);
+    /* read_file for the files tmi-console examines and copies (the TMI
+     * folder, the sources, the backups): TMI_ELINK, and nothing read, when
+     * path itself is a link; never reads what a link points to. */
+    int (*read_file_nofollow)(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len);
     /* List a folder. On success the caller frees with plat_dirlist_free(). */
     int (*list_dir)(const char *path, plat_dirlist *out);
-    /* Create or truncate path, write len bytes, flush to stable storage. */
+    /* Write len bytes to a new file at path and flush them to stable
+     * storage. Whatever is at path first is removed (a file, or a link -
+     * the link itself); the new file is then created exclusively, never
+     * through a link: if something appears at the name in between,
+     * TMI_EEXIST and nothing is written. A folder at path: an error. */
     int (*write_file)(const char *path, const void *data, size_t len);
     /* Create one folder. TMI_EEXIST when it exists already. */
     int (*make_dir)(const char *path);
     /* Remove one file. TMI_ENOENT when it does not exist. */
     int (*remove_file)(const char *path);
-    /* Rename `from` over `to` atomically (same folder), replacing `to`. */
+    /* Rename `from` over `to` atomically (same folder), replacing `to`; a
+     * link at `to` is replaced itself, what it points to is not touched. */
     int (*rename_replace)(const char *from, const char *to);
 
     /* Find a service's short name: the one given if it exists, else the
@@ -137,6 +161,27 @@ int plat_make_dirs(const char *path);
  * for Administrators, SYSTEM and the creating user, nobody else), and its
  * parents as usual. An existing folder is left as it is. */
 int plat_make_private_dir(const char *path);
+
+/*
+ * Is the folder at path (the data folder) safe to use: can nobody but this
+ * user and the system's administrators change it or anything in it?
+ *   POSIX: the folder and everything in it are owned by the effective user
+ *   and not writable by group or others.
+ *   Windows: the owner of each is Administrators, SYSTEM or this process's
+ *   user (an elevated administrator owns what it creates), and no
+ *   access-allowed ACE grants anyone else a right to change it: write or
+ *   append data, add or delete children, delete, change the DACL or the
+ *   owner (generic write or all, maximum allowed); a NULL DACL is refused.
+ *   CREATOR OWNER / OWNER RIGHTS entries are the owner's, checked above.
+ *   Both: a link (plat.h) inside it is refused - tmi-console makes none.
+ * The folder itself may be reached through a link (it is what --data names).
+ * TMI_OK; TMI_EACCES when it is not safe, with why (a sentence, NUL-ended)
+ * naming the first path that is wrong, what is wrong, and the command that
+ * fixes it (chmod/chown, or icacls); TMI_ENOENT / TMI_ENOTDIR when there is
+ * no such folder; TMI_ETOOBIG past PLAT_DIR_MAX_ENTRIES entries; other
+ * codes when it cannot be examined.
+ */
+int plat_check_private_dir(const char *path, char *why, size_t whylen);
 
 /* Can this process write `path` (a file, or create files in a folder)?
  * TMI_OK, TMI_EACCES, TMI_EROFS or TMI_ENOENT. Advisory: used to give a clear
@@ -202,6 +247,39 @@ int plat_utf8_args(int *argc, char ***argv);
 int plat_event_write(const char *scope, const char *provider, int event_id, int level,
                      const char *message);
 
+/* Append one record to the event log, for tmi-console's own alerts: event
+ * event_id (0..65535, an ID of the program's message table) from source,
+ * level as in plat_event (2 error, 3 warning, 4 information), and n
+ * insertion strings (UTF-8, at most PLAT_EVENT_STRINGS_MAX; the message
+ * table's texts refer to them as %1, %2, ...).
+ * Windows: ReportEventW to the Application log (scope is ignored); the
+ * record is written even when source is not registered, but the Event Viewer
+ * then shows the strings without the message text. POSIX: the sandbox's log
+ * of scope, as plat_event_write with the first string as the message, so the
+ * demo and the tests see the same IDs and levels; TMI_ENOTSUP when scope is
+ * NULL. TMI_EINVAL for a bad ID, level or count. */
+#define PLAT_EVENT_STRINGS_MAX 32
+/* 1 where the event log is the sandbox's (scope is needed), 0 on Windows. */
+#ifdef _WIN32
+#define PLAT_EVENT_LOG_SANDBOX 0
+#else
+#define PLAT_EVENT_LOG_SANDBOX 1
+#endif
+int plat_event_report(const char *scope, const char *source, unsigned event_id, int level,
+                      const char *const *strings, size_t n);
+
+/* Register this executable as the message file of event source `source` in
+ * the Application log: the key
+ * HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\<source>
+ * with EventMessageFile (REG_EXPAND_SZ, this exe's full path) and
+ * TypesSupported (REG_DWORD 7: error, warning, information). An existing
+ * registration is overwritten. TMI_EACCES when not elevated; TMI_ENOTSUP on
+ * POSIX (no event log to register with). */
+int plat_event_source_install(const char *source);
+
+/* Remove that key. TMI_ENOENT when it is not there; TMI_ENOTSUP on POSIX. */
+int plat_event_source_uninstall(const char *source);
+
 /* Register a sandbox service in scope (POSIX only; TMI_ENOTSUP on Windows,
  * where real services are registered with the SCM). `argv` is the program and
  * its arguments, NULL-terminated; image_path is what svc_resolve matches. */
@@ -219,6 +297,25 @@ void plat_lock_release(plat_lock *lock);
  * flag instead of killing the process; plat_stop_requested() reads it. */
 void plat_install_stop_handler(void);
 int plat_stop_requested(void);
+
+/* Append len bytes to the file at path with a single write, for files that
+ * other programs tail (the alert file): the file is created when missing,
+ * private as with plat_write_file_private, and never truncated or replaced;
+ * each call opens and closes it, so a file moved away by log rotation is
+ * created anew. Nothing at path is followed: a symbolic link (a reparse
+ * point on Windows) is TMI_ELINK, and a folder, pipe or socket is
+ * TMI_EINVAL (a character device such as /dev/null is written to). When a
+ * non-empty regular file does not end with "\n" (a line cut short by a full
+ * disk), a "\n" is written first, so the record starts a line of its own.
+ * len 0 only opens (creating) and checks. A write that does not complete is
+ * TMI_ENOSPC (or the error the system gives); TMI_EACCES, TMI_EROFS,
+ * TMI_ENOENT (no such folder), TMI_ENOTDIR as usual. */
+int plat_append_record(const char *path, const void *data, size_t len);
+
+/* This machine's name, for the syslog HOSTNAME field: the fully qualified
+ * DNS name on Windows (GetComputerNameExW), gethostname() on POSIX; UTF-8.
+ * TMI_ETOOBIG when it does not fit. */
+int plat_host_name(char *buf, size_t buflen);
 
 /* ---- elevation, and tmi-console as a Windows service of its own ---- */
 
@@ -253,10 +350,10 @@ int plat_run_as_service(int (*main_fn)(void *), void *arg);
 
 /* ---- for the HTTP server (server/) ---- */
 
-/* Create or truncate path, readable and writable by its owner only (mode 0600
- * on POSIX, whatever the umask; the Windows backend sets an owner-and-
- * administrators ACL), write len bytes, flush to stable storage. A file that
- * exists is replaced by a fresh one, so it never keeps a wider mode. */
+/* Like write_file (a fresh file, created exclusively, never through a link),
+ * readable and writable by its owner only (mode 0600 on POSIX, whatever the
+ * umask; the Windows backend sets an owner-and-administrators ACL). A file
+ * that exists is replaced by a fresh one, so it never keeps a wider mode. */
 int plat_write_file_private(const char *path, const void *data, size_t len);
 
 /* Create path, which must not exist yet (an existing file or link there is
@@ -378,6 +475,29 @@ typedef struct plat_pollfd {
 } plat_pollfd;
 /* How many entries are ready (0 on timeout), or a TMI_E* code. */
 int plat_sock_poll(plat_pollfd *fds, size_t n, int timeout_ms);
+
+/* ---- client sockets (the syslog alert output, server/alerts/) ----
+ *
+ * Connection errors are TMI_EREFUSED (nothing listens), TMI_ERESET (reset
+ * or closed by the peer), TMI_EUNREACH (no route), TMI_ETIMEDOUT. */
+
+/* The first IPv4 address of host (a DNS name or an IPv4 literal) as dotted
+ * text into ip (at least 16 bytes). Blocks for as long as the system's
+ * resolver takes (its own timeouts bound it): call it from a thread that may
+ * wait. TMI_ENOENT when the name has no IPv4 address, TMI_EUNREACH when the
+ * resolver answered "try again later" (no name server reachable). */
+int plat_resolve_ipv4(const char *host, char *ip, size_t iplen);
+
+/* Connect a TCP socket to ip:port (IPv4 dotted, port 1..65535), waiting at
+ * most timeout_ms. On TMI_OK *out is connected, non-blocking, without Nagle
+ * and not inherited by children. TMI_EINVAL for a bad address. */
+int plat_tcp_connect(const char *ip, int port, int timeout_ms, plat_socket *out);
+
+/* A non-blocking UDP socket connected to ip:port: each plat_sock_send is one
+ * datagram, sent whole or not at all (TMI_ETOOBIG when larger than the
+ * system allows). An ICMP "port unreachable" for an earlier datagram may
+ * show as TMI_EREFUSED on a later send (or TMI_ERESET on Windows). */
+int plat_udp_connect(const char *ip, int port, plat_socket *out);
 
 /* Two connected sockets, to wake a thread waiting in plat_sock_poll
  * (socketpair on POSIX; a loopback TCP pair on Windows, whose accepted end

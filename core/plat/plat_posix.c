@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +64,11 @@ static int err_from_errno(int e)
     }
 }
 
+int posix_err(int e)
+{
+    return err_from_errno(e);
+}
+
 void plat_dirlist_free(plat_dirlist *list)
 {
     if (list == NULL)
@@ -77,9 +83,14 @@ void plat_dirlist_free(plat_dirlist *list)
 static int posix_stat(const char *path, plat_stat *st)
 {
     struct stat sb;
-    if (stat(path, &sb) != 0)
-        return err_from_errno(errno);
     memset(st, 0, sizeof(*st));
+    if (lstat(path, &sb) != 0)
+        return err_from_errno(errno);
+    if (S_ISLNK(sb.st_mode)) {
+        st->is_link = 1;
+        if (stat(path, &sb) != 0)
+            return TMI_OK; /* a dangling link: it is there, and points nowhere */
+    }
     st->is_dir = S_ISDIR(sb.st_mode);
     st->is_file = S_ISREG(sb.st_mode);
     st->size = (uint64_t)sb.st_size;
@@ -87,43 +98,30 @@ static int posix_stat(const char *path, plat_stat *st)
     return TMI_OK;
 }
 
-static int posix_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len)
+/* Read the regular file open on fd (at most max_bytes) into a new buffer. */
+static int read_fd(int fd, size_t max_bytes, uint8_t **out, size_t *out_len)
 {
     int rc = TMI_OK;
     uint8_t *buf = NULL;
     struct stat sb;
     size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (fstat(fd, &sb) != 0)
         return err_from_errno(errno);
-    if (fstat(fd, &sb) != 0) {
-        rc = err_from_errno(errno);
-        goto out;
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        rc = TMI_EINVAL;
-        goto out;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        rc = TMI_EINVAL;
-        goto out;
-    }
-    if ((uint64_t)sb.st_size > (uint64_t)max_bytes) {
-        rc = TMI_ETOOBIG;
-        goto out;
-    }
+    if (!S_ISREG(sb.st_mode))
+        return TMI_EINVAL; /* a folder, a device, a pipe */
+    if ((uint64_t)sb.st_size > (uint64_t)max_bytes)
+        return TMI_ETOOBIG;
     buf = malloc((size_t)sb.st_size + 1);
-    if (buf == NULL) {
-        rc = TMI_ENOMEM;
-        goto out;
-    }
+    if (buf == NULL)
+        return TMI_ENOMEM;
     while (got < (size_t)sb.st_size) {
         ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             rc = err_from_errno(errno);
-            goto out;
+            free(buf);
+            return rc;
         }
         if (n == 0)
             break; /* shrank while reading: return what is there */
@@ -132,9 +130,29 @@ static int posix_read_file(const char *path, size_t max_bytes, uint8_t **out, si
     buf[got] = 0;
     *out = buf;
     *out_len = got;
-    buf = NULL;
-out:
-    free(buf);
+    return TMI_OK;
+}
+
+static int posix_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len)
+{
+    int rc;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_from_errno(errno);
+    rc = read_fd(fd, max_bytes, out, out_len);
+    close(fd);
+    return rc;
+}
+
+static int posix_read_file_nofollow(const char *path, size_t max_bytes, uint8_t **out,
+                                    size_t *out_len)
+{
+    int rc;
+    /* O_NONBLOCK: a FIFO planted at the name must not hang the open */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return errno == ELOOP ? TMI_ELINK : err_from_errno(errno);
+    rc = read_fd(fd, max_bytes, out, out_len);
     close(fd);
     return rc;
 }
@@ -188,26 +206,43 @@ static int posix_list_dir(const char *path, plat_dirlist *out)
     return TMI_OK;
 }
 
-static int posix_write_file(const char *path, const void *data, size_t len)
+/* Write all of data to fd and flush it to stable storage. */
+static int write_all_sync(int fd, const void *data, size_t len)
 {
-    int rc = TMI_OK;
     const uint8_t *p = data;
     size_t done = 0;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return err_from_errno(errno);
     while (done < len) {
         ssize_t n = write(fd, p + done, len - done);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            rc = err_from_errno(errno);
-            break;
-        }
+        if (n < 0)
+            return err_from_errno(errno);
         done += (size_t)n;
     }
-    if (rc == TMI_OK && fsync(fd) != 0)
-        rc = err_from_errno(errno);
+    if (fsync(fd) != 0)
+        return err_from_errno(errno);
+    return TMI_OK;
+}
+
+/* Remove what is at path (unlink never follows a link), then create a new
+ * file there exclusively with mode, never through a link. */
+static int create_fresh(const char *path, mode_t mode, int *fd)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        return errno == EISDIR ? TMI_EINVAL : err_from_errno(errno);
+    *fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (*fd < 0)
+        return err_from_errno(errno);
+    return TMI_OK;
+}
+
+static int posix_write_file(const char *path, const void *data, size_t len)
+{
+    int fd = -1;
+    int rc = create_fresh(path, 0644, &fd);
+    if (rc != TMI_OK)
+        return rc;
+    rc = write_all_sync(fd, data, len);
     if (close(fd) != 0 && rc == TMI_OK)
         rc = err_from_errno(errno);
     return rc;
@@ -237,6 +272,7 @@ static int posix_rename_replace(const char *from, const char *to)
 const struct plat_ops plat_os_ops = {
     .stat = posix_stat,
     .read_file = posix_read_file,
+    .read_file_nofollow = posix_read_file_nofollow,
     .list_dir = posix_list_dir,
     .write_file = posix_write_file,
     .make_dir = posix_make_dir,
@@ -252,6 +288,7 @@ const struct plat_ops plat_os_ops = {
 struct plat_ops plat = {
     .stat = posix_stat,
     .read_file = posix_read_file,
+    .read_file_nofollow = posix_read_file_nofollow,
     .list_dir = posix_list_dir,
     .write_file = posix_write_file,
     .make_dir = posix_make_dir,
@@ -485,29 +522,14 @@ void plat_sleep_ms(unsigned ms)
 
 int plat_write_file_private(const char *path, const void *data, size_t len)
 {
-    int rc = TMI_OK;
-    const uint8_t *p = data;
-    size_t done = 0;
-    int fd;
-    if (unlink(path) != 0 && errno != ENOENT)
-        return err_from_errno(errno);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return err_from_errno(errno);
-    if (fchmod(fd, 0600) != 0)
+    int fd = -1;
+    int rc = create_fresh(path, 0600, &fd);
+    if (rc != TMI_OK)
+        return rc;
+    if (fchmod(fd, 0600) != 0) /* whatever the umask */
         rc = err_from_errno(errno);
-    while (rc == TMI_OK && done < len) {
-        ssize_t n = write(fd, p + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = err_from_errno(errno);
-            break;
-        }
-        done += (size_t)n;
-    }
-    if (rc == TMI_OK && fsync(fd) != 0)
-        rc = err_from_errno(errno);
+    if (rc == TMI_OK)
+        rc = write_all_sync(fd, data, len);
     if (close(fd) != 0 && rc == TMI_OK)
         rc = err_from_errno(errno);
     if (rc != TMI_OK)
@@ -559,5 +581,105 @@ int plat_full_path(const char *path, char *buf, size_t buflen)
             return err_from_errno(errno);
         n = snprintf(buf, buflen, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
     }
+    return n < 0 || (size_t)n >= buflen ? TMI_ETOOBIG : TMI_OK;
+}
+
+/* ---- append-only records (the alert file) ---- */
+
+/* Open path for appending without following a link, creating it private;
+ * *can_read says whether the descriptor may also read (for the last byte). */
+static int append_open(const char *path, int *fd, int *can_read)
+{
+    const int flags = O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    *can_read = 1;
+    *fd = open(path, O_RDWR | flags, 0600);
+    if (*fd < 0 && errno == EACCES) { /* a file we may append to but not read */
+        *can_read = 0;
+        *fd = open(path, O_WRONLY | flags, 0600);
+    }
+    if (*fd >= 0)
+        return TMI_OK;
+    switch (errno) {
+    case ELOOP:
+        return TMI_ELINK;
+    case EISDIR:
+    case ENXIO: /* a pipe with no reader */
+        return TMI_EINVAL;
+    default:
+        return err_from_errno(errno);
+    }
+}
+
+/* Write all of iov (one writev, more only after a short count). */
+static int append_all(int fd, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        ssize_t w = writev(fd, iov, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return err_from_errno(errno);
+        if (w == 0)
+            return TMI_ENOSPC;
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
+    }
+    return TMI_OK;
+}
+
+int plat_append_record(const char *path, const void *data, size_t len)
+{
+    struct stat sb;
+    struct iovec iov[2];
+    char last = '\n';
+    int fd, can_read, n = 0, rc;
+    if (path == NULL || path[0] == '\0' || (data == NULL && len > 0))
+        return TMI_EINVAL;
+    rc = append_open(path, &fd, &can_read);
+    if (rc != TMI_OK)
+        return rc;
+    if (fstat(fd, &sb) != 0) {
+        rc = err_from_errno(errno);
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode) && !S_ISCHR(sb.st_mode)) {
+        rc = TMI_EINVAL;
+        goto out;
+    }
+    if (fcntl(fd, F_SETFL, O_APPEND) != 0) { /* blocking writes from here */
+        rc = err_from_errno(errno);
+        goto out;
+    }
+    if (len == 0)
+        goto out;
+    if (S_ISREG(sb.st_mode) && sb.st_size > 0 && can_read &&
+        pread(fd, &last, 1, sb.st_size - 1) == 1 && last != '\n') {
+        iov[n].iov_base = (void *)"\n";
+        iov[n++].iov_len = 1;
+    }
+    iov[n].iov_base = (void *)data;
+    iov[n++].iov_len = len;
+    rc = append_all(fd, iov, n);
+out:
+    if (close(fd) != 0 && rc == TMI_OK)
+        rc = err_from_errno(errno);
+    return rc;
+}
+
+int plat_host_name(char *buf, size_t buflen)
+{
+    char name[256];
+    int n;
+    if (gethostname(name, sizeof(name)) != 0)
+        return err_from_errno(errno);
+    name[sizeof(name) - 1] = '\0';
+    n = snprintf(buf, buflen, "%s", name);
     return n < 0 || (size_t)n >= buflen ? TMI_ETOOBIG : TMI_OK;
 }

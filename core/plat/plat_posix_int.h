@@ -4,6 +4,9 @@
 
 #include "plat.h"
 
+/* errno as a TMI_E* code (the backend's one translation). */
+int posix_err(int e);
+
 int posix_svc_resolve(const char *scope, const char *short_name, const char *display_name,
                       const char *image_name, char *name, size_t namelen);
 int posix_svc_query(const char *scope, const char *name, plat_svc_status *st);

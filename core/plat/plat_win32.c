@@ -270,6 +270,21 @@ static DWORD wattrs(const wchar_t *w)
     return GetFileAttributesW(w);
 }
 
+/* See plat_win32_int.h; an unknown tag counts as a link: never followed by
+ * mistake. */
+int win32_is_link(const wchar_t *w, DWORD attrs)
+{
+    WIN32_FIND_DATAW fd;
+    HANDLE h;
+    if (attrs == INVALID_FILE_ATTRIBUTES || !(attrs & FILE_ATTRIBUTE_REPARSE_POINT))
+        return 0;
+    h = FindFirstFileExW(w, FindExInfoBasic, &fd, FindExSearchNameMatch, NULL, 0);
+    if (h == INVALID_HANDLE_VALUE)
+        return 1;
+    FindClose(h);
+    return IsReparseTagNameSurrogate(fd.dwReserved0) != 0;
+}
+
 static int win_stat(const char *path, plat_stat *st)
 {
     WIN32_FILE_ATTRIBUTE_DATA fa;
@@ -282,8 +297,9 @@ static int win_stat(const char *path, plat_stat *st)
         free(w);
         return rc;
     }
-    free(w);
     memset(st, 0, sizeof(*st));
+    st->is_link = win32_is_link(w, fa.dwFileAttributes);
+    free(w);
     st->is_dir = (fa.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
     st->is_file = !st->is_dir && (fa.dwFileAttributes & FILE_ATTRIBUTE_DEVICE) == 0;
     st->size = st->is_dir ? 0 : ((uint64_t)fa.nFileSizeHigh << 32) | fa.nFileSizeLow;
@@ -291,52 +307,45 @@ static int win_stat(const char *path, plat_stat *st)
     return TMI_OK;
 }
 
-static int win_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len)
+/* Open w for reading with extra flags, sharing everything: the TMI files may
+ * be open (and mapped) by the service. On failure *rc says why (a folder is
+ * TMI_EINVAL, as on POSIX). */
+static HANDLE open_read(const wchar_t *w, DWORD flags, int *rc)
 {
-    HANDLE h;
+    DWORD attrs;
+    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN | flags, NULL);
+    if (h != INVALID_HANDLE_VALUE)
+        return h;
+    *rc = last_err();
+    attrs = wattrs(w);
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY))
+        *rc = TMI_EINVAL;
+    return INVALID_HANDLE_VALUE;
+}
+
+/* Read the file open on h (at most max_bytes) into a new buffer. */
+static int read_handle(HANDLE h, size_t max_bytes, uint8_t **out, size_t *out_len)
+{
     LARGE_INTEGER size;
     uint8_t *buf = NULL;
     size_t got = 0;
-    wchar_t *w;
-    DWORD attrs;
-    int rc = win32_path(path, &w);
-    if (rc != TMI_OK)
-        return rc;
-    /* share everything: the TMI files may be open (and mapped) by the service */
-    h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                    OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
-    if (h == INVALID_HANDLE_VALUE) {
-        rc = last_err();
-        attrs = wattrs(w);
-        if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY))
-            rc = TMI_EINVAL; /* a folder, as on POSIX */
-        free(w);
-        return rc;
-    }
-    free(w);
-    if (GetFileType(h) != FILE_TYPE_DISK) {
-        rc = TMI_EINVAL;
-        goto out;
-    }
-    if (!GetFileSizeEx(h, &size)) {
-        rc = last_err();
-        goto out;
-    }
-    if ((uint64_t)size.QuadPart > (uint64_t)max_bytes) {
-        rc = TMI_ETOOBIG;
-        goto out;
-    }
+    if (GetFileType(h) != FILE_TYPE_DISK)
+        return TMI_EINVAL;
+    if (!GetFileSizeEx(h, &size))
+        return last_err();
+    if ((uint64_t)size.QuadPart > (uint64_t)max_bytes)
+        return TMI_ETOOBIG;
     buf = malloc((size_t)size.QuadPart + 1);
-    if (buf == NULL) {
-        rc = TMI_ENOMEM;
-        goto out;
-    }
+    if (buf == NULL)
+        return TMI_ENOMEM;
     while (got < (size_t)size.QuadPart) {
         size_t want = (size_t)size.QuadPart - got;
         DWORD n = 0;
         if (!ReadFile(h, buf + got, (DWORD)(want > IO_CHUNK ? IO_CHUNK : want), &n, NULL)) {
-            rc = last_err();
-            goto out;
+            int rc = last_err();
+            free(buf);
+            return rc;
         }
         if (n == 0)
             break; /* shrank while reading: return what is there */
@@ -345,10 +354,74 @@ static int win_read_file(const char *path, size_t max_bytes, uint8_t **out, size
     buf[got] = 0;
     *out = buf;
     *out_len = got;
-    buf = NULL;
-out:
-    free(buf);
+    return TMI_OK;
+}
+
+static int win_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len)
+{
+    HANDLE h;
+    wchar_t *w;
+    int rc = win32_path(path, &w);
+    if (rc != TMI_OK)
+        return rc;
+    h = open_read(w, 0, &rc);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return rc;
+    rc = read_handle(h, max_bytes, out, out_len);
     CloseHandle(h);
+    return rc;
+}
+
+/* Do two handles name the same file (volume and file index)? */
+static int same_file(HANDLE a, HANDLE b)
+{
+    BY_HANDLE_FILE_INFORMATION x, y;
+    if (!GetFileInformationByHandle(a, &x) || !GetFileInformationByHandle(b, &y))
+        return 0;
+    return x.dwVolumeSerialNumber == y.dwVolumeSerialNumber &&
+           x.nFileIndexHigh == y.nFileIndexHigh && x.nFileIndexLow == y.nFileIndexLow;
+}
+
+/* The link itself is opened (FILE_FLAG_OPEN_REPARSE_POINT) and refused. A
+ * reparse point that is not a link (a deduplicated or cloud file) gets its
+ * data through a file system filter, so it is opened again normally, and
+ * read only if that is still the same file. */
+static int win_read_file_nofollow(const char *path, size_t max_bytes, uint8_t **out,
+                                  size_t *out_len)
+{
+    FILE_ATTRIBUTE_TAG_INFO ti;
+    HANDLE h, h2;
+    wchar_t *w;
+    int rc = win32_path(path, &w);
+    if (rc != TMI_OK)
+        return rc;
+    h = open_read(w, FILE_FLAG_OPEN_REPARSE_POINT, &rc);
+    if (h == INVALID_HANDLE_VALUE)
+        goto out;
+    if (!GetFileInformationByHandleEx(h, FileAttributeTagInfo, &ti, sizeof(ti))) {
+        rc = last_err();
+        goto out;
+    }
+    if (ti.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+        if (IsReparseTagNameSurrogate(ti.ReparseTag)) {
+            rc = TMI_ELINK;
+            goto out;
+        }
+        h2 = open_read(w, 0, &rc);
+        if (h2 == INVALID_HANDLE_VALUE)
+            goto out;
+        rc = same_file(h, h2) ? TMI_OK : TMI_ECONFLICT;
+        CloseHandle(h);
+        h = h2;
+        if (rc != TMI_OK)
+            goto out;
+    }
+    rc = read_handle(h, max_bytes, out, out_len);
+out:
+    if (h != INVALID_HANDLE_VALUE)
+        CloseHandle(h);
+    free(w);
     return rc;
 }
 
@@ -454,23 +527,6 @@ static int write_all_flush(HANDLE h, const void *data, size_t len)
     return TMI_OK;
 }
 
-static int win_write_file(const char *path, const void *data, size_t len)
-{
-    wchar_t *w;
-    HANDLE h;
-    int rc = win32_path(path, &w);
-    if (rc != TMI_OK)
-        return rc;
-    h = CreateFileW(w, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-    free(w);
-    if (h == INVALID_HANDLE_VALUE)
-        return last_err();
-    rc = write_all_flush(h, data, len);
-    if (!CloseHandle(h) && rc == TMI_OK)
-        rc = last_err();
-    return rc;
-}
-
 static int win_make_dir(const char *path)
 {
     wchar_t *w;
@@ -517,22 +573,58 @@ static int win_remove_file(const char *path)
     return rc;
 }
 
+/* A new file at w, created exclusively and never through a link (plat.h):
+ * whatever is at the name first is deleted (DeleteFileW deletes a link
+ * itself), then CREATE_NEW with FILE_FLAG_OPEN_REPARSE_POINT. sa may be NULL. */
+static int create_fresh(const wchar_t *w, SECURITY_ATTRIBUTES *sa, HANDLE *h)
+{
+    int rc = delete_wide(w);
+    if (rc != TMI_OK && rc != TMI_ENOENT)
+        return rc;
+    *h = CreateFileW(w, GENERIC_WRITE, 0, sa, CREATE_NEW,
+                     FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (*h == INVALID_HANDLE_VALUE)
+        return last_err();
+    return TMI_OK;
+}
+
+static int win_write_file(const char *path, const void *data, size_t len)
+{
+    wchar_t *w;
+    HANDLE h;
+    int rc = win32_path(path, &w);
+    if (rc != TMI_OK)
+        return rc;
+    rc = create_fresh(w, NULL, &h);
+    free(w);
+    if (rc != TMI_OK)
+        return rc;
+    rc = write_all_flush(h, data, len);
+    if (!CloseHandle(h) && rc == TMI_OK)
+        rc = last_err();
+    return rc;
+}
+
 /*
  * Replace `to` with `from` atomically. An existing target is replaced with
  * ReplaceFileW, which keeps the target's ACL, attributes, owner and creation
  * time (the TMI files keep whatever security the installer gave them); a new
- * target is a plain MoveFileExW. Both fail while the target is open without
- * FILE_SHARE_DELETE (TMI_EBUSY: "file in use").
+ * target, or a link at the target name (ReplaceFileW is never given a link:
+ * the link is replaced, not what it points to), is a plain MoveFileExW. Both
+ * fail while the target is open without FILE_SHARE_DELETE (TMI_EBUSY: "file
+ * in use").
  */
 static int win_rename_replace(const char *from, const char *to)
 {
     wchar_t *wf = NULL, *wt = NULL;
+    DWORD attrs;
     int rc = win32_path(from, &wf);
     if (rc == TMI_OK)
         rc = win32_path(to, &wt);
     if (rc != TMI_OK)
         goto out;
-    if (wattrs(wt) != INVALID_FILE_ATTRIBUTES) {
+    attrs = wattrs(wt);
+    if (attrs != INVALID_FILE_ATTRIBUTES && !win32_is_link(wt, attrs)) {
         if (!ReplaceFileW(wt, wf, NULL, REPLACEFILE_IGNORE_MERGE_ERRORS, NULL, NULL)) {
             DWORD e = GetLastError();
             rc = win32_err(e);
@@ -555,6 +647,7 @@ out:
 const struct plat_ops plat_os_ops = {
     .stat = win_stat,
     .read_file = win_read_file,
+    .read_file_nofollow = win_read_file_nofollow,
     .list_dir = win_list_dir,
     .write_file = win_write_file,
     .make_dir = win_make_dir,
@@ -570,6 +663,7 @@ const struct plat_ops plat_os_ops = {
 struct plat_ops plat = {
     .stat = win_stat,
     .read_file = win_read_file,
+    .read_file_nofollow = win_read_file_nofollow,
     .list_dir = win_list_dir,
     .write_file = win_write_file,
     .make_dir = win_make_dir,
@@ -1211,17 +1305,12 @@ int plat_write_file_private(const char *path, const void *data, size_t len)
     if (rc != TMI_OK)
         goto out;
     /* a fresh file, so it never keeps an older, wider ACL */
-    rc = delete_wide(w);
-    if (rc != TMI_OK && rc != TMI_ENOENT)
-        goto out;
     sa.nLength = sizeof(sa);
     sa.lpSecurityDescriptor = sd;
     sa.bInheritHandle = FALSE;
-    h = CreateFileW(w, GENERIC_WRITE, 0, &sa, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
-    if (h == INVALID_HANDLE_VALUE) {
-        rc = last_err();
+    rc = create_fresh(w, &sa, &h);
+    if (rc != TMI_OK)
         goto out;
-    }
     rc = write_all_flush(h, data, len);
     if (!CloseHandle(h) && rc == TMI_OK)
         rc = last_err();
@@ -1253,7 +1342,7 @@ int plat_lock_acquire(const char *path, plat_lock **out)
         return rc;
     h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE,
                     FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_ALWAYS,
-                    FILE_ATTRIBUTE_NORMAL, NULL);
+                    FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     free(w);
     if (h == INVALID_HANDLE_VALUE)
         return last_err();
@@ -1355,4 +1444,121 @@ int plat_full_path(const char *path, char *buf, size_t buflen)
     free(full);
     free(w);
     return rc;
+}
+
+/* ---- append-only records (the alert file) ---- */
+
+/* Is the open file's last byte something other than a line end? */
+static int ends_without_newline(HANDLE h)
+{
+    LARGE_INTEGER size;
+    OVERLAPPED ov;
+    DWORD got = 0;
+    char last = '\n';
+    if (!GetFileSizeEx(h, &size) || size.QuadPart <= 0)
+        return 0;
+    memset(&ov, 0, sizeof(ov));
+    ov.Offset = (DWORD)((uint64_t)(size.QuadPart - 1) & 0xFFFFFFFFu);
+    ov.OffsetHigh = (DWORD)((uint64_t)(size.QuadPart - 1) >> 32);
+    return ReadFile(h, &last, 1, &got, &ov) && got == 1 && last != '\n';
+}
+
+/* Open path for appending (created private when missing), never through a
+ * reparse point; *can_read says whether the handle may also read. */
+static int append_open(const wchar_t *w, HANDLE *h, int *can_read)
+{
+    SECURITY_ATTRIBUTES sa;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    const DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    const DWORD flags = FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT;
+    DWORD attrs = wattrs(w);
+    int rc;
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_REPARSE_POINT))
+        return TMI_ELINK;
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY))
+        return TMI_EINVAL;
+    rc = private_descriptor(0, &sd);
+    if (rc != TMI_OK)
+        return rc;
+    sa.nLength = sizeof(sa);
+    sa.lpSecurityDescriptor = sd; /* used only when the file is created */
+    sa.bInheritHandle = FALSE;
+    *can_read = 1;
+    *h = CreateFileW(w, FILE_APPEND_DATA | FILE_READ_DATA | FILE_READ_ATTRIBUTES, share, &sa,
+                     OPEN_ALWAYS, flags, NULL);
+    if (*h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED) {
+        *can_read = 0;
+        *h = CreateFileW(w, FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, share, &sa, OPEN_ALWAYS, flags,
+                         NULL);
+    }
+    rc = *h == INVALID_HANDLE_VALUE ? last_err() : TMI_OK;
+    LocalFree(sd);
+    return rc;
+}
+
+/* A file on disk that is not a reparse point, or a character device. */
+static int append_target_ok(HANDLE h)
+{
+    BY_HANDLE_FILE_INFORMATION fi;
+    DWORD type = GetFileType(h);
+    if (type == FILE_TYPE_CHAR)
+        return TMI_OK;
+    if (type != FILE_TYPE_DISK)
+        return TMI_EINVAL;
+    if (!GetFileInformationByHandle(h, &fi))
+        return last_err();
+    if (fi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
+        return TMI_ELINK;
+    return (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? TMI_EINVAL : TMI_OK;
+}
+
+int plat_append_record(const char *path, const void *data, size_t len)
+{
+    wchar_t *w = NULL;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    OVERLAPPED ov;
+    char *buf = NULL;
+    size_t n = 0;
+    DWORD done = 0;
+    int can_read = 0, rc;
+    if (path == NULL || path[0] == '\0' || (data == NULL && len > 0) || len > IO_CHUNK - 1)
+        return TMI_EINVAL;
+    rc = win32_path(path, &w);
+    if (rc == TMI_OK)
+        rc = append_open(w, &h, &can_read);
+    if (rc == TMI_OK)
+        rc = append_target_ok(h);
+    if (rc != TMI_OK || len == 0)
+        goto out;
+    buf = malloc(len + 1);
+    if (buf == NULL) {
+        rc = TMI_ENOMEM;
+        goto out;
+    }
+    if (can_read && GetFileType(h) == FILE_TYPE_DISK && ends_without_newline(h))
+        buf[n++] = '\n';
+    memcpy(buf + n, data, len);
+    n += len;
+    /* offset all ones: at the end of the file, whatever else writes to it */
+    memset(&ov, 0, sizeof(ov));
+    ov.Offset = ov.OffsetHigh = 0xFFFFFFFFu;
+    if (!WriteFile(h, buf, (DWORD)n, &done, &ov))
+        rc = last_err();
+    else if (done != n)
+        rc = TMI_ENOSPC;
+out:
+    if (h != INVALID_HANDLE_VALUE && !CloseHandle(h) && rc == TMI_OK)
+        rc = last_err();
+    free(buf);
+    free(w);
+    return rc;
+}
+
+int plat_host_name(char *buf, size_t buflen)
+{
+    wchar_t name[256];
+    DWORD n = sizeof(name) / sizeof(name[0]);
+    if (!GetComputerNameExW(ComputerNameDnsFullyQualified, name, &n))
+        return last_err();
+    return win32_utf8(name, buf, buflen);
 }

@@ -30,6 +30,11 @@ int win32_utf8(const wchar_t *w, char *buf, size_t buflen);
  * NULL when out of memory or malformed. Caller frees. */
 char *win32_utf8_dup(const wchar_t *w, int n);
 
+/* Is the object at w, whose attributes are attrs, a link (plat.h): a
+ * reparse point whose tag is a name surrogate (a symbolic link, a junction)?
+ * An unknown tag counts as a link. */
+int win32_is_link(const wchar_t *w, DWORD attrs);
+
 /* The SCM's stop or shutdown control: set the flag plat_stop_requested()
  * reads. Safe from any thread. */
 void win32_request_stop(void);

@@ -1,7 +1,7 @@
 /*
  * selfsvc_posix.c - elevation and "this program as a service" (plat.h) on
- * POSIX: there is no Service Control Manager to register with, and no split
- * token (see plat_is_elevated in plat.h).
+ * POSIX: there is no Service Control Manager to register with, no event
+ * source to register, and no split token (see plat_is_elevated in plat.h).
  */
 #include "plat.h"
 
@@ -25,6 +25,18 @@ int plat_service_install(const char *name, const char *display_name, const char 
 int plat_service_uninstall(const char *name)
 {
     (void)name;
+    return TMI_ENOTSUP;
+}
+
+int plat_event_source_install(const char *source)
+{
+    (void)source;
+    return TMI_ENOTSUP;
+}
+
+int plat_event_source_uninstall(const char *source)
+{
+    (void)source;
     return TMI_ENOTSUP;
 }
 

@@ -1,8 +1,9 @@
 /*
  * selfsvc_win32.c - elevation, and tmi-console as a Windows service of its
- * own (plat.h): install / uninstall with the Service Control Manager, and the
- * service side (StartServiceCtrlDispatcherW, the control handler, status
- * reports) around a main function supplied by the caller.
+ * own (plat.h): install / uninstall with the Service Control Manager, its
+ * event source in the Application log, and the service side
+ * (StartServiceCtrlDispatcherW, the control handler, status reports) around
+ * a main function supplied by the caller.
  */
 #include "plat_win32_int.h"
 
@@ -182,6 +183,66 @@ out:
         CloseServiceHandle(scm);
     free(w);
     return rc;
+}
+
+/* ---- the event source ---- */
+
+#define EVENTLOG_APP_KEY L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\"
+
+/* The source's key under HKLM into key (a name without backslashes). */
+static int source_key(const char *source, wchar_t *key, size_t keylen)
+{
+    wchar_t *w = NULL;
+    int n, rc;
+    if (source == NULL || source[0] == '\0' || strchr(source, '\\') != NULL)
+        return TMI_EINVAL;
+    rc = win32_wide(source, &w);
+    if (rc != TMI_OK)
+        return rc;
+    n = swprintf(key, keylen, L"%ls%ls", EVENTLOG_APP_KEY, w);
+    free(w);
+    return n < 0 || (size_t)n >= keylen ? TMI_ETOOBIG : TMI_OK;
+}
+
+int plat_event_source_install(const char *source)
+{
+    char exe[PLAT_PATH_MAX];
+    wchar_t key[512], *wexe = NULL;
+    DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE;
+    HKEY k = NULL;
+    LSTATUS ls;
+    int rc = source_key(source, key, sizeof(key) / sizeof(key[0]));
+    if (rc == TMI_OK)
+        rc = plat_self_exe(exe, sizeof(exe));
+    if (rc == TMI_OK)
+        rc = win32_wide(exe, &wexe);
+    if (rc != TMI_OK)
+        goto out;
+    ls = RegCreateKeyExW(HKEY_LOCAL_MACHINE, key, 0, NULL, 0, KEY_SET_VALUE, NULL, &k, NULL);
+    if (ls == ERROR_SUCCESS)
+        ls = RegSetValueExW(k, L"EventMessageFile", 0, REG_EXPAND_SZ, (const BYTE *)wexe,
+                            (DWORD)((wcslen(wexe) + 1) * sizeof(wchar_t)));
+    if (ls == ERROR_SUCCESS)
+        ls =
+            RegSetValueExW(k, L"TypesSupported", 0, REG_DWORD, (const BYTE *)&types, sizeof(types));
+    if (ls != ERROR_SUCCESS)
+        rc = win32_err((DWORD)ls);
+out:
+    if (k != NULL)
+        RegCloseKey(k);
+    free(wexe);
+    return rc;
+}
+
+int plat_event_source_uninstall(const char *source)
+{
+    wchar_t key[512];
+    LSTATUS ls;
+    int rc = source_key(source, key, sizeof(key) / sizeof(key[0]));
+    if (rc != TMI_OK)
+        return rc;
+    ls = RegDeleteKeyW(HKEY_LOCAL_MACHINE, key);
+    return ls == ERROR_SUCCESS ? TMI_OK : win32_err((DWORD)ls);
 }
 
 /* ---- the service side ---- */

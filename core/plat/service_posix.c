@@ -285,7 +285,7 @@ int posix_svc_query(const char *scope, const char *name, plat_svc_status *st)
 
 static void write_small(const char *path, const char *text)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return;
     ssize_t n = write(fd, text, strlen(text));
@@ -321,7 +321,7 @@ static void run_monitor(const char *scope, const char *name, svc_config *c, int 
         _exit(1);
     if (pid == 0) {
         int in = open("/dev/null", O_RDONLY);
-        int out = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int out = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0644);
         if (in >= 0)
             dup2(in, 0);
         if (out >= 0) {
@@ -441,13 +441,26 @@ int plat_event_write(const char *scope, const char *provider, int event_id, int 
                  level, prov, msg);
     if (n < 0 || (size_t)n >= sizeof(line))
         return TMI_ETOOBIG;
-    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
-        return errno == ENOSPC ? TMI_ENOSPC : TMI_EIO;
+        return errno == ENOSPC ? TMI_ENOSPC : errno == ELOOP ? TMI_ELINK : TMI_EIO;
     if (write(fd, line, (size_t)n) != n)
         rc = TMI_EIO;
     close(fd);
     return rc;
+}
+
+int plat_event_report(const char *scope, const char *source, unsigned event_id, int level,
+                      const char *const *strings, size_t n)
+{
+    if (event_id > 0xFFFF || level < 1 || level > 4 || n > PLAT_EVENT_STRINGS_MAX ||
+        (n > 0 && strings == NULL))
+        return TMI_EINVAL;
+    if (scope == NULL)
+        return TMI_ENOTSUP;
+    /* the sandbox's log has one message per record: the first string */
+    return plat_event_write(scope, source, (int)event_id, level,
+                            n > 0 && strings[0] != NULL ? strings[0] : "");
 }
 
 int posix_event_query(const char *scope, const char *provider, int event_id, int64_t since_ns,
@@ -511,9 +524,9 @@ struct plat_lock {
 int plat_lock_acquire(const char *path, plat_lock **out)
 {
     plat_lock *l;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return errno == EACCES ? TMI_EACCES : TMI_EIO;
+        return errno == EACCES ? TMI_EACCES : errno == ELOOP ? TMI_ELINK : TMI_EIO;
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         close(fd);

@@ -432,3 +432,36 @@ out:
     free(wmsg);
     return rc;
 }
+
+int plat_event_report(const char *scope, const char *source, unsigned event_id, int level,
+                      const char *const *strings, size_t n)
+{
+    wchar_t *wsrc = NULL, *w[PLAT_EVENT_STRINGS_MAX] = {NULL};
+    HANDLE src;
+    WORD type = level <= 2   ? EVENTLOG_ERROR_TYPE
+                : level == 3 ? EVENTLOG_WARNING_TYPE
+                             : EVENTLOG_INFORMATION_TYPE;
+    int rc;
+    (void)scope;
+    if (event_id > 0xFFFF || level < 1 || level > 4 || n > PLAT_EVENT_STRINGS_MAX ||
+        (n > 0 && strings == NULL))
+        return TMI_EINVAL;
+    rc = win32_wide(source, &wsrc);
+    for (size_t i = 0; rc == TMI_OK && i < n; i++)
+        rc = win32_wide(strings[i] != NULL ? strings[i] : "", &w[i]);
+    if (rc != TMI_OK)
+        goto out;
+    src = RegisterEventSourceW(NULL, wsrc);
+    if (src == NULL) {
+        rc = win32_err(GetLastError());
+        goto out;
+    }
+    if (!ReportEventW(src, type, 0, (DWORD)event_id, NULL, (WORD)n, 0, (LPCWSTR *)w, NULL))
+        rc = win32_err(GetLastError());
+    DeregisterEventSource(src);
+out:
+    for (size_t i = 0; i < n; i++)
+        free(w[i]);
+    free(wsrc);
+    return rc;
+}

@@ -2,9 +2,10 @@
  * api.h - the handlers of the route table (routes.c), one per route, all
  * with the route_handler signature: answer through the http_send* helpers
  * and return the HTTP status sent. By the time a handler runs, the request
- * has passed the guard, its route's access check (and CSRF check), and its
- * body (if the route takes one) is parsed in req->body. Query parameters are
- * limited to the route's list but their values are checked here.
+ * has passed the guard, its route's access check (token, or cookie and page
+ * secret), and its body (if the route takes one) is parsed in req->body.
+ * Query parameters are limited to the route's list but their values are
+ * checked here.
  *
  * Files: api_web.c (/, /assets, /login, session, health, openapi),
  * api_status.c (status), api_scan.c (scan, scans, files, history), api_audit.c (audit,

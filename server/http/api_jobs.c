@@ -1,6 +1,7 @@
 /*
- * api_jobs.c - the changing actions over HTTP: GET /api/plan, POST /api/jobs,
- * GET /api/jobs, GET /api/jobs/{id}, GET /api/backups.
+ * api_jobs.c - the changing actions over HTTP: GET /api/plan (with each
+ * action's steps), POST /api/jobs, GET /api/jobs, GET /api/jobs/{id},
+ * GET /api/backups.
  *
  * POST /api/jobs takes the job lock and writes the job row while the request
  * waits (so "busy" is answered at once, 409), then runs the job on a thread
@@ -29,6 +30,46 @@
 #include "runner.h"
 
 /* ---- GET /api/plan ---- */
+
+/* "steps": {"repair": ["preflight", ...], ...}: each action's steps in the
+ * order the executor runs them (repair_action_steps), so that clients draw a
+ * job's progress from the engine's own list. */
+static cJSON *steps_json(void)
+{
+    static const repair_action all[] = {REPAIR_FULL, REPAIR_REPLACE, REPAIR_BACKUP, REPAIR_RESTART,
+                                        REPAIR_RESTORE};
+    const char *names[REPAIR_MAX_STEPS];
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; o != NULL && i < sizeof(all) / sizeof(all[0]); i++) {
+        size_t n = repair_action_steps(all[i], names);
+        cJSON *a = cJSON_CreateStringArray(names, (int)n);
+        if (a == NULL || !cJSON_AddItemToObject(o, repair_action_name(all[i]), a)) {
+            cJSON_Delete(a);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+/* The parts of the plan that do not depend on the scan: the steps and the
+ * playbook's files, in its order ("playbook_files"). NULL when out of
+ * memory. */
+static cJSON *procedure_json(cJSON *o, const playbook *pb)
+{
+    cJSON *steps = steps_json();
+    cJSON *files = cJSON_CreateStringArray((const char *const *)pb->files, (int)pb->n_files);
+    if (steps == NULL || files == NULL || !cJSON_AddItemToObject(o, "steps", steps)) {
+        cJSON_Delete(steps);
+        cJSON_Delete(files);
+        return NULL;
+    }
+    if (!cJSON_AddItemToObject(o, "playbook_files", files)) {
+        cJSON_Delete(files);
+        return NULL;
+    }
+    return o;
+}
 
 static cJSON *plan_json(const scan_result *r)
 {
@@ -93,6 +134,10 @@ int api_plan(http_req *req)
         return http_send_error(req, rc, "the scan for the plan failed", NULL);
     o = plan_json(r);
     scan_result_free(r);
+    if (o != NULL && procedure_json(o, cfg->target->pb) == NULL) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
     if (o == NULL)
         return http_send_problem(req, 503, "out of memory");
     st = http_send_json(req, 200, o);

@@ -112,6 +112,8 @@ static int status_build(const http_config *cfg, status_cache *c)
     cJSON *svc = evidence_service_json(cfg->target);
     cJSON *ev = evidence_events_json(cfg->target, 0, EVIDENCE_EVENTS_MAX);
     cJSON *watch = cfg->watch != NULL ? watcher_status_json(cfg->watch) : NULL;
+    if (watch != NULL && cfg->alerts != NULL)
+        cJSON_AddItemToObject(watch, "alert_outputs", alert_outputs_status_json(cfg->alerts));
     char *watch_text = watch != NULL ? cJSON_PrintUnformatted(watch) : NULL;
     char *svc_text = svc != NULL ? cJSON_PrintUnformatted(svc) : NULL;
     char *ev_text = ev != NULL ? cJSON_PrintUnformatted(ev) : NULL;

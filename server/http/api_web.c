@@ -1,6 +1,6 @@
 /*
  * api_web.c - the web UI's entry points: the embedded page and assets, the
- * one-time login, the session (CSRF token, logout), health and the OpenAPI
+ * one-time login, the session (who, logout), health and the OpenAPI
  * document.
  */
 #include <stdio.h>
@@ -32,9 +32,17 @@ int api_index(http_req *req)
     return send_asset(req, "index.html");
 }
 
+/* GET /assets/{name} and /assets/{dir}/{name}: an embedded file, by its
+ * exact name ("app.css", "js/api.js"); nothing else can be named. */
 int api_asset(http_req *req)
 {
-    return send_asset(req, route_param(&req->params, "name"));
+    const char *dir = route_param(&req->params, "dir");
+    const char *name = route_param(&req->params, "name");
+    char path[2 * REQ_MAX_PATH + 2];
+    if (dir == NULL)
+        return send_asset(req, name);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return send_asset(req, path);
 }
 
 int api_openapi(http_req *req)
@@ -48,15 +56,18 @@ int api_health(http_req *req)
     return http_send(req, 200, "application/json", body, sizeof(body) - 1, NULL);
 }
 
-/* GET /login?code=C: trade a one-time code for a session cookie, then 303 to
- * "/" so the code leaves the address bar (and, with Referrer-Policy
- * no-referrer, never travels further). */
+/* GET /login?code=C: trade a one-time code for a session, then 303 to
+ * "/#secret=S": the session id goes into the port's cookie, the page secret
+ * into the fragment, which the browser keeps to itself (fragments are never
+ * sent to a server) and the page moves into its tab's storage (auth.h). The
+ * code leaves the address bar (and, with Referrer-Policy no-referrer, never
+ * travels further). */
 int api_login(http_req *req)
 {
     const char *code = req_query_get(&req->query, "code");
-    char user[LOGINCODE_MAX_USER], id[AUTH_SECRET_HEX_LEN + 1], csrf[AUTH_SECRET_HEX_LEN + 1];
-    char cookie[160];
-    const char *h[] = {"Location", "/", "Set-Cookie", cookie, NULL};
+    char user[LOGINCODE_MAX_USER], id[AUTH_SECRET_HEX_LEN + 1], secret[AUTH_SECRET_HEX_LEN + 1];
+    char name[AUTH_COOKIE_NAME_MAX], cookie[160], location[16 + AUTH_SECRET_HEX_LEN];
+    const char *h[] = {"Location", location, "Set-Cookie", cookie, NULL};
     unsigned wait;
     store *s = NULL;
     int rc, st;
@@ -72,9 +83,9 @@ int api_login(http_req *req)
         wait = http_auth_wait_ms(req);
         if (wait > 0)
             return http_send_throttled(req, wait);
-        http_auth_failed(req);
         http_audit(req, "login", "web", "failed",
                    "{\"reason\":\"unknown, used or expired login code\"}");
+        http_auth_failed(req);
         return http_send_problem(req, 403,
                                  "this login code is unknown, already used or expired (codes "
                                  "work once, for 2 minutes); run 'tmi-console login-url' for "
@@ -82,21 +93,27 @@ int api_login(http_req *req)
     }
     if (rc != TMI_OK)
         return http_send_error(req, rc, "cannot check the login code", s);
-    rc = auth_session_create(http_req_sessions(req), user, plat_monotonic_ns(), id, csrf);
+    rc = auth_cookie_name(http_port(req->srv), name, sizeof(name));
+    if (rc == TMI_OK)
+        rc = auth_session_create(http_req_sessions(req), user, plat_monotonic_ns(), id, secret);
     if (rc != TMI_OK)
         return http_send_error(req, rc, "cannot start a session", NULL);
     req->auth = HTTP_AUTH_SESSION;
     snprintf(req->user, sizeof(req->user), "%s", user);
     http_audit(req, "login", "web", "ok", NULL);
-    snprintf(cookie, sizeof(cookie), "%s=%s; HttpOnly; SameSite=Strict; Path=/",
-             AUTH_SESSION_COOKIE, id);
+    snprintf(cookie, sizeof(cookie), "%s=%s; HttpOnly; SameSite=Strict; Path=/", name, id);
+    snprintf(location, sizeof(location), "/#secret=%s", secret);
     st = http_send(req, 303, NULL, NULL, 0, h);
     memset(id, 0, sizeof(id));
+    memset(secret, 0, sizeof(secret));
     memset(cookie, 0, sizeof(cookie));
-    memset(csrf, 0, sizeof(csrf));
+    memset(location, 0, sizeof(location));
     return st;
 }
 
+/* GET /api/session: who is asking, and how. It tells no secret: a browser
+ * session's page already holds its own, and a request that got this far
+ * has proved it has. */
 int api_session_get(http_req *req)
 {
     cJSON *o = cJSON_CreateObject();
@@ -107,10 +124,6 @@ int api_session_get(http_req *req)
     cJSON_AddStringToObject(o, "auth", req->auth == HTTP_AUTH_SESSION ? "session" : "token");
     /* the page shows times in the server's local time, with this offset */
     cJSON_AddNumberToObject(o, "utc_offset_minutes", plat_utc_offset_minutes(plat_now_ns()));
-    if (req->auth == HTTP_AUTH_SESSION)
-        cJSON_AddStringToObject(o, "csrf", req->session.csrf);
-    else
-        cJSON_AddNullToObject(o, "csrf");
     st = http_send_json(req, 200, o);
     cJSON_Delete(o);
     return st;
@@ -118,11 +131,13 @@ int api_session_get(http_req *req)
 
 int api_session_delete(http_req *req)
 {
-    static const char clear[] = AUTH_SESSION_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; "
-                                                    "Max-Age=0";
+    char name[AUTH_COOKIE_NAME_MAX], clear[96];
     const char *h[] = {"Set-Cookie", clear, NULL};
     if (req->auth != HTTP_AUTH_SESSION)
         return http_send_problem(req, 400, "a bearer token has no session to end");
+    if (auth_cookie_name(http_port(req->srv), name, sizeof(name)) != TMI_OK)
+        return http_send_problem(req, 500, "no cookie name for this port");
+    snprintf(clear, sizeof(clear), "%s=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", name);
     auth_session_end(http_req_sessions(req), req->session_id);
     http_audit(req, "logout", "web", "ok", NULL);
     return http_send(req, 204, NULL, NULL, 0, h);

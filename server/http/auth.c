@@ -1,4 +1,4 @@
-/* auth.c - API token file, token cache, web sessions, CSRF and the failure brake. */
+/* auth.c - API token file, token cache, web sessions and the failure brake. */
 #include "auth.h"
 
 #include <stdio.h>
@@ -192,11 +192,20 @@ int auth_token_check(auth_token_cache *c, const char *tok, size_t len, int64_t n
 
 /* ---- web sessions ---- */
 
+int auth_cookie_name(int port, char *buf, size_t buflen)
+{
+    int n;
+    if (port < 1 || port > 65535)
+        return TMI_EINVAL;
+    n = snprintf(buf, buflen, "%s%d", AUTH_COOKIE_PREFIX, port);
+    return n > 0 && (size_t)n < buflen ? TMI_OK : TMI_ETOOBIG;
+}
+
 typedef struct session {
     int used;
     uint8_t id_sha[32];
+    uint8_t secret_sha[32];
     char user[AUTH_MAX_USER];
-    char csrf[AUTH_SECRET_HEX_LEN + 1];
     int64_t created_ns;
     int64_t last_ns;
 } session;
@@ -236,20 +245,11 @@ static int session_expired(const session *e, int64_t now_ns)
            now_ns - e->created_ns > AUTH_SESSION_MAX_NS;
 }
 
-int auth_session_create(auth_sessions *s, const char *user, int64_t now_ns, char *id, char *csrf)
+/* The slot for a new session: a free one (expired ones are freed on the
+ * way), else the least recently used. Locked. */
+static session *session_slot(auth_sessions *s, int64_t now_ns)
 {
-    uint8_t raw[AUTH_SECRET_HEX_LEN / 2];
     session *slot = NULL;
-    int rc;
-    if (strlen(user) >= AUTH_MAX_USER)
-        return TMI_ETOOBIG;
-    rc = plat_random(raw, sizeof(raw));
-    if (rc == TMI_OK)
-        rc = auth_random_hex(AUTH_SECRET_HEX_LEN / 2, csrf);
-    if (rc != TMI_OK)
-        return rc;
-    hex_encode(raw, sizeof(raw), id);
-    plat_mutex_lock(s->mu);
     for (size_t i = 0; i < AUTH_MAX_SESSIONS; i++) {
         session *e = &s->s[i];
         if (e->used && session_expired(e, now_ns))
@@ -261,17 +261,35 @@ int auth_session_create(auth_sessions *s, const char *user, int64_t now_ns, char
             slot = e; /* least recently used, if no free slot turns up */
         }
     }
-    memset(slot, 0, sizeof(*slot));
-    slot->used = 1;
-    rc = plat_sha256(id, AUTH_SECRET_HEX_LEN, slot->id_sha);
-    snprintf(slot->user, sizeof(slot->user), "%s", user);
-    memcpy(slot->csrf, csrf, AUTH_SECRET_HEX_LEN + 1);
-    slot->created_ns = now_ns;
-    slot->last_ns = now_ns;
+    return slot;
+}
+
+int auth_session_create(auth_sessions *s, const char *user, int64_t now_ns, char *id, char *secret)
+{
+    session fresh, *slot;
+    int rc;
+    if (strlen(user) >= AUTH_MAX_USER)
+        return TMI_ETOOBIG;
+    memset(&fresh, 0, sizeof(fresh));
+    rc = auth_random_hex(AUTH_SECRET_HEX_LEN / 2, id);
+    if (rc == TMI_OK)
+        rc = auth_random_hex(AUTH_SECRET_HEX_LEN / 2, secret);
+    if (rc == TMI_OK)
+        rc = plat_sha256(id, AUTH_SECRET_HEX_LEN, fresh.id_sha);
+    if (rc == TMI_OK)
+        rc = plat_sha256(secret, AUTH_SECRET_HEX_LEN, fresh.secret_sha);
     if (rc != TMI_OK)
-        memset(slot, 0, sizeof(*slot));
+        goto out;
+    fresh.used = 1;
+    snprintf(fresh.user, sizeof(fresh.user), "%s", user);
+    fresh.created_ns = now_ns;
+    fresh.last_ns = now_ns;
+    plat_mutex_lock(s->mu);
+    slot = session_slot(s, now_ns);
+    *slot = fresh;
     plat_mutex_unlock(s->mu);
-    memset(raw, 0, sizeof(raw));
+out:
+    memset(&fresh, 0, sizeof(fresh));
     return rc;
 }
 
@@ -288,30 +306,37 @@ static int session_find(auth_sessions *s, const uint8_t sha[32])
     return found;
 }
 
-static int session_id_sha(const char *id, uint8_t sha[32])
+/* SHA-256 of a 64-digit lower-case hex value (a session id or secret). */
+static int secret_sha(const char *v, uint8_t sha[32])
 {
-    size_t len = id != NULL ? req_bounded_len(id, AUTH_SECRET_HEX_LEN) : 0;
-    if (len != AUTH_SECRET_HEX_LEN || !hex_is_lower(id, len))
+    size_t len = v != NULL ? req_bounded_len(v, AUTH_SECRET_HEX_LEN) : 0;
+    if (len != AUTH_SECRET_HEX_LEN || !hex_is_lower(v, len))
         return TMI_EAUTH;
-    return plat_sha256(id, len, sha) == TMI_OK ? TMI_OK : TMI_EAUTH;
+    return plat_sha256(v, len, sha) == TMI_OK ? TMI_OK : TMI_EAUTH;
 }
 
-int auth_session_check(auth_sessions *s, const char *id, int64_t now_ns, auth_session_info *info)
+int auth_session_check(auth_sessions *s, const char *id, const char *secret, int64_t now_ns,
+                       auth_session_info *info)
 {
-    uint8_t sha[32];
-    int i, rc = TMI_EAUTH;
-    if (session_id_sha(id, sha) != TMI_OK)
+    uint8_t sha[32], given[32];
+    int i, rc = TMI_EAUTH, have_secret, secret_ok;
+    if (secret_sha(id, sha) != TMI_OK)
         return TMI_EAUTH;
+    /* a missing or malformed secret is compared all the same (as zeros), so
+     * the time taken does not tell whether the id was live */
+    have_secret = secret_sha(secret, given) == TMI_OK;
+    if (!have_secret)
+        memset(given, 0, sizeof(given));
     plat_mutex_lock(s->mu);
     i = session_find(s, sha);
     if (i >= 0) {
         session *e = &s->s[i];
+        secret_ok = auth_ct_equal(given, e->secret_sha, sizeof(given)) && have_secret;
         if (session_expired(e, now_ns)) {
             memset(e, 0, sizeof(*e));
-        } else {
+        } else if (secret_ok) {
             e->last_ns = now_ns;
             snprintf(info->user, sizeof(info->user), "%s", e->user);
-            memcpy(info->csrf, e->csrf, sizeof(info->csrf));
             info->created_ns = e->created_ns;
             rc = TMI_OK;
         }
@@ -324,7 +349,7 @@ int auth_session_end(auth_sessions *s, const char *id)
 {
     uint8_t sha[32];
     int i;
-    if (session_id_sha(id, sha) != TMI_OK)
+    if (secret_sha(id, sha) != TMI_OK)
         return TMI_ENOENT;
     plat_mutex_lock(s->mu);
     i = session_find(s, sha);
@@ -342,17 +367,6 @@ size_t auth_session_count(auth_sessions *s)
         n += s->s[i].used != 0;
     plat_mutex_unlock(s->mu);
     return n;
-}
-
-int auth_csrf_ok(const auth_session_info *info, const char *header)
-{
-    uint8_t a[32], b[32];
-    if (header == NULL || req_bounded_len(header, AUTH_SECRET_HEX_LEN) != AUTH_SECRET_HEX_LEN)
-        return 0;
-    if (plat_sha256(header, AUTH_SECRET_HEX_LEN, a) != TMI_OK ||
-        plat_sha256(info->csrf, AUTH_SECRET_HEX_LEN, b) != TMI_OK)
-        return 0;
-    return auth_ct_equal(a, b, sizeof(a));
 }
 
 /* ---- the brake on failed authentication ---- */
@@ -383,4 +397,19 @@ unsigned auth_throttle_fail(auth_throttle *t, int64_t now_ns)
         ms = AUTH_THROTTLE_MAX_MS;
     t->blocked_until = now_ns + (int64_t)ms * 1000000LL;
     return ms;
+}
+
+unsigned auth_throttle_hold(auth_throttle *t, int64_t now_ns)
+{
+    unsigned ms = auth_throttle_wait_ms(t, now_ns);
+    if (ms == 0 || t->held >= AUTH_HOLD_MAX_HELD)
+        return 0;
+    t->held++;
+    return ms < AUTH_HOLD_MAX_MS ? ms : AUTH_HOLD_MAX_MS;
+}
+
+void auth_throttle_release(auth_throttle *t)
+{
+    if (t->held > 0)
+        t->held--;
 }

@@ -204,11 +204,35 @@ int http_send_error(http_req *req, int tmi_err, const char *what, store *s)
     return http_send_problem(req, status, "%s: %s", what, tmi_strerror(tmi_err));
 }
 
+/* A held request keeps its worker (the engine reads heads on its own thread,
+ * but a handler runs on one of HTTP_THREADS workers): the hold may take a
+ * quarter of them at most, so right credentials and other requests always
+ * find free ones. */
+_Static_assert(AUTH_HOLD_MAX_HELD * 4 <= HTTP_THREADS,
+               "the brake's hold must leave most workers free");
+
+/* While the brake holds, hold a failing request before it is answered (at
+ * most AUTH_HOLD_MAX_MS, and only AUTH_HOLD_MAX_HELD at once: auth.h). */
+static void auth_hold(http_req *req)
+{
+    unsigned ms;
+    plat_mutex_lock(req->srv->mu);
+    ms = auth_throttle_hold(&req->srv->throttle, plat_monotonic_ns());
+    plat_mutex_unlock(req->srv->mu);
+    if (ms == 0)
+        return;
+    plat_sleep_ms(ms);
+    plat_mutex_lock(req->srv->mu);
+    auth_throttle_release(&req->srv->throttle);
+    plat_mutex_unlock(req->srv->mu);
+}
+
 int http_send_throttled(http_req *req, unsigned wait_ms)
 {
     char secs[16], detail[160];
     const char *h[] = {"Retry-After", secs, NULL};
     unsigned s = (wait_ms + 999) / 1000;
+    auth_hold(req);
     snprintf(secs, sizeof(secs), "%u", s);
     snprintf(detail, sizeof(detail), "too many failed authentication attempts; try again in %u s",
              s);
@@ -326,6 +350,7 @@ void http_auth_failed(http_req *req)
                  (unsigned long long)total, ms);
         http_audit(req, "auth_throttle", req->path, "paused", details);
     }
+    auth_hold(req);
 }
 
 int http_audit(http_req *req, const char *action, const char *target, const char *outcome,
@@ -355,15 +380,60 @@ int http_audit(http_req *req, const char *action, const char *target, const char
 
 /* ---- the pipeline ---- */
 
+/* The web session of the request: a session cookie of this port's name
+ * (up to four of them: another local port may have set its own copy, see
+ * auth.h) together with the page secret header. Returns 1 when one is
+ * valid (req->auth, user, session filled), 0 when none is, -1 when the
+ * request carries no such cookie at all. */
+static int session_credential(http_req *req)
+{
+    const char *cookie = http_req_header(req, "Cookie");
+    const char *secret = http_req_header(req, AUTH_SECRET_HEADER);
+    char name[AUTH_COOKIE_NAME_MAX];
+    int found = -1;
+    if (auth_cookie_name(req->srv->port, name, sizeof(name)) != TMI_OK)
+        return -1;
+    for (size_t i = 0; i < 4; i++) {
+        int rc = req_cookie_get(cookie, name, i, req->session_id, sizeof(req->session_id));
+        if (rc != TMI_OK && rc != TMI_ETOOBIG)
+            break;
+        found = 0; /* a value too long to be ours is still a failed credential */
+        if (rc == TMI_OK && auth_session_check(req->srv->sessions, req->session_id, secret,
+                                               plat_monotonic_ns(), &req->session) == TMI_OK) {
+            req->auth = HTTP_AUTH_SESSION;
+            snprintf(req->user, sizeof(req->user), "%s", req->session.user);
+            return 1;
+        }
+    }
+    req->session_id[0] = '\0';
+    return found;
+}
+
+/* A failed credential: counted by the brake (and answered 429 while it
+ * holds), audited, and answered 401 with the detail. */
+static int refuse_credential(http_req *req, http_auth means, const char *reason, const char *detail)
+{
+    static const char *const www[] = {"WWW-Authenticate", "Bearer realm=\"tmi-console\"", NULL};
+    char details[160];
+    unsigned wait = http_auth_wait_ms(req);
+    if (wait > 0)
+        return http_send_throttled(req, wait);
+    req->auth = means; /* the audit row names the means tried */
+    snprintf(details, sizeof(details), "{\"reason\":\"%s\"}", reason);
+    http_audit(req, "auth", req->path, "failed", details);
+    req->auth = HTTP_AUTH_NONE;
+    http_auth_failed(req);
+    return send_problem_text(req, 401, detail, www);
+}
+
 /* Authenticate for a ROUTE_AUTH route; on failure the answer is sent and its
  * status returned, else 0. */
 static int authenticate(http_req *req)
 {
     const char *authz = http_req_header(req, "Authorization");
-    const char *cookie = http_req_header(req, "Cookie");
     const char *tok = NULL;
     size_t toklen = 0;
-    unsigned wait;
+    int sess;
     static const char *const www[] = {"WWW-Authenticate", "Bearer realm=\"tmi-console\"", NULL};
 
     if (authz != NULL) {
@@ -371,51 +441,37 @@ static int authenticate(http_req *req)
          * (and keeps the trail from flooding) but never locks the holder of
          * a real credential out; 256 random bits need no guessing brake. */
         if (req_bearer_token(authz, &tok, &toklen) != TMI_OK ||
-            !auth_token_check(req->srv->token, tok, toklen, plat_monotonic_ns())) {
-            wait = http_auth_wait_ms(req);
-            if (wait > 0)
-                return http_send_throttled(req, wait);
-            http_auth_failed(req);
-            req->auth = HTTP_AUTH_TOKEN; /* the audit row names the means tried */
-            http_audit(req, "auth", req->path, "failed", "{\"reason\":\"wrong API token\"}");
-            req->auth = HTTP_AUTH_NONE;
-            return send_problem_text(req, 401,
+            !auth_token_check(req->srv->token, tok, toklen, plat_monotonic_ns()))
+            return refuse_credential(req, HTTP_AUTH_TOKEN, "wrong API token",
                                      "the API token is wrong (see 'tmi-console token'); send "
-                                     "Authorization: Bearer <token>",
-                                     www);
-        }
+                                     "Authorization: Bearer <token>");
         req->auth = HTTP_AUTH_TOKEN;
         memcpy(req->user, req->srv->token_user, sizeof(req->user));
         return 0;
     }
-    for (size_t i = 0; i < 4; i++) {
-        if (req_cookie_get(cookie, AUTH_SESSION_COOKIE, i, req->session_id,
-                           sizeof(req->session_id)) != TMI_OK)
-            break;
-        if (auth_session_check(req->srv->sessions, req->session_id, plat_monotonic_ns(),
-                               &req->session) == TMI_OK) {
-            req->auth = HTTP_AUTH_SESSION;
-            snprintf(req->user, sizeof(req->user), "%s", req->session.user);
-            break;
-        }
-    }
-    if (req->auth != HTTP_AUTH_SESSION) {
-        req->session_id[0] = '\0';
-        return send_problem_text(req, 401,
-                                 cookie != NULL && strstr(cookie, AUTH_SESSION_COOKIE "=") != NULL
-                                     ? "the web session has expired or the server restarted; "
-                                       "open a new login URL ('tmi-console login-url')"
-                                     : "authentication required: send Authorization: Bearer "
-                                       "<token> ('tmi-console token'), or log in with the URL "
-                                       "from 'tmi-console login-url'",
-                                 www);
-    }
-    if (guard_method_unsafe(req->method) &&
-        !auth_csrf_ok(&req->session, http_req_header(req, "X-CSRF-Token")))
-        return http_send_problem(req, 403,
-                                 "missing or wrong X-CSRF-Token header (get it from GET "
-                                 "/api/session)");
-    return 0;
+    /* The session cookie counts only with its page secret: on its own it
+     * may have been sent to another local user's port (auth.h). Every
+     * method, GET included, needs both, which also makes cross-site request
+     * forgery impossible: no other origin can send the secret header. */
+    sess = session_credential(req);
+    if (sess > 0)
+        return 0;
+    if (sess == 0 && http_req_header(req, AUTH_SECRET_HEADER) == NULL)
+        return refuse_credential(req, HTTP_AUTH_SESSION, "session cookie without its page secret",
+                                 "this request has the session cookie but not the page's "
+                                 "secret (" AUTH_SECRET_HEADER " header); open the console "
+                                 "from a signed-in tab, or a new login URL ('tmi-console "
+                                 "login-url')");
+    if (sess == 0)
+        return refuse_credential(req, HTTP_AUTH_SESSION, "unknown session or wrong page secret",
+                                 "the web session has ended (expired, logged out or the server "
+                                 "restarted) or does not match this tab's secret; open a new "
+                                 "login URL ('tmi-console login-url')");
+    return send_problem_text(req, 401,
+                             "authentication required: send Authorization: Bearer <token> "
+                             "('tmi-console token'), or log in with the URL from 'tmi-console "
+                             "login-url'",
+                             www);
 }
 
 /* Read and parse the JSON body of a ROUTE_JSON_BODY request. 0 or the
@@ -552,7 +608,7 @@ static void on_request(void *arg, httpd_conn *conn)
     if (req->status == 0) /* a handler that forgot to answer */
         http_send_problem(req, 500, "no response was produced");
     cJSON_Delete(req->body);
-    memset(&req->session, 0, sizeof(req->session));
+    memset(req->session_id, 0, sizeof(req->session_id));
     free(req);
 }
 

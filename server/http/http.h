@@ -12,8 +12,8 @@
  *   5. route for path and method              404 / 405 with Allow; HEAD is
  *                                             served by the GET route
  *   6. query names allowed for the route      400
- *   7. ROUTE_AUTH: bearer token or session    401 / 429 while throttled
- *      cookie session + unsafe method: CSRF   403
+ *   7. ROUTE_AUTH: bearer token, or session   401 / 429 while throttled
+ *      cookie with its page secret header     (any method; auth.h)
  *   8. body: refused on ROUTE_NO_BODY (400); on ROUTE_JSON_BODY
  *      application/json (415), at most GUARD_MAX_BODY bytes (413, checked
  *      on Content-Length before reading and while reading chunked bodies),
@@ -57,6 +57,7 @@ typedef struct http_config {
     const tmi_target *target; /* required: what scans and jobs work on; must outlive the server */
     runner *jobs;             /* required: runs the jobs POST /api/jobs starts; must outlive it */
     watcher *watch;           /* optional: its state in GET /api/status; must outlive it */
+    alert_outputs *alerts;    /* optional: their state in GET /api/status; must outlive it */
     int port;                 /* 0: any free port */
 } http_config;
 
@@ -134,9 +135,11 @@ auth_sessions *http_req_sessions(http_req *req);
  * again). */
 unsigned http_auth_wait_ms(http_req *req);
 
-/* Count a failed credential (wrong token, bad login code): feeds the brake
- * and, when it engages, reports it on stderr and in the audit trail
- * (action "auth_throttle"). */
+/* Count a failed credential (wrong token, bad login code, session cookie
+ * without its secret or with a wrong one): feeds the brake and, when it
+ * engages, reports it on stderr and in the audit trail (action
+ * "auth_throttle"). While the brake holds, returns only after holding the
+ * request (auth_throttle_hold: at most AUTH_HOLD_MAX_MS). */
 void http_auth_failed(http_req *req);
 
 /* Append an audit row by the request's user ("anonymous" when not
@@ -167,7 +170,8 @@ int http_send_problem(http_req *req, int status, const char *fmt, ...) TMI_PRINT
  * detail: "what: <tmi_strerror>" plus the store's message when s is given. */
 int http_send_error(http_req *req, int tmi_err, const char *what, store *s);
 
-/* 429 with Retry-After for a throttled credential check. */
+/* 429 with Retry-After for a throttled credential check, sent after holding
+ * the request as http_auth_failed does. */
 int http_send_throttled(http_req *req, unsigned wait_ms);
 
 /*

@@ -193,7 +193,7 @@ static int list_has(const char *list, const char *token)
  * on them, and a second copy is a smuggling or confusion trick. */
 static const char *const single_headers[] = {
     "Host",   "Content-Length", "Transfer-Encoding", "Content-Type", "Authorization", "Cookie",
-    "Origin", "Sec-Fetch-Site", "X-TMI-Secret",      "X-CSRF-Token", "Expect",        "Connection"};
+    "Origin", "Sec-Fetch-Site", "X-TMI-Secret",      "Expect",       "Connection"};
 
 /* Content-Length, Transfer-Encoding, Expect, Connection. */
 static int parse_framing(httpd_head *h, const char **why)

@@ -13,6 +13,7 @@ static const route table[] = {
     /* web UI (static, embedded) and login */
     {"GET", "/", ROUTE_PUBLIC, ROUTE_NO_BODY, NULL, api_index},
     {"GET", "/assets/{name}", ROUTE_PUBLIC, ROUTE_NO_BODY, NULL, api_asset},
+    {"GET", "/assets/{dir}/{name}", ROUTE_PUBLIC, ROUTE_NO_BODY, NULL, api_asset},
     {"GET", "/login", ROUTE_PUBLIC, ROUTE_NO_BODY, "code", api_login},
     /* API */
     {"GET", "/api/health", ROUTE_PUBLIC, ROUTE_NO_BODY, NULL, api_health},

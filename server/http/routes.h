@@ -26,7 +26,7 @@ typedef int (*route_handler)(struct http_req *req);
 
 typedef enum route_access {
     ROUTE_PUBLIC = 0, /* anyone who passed the guard (health, login, static files) */
-    ROUTE_AUTH = 1,   /* a bearer token or a web session; CSRF token for unsafe methods */
+    ROUTE_AUTH = 1,   /* a bearer token, or a web session: cookie and page secret */
 } route_access;
 
 typedef enum route_body {

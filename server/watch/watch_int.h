@@ -75,6 +75,6 @@ void rules_after_scan(watcher *w, const scan_result *r, int64_t scan_id, scan_re
 void rules_periodic(watcher *w, int64_t now_ns);
 
 /* Raise an alert: its audit row, then the emit callback. */
-void rules_emit(watcher *w, watcher_alert *a);
+void rules_emit(watcher *w, alert *a);
 
 #endif

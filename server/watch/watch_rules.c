@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "alerts.h"
+#include "alert_state.h"
 #include "audit.h"
 #include "err.h"
 #include "hex.h"
@@ -33,7 +33,7 @@ static void add_str(cJSON *o, const char *name, const char *v)
         cJSON_AddStringToObject(o, name, v);
 }
 
-void rules_emit(watcher *w, watcher_alert *a)
+void rules_emit(watcher *w, alert *a)
 {
     audit_event ev;
     cJSON *d = cJSON_CreateObject();
@@ -63,8 +63,9 @@ void rules_emit(watcher *w, watcher_alert *a)
         fprintf(stderr, "tmi-console serve: cannot write the alert's audit row: %s\n",
                 store_errmsg(w->st));
     free(text);
-    if (w->cfg.emit != NULL)
-        w->cfg.emit(w->cfg.emit_arg, a);
+    fprintf(stderr, "tmi-console serve: alert %s: %s\n", a->kind, a->message);
+    if (alert_outputs_send(w->cfg.outputs, a) == TMI_EINVAL)
+        fprintf(stderr, "tmi-console serve: the alert above is malformed (not sent)\n");
 }
 
 /* Move (kind, subject) to state; 1 when that is a change (the caller
@@ -106,7 +107,7 @@ static void verdict_alert(watcher *w, const scan_result *r, const char *prev_ver
     const char *v = scan_verdict_name(r->verdict);
     char msg[512], was[ALERT_STATE_MAX];
     alert_state_row row;
-    watcher_alert a;
+    alert a;
     if (alert_state_get(w->st, "verdict", w->subject, &row) != TMI_OK)
         return;
     snprintf(was, sizeof(was), "%s", row.found ? row.state : prev_verdict);
@@ -129,7 +130,7 @@ static void change_alert(watcher *w, const scan_result *r, const scans_change *c
                          scan_reason reason)
 {
     char msg[1024], when[TIME_UTC_LEN], oldh[65], newh[65];
-    watcher_alert a;
+    alert a;
     memset(&a, 0, sizeof(a));
     a.kind = "outside_change";
     a.severity = 4;
@@ -346,7 +347,7 @@ static void check_jobs(watcher *w)
                          "runs a job");
         if (failed || cJSON_IsTrue(rb)) {
             char text[768];
-            watcher_alert a;
+            alert a;
             memset(&a, 0, sizeof(a));
             a.kind = "job_failed";
             a.severity = 3;
@@ -371,7 +372,7 @@ static void check_service(watcher *w)
     service_ref svc;
     plat_svc_status st;
     char verdict[32], msg[512];
-    watcher_alert a;
+    alert a;
     plat_mutex_lock(w->mu);
     snprintf(verdict, sizeof(verdict), "%s", w->last_verdict);
     plat_mutex_unlock(w->mu);
@@ -401,7 +402,7 @@ static void check_chain(watcher *w)
 {
     audit_report rep;
     char state[48], msg[400];
-    watcher_alert a;
+    alert a;
     if (audit_verify(w->st, NULL, &rep) != TMI_OK)
         return;
     snprintf(state, sizeof(state), rep.intact ? "intact" : "broken:%lld",
@@ -442,7 +443,7 @@ void rules_periodic(watcher *w, int64_t now_ns)
         check_chain(w);
     }
     if (reminder_due(w, "verdict", w->subject, "affected")) {
-        watcher_alert a;
+        alert a;
         memset(&a, 0, sizeof(a));
         a.kind = "verdict_change";
         a.severity = 3;

@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts.h"
 #include "runner.h"
 #include "target.h"
 
@@ -48,31 +49,15 @@ struct cJSON;
 #define WATCHER_DEBOUNCE_MAX_MS    1500 /* a change is scanned this soon at the latest */
 #define WATCHER_CHECK_S            30   /* service state and finished jobs */
 
-/* One alert, as the watcher raises it (the outputs deliver it). Strings are
- * valid during the callback only. */
-typedef struct watcher_alert {
-    const char *kind; /* see the file comment */
-    int severity;     /* RFC 5424: 3 error, 4 warning, 5 notice */
-    int64_t time_ns;
-    const char *message;                                             /* one English line */
-    const char *verdict;                                             /* or NULL */
-    const char *tmi_dir;                                             /* or NULL */
-    const char *file;                                                /* or NULL */
-    const char *old_version, *new_version, *old_sha256, *new_sha256; /* or NULL */
-    int64_t job;                                                     /* 0 when none */
-    const char *changed_by; /* "job", "outside", "policy" or NULL */
-    int64_t audit_seq;      /* the alert's audit row */
-} watcher_alert;
-
 typedef struct watcher_config {
     const char *data_dir;     /* copied */
     const tmi_target *target; /* borrowed: must outlive the watcher */
     runner *jobs;             /* borrowed: auto-repair runs here; its jobs pause scans */
     unsigned interval_s;      /* the timer; 0: off */
     unsigned auto_repair_s;   /* 0: off */
-    /* Called on the watcher's thread for each alert, after its audit row. */
-    void (*emit)(void *arg, const watcher_alert *a);
-    void *emit_arg;
+    /* where alerts go after their audit row (alerts.h; may be NULL: the
+     * audit row and a line on stderr only) */
+    alert_outputs *outputs;
 } watcher_config;
 
 typedef struct watcher watcher;

@@ -8,7 +8,7 @@
 //   TMI_CHROMIUM     the browser (default: /usr/bin/chromium)
 //   TMI_E2E_KEEP=1   keep the temporary folders (data, sandbox) after the run
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -147,6 +147,24 @@ export async function startDemo(name) {
   }
   const base = new URL(url).origin;
   return { url, base, root, data, work, stop, output: () => out + err };
+}
+
+/* A fresh one-time login URL for a running demo (`tmi-console login-url`). */
+export function loginUrl(demo) {
+  const out = execFileSync(binary(), ["--data", demo.data, "login-url"], { encoding: "utf8" });
+  const m = out.match(/http:\/\/127\.0\.0\.1:\d+\/login\?code=[0-9a-f]+/);
+  if (!m) throw new Error(`login-url printed no URL: ${out}`);
+  return m[0];
+}
+
+/* GET an API path of a running demo with the API token, as a script would;
+ * the tests read what the server knows (the files, each action's steps)
+ * from the API rather than restating it. */
+export async function apiGet(demo, apiPath) {
+  const token = execFileSync(binary(), ["--data", demo.data, "token"], { encoding: "utf8" }).trim();
+  const res = await fetch(demo.base + apiPath, { headers: { Authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET ${apiPath}: HTTP ${res.status} ${await res.text()}`);
+  return res.json();
 }
 
 const CHROMIUM_ARGS = [

@@ -14,24 +14,32 @@ import { after, before, describe, it } from "node:test";
 
 import {
   TMI_REL,
+  apiGet,
   breakSandboxService,
   launchBrowser,
+  loginUrl,
   parseCsv,
   screenshot,
   startDemo,
   watchPage,
 } from "./harness.mjs";
 
-const FILES = [
-  "mrf.exe",
-  "MRF_CM.dll",
-  "libTMI_DataMarshal.dll",
-  "libMRF_Entity.dll",
-  "libMRF_DM.dll",
-  "libMRF_Common.dll",
-  "libMRF_CM.dll",
-  "libMRF_AP.dll",
-];
+// What the server knows, read from its API (GET /api/plan) when a demo
+// starts: the playbook's files and each action's steps in the order its
+// job runs them.
+let FILES = [];
+let STEPS = {};
+
+async function readProcedure(demo) {
+  const plan = await apiGet(demo, "/api/plan");
+  FILES = plan.playbook_files;
+  STEPS = plan.steps;
+  assert.equal(FILES.length, 8, `playbook files: ${FILES}`);
+}
+
+/* The steps an action runs when nothing fails (the rollback runs only on
+ * failure). */
+const stepsOk = (action) => STEPS[action].filter((s) => s !== "rollback");
 
 /* Every control a keyboard or a screen reader reaches has a name. */
 async function unnamedControls(page) {
@@ -118,6 +126,7 @@ describe("the demo, repaired through the web console", () => {
 
   before(async () => {
     demo = await startDemo("repair");
+    await readProcedure(demo);
     browser = await launchBrowser();
     page = browser.context.pages()[0] || (await browser.context.newPage());
     watch = watchPage(page, demo.base);
@@ -131,15 +140,16 @@ describe("the demo, repaired through the web console", () => {
   it("shows how to log in when there is no session", async () => {
     await page.goto(demo.base + "/");
     await page.locator("#view-login").waitFor({ state: "visible" });
+    assert.match(await page.locator("#view-login").innerText(), /not signed in/);
     assert.match(await page.locator("#view-login").innerText(), /tmi-console login-url/);
     assert.equal(await page.locator("#tabs").isVisible(), false);
     await screenshot(page, "01-login-needed");
-    // the browser logs the 401 of /api/session; that is the expected answer here
+    // with nothing to sign in with, the page does not even ask the API
     assert.deepEqual(
-      watch.problems.filter((p) => !/status of 401/.test(p)),
+      watch.requests.filter((r) => r.includes("/api/")),
       [],
     );
-    watch.problems.length = 0;
+    watch.assertClean();
   });
 
   it("logs in with the one-time URL and shows the fault", async () => {
@@ -194,6 +204,51 @@ describe("the demo, repaired through the web console", () => {
     watch.assertClean();
   });
 
+  it("keeps the session's two parts apart: an HttpOnly cookie of this port, a secret in the tab", async () => {
+    const port = new URL(demo.base).port;
+    const cookies = await browser.context.cookies(demo.base);
+    assert.deepEqual(
+      cookies.map((c) => [c.name, c.httpOnly, c.sameSite]),
+      [[`tmi_session_${port}`, true, "Strict"]],
+    );
+    assert.equal(await page.evaluate(() => document.cookie), "", "the page cannot read the cookie");
+    const secret = await page.evaluate(() => sessionStorage.getItem("tmi-console.secret"));
+    assert.match(secret, /^[0-9a-f]{64}$/);
+    assert.notEqual(secret, cookies[0].value);
+    assert.ok(!page.url().includes(secret), "the secret left the address bar");
+    // every API call carries it
+    const req = page.waitForRequest((r) => r.url().endsWith("/api/status"));
+    await page.locator("#act-scan").click();
+    assert.equal((await req).headers()["x-tmi-secret"], secret);
+    await page.locator("#act-scan:not([disabled])").waitFor();
+    watch.assertClean();
+  });
+
+  it("stays signed in across a reload", async () => {
+    await page.reload();
+    await page.locator("#banner[data-verdict=affected]").waitFor();
+    assert.equal(await page.locator("#view-login").isVisible(), false);
+    assert.equal(page.url(), demo.base + "/");
+    watch.assertClean();
+  });
+
+  it("signs a second tab in through the open one", async () => {
+    const tab = await browser.context.newPage();
+    const tabWatch = watchPage(tab, demo.base);
+    await tab.goto(demo.base + "/#history");
+    await tab.locator("#view-history").waitFor({ state: "visible" });
+    assert.equal(await tab.locator("#view-login").isVisible(), false);
+    assert.equal(
+      await tab.evaluate(() => sessionStorage.getItem("tmi-console.secret")),
+      await page.evaluate(() => sessionStorage.getItem("tmi-console.secret")),
+    );
+    await tab.locator("#timeline svg").waitFor();
+    await screenshot(tab, "02b-second-tab");
+    tabWatch.assertClean();
+    await tab.close();
+    watch.assertClean();
+  });
+
   it("fits a 1366x768 screen at 125 % zoom", async () => {
     await page.setViewportSize({ width: 1093, height: 614 }); // 1366x768 CSS pixels / 1.25
     assert.ok(await noHorizontalScroll(page), "no horizontal scrolling at 125 %");
@@ -244,16 +299,12 @@ describe("the demo, repaired through the web console", () => {
       1,
       `the page below the job panel moved while polling: ${[...run.tops]}`,
     );
-    for (const step of [
-      "preflight",
-      "backup",
-      "stop",
-      "stage",
-      "commit",
-      "verify",
-      "start",
-      "rescan",
-    ]) {
+    // the panel shows the steps as the server lists them, in its order
+    assert.deepEqual(
+      await page.locator("#job-steps li").evaluateAll((lis) => lis.map((li) => li.dataset.step)),
+      STEPS.repair,
+    );
+    for (const step of stepsOk("repair")) {
       assert.equal(
         await page.locator(`#job-steps li[data-step=${step}]`).getAttribute("data-outcome"),
         "ok",
@@ -426,6 +477,81 @@ describe("the demo, repaired through the web console", () => {
     watch.assertClean();
   });
 
+  it("shows a file status it has no words for by its name, as needing attention", async () => {
+    const tab = await browser.context.newPage();
+    const tabWatch = watchPage(tab, demo.base);
+    await tab.goto(demo.base + "/");
+    await tab.locator("#files-body tr[data-file]").first().waitFor();
+    const got = await tab.evaluate(async () => {
+      const m = await import("/assets/js/status.js");
+      const scan = {
+        verdict: "affected",
+        expected_version: "1.12.0.1266",
+        files: [
+          { name: "x.dll", status: "quarantined", version: null, sha256: "ab".repeat(32) },
+          { name: "y.dll", status: "ok", version: "1.12.0.1266" },
+        ],
+      };
+      m.renderFiles(scan);
+      const row = document.querySelector('#files-body tr[data-file="x.dll"]');
+      return {
+        text: row.innerText,
+        cls: row.className,
+        badge: row.querySelector(".badge").className,
+        words: m.badFilesText(scan),
+      };
+    });
+    assert.match(got.text, /x\.dll\s+1\.12\.0\.1266\s+–\s+quarantined/);
+    assert.equal(got.cls, "row-bad");
+    assert.match(got.badge, /badge-attention/);
+    assert.equal(got.words, "1 file is quarantined");
+    tabWatch.assertClean();
+    await tab.close();
+  });
+
+  it("shows a damaged file (status invalid) as damaged, in the colours of trouble", async () => {
+    const tab = await browser.context.newPage();
+    const tabWatch = watchPage(tab, demo.base);
+    await tab.goto(demo.base + "/");
+    await tab.locator("#files-body tr[data-file]").first().waitFor();
+    const got = await tab.evaluate(async () => {
+      const m = await import("/assets/js/status.js");
+      const scan = {
+        verdict: "affected",
+        expected_version: "1.12.0.1266",
+        files: [
+          { name: "x.dll", status: "invalid", version: null, sha256: "ab".repeat(32) },
+          { name: "z.dll", status: "invalid", version: null, sha256: "cd".repeat(32) },
+          { name: "y.dll", status: "ok", version: "1.12.0.1266" },
+        ],
+      };
+      m.renderFiles(scan);
+      const row = document.querySelector('#files-body tr[data-file="x.dll"]');
+      const badge = row.querySelector(".badge");
+      const trouble = document.createElement("span");
+      trouble.className = "badge badge-attention";
+      row.appendChild(trouble);
+      const look = (n) => getComputedStyle(n).color + " on " + getComputedStyle(n).backgroundColor;
+      const seen = { look: look(badge), trouble: look(trouble) };
+      trouble.remove();
+      return {
+        text: row.innerText,
+        cls: row.className,
+        badge: badge.className,
+        words: m.badFilesText(scan),
+        ...seen,
+      };
+    });
+    assert.match(got.text, /x\.dll\s+1\.12\.0\.1266\s+–\s+invalid \(damaged\)/);
+    assert.equal(got.cls, "row-bad");
+    assert.match(got.badge, /badge-invalid/);
+    assert.doesNotMatch(got.badge, /badge-attention/);
+    assert.equal(got.look, got.trouble); /* styled as trouble, not left plain */
+    assert.equal(got.words, "2 files are damaged");
+    tabWatch.assertClean();
+    await tab.close();
+  });
+
   it("restores the backup: the old files come back", async () => {
     await page.locator("#tab-backups").click();
     const row = page.locator("#backups-body tr[data-backup]").first();
@@ -436,7 +562,7 @@ describe("the demo, repaired through the web console", () => {
     await page.locator("#view-status").waitFor({ state: "visible" });
     const run = await watchJob(page, 60000);
     assert.equal(run.status, "succeeded");
-    for (const step of ["preflight", "backup", "stop", "restore"]) {
+    for (const step of stepsOk("restore")) {
       assert.equal(
         await page.locator(`#job-steps li[data-step=${step}]`).getAttribute("data-outcome"),
         "ok",
@@ -465,6 +591,7 @@ describe("a repair that fails is rolled back; then each action on its own", () =
 
   before(async () => {
     demo = await startDemo("rollback");
+    await readProcedure(demo);
     // the service now fails even with the good files
     fixService = breakSandboxService(demo.root);
     browser = await launchBrowser();
@@ -546,14 +673,39 @@ describe("a repair that fails is rolled back; then each action on its own", () =
     await page.locator("#ev-service.badge-running").waitFor();
     watch.assertClean();
   });
+  it("shows the sign-in view in a tab opened when no signed-in tab is open", async () => {
+    const port = new URL(demo.base).port;
+    // a blank tab first keeps the browser session (and its cookie) open
+    const blank = await browser.context.newPage();
+    await page.close();
+    page = blank;
+    watch = watchPage(page, demo.base);
+    await page.goto(demo.base + "/");
+    await page.locator("#view-login").waitFor({ state: "visible" });
+    assert.match(await page.locator("#view-login").innerText(), /This tab is not signed in/);
+    // the cookie is still there, and still useless without the secret: the
+    // page does not even try it
+    const names = (await browser.context.cookies(demo.base)).map((c) => c.name);
+    assert.deepEqual(names, [`tmi_session_${port}`]);
+    assert.deepEqual(
+      watch.requests.filter((r) => r.includes("/api/")),
+      [],
+    );
+    await screenshot(page, "13-tab-not-signed-in");
+    // a new login link signs it in again
+    await page.goto(loginUrl(demo));
+    await page.locator("#banner.banner-healthy").waitFor();
+    watch.assertClean();
+  });
+
   it("logs out: the session ends on the server too", async () => {
     await page.getByRole("button", { name: "Log out" }).click();
     await page.locator("#view-login").waitFor({ state: "visible" });
     watch.assertClean();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("tmi-console.secret")), null);
+    assert.deepEqual(await browser.context.cookies(demo.base), [], "the cookie is cleared");
     await page.reload();
     await page.locator("#view-login").waitFor({ state: "visible" });
-    // the browser logs the 401 of /api/session; that is the expected answer here
-    const rest = watch.problems.filter((p) => !/status of 401/.test(p));
-    assert.deepEqual(rest, []);
+    watch.assertClean();
   });
 });

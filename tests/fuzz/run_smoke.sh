@@ -140,6 +140,16 @@ seed_fuzz_store_text() {
     printf '%s' '12:00000000000000000000000000000000000000000000000000000000000000ab' > "$dir/head"
 }
 
+# Syslog URLs, and alert text with the bytes RFC 5424 escapes or refuses
+# (pieces separated by NUL: URL, message, TMI folder, file).
+seed_fuzz_alert_format() {
+    local dir=$1
+    printf 'udp://127.0.0.1:514\0verdict changed\0C:\\TMI\0mrf.exe' > "$dir/udp"
+    printf 'tcp://log-1.example.com:6514\0quote " backslash \\ bracket ]\0D:\\a]b"c\0\xe6\x97\xa5.dll' > "$dir/escapes"
+    printf 'udp://[::1]:514\0bad \xff\xc0\xaf bytes\r\n\0\xed\xa0\x80\0\x7f' > "$dir/bad-utf8"
+    printf 'tls://h:0514/x?y#z\0\0\0' > "$dir/bad-url"
+}
+
 # ---- the runs ---------------------------------------------------------------
 
 mapfile -t TARGETS < <(find "$BUILD" -path '*/CMakeFiles' -prune -o -path "$BUILD/corpus*" -prune \

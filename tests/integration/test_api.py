@@ -8,6 +8,7 @@ import http.client
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -143,7 +144,7 @@ try:
     expect_status(r, 200, "openapi")
     doc = r.json() or {}
     check(str(doc.get("openapi", "")).startswith("3."), "openapi version %r" % doc.get("openapi"))
-    subst = {"{id}": "1", "{name}": "openapi.json"}
+    subst = {"{id}": "1", "{dir}": "js", "{name}": "openapi.json"}
     paths = doc.get("paths", {})
     check(len(paths) >= 15, "openapi documents only %d paths" % len(paths))
     for path, ops in paths.items():
@@ -172,6 +173,30 @@ try:
     check(r.header("content-type") == "application/json", "asset type %r" % r.header("content-type"))
     r = srv.request("GET", "/assets/nothing.js")
     expect_problem(r, 404, "missing asset")
+
+    # the page: no inline script, one module entry point, and every module
+    # it imports (transitively) embedded and served as JavaScript
+    r = srv.request("GET", "/")
+    page = r.body.decode("utf-8", "replace")
+    scripts = re.findall(r"<script\b([^>]*)>", page)
+    check(scripts == [' type="module" src="/assets/js/main.js"'], "page scripts: %r" % scripts)
+    todo, seen = ["/assets/js/main.js"], set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        r = srv.request("GET", path)
+        expect_status(r, 200, "module " + path)
+        check(r.header("content-type") == "text/javascript; charset=utf-8",
+              "module %s type %r" % (path, r.header("content-type")))
+        for dep in re.findall(r'^import [^;]*?from "\./([a-z]+\.js)";', r.body.decode(), re.M):
+            todo.append("/assets/js/" + dep)
+    check(len(seen) >= 9, "modules reached from main.js: %r" % sorted(seen))
+    r = srv.request("GET", "/assets/js/../app.css")
+    check(r.status in (400, 404), "a dot-dot asset path: %r" % r)
+    r = srv.request("GET", "/assets/js/nothing.js")
+    expect_problem(r, 404, "missing module")
 
     # shutdown: a keep-alive connection gets 503 (or is closed) once SIGTERM
     # arrived; the store stays intact (checked again by a fresh process)

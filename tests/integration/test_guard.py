@@ -57,6 +57,15 @@ try:
     expect_status(r, 200, "Host localhost")
     r = srv.raw(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nHost: evil.example\r\n\r\n" % P)
     expect_problem(r, 400, "two Host headers")
+    # the credential headers too: which copy counts must never be a question
+    for name, value in ((b"X-TMI-Secret", b"0" * 64), (b"Cookie", b"a=1"),
+                        (b"Authorization", b"Bearer x")):
+        head = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % P
+        line = name + b": " + value + b"\r\n"
+        r = srv.raw(head + line + b"\r\n")
+        expect_status(r, 200, "one %s header on a public route" % name.decode())
+        r = srv.raw(head + line + line + b"\r\n")
+        expect_problem(r, 400, "two %s headers" % name.decode())
 
     # Origin: a present one must be ours exactly
     for origin in ("http://evil.example", "null", "http://127.0.0.1:%d" % (P + 1),
@@ -78,7 +87,7 @@ try:
     # CORS preflight from another origin: refused, no Access-Control-Allow-*
     r = srv.request("OPTIONS", "/api/scan", headers={
         "Origin": "http://evil.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type, x-csrf-token"})
+        "Access-Control-Request-Headers": "content-type, x-tmi-secret"})
     expect_status(r, (403, 405), "CORS preflight")
     expect_security_headers(r, "CORS preflight")
     r = srv.request("OPTIONS", "/api/scan", headers={

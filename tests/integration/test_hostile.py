@@ -134,6 +134,34 @@ def framing():
     check(statuses(out) == [200, 404], "pipelined answers %r" % statuses(out))
 
 
+def cookie_only():
+    """The session cookie alone (what another port of 127.0.0.1 receives) is
+    no credential: no change, and no secret revealed, whatever else is sent."""
+    u = srv.login_url.split("/login", 1)[1]
+    r = srv.request("GET", "/login" + u)
+    expect_status(r, 303, "login")
+    cookie = (r.header("set-cookie") or "").split(";")[0]
+    secret = (r.header("location") or "").rpartition("=")[2]
+    check(cookie.startswith("tmi_session_%d=" % P) and len(secret) == 64,
+          "login: %r %r" % (cookie, r.header("location")))
+    jobs_before = len((srv.request("GET", "/api/jobs?limit=500", token=True).json() or {})
+                      .get("jobs") or [])
+    tries = [{}, {"X-TMI-Secret": "0" * 64}, {"X-CSRF-Token": "0" * 64},
+             {"Origin": "http://127.0.0.1:%d" % P, "Sec-Fetch-Site": "same-origin"}]
+    for extra in tries:
+        h = dict(extra, Cookie=cookie)
+        r = srv.request("GET", "/api/session", headers=h)
+        check(r.status in (401, 403, 429) and secret.encode() not in r.body,
+              "cookie-only GET /api/session %r: %r" % (extra, r))
+        r = srv.request("POST", "/api/jobs", headers=h, body={"action": "backup"})
+        check(r.status in (401, 403, 429), "cookie-only POST /api/jobs %r: %r" % (extra, r))
+    jobs_after = len((srv.request("GET", "/api/jobs?limit=500", token=True).json() or {})
+                     .get("jobs") or [])
+    check(jobs_after == jobs_before, "a cookie-only request started a job")
+    r = srv.request("GET", "/api/session", headers={"Cookie": cookie, "X-TMI-Secret": secret})
+    expect_status(r, 200, "cookie and secret")
+
+
 class Dribbler(threading.Thread):
     """A slow client: one header line every 2.5 s, reconnecting when cut."""
 
@@ -219,6 +247,7 @@ def flood(n=300):
 
 try:
     framing()
+    cookie_only()
     slow_clients()
     flood()
     r = srv.request("GET", "/api/health")

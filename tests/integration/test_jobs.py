@@ -42,6 +42,16 @@ try:
                                   and f.get("to_version") == "1.12.0.1266"
                                   and "filegroup100" in (f.get("source_path") or "")
                                   for f in files), "plan files: %r" % files)
+    # each action's steps, as the job will report them; the playbook's files
+    steps = plan.get("steps") or {}
+    check(steps.get("repair") == STEPS + ["rollback"], "plan steps: %r" % steps)
+    check(steps.get("backup") == ["preflight", "backup"]
+          and steps.get("restart") == ["stop", "start"]
+          and steps.get("replace") == STEPS[:6] + ["rollback"]
+          and steps.get("restore") == ["preflight", "backup", "stop", "restore", "rollback"],
+          "plan steps: %r" % steps)
+    check(plan.get("playbook_files") == [f.get("name") for f in files],
+          "playbook_files %r, files %r" % (plan.get("playbook_files"), files))
 
     # bodies are validated
     for body, what in (({"action": "explode"}, "unknown action"),

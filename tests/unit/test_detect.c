@@ -43,6 +43,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
+    plat = plat_os_ops; /* a test that failed half-way may leave an entry replaced */
     plat_remove_tree(f->root);
     playbook_free(f->pb);
     free(f);
@@ -315,42 +316,231 @@ static void program_files_32_bit_layout(void **state)
     scan_result_free(r);
 }
 
-static void garbage_and_truncated_files_are_unreadable(void **state)
+/* SHA-256 of what is in path now. */
+static void sha_of(const char *path, uint8_t out[32])
 {
-    fx *f = *state;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(plat.read_file(path, 1 << 26, &buf, &len), TMI_OK);
+    assert_int_equal(plat_sha256(buf, len, out), TMI_OK);
+    free(buf);
+}
+
+/* Damage three TMI files the way a failed patch does: truncated, zeroed
+ * (same size) and garbage. */
+static void damage_three(const char *tmi)
+{
     char path[PLAT_PATH_MAX];
     uint8_t *img = NULL;
     size_t len = 0;
-    make_sandbox(f, NULL, NULL);
-    tu_join(path, sizeof(path), f->tmi, "libMRF_Entity.dll");
-    tu_write(path, "this is not a PE file at all", 28);
-    tu_join(path, sizeof(path), f->tmi, "libMRF_AP.dll");
-    assert_int_equal(plat.read_file(path, 1 << 20, &img, &len), TMI_OK);
+    tu_join(path, sizeof(path), tmi, "libMRF_AP.dll");
+    assert_int_equal(plat.read_file(path, 1 << 26, &img, &len), TMI_OK);
     tu_write(path, img, 200); /* headers cut off */
+    tu_join(path, sizeof(path), tmi, "libMRF_DM.dll");
+    memset(img, 0, len);
+    tu_write(path, img, len);
     free(img);
+    tu_join(path, sizeof(path), tmi, "libMRF_Entity.dll");
+    tu_write(path, "this is not a PE file at all", 28);
+}
+
+/* Bytes that were read but are no PE file with a version: invalid, hashed
+ * (evidence, and what the backup will hold), and no obstacle to the repair. */
+static void damaged_files_are_invalid(void **state)
+{
+    static const char *const damaged[] = {"libMRF_AP.dll", "libMRF_DM.dll", "libMRF_Entity.dll"};
+    fx *f = *state;
+    char path[PLAT_PATH_MAX];
+    uint8_t want[32];
+    make_sandbox(f, NULL, NULL);
+    damage_three(f->tmi);
     scan_result *r = scan(f);
     assert_int_equal(r->verdict, SCAN_AFFECTED);
-    const scan_file *g = file_named(r, "libMRF_Entity.dll");
-    assert_int_equal(g->status, FILE_UNREADABLE);
-    assert_true(g->has_sha256); /* still hashed: evidence */
-    assert_non_null(strstr(g->error, "not a PE file"));
-    const scan_file *t = file_named(r, "libMRF_AP.dll");
-    assert_int_equal(t->status, FILE_UNREADABLE);
-    assert_non_null(t->error);
-    assert_false(r->repair_possible);
-    assert_non_null(strstr(r->repair_reason, "cannot be read"));
+    for (size_t i = 0; i < 3; i++) {
+        const scan_file *d = file_named(r, damaged[i]);
+        if (d->status != FILE_INVALID)
+            fail_msg("%s is %s, wanted invalid", d->name, file_status_name(d->status));
+        assert_true(d->present);
+        assert_true(d->has_sha256);
+        assert_false(d->has_version);
+        assert_non_null(d->error);
+        tu_join(path, sizeof(path), f->tmi, damaged[i]);
+        sha_of(path, want);
+        assert_memory_equal(d->sha256, want, 32);
+    }
+    assert_non_null(strstr(file_named(r, "libMRF_Entity.dll")->error, "not a PE file"));
+    assert_int_equal(file_named(r, "mrf.exe")->status, FILE_OLD);
+    assert_true(r->repair_possible);
+    assert_int_equal(r->repair_source, 0);
+    /* the JSON says so too */
+    cJSON *o = scan_to_json(r);
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(o, "files");
+    int invalid = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, files)
+    {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
+        if (strcmp(st->valuestring, "invalid") == 0) {
+            invalid++;
+            assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "sha256")));
+        }
+    }
+    assert_int_equal(invalid, 3);
+    cJSON_Delete(o);
     scan_result_free(r);
 }
 
-static void pe_without_version_is_unreadable(void **state)
+static void pe_without_version_is_invalid(void **state)
 {
     fx *f = *state;
     make_sandbox(f, NULL, NULL);
     write_file_in(f->tmi, "MRF_CM.dll", NULL, 3);
     scan_result *r = scan(f);
     const scan_file *m = file_named(r, "MRF_CM.dll");
-    assert_int_equal(m->status, FILE_UNREADABLE);
+    assert_int_equal(m->status, FILE_INVALID);
+    assert_true(m->has_sha256);
     assert_string_equal(m->error, "no version resource");
+    assert_true(r->repair_possible);
+    scan_result_free(r);
+}
+
+/* A damaged file in the source folder makes that source unusable. */
+static void invalid_source_file_is_not_used(void **state)
+{
+    fx *f = *state;
+    char src[PLAT_PATH_MAX], path[PLAT_PATH_MAX];
+    make_sandbox(f, NULL, NULL);
+    tu_join(src, sizeof(src), f->tmi, "is_backup/filegroup100");
+    tu_join(path, sizeof(path), src, "libMRF_CM.dll");
+    tu_write(path, "MZ", 2);
+    scan_result *r = scan(f);
+    assert_false(r->sources[0].complete);
+    assert_non_null(strstr(r->sources[0].reason, "libMRF_CM.dll cannot be used"));
+    assert_false(r->repair_possible);
+    scan_result_free(r);
+}
+
+static const char *deny_name;
+static int deny_read(const char *path, size_t max, uint8_t **out, size_t *len)
+{
+    if (deny_name != NULL && strstr(path, deny_name) != NULL)
+        return TMI_EACCES;
+    return plat_os_ops.read_file_nofollow(path, max, out, len);
+}
+
+/* Bytes that cannot be read block the repair, with the reason: a folder in
+ * place of the file (which stops root too), and a read the system refuses
+ * (through the plat table: permission bits do not stop root). */
+static void unreadable_file_blocks_the_repair(void **state)
+{
+    fx *f = *state;
+    char path[PLAT_PATH_MAX];
+    make_sandbox(f, NULL, NULL);
+    tu_join(path, sizeof(path), f->tmi, "libMRF_DM.dll");
+    assert_int_equal(plat.remove_file(path), TMI_OK);
+    tu_mkdirs(path);
+    scan_result *r = scan(f);
+    const scan_file *d = file_named(r, "libMRF_DM.dll");
+    assert_int_equal(d->status, FILE_UNREADABLE);
+    assert_false(d->has_sha256);
+    assert_string_equal(d->error, "is a folder, not a file");
+    assert_false(r->repair_possible);
+    assert_non_null(strstr(r->repair_reason, "libMRF_DM.dll cannot be read"));
+    scan_result_free(r);
+
+    plat_remove_tree(path);
+    write_file_in(f->tmi, "libMRF_DM.dll", BAD, 9);
+    deny_name = "libMRF_Common.dll";
+    plat.read_file_nofollow = deny_read;
+    r = scan(f);
+    plat.read_file_nofollow = plat_os_ops.read_file_nofollow;
+    d = file_named(r, "libMRF_Common.dll");
+    assert_int_equal(d->status, FILE_UNREADABLE);
+    assert_non_null(strstr(d->error, tmi_strerror(TMI_EACCES)));
+    assert_false(r->repair_possible);
+    assert_non_null(strstr(r->repair_reason, "cannot be read"));
+    /* a damaged file beside it does not change that */
+    scan_result_free(r);
+    damage_three(f->tmi);
+    plat.read_file_nofollow = deny_read;
+    r = scan(f);
+    plat.read_file_nofollow = plat_os_ops.read_file_nofollow;
+    assert_int_equal(file_named(r, "libMRF_Entity.dll")->status, FILE_INVALID);
+    assert_false(r->repair_possible);
+    assert_non_null(strstr(r->repair_reason, "libMRF_Common.dll cannot be read"));
+    scan_result_free(r);
+}
+
+/* Links, through the plat table: stat says a file is a link, or the checked
+ * read finds that it became one. The scan must never read a TMI or source
+ * file through plat.read_file, which follows links. */
+static const char *link_name, *race_name;
+
+static int link_stat(const char *path, plat_stat *st)
+{
+    int rc = plat_os_ops.stat(path, st);
+    if (rc == TMI_OK && link_name != NULL && strstr(path, link_name) != NULL)
+        st->is_link = 1;
+    return rc;
+}
+
+static int race_read(const char *path, size_t max, uint8_t **out, size_t *len)
+{
+    if (race_name != NULL && strstr(path, race_name) != NULL)
+        return TMI_ELINK;
+    return plat_os_ops.read_file_nofollow(path, max, out, len);
+}
+
+static int following_read(const char *path, size_t max, uint8_t **out, size_t *len)
+{
+    (void)max;
+    (void)out;
+    (void)len;
+    fail_msg("the scan read %s with plat.read_file, which follows links", path);
+    return TMI_EIO;
+}
+
+static scan_result *scan_with_links(fx *f, const char *as_link, const char *becomes_link)
+{
+    link_name = as_link;
+    race_name = becomes_link;
+    plat.stat = link_stat;
+    plat.read_file_nofollow = race_read;
+    plat.read_file = following_read;
+    scan_result *r = scan(f);
+    plat = plat_os_ops;
+    return r;
+}
+
+static void assert_is_link(const scan_file *d)
+{
+    assert_int_equal(d->status, FILE_UNREADABLE);
+    assert_true(d->present);
+    assert_string_equal(d->error, "is a link");
+    assert_false(d->has_sha256); /* never hashed through the link */
+    assert_false(d->has_version);
+    assert_int_equal(d->size, 0);
+}
+
+static void links_are_reported_not_followed(void **state)
+{
+    fx *f = *state;
+    make_sandbox(f, NULL, NULL);
+    scan_result *r = scan_with_links(f, PLAT_SEP_STR "libMRF_CM.dll", "libMRF_DM.dll");
+    assert_int_equal(r->verdict, SCAN_AFFECTED);
+    assert_is_link(file_named(r, "libMRF_CM.dll"));
+    assert_is_link(file_named(r, "libMRF_DM.dll"));
+    assert_int_equal(file_named(r, "mrf.exe")->status, FILE_OLD);
+    assert_false(r->repair_possible);
+    if (strstr(r->repair_reason, "cannot be read (is a link)") == NULL)
+        fail_msg("the reason does not name the link: %s", r->repair_reason);
+    scan_result_free(r);
+    /* a source file that is a link makes the source unusable */
+    r = scan_with_links(f, "filegroup100" PLAT_SEP_STR "libMRF_AP.dll", NULL);
+    assert_int_equal(file_named(r, "libMRF_AP.dll")->status, FILE_OLD);
+    assert_false(r->sources[0].complete);
+    assert_non_null(strstr(r->sources[0].reason, "libMRF_AP.dll cannot be used: is a link"));
+    assert_false(r->repair_possible);
     scan_result_free(r);
 }
 
@@ -517,8 +707,11 @@ int main(void)
         T(no_source_folder_at_all),
         T(odd_letter_case_everywhere),
         T(program_files_32_bit_layout),
-        T(garbage_and_truncated_files_are_unreadable),
-        T(pe_without_version_is_unreadable),
+        T(damaged_files_are_invalid),
+        T(pe_without_version_is_invalid),
+        T(invalid_source_file_is_not_used),
+        T(unreadable_file_blocks_the_repair),
+        T(links_are_reported_not_followed),
         T(fixed_version_wins_over_string),
         T(oversized_file_is_unreadable_not_fatal),
         T(explicit_tmi_dir_and_bad_roots),

@@ -45,10 +45,11 @@ static void expect_cell(const char *text, const char *want)
 static void csv_quoting(void **state)
 {
     (void)state;
+    /* every text cell is quoted; NULL is the one empty, unquoted field */
     expect_cell(NULL, "");
-    expect_cell("", "");
-    expect_cell("plain", "plain");
-    expect_cell("C:\\Program Files (x86)\\Trend Micro", "C:\\Program Files (x86)\\Trend Micro");
+    expect_cell("", "\"\"");
+    expect_cell("plain", "\"plain\"");
+    expect_cell("C:\\Program Files (x86)\\Trend Micro", "\"C:\\Program Files (x86)\\Trend Micro\"");
     expect_cell("a,b", "\"a,b\"");
     expect_cell("say \"hi\"", "\"say \"\"hi\"\"\"");
     expect_cell("\"", "\"\"\"\"");
@@ -57,23 +58,70 @@ static void csv_quoting(void **state)
     expect_cell("line1\r\nline2", "\"line1\r\nline2\"");
     expect_cell("lf\n", "\"lf\n\"");
     expect_cell("cr\rx", "\"cr\rx\"");
-    expect_cell("caf\xc3\xa9 \xe2\x9c\x93", "caf\xc3\xa9 \xe2\x9c\x93"); /* UTF-8 untouched */
-    expect_cell(" spaced ", " spaced ");
+    expect_cell("caf\xc3\xa9 \xe2\x9c\x93", "\"caf\xc3\xa9 \xe2\x9c\x93\""); /* UTF-8 untouched */
+    expect_cell(" spaced ", "\" spaced \"");
 }
 
 static void csv_formulas_neutralised(void **state)
 {
     (void)state;
-    expect_cell("=SUM(A1:A9)", "'=SUM(A1:A9)");
-    expect_cell("+1", "'+1");
-    expect_cell("-1", "'-1");
-    expect_cell("@cmd", "'@cmd");
-    expect_cell("\tx", "'\tx");
+    expect_cell("=SUM(A1:A9)", "\"'=SUM(A1:A9)\"");
+    expect_cell("+1", "\"'+1\"");
+    expect_cell("-1", "\"'-1\"");
+    expect_cell("@cmd", "\"'@cmd\"");
+    expect_cell("\tx", "\"'\tx\"");
     expect_cell("\rx", "\"'\rx\"");
     expect_cell("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
     expect_cell("=1,2", "\"'=1,2\"");
-    expect_cell("a=b", "a=b"); /* only a leading sign matters */
-    expect_cell("'quoted", "'quoted");
+    expect_cell("a=b", "\"a=b\""); /* a sign inside a word starts nothing */
+    expect_cell("a-b c+d", "\"a-b c+d\"");
+    expect_cell("'quoted", "\"'quoted\"");
+    /* where a spreadsheet that splits on another separator (or a broken
+     * line) would start a cell: after , ; TAB CR LF, past spaces and quotes */
+    expect_cell("x;=HYPERLINK(\"http://evil.example/\",\"open\")",
+                "\"x;'=HYPERLINK(\"\"http://evil.example/\"\",\"\"open\"\")\"");
+    expect_cell("x,+1", "\"x,'+1\"");
+    expect_cell("x\t-1", "\"x\t'-1\"");
+    expect_cell("x\r\n@cmd", "\"x\r\n'@cmd\"");
+    expect_cell("x; =1", "\"x;' =1\"");
+    expect_cell("x;\"=1\"", "\"x;'\"\"=1\"\"\"");
+    expect_cell(" =1", "\"' =1\"");
+    expect_cell("\t\tx", "\"'\t'\tx\"");
+    expect_cell("a;b,c", "\"a;b,c\"");
+    expect_cell("[-1,-2]", "\"[-1,'-2]\"");
+}
+
+/* A request's path stored as an audit target by an unauthenticated client
+ * (the server audits a failed credential with req->path as the target)
+ * comes out of the CSV with every formula start neutralised. */
+static void audit_csv_neutralises_a_planted_path(void **state)
+{
+    (void)state;
+    static const char target[] = "/api/status;=HYPERLINK(\"http://evil.example/\",\"open\")";
+    static const audit_actor anon = {"anonymous", "token"};
+    audit_event ev = {"auth", target, NULL, "failed", "{\"reason\":\"wrong API token\"}"};
+    char dir[PLAT_PATH_MAX];
+    st_tmpdir(dir, sizeof(dir));
+    store *s = st_open(dir);
+    assert_int_equal(audit_append(s, &anon, &ev, NULL), TMI_OK);
+    st_sink k;
+    memset(&k, 0, sizeof(k));
+    assert_int_equal(export_audit(s, EXPORT_CSV, NULL, st_sink_write, &k), TMI_OK);
+    /* the cell as written: quoted, the formula behind the ';' neutralised */
+    assert_non_null(strstr(k.data, ",\"/api/status;'=HYPERLINK(\"\"http://evil.example/\"\","
+                                   "\"\"open\"\")\","));
+    /* no separator anywhere in the file is followed by a formula start */
+    for (const char *p = k.data; *p != '\0'; p++) {
+        if (strchr(",;\t\r\n", *p) == NULL)
+            continue;
+        const char *q = p + 1;
+        while (*q == ' ' || *q == '"')
+            q++;
+        if (*q != '\0' && strchr("=+-@", *q) != NULL)
+            fail_msg("a formula starts after a separator at offset %d", (int)(q - k.data));
+    }
+    st_sink_free(&k);
+    store_close(s);
 }
 
 /* A minimal RFC 4180 reader: the fields of all records of text. */
@@ -468,6 +516,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         ST_TEST("/store/export/csv-quoting", csv_quoting),
         ST_TEST("/store/export/csv-formulas-neutralised", csv_formulas_neutralised),
+        ST_TEST("/store/export/audit-csv-neutralises-a-planted-path",
+                audit_csv_neutralises_a_planted_path),
         ST_TEST("/store/export/audit-csv-round-trips", audit_csv_round_trips),
         ST_TEST("/store/export/audit-json-reverifies", audit_json_reverifies),
         ST_TEST("/store/export/history-json-and-csv", history_json_and_csv),

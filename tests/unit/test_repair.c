@@ -18,12 +18,14 @@
 #include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h> /* symlink() */
 
 #include <cjson/cJSON.h>
 
 #include "backup.h"
 #include "detect.h"
 #include "err.h"
+#include "fileops.h"
 #include "pathutil.h"
 #include "plat.h"
 #include "playbook.h"
@@ -51,7 +53,10 @@ typedef struct fx {
     /* what the hooks saw */
     char steps[64][32];
     char outcomes[64][16];
+    char ended[64][32];
+    char messages[64][320];
     int n_begin, n_end;
+    int run_first; /* steps[] index of the last run's first step */
     /* injection knobs */
     int fail_temp_write_at; /* fail the Nth write of a staged file (1-based) */
     int write_err;
@@ -135,12 +140,23 @@ static void hook_end(void *arg, const char *step, const char *outcome, const cha
                      const cJSON *details)
 {
     fx *f = arg;
-    (void)step;
-    (void)message;
     (void)details;
-    if (f->n_end < 64)
+    if (f->n_end < 64) {
         snprintf(f->outcomes[f->n_end], 16, "%s", outcome);
+        snprintf(f->ended[f->n_end], 32, "%s", step);
+        snprintf(f->messages[f->n_end], 320, "%s", message != NULL ? message : "");
+    }
     f->n_end++;
+}
+
+/* The message the last report of step carried ("" when none). */
+static const char *message_of(const fx *f, const char *step)
+{
+    for (int i = (f->n_end < 64 ? f->n_end : 64) - 1; i >= 0; i--) {
+        if (strcmp(f->ended[i], step) == 0)
+            return f->messages[i];
+    }
+    return "";
 }
 
 static const repair_hooks hooks = {NULL, hook_begin, hook_end, NULL};
@@ -264,6 +280,7 @@ static repair_result run(fx *f, repair_action a)
 {
     repair_result res;
     repair_hooks h = hooks_for(f);
+    f->run_first = f->n_begin;
     repair_run(a, &f->env, &h, &res);
     /* every step that began was reported as ended */
     if (f->n_begin != f->n_end && !(f->journal_fail_step != NULL && f->n_end == f->n_begin + 1))
@@ -295,6 +312,61 @@ static void assert_service(fx *f, plat_svc_state want)
                  service_state_name(want));
 }
 
+/* The last run began its steps in the order repair_action_steps() lists
+ * them (what the API and the page show): all but "rollback" when it
+ * succeeded, else those up to the failed one and then "rollback" where the
+ * action has it; a "start" may follow (the service put back as the job
+ * found it). */
+static void assert_steps_listed(fx *f, repair_action a, const repair_result *r)
+{
+    const char *names[REPAIR_MAX_STEPS];
+    size_t n = repair_action_steps(a, names), k = 0;
+    int i = f->run_first, failed = r->rc != TMI_OK, rolls = 0;
+    assert_true(n > 0);
+    rolls = strcmp(names[n - 1], "rollback") == 0;
+    for (; k < n - (size_t)rolls && i < f->n_begin; k++, i++) {
+        if (strcmp(f->steps[i], names[k]) != 0)
+            fail_msg("%s: step %d is %s, listed as %s", repair_action_name(a), i - f->run_first,
+                     f->steps[i], names[k]);
+        if (failed && strcmp(names[k], r->failed_step) == 0) {
+            k++;
+            i++;
+            break;
+        }
+    }
+    if (!failed && k != n - (size_t)rolls)
+        fail_msg("%s: only %zu of the %zu listed steps ran", repair_action_name(a), k,
+                 n - (size_t)rolls);
+    if (failed && rolls && r->rolled_back) {
+        assert_true(i < f->n_begin);
+        assert_string_equal(f->steps[i++], "rollback");
+    }
+    for (; i < f->n_begin; i++)
+        if (strcmp(f->steps[i], "start") != 0)
+            fail_msg("%s: unlisted step %s after the listed ones", repair_action_name(a),
+                     f->steps[i]);
+}
+
+/* /repair/steps/listed-for-every-action */
+static void steps_are_listed(void **state)
+{
+    const char *names[REPAIR_MAX_STEPS];
+    (void)state;
+    assert_int_equal(repair_action_steps(REPAIR_FULL, names), 9);
+    assert_string_equal(names[0], "preflight");
+    assert_string_equal(names[7], "rescan");
+    assert_string_equal(names[8], "rollback");
+    assert_int_equal(repair_action_steps(REPAIR_BACKUP, names), 2);
+    assert_string_equal(names[1], "backup");
+    assert_int_equal(repair_action_steps(REPAIR_RESTART, names), 2);
+    assert_string_equal(names[0], "stop");
+    assert_int_equal(repair_action_steps(REPAIR_REPLACE, names), 7);
+    assert_string_equal(names[6], "rollback");
+    assert_int_equal(repair_action_steps(REPAIR_RESTORE, names), 5);
+    assert_string_equal(names[3], "restore");
+    assert_int_equal(repair_action_steps((repair_action)99, names), 0);
+}
+
 /* ---- the tests ---- */
 
 static void full_repair_succeeds(void **state)
@@ -313,6 +385,7 @@ static void full_repair_succeeds(void **state)
     assert_int_equal(f->n_begin, 8);
     for (int i = 0; i < 8; i++)
         assert_string_equal(f->steps[i], want[i]);
+    assert_steps_listed(f, REPAIR_FULL, &r);
 }
 
 static void replace_then_restart(void **state)
@@ -320,12 +393,14 @@ static void replace_then_restart(void **state)
     fx *f = *state;
     repair_result r = run(f, REPAIR_REPLACE);
     assert_int_equal(r.rc, TMI_OK);
+    assert_steps_listed(f, REPAIR_REPLACE, &r);
     assert_not_mixed(f, 1);
     assert_service(f, PLAT_SVC_STOPPED);
     f->env.job_id = "job-2";
     r = run(f, REPAIR_RESTART);
     if (r.rc != TMI_OK)
         fail_msg("restart failed: %s", r.message);
+    assert_steps_listed(f, REPAIR_RESTART, &r);
     assert_service(f, PLAT_SVC_RUNNING);
 }
 
@@ -424,6 +499,7 @@ static void verify_failure_rolls_back(void **state)
     assert_int_equal(r.rc, TMI_EIO);
     assert_string_equal(r.failed_step, "verify");
     assert_true(r.rolled_back);
+    assert_steps_listed(f, REPAIR_FULL, &r);
     assert_not_mixed(f, 0);
 }
 
@@ -512,6 +588,7 @@ static void restore_reports_the_service_that_does_not_come_back(void **state)
     r = run(f, REPAIR_RESTORE);
     if (r.rc != TMI_OK)
         fail_msg("restore failed: %s", r.message);
+    assert_steps_listed(f, REPAIR_RESTORE, &r);
     assert_not_mixed(f, 0);
     if (strstr(r.message, "did not come back") == NULL || strstr(r.message, "errcode=-107") == NULL)
         fail_msg("the service's failure is not reported: %s", r.message);
@@ -584,6 +661,7 @@ static void restore_puts_the_old_files_back(void **state)
     r = run(f, REPAIR_RESTORE);
     if (r.rc != TMI_OK)
         fail_msg("restore failed: %s", r.message);
+    assert_steps_listed(f, REPAIR_RESTORE, &r);
     assert_not_mixed(f, 0);
     /* the restore backed up the good set first */
     char dir[PLAT_PATH_MAX];
@@ -633,6 +711,7 @@ static void backup_alone_and_tampered_manifest(void **state)
     backup_manifest *m = NULL;
     repair_result r = run(f, REPAIR_BACKUP);
     assert_int_equal(r.rc, TMI_OK);
+    assert_steps_listed(f, REPAIR_BACKUP, &r);
     assert_backup_intact(f, "job-1");
     tu_join(dir, sizeof(dir), f->backups, "job-1");
     tu_join(path, sizeof(path), dir, BACKUP_MANIFEST);
@@ -644,11 +723,200 @@ static void backup_alone_and_tampered_manifest(void **state)
     assert_null(m);
 }
 
+/* Damage three TMI files the way a failed patch does: truncated, zeroed,
+ * garbage. */
+static void damage_three(fx *f)
+{
+    char path[PLAT_PATH_MAX];
+    uint8_t *img = NULL;
+    size_t len = 0;
+    tu_join(path, sizeof(path), f->tmi, "libMRF_AP.dll");
+    assert_int_equal(plat.read_file(path, 1 << 26, &img, &len), TMI_OK);
+    tu_write(path, img, 300);
+    tu_join(path, sizeof(path), f->tmi, "libMRF_DM.dll");
+    memset(img, 0, len);
+    tu_write(path, img, len);
+    free(img);
+    tu_join(path, sizeof(path), f->tmi, "libMRF_Entity.dll");
+    tu_write(path, "garbage, not a PE file", 22);
+    snap(f, f->tmi, &f->before);
+}
+
+/* Invalid files (read, but no PE with a version) are what the admin most
+ * needs repaired: backed up byte for byte, replaced like old ones, and a
+ * restore of that backup puts the very same damaged bytes back. */
+static void damaged_files_are_backed_up_replaced_and_restored(void **state)
+{
+    fx *f = *state;
+    char dir[PLAT_PATH_MAX], err[256];
+    backup_manifest *m = NULL;
+    damage_three(f);
+    repair_result r = run(f, REPAIR_FULL);
+    if (r.rc != TMI_OK)
+        fail_msg("repair failed at %s: %s", r.failed_step, r.message);
+    assert_not_mixed(f, 1);
+    assert_backup_intact(f, "job-1"); /* the damaged bytes, exactly */
+    tu_join(dir, sizeof(dir), f->backups, "job-1");
+    assert_int_equal(backup_load(f->pb, dir, &m, err, sizeof(err)), TMI_OK);
+    for (size_t i = 0; i < m->n_files; i++) {
+        int damaged = strcmp(m->files[i].name, "libMRF_AP.dll") == 0 ||
+                      strcmp(m->files[i].name, "libMRF_DM.dll") == 0 ||
+                      strcmp(m->files[i].name, "libMRF_Entity.dll") == 0;
+        assert_true(m->files[i].present);
+        assert_int_equal(m->files[i].has_version, !damaged);
+    }
+    backup_manifest_free(m);
+
+    f->env.job_id = "job-2";
+    f->env.restore_id = "job-1";
+    r = run(f, REPAIR_RESTORE);
+    if (r.rc != TMI_OK)
+        fail_msg("restore failed: %s", r.message);
+    assert_not_mixed(f, 0); /* byte-identical to the damaged folder */
+    scan_result *s = NULL;
+    assert_int_equal(scan_run(&f->target, &s), TMI_OK);
+    size_t invalid = 0;
+    for (size_t i = 0; i < s->n_files; i++)
+        invalid += s->files[i].status == FILE_INVALID;
+    assert_int_equal(invalid, 3);
+    scan_result_free(s);
+}
+
+/* Bytes that cannot be read cannot be backed up: the job is refused before
+ * anything is touched (a folder in place of the file stops root too). */
+static void unreadable_file_blocks_the_repair(void **state)
+{
+    fx *f = *state;
+    char path[PLAT_PATH_MAX];
+    plat_stat st;
+    damage_three(f); /* damaged files beside it do not change that */
+    tu_join(path, sizeof(path), f->tmi, "libMRF_Common.dll");
+    assert_int_equal(plat.remove_file(path), TMI_OK);
+    tu_mkdirs(path);
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_EINVAL);
+    assert_string_equal(r.failed_step, "preflight");
+    if (strstr(r.message, "libMRF_Common.dll cannot be read") == NULL)
+        fail_msg("the reason is not given: %s", r.message);
+    assert_int_equal(plat.stat(f->backups, &st), TMI_ENOENT); /* nothing was even backed up */
+    assert_int_equal(f->n_begin, 1);
+}
+
+/* ---- links (real symbolic links in the sandbox) ---- */
+
+/* A file outside the sandbox with known bytes; path into victim. */
+static void make_victim(char *victim, const char *content)
+{
+    char elsewhere[PLAT_PATH_MAX];
+    tu_mkdtemp(elsewhere, sizeof(elsewhere));
+    tu_join(victim, PLAT_PATH_MAX, elsewhere, "victim.dll");
+    tu_write(victim, content, strlen(content));
+}
+
+static void assert_still(const char *path, const char *content)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(plat_os_ops.read_file(path, 1 << 20, &buf, &len), TMI_OK);
+    if (len != strlen(content) || memcmp(buf, content, len) != 0)
+        fail_msg("%s was written through a link", path);
+    free(buf);
+}
+
+/* The attack from the field: a link planted at a staging name, pointing at
+ * a file elsewhere (and a dangling one). The job removes the links - the
+ * names, not their targets - says so, and stages fresh files. */
+static void planted_link_at_staging_name_is_not_followed(void **state)
+{
+    fx *f = *state;
+    char victim[PLAT_PATH_MAX], nowhere[PLAT_PATH_MAX], link[PLAT_PATH_MAX];
+    plat_stat st;
+    make_victim(victim, "precious bytes elsewhere");
+    tu_join(link, sizeof(link), f->tmi, ".libMRF_AP.dll" FILEOPS_TEMP_SUFFIX);
+    assert_int_equal(symlink(victim, link), 0);
+    tu_join(nowhere, sizeof(nowhere), f->root, "created-through-a-link");
+    tu_join(link, sizeof(link), f->tmi, ".mrf.exe" FILEOPS_TEMP_SUFFIX);
+    assert_int_equal(symlink(nowhere, link), 0);
+    repair_result r = run(f, REPAIR_REPLACE);
+    if (r.rc != TMI_OK)
+        fail_msg("replace failed at %s: %s", r.failed_step, r.message);
+    assert_not_mixed(f, 1);
+    assert_still(victim, "precious bytes elsewhere");
+    assert_int_equal(plat.stat(nowhere, &st), TMI_ENOENT);
+    if (strstr(message_of(f, "stage"), "2 stale staged files") == NULL)
+        fail_msg("the stage step does not say it removed them: %s", message_of(f, "stage"));
+}
+
+/* A TMI file that is a link - here to a good copy, which a scan that
+ * followed it would call ok - and a source file that is one: reported as
+ * unreadable "is a link", never hashed, and the repair refused before
+ * anything is copied or written. */
+static void linked_files_are_reported_and_not_followed(void **state)
+{
+    fx *f = *state;
+    char target[PLAT_PATH_MAX], link[PLAT_PATH_MAX], victim[PLAT_PATH_MAX];
+    scan_result *s = NULL;
+    plat_stat st;
+    tu_join(target, sizeof(target), f->src, "libMRF_CM.dll");
+    tu_join(link, sizeof(link), f->tmi, "libMRF_CM.dll");
+    assert_int_equal(plat.remove_file(link), TMI_OK);
+    assert_int_equal(symlink(target, link), 0);
+    assert_int_equal(scan_run(&f->target, &s), TMI_OK);
+    for (size_t i = 0; i < s->n_files; i++) {
+        if (strcmp(s->files[i].name, "libMRF_CM.dll") != 0)
+            continue;
+        assert_int_equal(s->files[i].status, FILE_UNREADABLE);
+        assert_string_equal(s->files[i].error, "is a link");
+        assert_false(s->files[i].has_sha256);
+    }
+    scan_result_free(s);
+    repair_result r = run(f, REPAIR_FULL);
+    assert_int_equal(r.rc, TMI_EINVAL);
+    assert_string_equal(r.failed_step, "preflight");
+    assert_non_null(strstr(r.message, "is a link"));
+    assert_int_equal(plat.stat(f->backups, &st), TMI_ENOENT);
+    assert_int_equal(plat.stat(link, &st), TMI_OK);
+    assert_true(st.is_link); /* left as it was */
+
+    /* the TMI file back; now a source file is the link */
+    assert_int_equal(plat.remove_file(link), TMI_OK);
+    tu_write_pe(link, "1.12.0.1156", 0, 55);
+    make_victim(victim, "not the good copy");
+    tu_join(link, sizeof(link), f->src, "libMRF_AP.dll");
+    assert_int_equal(plat.remove_file(link), TMI_OK);
+    assert_int_equal(symlink(victim, link), 0);
+    assert_int_equal(scan_run(&f->target, &s), TMI_OK);
+    assert_false(s->repair_possible);
+    assert_non_null(strstr(s->sources[0].reason, "libMRF_AP.dll cannot be used: is a link"));
+    scan_result_free(s);
+    assert_still(victim, "not the good copy");
+}
+
+/* A rollback that finds a link where a TMI file was replaces the link with
+ * the backed-up file; what the link points to keeps its bytes. */
+static void recovery_replaces_a_link_not_its_target(void **state)
+{
+    fx *f = *state;
+    char victim[PLAT_PATH_MAX], link[PLAT_PATH_MAX];
+    repair_result r = run(f, REPAIR_BACKUP);
+    assert_int_equal(r.rc, TMI_OK);
+    make_victim(victim, "precious bytes elsewhere");
+    tu_join(link, sizeof(link), f->tmi, "libMRF_DM.dll");
+    assert_int_equal(plat.remove_file(link), TMI_OK);
+    assert_int_equal(symlink(victim, link), 0);
+    repair_hooks h = hooks_for(f);
+    repair_result rr;
+    assert_int_equal(repair_recover(&f->env, "job-1", &h, &rr), TMI_OK);
+    assert_not_mixed(f, 0);
+    assert_still(victim, "precious bytes elsewhere");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(steps_are_listed),
         T(full_repair_succeeds),
         T(replace_then_restart),
         T(restart_reports_event_when_it_fails),
@@ -670,6 +938,11 @@ int main(void)
         T(sandbox_service_stops_when_its_files_go_bad),
         T(recover_restores_a_mixed_folder),
         T(backup_alone_and_tampered_manifest),
+        T(damaged_files_are_backed_up_replaced_and_restored),
+        T(unreadable_file_blocks_the_repair),
+        T(planted_link_at_staging_name_is_not_followed),
+        T(linked_files_are_reported_and_not_followed),
+        T(recovery_replaces_a_link_not_its_target),
     };
     return cmocka_run_group_tests_name("repair", tests, NULL, NULL);
 }

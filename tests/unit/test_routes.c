@@ -1,5 +1,6 @@
 /* test_routes.c - route matching, 404 versus 405, and agreement between the
- * route table and the embedded OpenAPI document (web/openapi.json). */
+ * route table and the embedded OpenAPI document (web/openapi.json), whose
+ * every operation has a unique operationId. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "detect.h"
 #include "routes.h"
 #include "web_assets.h"
 
@@ -73,7 +75,7 @@ static void test_table(void **state)
     for (size_t i = 0; i < n; i++) {
         assert_non_null(t[i].handler);
         assert_true(t[i].pattern[0] == '/');
-        /* the pipeline only lets unsafe methods through ROUTE_AUTH with CSRF */
+        /* changes are never public: they need a credential (routes.h) */
         if (strcmp(t[i].method, "GET") != 0)
             assert_int_equal(t[i].access, ROUTE_AUTH);
         for (size_t k = 0; k < i; k++) {
@@ -91,6 +93,21 @@ static void lower(const char *in, char *out, size_t outlen)
     out[i] = '\0';
 }
 
+/* Every operation has an operationId, unique in the document (clients
+ * generated from it make function names of them); ids[0..n) are those seen
+ * so far, and this one is added. */
+static void check_operation_id(const cJSON *op, const char **ids, size_t n, const char *path)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(op, "operationId");
+    if (!cJSON_IsString(id) || id->valuestring[0] == '\0')
+        fail_msg("openapi.json: %s %s has no operationId", op->string, path);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ids[i], id->valuestring) == 0)
+            fail_msg("openapi.json: operationId %s is used twice", id->valuestring);
+    }
+    ids[n] = id->valuestring;
+}
+
 /* /routes/openapi/matches-the-table */
 static void test_openapi(void **state)
 {
@@ -98,6 +115,7 @@ static void test_openapi(void **state)
     cJSON *doc, *paths, *path, *op;
     size_t n, documented = 0;
     const route *t = routes_table(&n);
+    const char *ids[64];
     char m[16];
     (void)state;
     assert_non_null(a);
@@ -122,6 +140,7 @@ static void test_openapi(void **state)
             if (strcmp(op->string, "parameters") == 0 || strcmp(op->string, "summary") == 0 ||
                 strcmp(op->string, "description") == 0)
                 continue;
+            assert_true(documented < sizeof(ids) / sizeof(ids[0]));
             for (size_t i = 0; i < n && !found; i++) {
                 lower(t[i].method, m, sizeof(m));
                 found = strcmp(m, op->string) == 0 && strcmp(t[i].pattern, path->string) == 0;
@@ -129,10 +148,41 @@ static void test_openapi(void **state)
             if (!found)
                 fail_msg("openapi.json documents %s %s, which is not a route", op->string,
                          path->string);
+            check_operation_id(op, ids, documented, path->string);
             documented++;
         }
     }
     assert_int_equal(documented, n);
+    cJSON_Delete(doc);
+}
+
+/* /routes/openapi/file-status-enum: the documented file statuses are the
+ * ones a scan gives, no more and no fewer */
+static void test_openapi_file_status(void **state)
+{
+    const web_asset *a = web_asset_find("openapi.json");
+    cJSON *doc, *schemas, *fs, *en, *v;
+    int n = 0;
+    (void)state;
+    assert_non_null(a);
+    doc = cJSON_ParseWithLength((const char *)a->data, a->len);
+    assert_non_null(doc);
+    schemas = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "components"),
+                                               "schemas");
+    fs = cJSON_GetObjectItemCaseSensitive(schemas, "FileStatus");
+    en = cJSON_GetObjectItemCaseSensitive(fs, "enum");
+    assert_true(cJSON_IsArray(en));
+    cJSON_ArrayForEach(v, en)
+    {
+        int known = 0;
+        assert_true(cJSON_IsString(v));
+        for (int s = FILE_OK; s <= FILE_INVALID; s++)
+            known |= strcmp(file_status_name((file_status)s), v->valuestring) == 0;
+        if (!known)
+            fail_msg("openapi.json lists file status '%s', which no scan gives", v->valuestring);
+        n++;
+    }
+    assert_int_equal(n, FILE_INVALID - FILE_OK + 1);
     cJSON_Delete(doc);
 }
 
@@ -143,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_openapi),
+        cmocka_unit_test(test_openapi_file_status),
     };
     return cmocka_run_group_tests_name("routes", tests, NULL, NULL);
 }

@@ -12,6 +12,11 @@
         version in assemblyIdentity.
     check_shipped.py debuglink DEBUGLINK.bin DEBUG_FILE
         the exe's .gnu_debuglink section names DEBUG_FILE and holds its CRC32.
+    check_shipped.py msgtable MSGTABLE.bin MESSAGES.mc README.md
+        the exe's message table (RT_MESSAGETABLE, as pe-resource copies it):
+        each MESSAGE_RESOURCE_DATA block and entry within bounds, and exactly
+        the event IDs of MESSAGES.mc, each with its text; the README's table
+        of event IDs lists the same IDs, each with its kind and its first line.
 
 Standard library only. Exit 0 when every check holds, 1 with one line per
 failed check on stderr otherwise.
@@ -147,6 +152,91 @@ def check_debuglink(section_path, debug_path):
     check(stored == crc, ".gnu_debuglink CRC32 %08x, the debug file's is %08x" % (stored, crc))
 
 
+def read_mc(path):
+    """{id: (symbolic name, text)} from a .mc file (one text per message)."""
+    out, cur, text = {}, {}, None
+    with open(path, encoding="utf-8") as f:
+        for line in f.read().split("\n"):
+            if text is not None:
+                if line == ".":
+                    out[cur["MessageId"]] = (cur.get("SymbolicName"), "\n".join(text))
+                    cur, text = {}, None
+                else:
+                    text.append(line)
+            elif line.startswith(";") or not line.strip():
+                continue
+            elif "=" in line:
+                k, v = line.split("=", 1)
+                if k == "MessageId":
+                    cur = {"MessageId": int(v)}
+                elif k in ("SymbolicName", "Language"):
+                    cur[k] = v
+                    if k == "Language":
+                        text = []
+    return out
+
+
+def parse_msgtable(data):
+    """{id: text} from MESSAGE_RESOURCE_DATA bytes; every offset checked."""
+    def u32(off):
+        if off + 4 > len(data):
+            raise ValueError("truncated at %d" % off)
+        return int.from_bytes(data[off:off + 4], "little")
+
+    out, nblocks = {}, u32(0)
+    if nblocks > 1024 or 4 + 12 * nblocks > len(data):
+        raise ValueError("%d blocks do not fit in %d bytes" % (nblocks, len(data)))
+    for b in range(nblocks):
+        low, high, off = u32(4 + 12 * b), u32(8 + 12 * b), u32(12 + 12 * b)
+        if high < low or high - low > 65535:
+            raise ValueError("block %d: IDs %d..%d" % (b, low, high))
+        for mid in range(low, high + 1):
+            if off + 4 > len(data):
+                raise ValueError("entry %d outside the table" % mid)
+            length = int.from_bytes(data[off:off + 2], "little")
+            flags = int.from_bytes(data[off + 2:off + 4], "little")
+            if length < 4 or off + length > len(data):
+                raise ValueError("entry %d: length %d" % (mid, length))
+            raw = data[off + 4:off + length]
+            text = raw.decode("utf-16-le") if flags & 1 else raw.decode("latin-1")
+            if mid in out:
+                raise ValueError("ID %d twice" % mid)
+            out[mid] = text.rstrip("\0").rstrip("\r\n")
+            off += length
+    return out
+
+
+def check_msgtable(table_path, mc_path, readme_path):
+    with open(table_path, "rb") as f:
+        data = f.read()
+    try:
+        table = parse_msgtable(data)
+    except ValueError as e:
+        problems.append("message table: malformed: %s" % e)
+        return
+    mc = read_mc(mc_path)
+    check(sorted(table) == sorted(mc),
+          "message table IDs %s, the .mc file's %s" % (sorted(table), sorted(mc)))
+    for mid, (_, text) in sorted(mc.items()):
+        check(table.get(mid) == text,
+              "event %d: the exe's text %r, the .mc file's %r" % (mid, table.get(mid), text))
+    with open(readme_path, encoding="utf-8") as f:
+        readme = f.read()
+    rows = {}
+    for line in readme.split("\n"):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].isdigit() and int(cells[0]) in mc:
+            rows[int(cells[0])] = cells
+    for mid, (sym, text) in sorted(mc.items()):
+        kind = (sym or "")[len("MSG_"):].lower()
+        first = text.split("%n")[0]
+        cells = rows.get(mid)
+        check(cells is not None, "README: no row for event %d" % mid)
+        if cells:
+            check(cells[1].strip("`") == kind, "README: event %d is %r, not %r" % (mid, cells[1], kind))
+            check(cells[2] == first, "README: event %d text %r, not %r" % (mid, cells[2], first))
+
+
 def main():
     args = sys.argv[1:]
     if len(args) >= 3 and args[0] == "version":
@@ -155,6 +245,8 @@ def main():
         check_manifest(args[1], args[2])
     elif len(args) == 3 and args[0] == "debuglink":
         check_debuglink(args[1], args[2])
+    elif len(args) == 4 and args[0] == "msgtable":
+        check_msgtable(args[1], args[2], args[3])
     else:
         sys.exit(__doc__.split("\n\n")[1])
     for p in problems:

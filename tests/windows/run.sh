@@ -15,8 +15,11 @@
 #      service RUNNING and it stays up, scan says healthy, the audit chain is
 #      intact;
 #   4. a replace while a TMI file is held open by another process: refused or
-#      rolled back, and reported as "file in use";
-#   5. `tmi-console service install`: serve as a Windows service of its own;
+#      rolled back, and reported as "file in use"; then links planted at the
+#      staging names (Unix links: see 4b for what wine cannot do);
+#   5. `tmi-console service install`: serve as a Windows service of its own,
+#      and its event source "tmi-console" (EventMessageFile, TypesSupported
+#      in the registry; gone after `service uninstall`);
 #   6. the shipped exe (dist/tmi-console.exe, which sections 3-5 run too): its
 #      version resource as `inspect --json` reports it on Linux and under wine
 #      (the exe reading itself) and as GetFileVersionInfoW reads it, the same
@@ -26,13 +29,22 @@
 #      UTF-8 code page; signed with a test certificate made here
 #      (cmake/sign-windows.sh), verified by osslsigncode against the test
 #      root (and refused against another root and after a change), and still
-#      running under wine.
+#      running under wine; its message table (RT_MESSAGETABLE, read with
+#      pe-resource) holds each alert kind's event ID and the text of
+#      server/alerts/tmi_messages.mc, as the README's table lists them;
 #   7. signatures: the signed fixtures of tests/tools/sig_fixtures.sh (those
 #      the POSIX build's tests made, else made here with its tools) read by
 #      the Windows build (WinVerifyTrust, CryptoAPI) and by the POSIX build
 #      (OpenSSL): tests/windows/sig_compare.py says what must agree and
-#      which cases wine cannot decide.
-#
+#      which cases wine cannot decide;
+#   8. the alert outputs' Windows backends (Winsock client, UDP and TCP)
+#      against collectors started here: tests/integration/test_alerts.py
+#      --wine with the cross-built alert-send.exe;
+#   9. data folders others can change (open to Everyone, owned by another
+#      user, a token others can write): refused, with the icacls fix.
+# Under wine the event log is a stub (ReportEventW succeeds and keeps
+# nothing), so no test here reads a record back or sees the Event Viewer
+# format a text from the message table.
 #
 # The prefix is made once (wineboot, kept as BUILD_WIN_DIR/wine-pristine) and
 # copied fresh for each run; every wine command runs under `timeout`, and the
@@ -49,7 +61,8 @@ exe="$bw/dist/tmi-console.exe" # the shipped exe: stripped (cmake/WindowsShip.cm
 tw="$bw/tests/windows"
 for f in "$exe" "$bw/dist/tmi-console.debug" "$bw/server/tmi-console.exe" \
     "$tw/tmi_test_service_1156.exe" "$tw/tmi_test_service_1266.exe" \
-    "$tw/verinfo_check.exe" "$tw/hold_file.exe" "$tw/acl_check.exe" "$bw/tests/pe-fixture.exe"; do
+    "$tw/verinfo_check.exe" "$tw/hold_file.exe" "$tw/acl_check.exe" "$bw/tests/pe-fixture.exe" \
+    "$bw/tests/alert-send.exe"; do
     [ -f "$f" ] || {
         echo "run.sh: $f is missing: build $bw first (cmake/dev.sh windows)" >&2
         exit 2
@@ -343,6 +356,37 @@ ls -A "$tmi" | grep -q 'tmi-new' && fail "staged files left in the TMI folder"
 inuse_summary="held without sharing: refused; held with read sharing: rolled back; both 'file in use'"
 log "held with read sharing: commit failed at the held file, rolled back, reported as a file in use"
 
+# ---- 4b. a link planted at a staging name ----
+# The attack: a link at ".mrf.exe.tmi-new" pointing where the attacker wants
+# a file. Wine 8 makes no Windows links (CreateSymbolicLinkW reports success
+# and makes nothing; FSCTL_SET_REPARSE_POINT, for a junction, is refused), so
+# the link is a Unix one, made from outside. Wine is not Windows with them: it
+# follows a Unix link for every call, DeleteFileW included (which deletes the
+# file the link points to, where Windows deletes the link itself), and shows
+# it as a plain file, never as a reparse point. So only a dangling link is
+# faithful here: wine can neither list nor delete it, a CREATE_ALWAYS creates
+# the file it points to (the old code did), and the exclusive create
+# (CREATE_NEW) meets the name and stops the job before any change. A link to
+# an existing file, and a TMI file that is a link, are covered through the
+# plat table (test_detect) and with real links on POSIX (test_plat,
+# test_repair).
+log "a dangling link planted at a staging name: never created through, the job stops before any change"
+nowhere="$WINEPREFIX/drive_c/created-through-a-link"
+rm -f "$nowhere"
+ln -s "$nowhere" "$tmi/.mrf.exe.tmi-new"
+rc=0
+WF 300 "$work/replace3.log" "$exe" --data "$data_win" replace --yes || rc=$?
+[ ! -e "$nowhere" ] || fail "the replace created a file through a link planted at a staging name"
+[ $rc -ne 0 ] || fail "replace went on over a link it could not remove"
+grep -q 'already exists' "$work/replace3.log" || {
+    cat "$work/replace3.log" >&2
+    fail "replace over a planted link: not stopped by the exclusive create"
+}
+[ "$(hashes_now)" = "$old_hashes" ] || fail "replace over a planted link changed the TMI folder"
+rm -f "$tmi/.mrf.exe.tmi-new"
+links_summary="a link planted at a staging name: nothing created through it, the job stopped before any change"
+log "$links_summary"
+
 # ---- 5. serve as a Windows service of its own ----
 log "tmi-console as a service of its own"
 kill "${bg_pids[0]}" 2>/dev/null || true # the foreground serve: its data folder is reused
@@ -350,6 +394,14 @@ wait "${bg_pids[0]}" 2>/dev/null || true
 svc_data_win='C:\tmi-svc-data'
 svc_data="$WINEPREFIX/drive_c/tmi-svc-data"
 W 60 "$exe" --data "$svc_data_win" service install --port 0 >/dev/null || fail "service install"
+# the event source of the alerts: this exe as its message file, three types
+evkey='HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\tmi-console'
+W 30 reg query "$evkey" >"$work/evsrc.txt" 2>&1 || fail "service install registered no event source"
+emf=$(sed -n 's/^ *EventMessageFile *REG_EXPAND_SZ *//p' "$work/evsrc.txt")
+types=$(sed -n 's/^ *TypesSupported *REG_DWORD *//p' "$work/evsrc.txt")
+want_emf="Z:$(printf '%s' "$exe" | tr / '\\')"
+[ "${emf,,}" = "${want_emf,,}" ] || fail "EventMessageFile is '$emf', want '$want_emf'"
+[ "$types" = 0x7 ] || fail "TypesSupported is '$types', want 0x7 (error, warning, information)"
 W 60 sc start tmi-console >/dev/null 2>&1 || true
 port=""
 for _ in $(seq 1 150); do
@@ -374,7 +426,9 @@ done
 [ ! -f "$svc_data/server.json" ] || fail "the tmi-console service did not stop cleanly"
 W 60 "$exe" --data "$svc_data_win" service uninstall >/dev/null || fail "service uninstall"
 W 30 "$exe" service status | grep -q 'not installed' || fail "the service is still installed"
-log "installed, started by the SCM, answered, stopped cleanly, uninstalled"
+! W 30 reg query "$evkey" >/dev/null 2>&1 || fail "service uninstall left the event source"
+log "installed (with its event source), started by the SCM, answered, stopped cleanly, uninstalled"
+
 
 # ---- 6. the shipped exe ----
 t6=$(date +%s%N)
@@ -403,6 +457,13 @@ WF 60 "$work/verinfo-ship.log" "$tw/verinfo_check.exe" --strings "Z:$exe" || {
 "$lb/tests/pe-resource" "$exe" 24 >"$work/manifest.xml" || fail "no RT_MANIFEST in the shipped exe"
 /usr/bin/python3 "$here/check_shipped.py" manifest "$version" "$work/manifest.xml" ||
     fail "the application manifest"
+
+# the message table: RT_MESSAGETABLE (11) through the project's PE reader,
+# each event ID with the .mc file's text, as the README lists them
+"$lb/tests/pe-resource" "$exe" 11 >"$work/msgtable.bin" || fail "no RT_MESSAGETABLE in the shipped exe"
+/usr/bin/python3 "$here/check_shipped.py" msgtable "$work/msgtable.bin" \
+    "$here/../../server/alerts/tmi_messages.mc" "$here/../../README.md" ||
+    fail "the message table"
 
 # stripped, small, and the debug file is its own
 ship_size=$(stat -c %s "$exe")
@@ -512,6 +573,45 @@ grep 'undecidable' "$work/sig-compare.log" >&2
 sig_summary=$(tail -1 "$work/sig-compare.log")
 log "$sig_summary"
 
-printf 'windows tests: passed in %s s\n  unit: %s\n  %s\n  end to end: %s\n  in use: %s\n  shipped: %s\n  %s\n' \
+# ---- 8. the alert outputs' Windows backends ----
+log "alert outputs (syslog over UDP and TCP, Winsock) against collectors started here"
+timeout 300 /usr/bin/python3 "$here/../integration/test_alerts.py" "$bw/tests/alert-send.exe" \
+    --wine || fail "the alert outputs under wine"
+alerts_summary="syslog RFC 5424 over UDP and TCP, a killed collector, an absent UDP collector"
+
+# ---- 9. a data folder that others can change ----
+# Wine shows Unix permissions as ACLs: "other" write becomes an Everyone ACE
+# with write rights, and a file of another Unix user is owned by ANONYMOUS
+# LOGON. It ignores the group bits, keeps no Administrators ACE or real
+# inheritance, and has no icacls to run the fix with: those are not checked
+# here (the POSIX side is tests/integration/test_datadir.py).
+log "a data folder others can change: refused"
+refused() { # NAME WHAT-MUST-BE-SAID COMMAND... -> exit 2, folder named, icacls fix given
+    local name=$1 say=$2 rc=0
+    shift 2
+    WF 120 "$work/$name.log" "$exe" --data "C:\\$name" "$@" || rc=$?
+    [ $rc -eq 2 ] && grep -qF "refusing the data folder C:\\$name:" "$work/$name.log" &&
+        grep -qF "$say" "$work/$name.log" && grep -qF 'icacls "' "$work/$name.log" || {
+        cat "$work/$name.log" >&2
+        fail "data folder $name: not refused as it should be (exit $rc)"
+    }
+}
+dd="$WINEPREFIX/drive_c"
+rm -rf "$dd/dd-open" "$dd/dd-foreign" "$dd/dd-token"
+mkdir "$dd/dd-open"
+chmod 777 "$dd/dd-open"
+refused dd-open "lets Everyone (S-1-1-0) change it" audit
+refused dd-open "lets Everyone (S-1-1-0) change it" serve --port 0
+[ -z "$(ls -A "$dd/dd-open")" ] || fail "a refused data folder was written into"
+cp -a "$data" "$dd/dd-foreign"
+chown -R nobody "$dd/dd-foreign"
+refused dd-foreign "is owned by" token
+cp -a "$data" "$dd/dd-token"
+chmod 666 "$dd/dd-token/api-token"
+refused dd-token 'dd-token\api-token lets Everyone' token
+datadir_summary="open to Everyone, owned by another user, a token others can write: refused with the icacls fix"
+log "$datadir_summary"
+
+printf 'windows tests: passed in %s s\n  unit: %s\n  %s\n  end to end: %s\n  in use: %s\n  links: %s\n  shipped: %s\n  %s\n  alerts: %s\n  data folder: %s\n' \
     "$(($(date +%s) - t0))" "$unit_summary" "$verinfo_summary" "$e2e_summary" "$inuse_summary" \
-    "$ship_summary" "$sig_summary"
+    "$links_summary" "$ship_summary" "$sig_summary" "$alerts_summary" "$datadir_summary"

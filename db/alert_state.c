@@ -1,5 +1,5 @@
-/* alerts.c - the state of each alert subject (see alerts.h). */
-#include "alerts.h"
+/* alert_state.c - the state of each alert subject (see alert_state.h). */
+#include "alert_state.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * alerts.h - the last known state of every alert subject, so that the
+ * alert_state.h - the last known state of every alert subject, so that the
  * watcher raises each alert once (the changes a scan recorded are in
  * scans.h: scans_changes).
  *
@@ -8,8 +8,8 @@
  * an alert when a state changes, and a reminder when a bad state was last
  * sent a day ago; sent_ns says when.
  */
-#ifndef TMI_ALERTS_H
-#define TMI_ALERTS_H
+#ifndef TMI_ALERT_STATE_H
+#define TMI_ALERT_STATE_H
 
 #include <stddef.h>
 #include <stdint.h>
