@@ -1,7 +1,7 @@
 /*
  * alert_state.h - the last known state of every alert subject, so that the
  * watcher raises each alert once (the changes a scan recorded are in
- * scans.h: store_scan_changes).
+ * scans.h: scans_changes).
  *
  * An alert state is keyed by (kind, subject): e.g. ("verdict", TMI folder)
  * holding "affected", ("service", name) holding "down". The watcher raises

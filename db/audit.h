@@ -97,6 +97,10 @@
  * Rows committed in the instant before a crash, before the anchor file was
  * rewritten, are reported as `unanchored` (not as broken) until the next
  * append anchors them.
+ *
+ * The code: audit_chain.c (hash, head text, canonical rows), audit_append.c,
+ * audit_anchor.c, audit_read.c (list, JSON) and audit_verify.c (verify,
+ * re-anchor); audit_int.h says what they share and which calls which.
  */
 #ifndef TMI_AUDIT_H
 #define TMI_AUDIT_H
@@ -105,6 +109,8 @@
 #include <stdint.h>
 
 #include "store.h"
+
+struct cJSON;
 
 /* Bounds on what is stored from outside (bytes of UTF-8). */
 #define AUDIT_MAX_USER   256   /* actor user name */
@@ -174,9 +180,8 @@ typedef enum audit_break {
     AUDIT_INTACT = 0,
     AUDIT_BAD_ROW,         /* a row has NULL/ill-typed fields or a hash of the wrong size */
     AUDIT_SEQ_GAP,         /* seq does not follow on (row deleted or renumbered) */
-    AUDIT_BAD_PREV,        /* (before schema v5, which no longer stores prev_hash:
-                            * a replaced row now shows as AUDIT_BAD_HASH) */
-    AUDIT_BAD_HASH,        /* the row's fields do not give its hash (row edited) */
+    AUDIT_BAD_HASH,        /* the row's fields do not give its hash (row edited, or the
+                            * row before it replaced with a recomputed hash) */
     AUDIT_TAIL_MISSING,    /* the head names rows after the last one (tail deleted) */
     AUDIT_HEAD_MISMATCH,   /* the audit_head table disagrees with the last row */
     AUDIT_ANCHOR_MISSING,  /* rows exist but the anchor file does not */
@@ -234,6 +239,12 @@ void audit_rows_free(audit_rows *rows);
  */
 int audit_verify(store *s, const audit_head *expect, audit_report *rep);
 
+/* The report as the JSON API and `audit verify --json` show it: {"intact",
+ * "rows", "head" ("SEQ:HEX64"), "break" (audit_break_name()), "broken_seq"
+ * (null when 0), "detail", "anchored", "anchor_seq", "unanchored"}. New
+ * tree, caller frees; NULL when out of memory. */
+struct cJSON *audit_report_json(const audit_report *rep);
+
 /*
  * Anchor the chain anew after its anchor file was lost or damaged: when
  * audit_verify() finds the rows themselves intact and only the anchor file
@@ -252,6 +263,10 @@ int audit_head_get(store *s, audit_head *out);
 
 /* Short name of a break kind: "intact", "hash mismatch", "seq gap", ... */
 const char *audit_break_name(audit_break why);
+
+/* Is w a valid action (or outcome) name: 1 to AUDIT_MAX_WORD bytes of
+ * [a-z0-9_.-]? For checking a filter before it reaches audit_list(). */
+int audit_word_valid(const char *w);
 
 /* The fields that are hashed; strings may be NULL (encoded as F(NULL)). */
 typedef struct audit_fields {

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "audit_int.h"
 #include "err.h"
 #include "scan_json.h"
 #include "store_int.h"

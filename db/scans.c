@@ -213,7 +213,7 @@ static int reported_source(const scan_result *r, const char *path)
  * Source files last seen present below this scan's TMI folder that the scan
  * no longer reports (their folder was deleted or renamed) get one "missing"
  * row each, so the history says when they went; the TMI files themselves
- * are always reported (missing ones as such). At most STORE_MAX_SCAN_FILES.
+ * are always reported (missing ones as such). At most SCANS_MAX_FILES.
  */
 static int observe_gone(store *s, const scan_result *r, int64_t scan_id, int64_t *changed)
 {
@@ -235,7 +235,7 @@ static int observe_gone(store *s, const scan_result *r, int64_t scan_id, int64_t
     sqlite3_bind_text(st, 2, r->tmi_dir, -1, SQLITE_STATIC);
     /* collected first, observed after: the statement must be done before
      * observe() writes to the same tables */
-    while (rc == TMI_OK && (src = sqlite3_step(st)) == SQLITE_ROW && n < STORE_MAX_SCAN_FILES) {
+    while (rc == TMI_OK && (src = sqlite3_step(st)) == SQLITE_ROW && n < SCANS_MAX_FILES) {
         const char *path = (const char *)sqlite3_column_text(st, 0);
         const char *name = (const char *)sqlite3_column_text(st, 1);
         /* below the folder (not a sibling that shares its prefix), not seen now */
@@ -305,12 +305,12 @@ static int check_result(store *s, const scan_result *r)
         const scan_source *src = &r->sources[i];
         if (src->path == NULL || src->variant == NULL || (src->n_files > 0 && src->files == NULL))
             return store_fail(s, TMI_EINVAL, "scan: malformed source folder");
-        if (src->n_files > STORE_MAX_SCAN_FILES || total > STORE_MAX_SCAN_FILES)
+        if (src->n_files > SCANS_MAX_FILES || total > SCANS_MAX_FILES)
             break;
         total += src->n_files;
     }
-    if (total > STORE_MAX_SCAN_FILES)
-        return store_fail(s, TMI_ETOOBIG, "scan: more than %d files", STORE_MAX_SCAN_FILES);
+    if (total > SCANS_MAX_FILES)
+        return store_fail(s, TMI_ETOOBIG, "scan: more than %d files", SCANS_MAX_FILES);
     for (size_t i = 0; rc == TMI_OK && i < r->n_files; i++)
         rc = check_file(s, &r->files[i]);
     for (size_t i = 0; rc == TMI_OK && i < r->n_sources; i++) {
@@ -334,9 +334,8 @@ static int make_doc(store *s, const scan_result *r, char **text, uint8_t sha[32]
     if (*text == NULL)
         return store_fail(s, TMI_ENOMEM, "out of memory");
     size_t n = strlen(*text);
-    if (n > STORE_MAX_SCAN_JSON)
-        return store_fail(s, TMI_ETOOBIG, "scan: document larger than %d bytes",
-                          STORE_MAX_SCAN_JSON);
+    if (n > SCANS_MAX_JSON)
+        return store_fail(s, TMI_ETOOBIG, "scan: document larger than %d bytes", SCANS_MAX_JSON);
     int rc = plat_sha256(*text, n, sha);
     if (rc != TMI_OK)
         return store_fail(s, rc, "cannot hash the scan document");
@@ -452,14 +451,14 @@ static int audit_scan(store *s, const scan_result *r, const audit_actor *actor,
     return audit_append(s, actor, &ev, NULL);
 }
 
-int store_record_scan(store *s, const scan_result *r, const audit_actor *actor, int64_t *scan_id)
+int scans_record(store *s, const scan_result *r, const audit_actor *actor, int64_t *scan_id)
 {
     static const scan_origin by_user = {SCAN_BY_USER, 0};
-    return store_record_scan_from(s, r, actor, &by_user, scan_id);
+    return scans_record_from(s, r, actor, &by_user, scan_id);
 }
 
-int store_record_scan_from(store *s, const scan_result *r, const audit_actor *actor,
-                           const scan_origin *origin, int64_t *scan_id)
+int scans_record_from(store *s, const scan_result *r, const audit_actor *actor,
+                      const scan_origin *origin, int64_t *scan_id)
 {
     char *doc = NULL;
     uint8_t sha[32];
@@ -519,7 +518,7 @@ out:
 
 /* ---- queries ---- */
 
-void store_scans_free(store_scans *list)
+void scans_rows_free(scans_rows *list)
 {
     if (list == NULL)
         return;
@@ -534,10 +533,10 @@ void store_scans_free(store_scans *list)
     list->count = 0;
 }
 
-int store_list_scans(store *s, int64_t before, size_t limit, store_scans *out)
+int scans_list(store *s, int64_t before, size_t limit, scans_rows *out)
 {
     sqlite3_stmt *st = NULL;
-    store_scans list = {NULL, 0};
+    scans_rows list = {NULL, 0};
     int n = store_clamp_limit(limit);
     int rc, src;
 
@@ -565,7 +564,7 @@ int store_list_scans(store *s, int64_t before, size_t limit, store_scans *out)
         goto out;
     }
     while ((src = sqlite3_step(st)) == SQLITE_ROW && list.count < (size_t)n) {
-        store_scan *r = &list.rows[list.count++];
+        scans_row *r = &list.rows[list.count++];
         r->id = sqlite3_column_int64(st, 0);
         r->started_ns = sqlite3_column_int64(st, 1);
         r->finished_ns = sqlite3_column_int64(st, 2);
@@ -589,7 +588,7 @@ int store_list_scans(store *s, int64_t before, size_t limit, store_scans *out)
 out:
     sqlite3_finalize(st);
     if (rc != TMI_OK) {
-        store_scans_free(&list);
+        scans_rows_free(&list);
         return rc;
     }
     *out = list;
@@ -621,7 +620,7 @@ static cJSON *with_times(cJSON *doc, int64_t started_ns, int64_t finished_ns)
     return o;
 }
 
-int store_scan_json(store *s, int64_t scan_id, cJSON **out)
+int scans_doc_json(store *s, int64_t scan_id, cJSON **out)
 {
     sqlite3_stmt *st = NULL;
     cJSON *doc = NULL;
@@ -662,7 +661,7 @@ out:
     return rc;
 }
 
-static void obs_release(store_obs *o)
+static void obs_release(scans_obs *o)
 {
     free(o->path);
     free(o->name);
@@ -673,7 +672,7 @@ static void obs_release(store_obs *o)
     free(o->job_user);
 }
 
-void store_obs_list_free(store_obs_list *list)
+void scans_obs_list_free(scans_obs_list *list)
 {
     if (list == NULL)
         return;
@@ -695,7 +694,7 @@ void store_obs_list_free(store_obs_list *list)
     " (SELECT p.started_ns + p.duration_ns FROM scans p WHERE p.id < o.scan_id"                    \
     "  ORDER BY p.id DESC LIMIT 1)"
 
-static int read_obs(sqlite3_stmt *st, store_obs *o)
+static int read_obs(sqlite3_stmt *st, scans_obs *o)
 {
     int rc;
     memset(o, 0, sizeof(*o));
@@ -734,9 +733,9 @@ static int read_obs(sqlite3_stmt *st, store_obs *o)
 }
 
 /* Run a prepared observation query (limit already bound) into *out. */
-static int collect_obs(store *s, sqlite3_stmt *st, int limit, store_obs_list *out)
+static int collect_obs(store *s, sqlite3_stmt *st, int limit, scans_obs_list *out)
 {
-    store_obs_list list = {NULL, 0};
+    scans_obs_list list = {NULL, 0};
     int rc = TMI_OK, src;
     list.rows = calloc((size_t)limit, sizeof(*list.rows));
     if (list.rows == NULL)
@@ -751,7 +750,7 @@ static int collect_obs(store *s, sqlite3_stmt *st, int limit, store_obs_list *ou
     if (rc == TMI_OK && src != SQLITE_DONE && src != SQLITE_ROW)
         rc = store_fail_sqlite(s, src, "cannot read the file history");
     if (rc != TMI_OK) {
-        store_obs_list_free(&list);
+        scans_obs_list_free(&list);
         return rc;
     }
     *out = list;
@@ -763,7 +762,7 @@ static int is_path(const char *file)
     return strchr(file, '/') != NULL || strchr(file, '\\') != NULL;
 }
 
-int store_history(store *s, const history_query *q, store_obs_list *out)
+int scans_history(store *s, const history_query *q, scans_obs_list *out)
 {
     sqlite3_stmt *st = NULL;
     const char *sql;
@@ -809,7 +808,7 @@ int store_history(store *s, const history_query *q, store_obs_list *out)
     return rc;
 }
 
-int store_files(store *s, int64_t before, size_t limit, store_obs_list *out)
+int scans_files(store *s, int64_t before, size_t limit, scans_obs_list *out)
 {
     sqlite3_stmt *st = NULL;
     int n = store_clamp_limit(limit);
@@ -843,7 +842,31 @@ static void add_time(cJSON *o, const char *name, int64_t ns)
     cJSON_AddStringToObject(o, name, time_format_utc(ns, buf, sizeof(buf)));
 }
 
-cJSON *store_obs_json(const store_obs *ob)
+static void add_str_or_null(cJSON *o, const char *name, const char *text)
+{
+    if (text != NULL)
+        cJSON_AddStringToObject(o, name, text);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+cJSON *scans_row_json(const scans_row *sc)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddNumberToObject(o, "id", (double)sc->id);
+    add_time(o, "started", sc->started_ns);
+    add_time(o, "finished", sc->finished_ns);
+    cJSON_AddStringToObject(o, "verdict", sc->verdict != NULL ? sc->verdict : "");
+    add_str_or_null(o, "tmi_dir", sc->tmi_dir);
+    add_str_or_null(o, "root", sc->root);
+    cJSON_AddStringToObject(o, "playbook", sc->playbook_id != NULL ? sc->playbook_id : "");
+    cJSON_AddNumberToObject(o, "changed", (double)sc->changed);
+    return o;
+}
+
+cJSON *scans_obs_json(const scans_obs *ob)
 {
     char hex[65];
     cJSON *o = cJSON_CreateObject();
@@ -879,11 +902,11 @@ cJSON *store_obs_json(const store_obs *ob)
         cJSON_AddStringToObject(o, "error", ob->error);
     else
         cJSON_AddNullToObject(o, "error");
-    cJSON_AddItemToObject(o, "changed_by", store_changed_by_json(ob));
+    cJSON_AddItemToObject(o, "changed_by", scans_changed_by_json(ob));
     return o;
 }
 
-cJSON *store_changed_by_json(const store_obs *ob)
+cJSON *scans_changed_by_json(const scans_obs *ob)
 {
     cJSON *c = cJSON_CreateObject();
     if (c == NULL)
@@ -927,7 +950,7 @@ const char *scan_reason_name(scan_reason r)
 
 /* ---- the changes of one scan ---- */
 
-static int read_before(sqlite3_stmt *st, store_change *c)
+static int read_before(sqlite3_stmt *st, scans_change *c)
 {
     int rc = TMI_OK;
     c->has_before = 1;
@@ -941,10 +964,10 @@ static int read_before(sqlite3_stmt *st, store_change *c)
     return rc;
 }
 
-int store_scan_changes(store *s, int64_t scan_id, size_t max, store_changes *out)
+int scans_changes(store *s, int64_t scan_id, size_t max, scans_change_list *out)
 {
     sqlite3_stmt *st = NULL, *prev = NULL;
-    store_obs_list now = {NULL, 0};
+    scans_obs_list now = {NULL, 0};
     int rc, limit = store_clamp_limit(max);
 
     if (s == NULL || out == NULL)
@@ -966,7 +989,7 @@ int store_scan_changes(store *s, int64_t scan_id, size_t max, store_changes *out
         return rc;
     out->rows = calloc(now.count > 0 ? now.count : 1, sizeof(*out->rows));
     if (out->rows == NULL) {
-        store_obs_list_free(&now);
+        scans_obs_list_free(&now);
         return store_fail(s, TMI_ENOMEM, "out of memory");
     }
     rc = store_prepare(s,
@@ -974,7 +997,7 @@ int store_scan_changes(store *s, int64_t scan_id, size_t max, store_changes *out
                        " WHERE file_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT 1",
                        &prev);
     for (size_t i = 0; rc == TMI_OK && i < now.count; i++) {
-        store_change *c = &out->rows[out->count++];
+        scans_change *c = &out->rows[out->count++];
         c->now = now.rows[i];
         memset(&now.rows[i], 0, sizeof(now.rows[i])); /* moved */
         sqlite3_reset(prev);
@@ -987,13 +1010,13 @@ int store_scan_changes(store *s, int64_t scan_id, size_t max, store_changes *out
             rc = store_fail_sqlite(s, src, "cannot read the file history");
     }
     sqlite3_finalize(prev);
-    store_obs_list_free(&now);
+    scans_obs_list_free(&now);
     if (rc != TMI_OK)
-        store_changes_free(out);
+        scans_change_list_free(out);
     return rc;
 }
 
-void store_changes_free(store_changes *c)
+void scans_change_list_free(scans_change_list *c)
 {
     if (c == NULL)
         return;
@@ -1007,7 +1030,7 @@ void store_changes_free(store_changes *c)
     c->count = 0;
 }
 
-int store_scan_before(store *s, int64_t scan_id, int64_t *prev_id, int64_t *prev_finished_ns)
+int scans_before(store *s, int64_t scan_id, int64_t *prev_id, int64_t *prev_finished_ns)
 {
     sqlite3_stmt *st = NULL;
     int rc, src;

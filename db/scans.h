@@ -19,6 +19,9 @@
  *
  * Ownership: lists are filled into caller-owned structs and freed with the
  * matching *_free(); every string in them is a heap copy.
+ *
+ * Names: this module's types and functions start with scans_ (the store
+ * itself is store_*, store.h).
  */
 #ifndef TMI_SCANS_H
 #define TMI_SCANS_H
@@ -33,9 +36,9 @@
 struct cJSON;
 
 /* Most files (TMI + all source folders) one scan may record. */
-#define STORE_MAX_SCAN_FILES 10000
+#define SCANS_MAX_FILES 10000
 /* Largest scan document stored, bytes of JSON. */
-#define STORE_MAX_SCAN_JSON (16 * 1024 * 1024)
+#define SCANS_MAX_JSON (16 * 1024 * 1024)
 
 /* Why a scan ran: what the history says about who changed what it found.
  * Only a job's scans after it changed something (SCAN_BY_JOB) attribute a
@@ -60,7 +63,7 @@ typedef struct scan_origin {
 } scan_origin;
 
 /* One row of the scans list. */
-typedef struct store_scan {
+typedef struct scans_row {
     int64_t id;
     int64_t started_ns;
     int64_t finished_ns;
@@ -70,15 +73,15 @@ typedef struct store_scan {
     char *playbook_id;
     int64_t changed; /* observation rows this scan added */
     scan_origin origin;
-} store_scan;
+} scans_row;
 
-typedef struct store_scans {
-    store_scan *rows;
+typedef struct scans_rows {
+    scans_row *rows;
     size_t count;
-} store_scans;
+} scans_rows;
 
 /* One observation of one path (history), or a path's latest (files list). */
-typedef struct store_obs {
+typedef struct scans_obs {
     int64_t id; /* observation id: the history cursor */
     int64_t scan_id;
     int64_t file_id; /* the files-list cursor */
@@ -103,14 +106,14 @@ typedef struct store_obs {
     int64_t seen_ns;  /* when the scan that saw it started */
     int has_since;    /* since_ns is known (a scan came before) */
     int64_t since_ns; /* when the scan before that one ended */
-} store_obs;
+} scans_obs;
 
-typedef struct store_obs_list {
-    store_obs *rows;
+typedef struct scans_obs_list {
+    scans_obs *rows;
     size_t count;
-} store_obs_list;
+} scans_obs_list;
 
-/* What store_history() returns. Zero-initialise, then set what you need. */
+/* What scans_history() returns. Zero-initialise, then set what you need. */
 typedef struct history_query {
     /* NULL: every file. Containing '/' or '\\': one full path (exact).
      * Otherwise a file name ("mrf.exe", ASCII case-insensitive): every path
@@ -129,32 +132,37 @@ typedef struct history_query {
  * for a malformed result, TMI_ETOOBIG past the bounds above, storage errors
  * as in store.h; on any error nothing is written.
  */
-int store_record_scan(store *s, const scan_result *r, const audit_actor *actor, int64_t *scan_id);
+int scans_record(store *s, const scan_result *r, const audit_actor *actor, int64_t *scan_id);
 
-/* store_record_scan with the scan's origin (store_record_scan is
- * SCAN_BY_USER). The audit row's details then also name the reason and the
- * job. */
-int store_record_scan_from(store *s, const scan_result *r, const audit_actor *actor,
-                           const scan_origin *origin, int64_t *scan_id);
+/* scans_record() with the scan's origin (scans_record() is SCAN_BY_USER).
+ * The audit row's details then also name the reason and the job. */
+int scans_record_from(store *s, const scan_result *r, const audit_actor *actor,
+                      const scan_origin *origin, int64_t *scan_id);
 
 /* A page of scans, newest first (ids < before when before > 0). */
-int store_list_scans(store *s, int64_t before, size_t limit, store_scans *out);
-void store_scans_free(store_scans *list);
+int scans_list(store *s, int64_t before, size_t limit, scans_rows *out);
+void scans_rows_free(scans_rows *list);
+
+/* One scan row as the JSON API (GET /api/scans) shows it: {"id", "started",
+ * "finished" (RFC 3339 UTC), "verdict", "tmi_dir", "root" (null when
+ * unknown), "playbook" (its id), "changed"}. New tree, caller frees; NULL
+ * when out of memory. */
+struct cJSON *scans_row_json(const scans_row *sc);
 
 /*
  * The stored JSON of scan `scan_id` with its "started" and "finished"
  * restored (as scan_to_json() made it). *out is the caller's: cJSON_Delete().
  * TMI_ENOENT when there is no such scan.
  */
-int store_scan_json(store *s, int64_t scan_id, struct cJSON **out);
+int scans_doc_json(store *s, int64_t scan_id, struct cJSON **out);
 
 /* A page of observations, newest first, per q. TMI_ENOENT is not returned
  * for an unknown file: the list is simply empty. */
-int store_history(store *s, const history_query *q, store_obs_list *out);
+int scans_history(store *s, const history_query *q, scans_obs_list *out);
 
 /* A page of paths with their latest observation, ordered by file id, newest
- * first (file ids < before when before > 0; the cursor is store_obs.file_id). */
-int store_files(store *s, int64_t before, size_t limit, store_obs_list *out);
+ * first (file ids < before when before > 0; the cursor is scans_obs.file_id). */
+int scans_files(store *s, int64_t before, size_t limit, scans_obs_list *out);
 
 /* One observation as the JSON API and `--json` show it: {"id", "scan_id",
  * "file_id", "observed", "path", "name", "kind", "present", "size", "mtime",
@@ -165,38 +173,38 @@ int store_files(store *s, int64_t before, size_t limit, store_obs_list *out);
  * "watch" | "timer" | "start" | "user" | "job"}: made outside tmi-console
  * after `since` (the scan before) and before `until` (the scan that saw it). New tree, caller
  * frees; NULL when out of memory. */
-struct cJSON *store_obs_json(const store_obs *ob);
+struct cJSON *scans_obs_json(const scans_obs *ob);
 
-void store_obs_list_free(store_obs_list *list);
+void scans_obs_list_free(scans_obs_list *list);
 
 /* One file change a scan recorded: the new observation, and what the
  * observation before it said (has_before 0 for a path seen the first time). */
-typedef struct store_change {
-    store_obs now;
+typedef struct scans_change {
+    scans_obs now;
     int has_before;
     int before_present;
     char *before_version; /* or NULL */
     char *before_status;  /* or NULL */
     int before_has_sha256;
     uint8_t before_sha256[32];
-} store_change;
+} scans_change;
 
-typedef struct store_changes {
-    store_change *rows;
+typedef struct scans_change_list {
+    scans_change *rows;
     size_t count;
-} store_changes;
+} scans_change_list;
 
 /* The changes scan scan_id recorded (strings are heap copies, freed with
- * store_changes_free), at most max (STORE_MAX_LIMIT cap), in
+ * scans_change_list_free), at most max (STORE_MAX_LIMIT cap), in
  * path order. */
-int store_scan_changes(store *s, int64_t scan_id, size_t max, store_changes *out);
-void store_changes_free(store_changes *c);
+int scans_changes(store *s, int64_t scan_id, size_t max, scans_change_list *out);
+void scans_change_list_free(scans_change_list *c);
 
 /* The scan before scan_id (0 when none): for "changed between ... and ...". */
-int store_scan_before(store *s, int64_t scan_id, int64_t *prev_id, int64_t *prev_finished_ns);
+int scans_before(store *s, int64_t scan_id, int64_t *prev_id, int64_t *prev_finished_ns);
 
-/* The changed_by object of one observation (see store_obs_json); new tree,
+/* The changed_by object of one observation (see scans_obs_json); new tree,
  * caller frees; NULL when out of memory. */
-struct cJSON *store_changed_by_json(const store_obs *ob);
+struct cJSON *scans_changed_by_json(const scans_obs *ob);
 
 #endif

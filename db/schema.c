@@ -12,7 +12,6 @@
 
 #include "err.h"
 #include "store_int.h"
-#include "timefmt.h"
 
 /* v1: scans, their documents, files and file observations. */
 static const char step1[] =
@@ -282,21 +281,6 @@ static int fail(char *err, size_t errlen, int code, const char *what, sqlite3 *d
     return code;
 }
 
-static int read_int_pragma(sqlite3 *db, const char *sql, int *out)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *out = sqlite3_column_int(st, 0);
-            rc = SQLITE_OK;
-        }
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* PRAGMA NAME = value (pragmas take no bound parameters; the value is ours). */
 static int set_pragma(sqlite3 *db, const char *name, int value)
 {
@@ -317,11 +301,11 @@ int schema_migrate(sqlite3 *db, int target, char *err, size_t errlen)
     rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return fail(err, errlen, store_map_sqlite(rc), "cannot start the migration", db);
-    rc = read_int_pragma(db, "PRAGMA user_version", &version);
+    rc = store_sql_int(db, "PRAGMA user_version", &version);
     if (rc == SQLITE_OK)
-        rc = read_int_pragma(db, "PRAGMA application_id", &app_id);
+        rc = store_sql_int(db, "PRAGMA application_id", &app_id);
     if (rc == SQLITE_OK)
-        rc = read_int_pragma(db, "SELECT count(*) FROM sqlite_schema", &n_objects);
+        rc = store_sql_int(db, "SELECT count(*) FROM sqlite_schema", &n_objects);
     if (rc != SQLITE_OK) {
         code = fail(err, errlen, store_map_sqlite(rc), "cannot read the schema version", db);
         goto out;

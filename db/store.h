@@ -19,6 +19,24 @@
  * Atomicity: every write (a scan with its observations and audit row, an
  * audit row, a migration) happens in one transaction; on any error it is
  * rolled back and the database is as it was.
+ *
+ * Inside db/ every call goes down this list, never up (a file may skip
+ * levels; store.c, at the bottom, calls none of them):
+ *
+ *   store_open.c    open: checks, WAL, schema_migrate(), audit_anchor_init()
+ *   scans.c         a scan with its audit row (audit_append), file history
+ *   export.c        history and audit streamed (audit_seq_range)
+ *   audit_verify.c  verify the chain, re-anchor (audit_append, the anchor)
+ *   audit_append.c  append a row; asks for audit_anchor_after_commit()
+ *   audit_anchor.c  the anchor file audit-head
+ *   audit_read.c    a page of rows, a time range as a seq range, row JSON
+ *   audit_chain.c   the hash, head text, canonical rows, the last row
+ *   schema.c, jobs.c, alert_state.c, logincode.c, stamp.c, page.c
+ *   store.c         errors, statement cache, transactions, commit hooks, close
+ *
+ * The one call up, anchoring after a commit, goes through a function
+ * pointer: audit_append() registers it with store_after_commit()
+ * (store_int.h) and store_commit() runs it after the outermost COMMIT.
  */
 #ifndef TMI_STORE_H
 #define TMI_STORE_H
@@ -78,9 +96,6 @@ void store_close(store *s);
  * until the next call on s. */
 const char *store_errmsg(const store *s);
 
-/* The data folder s was opened on. */
-const char *store_dir(const store *s);
-
 /*
  * Transactions. store_begin() starts a write transaction (BEGIN IMMEDIATE,
  * waiting up to the busy timeout for other writers) or, when one is already
@@ -88,8 +103,9 @@ const char *store_dir(const store *s);
  * store_rollback() undoes it. Every store_begin() must be matched by exactly
  * one store_commit() or store_rollback(). When the commit fails the level is
  * rolled back and the error returned. After the outermost commit, audit rows
- * appended inside are anchored (audit.h); a failure there does not undo the
- * commit (it is reported by audit_verify() as unanchored rows).
+ * appended inside are anchored (audit.h; the hook audit_append() registered);
+ * a failure there does not undo the commit (it is reported by
+ * audit_verify() as unanchored rows).
  */
 int store_begin(store *s);
 int store_commit(store *s);

@@ -39,6 +39,12 @@ enum store_stmt_id {
     STMT__COUNT
 };
 
+/* A function the store runs after the outermost commit (store_after_commit). */
+typedef void (*store_commit_fn)(store *s);
+
+/* Most distinct functions one transaction may ask to run after its commit. */
+#define STORE_MAX_COMMIT_HOOKS 4
+
 struct store {
     sqlite3 *db;
     char dir[PLAT_PATH_MAX];
@@ -46,9 +52,12 @@ struct store {
     char head_path[PLAT_PATH_MAX];
     char head_tmp_path[PLAT_PATH_MAX];
     char errmsg[512];
-    int tx_depth;      /* 0: no transaction; 1: BEGIN; >1: savepoints */
-    int audit_pending; /* audit rows appended in the open transaction */
-    int anchor_adopt;  /* opened as an upgrade: a missing anchor is made, not reported */
+    int tx_depth; /* 0: no transaction; 1: BEGIN; >1: savepoints */
+    /* run after the outermost commit, then forgotten (also on rollback) */
+    store_commit_fn after_commit[STORE_MAX_COMMIT_HOOKS];
+    int n_after_commit;
+    int anchor_adopt; /* audit_anchor.c's: opened as an upgrade, so a missing
+                       * anchor is made at the next append, not reported */
     sqlite3_stmt *cache[STMT__COUNT];
 };
 
@@ -65,6 +74,14 @@ int store_fail_sqlite(store *s, int rc, const char *what);
 /* Set s->errmsg (printf-style) and return code. */
 int store_fail(store *s, int code, const char *fmt, ...) TMI_PRINTF(3, 4);
 
+/* The plain-language hint store_fail_sqlite() adds for SQLite code rc
+ * (" (disk full: ...)"), or "". */
+const char *store_sqlite_hint(int rc);
+
+/* Run sql (one row, one integer column: a pragma or a count) on db into
+ * *out. An SQLite result code. */
+int store_sql_int(sqlite3 *db, const char *sql, int *out);
+
 /* Clear s->errmsg (called at the start of each public operation). */
 void store_clear_error(store *s);
 
@@ -80,6 +97,17 @@ void store_stmt_release(sqlite3_stmt *st);
 /* Prepare an uncached statement (caller finalizes). */
 int store_prepare(store *s, const char *sql, sqlite3_stmt **out);
 
+/*
+ * Ask for fn(s) to run once after the open write transaction's outermost
+ * commit (however often it is asked for in that transaction); forgotten when
+ * the whole transaction is rolled back (a rolled-back savepoint keeps it, so
+ * fn must do no harm when nothing it expected was committed). This is how a module above the store
+ * acts on a commit without the store calling it by name (audit_append: the anchor). fn's failure
+ * does not undo the commit. TMI_EINVAL outside a transaction; TMI_ETOOBIG past
+ * STORE_MAX_COMMIT_HOOKS distinct functions.
+ */
+int store_after_commit(store *s, store_commit_fn fn);
+
 /* Begin / end a read snapshot (deferred transaction) when no transaction is
  * open; no-ops inside one. */
 int store_read_begin(store *s, int *began);
@@ -94,25 +122,5 @@ int store_col_strdup(sqlite3_stmt *st, int col, char **out);
 
 /* Clamp a caller's limit to 1..STORE_MAX_LIMIT (0 means the default). */
 int store_clamp_limit(size_t limit);
-
-/* The seq range [*lo, *hi] holding the audit rows of a time range (since
- * inclusive, until exclusive; a side without has_* is open), found by binary
- * search on seq: it relies on time never going backwards along seq
- * (audit_append), and needs no time index. An empty range comes back with
- * *lo > *hi. Call inside a read snapshot. */
-int audit_seq_range(store *s, int has_since, int64_t since_ns, int has_until, int64_t until_ns,
-                    int64_t *lo, int64_t *hi);
-
-/* Anchor the audit chain head outside the database (audit.c); called by
- * store_commit() after the outermost commit when audit rows were added.
- * adopt: a missing anchor is made (a trail from before anchors), not left
- * missing as evidence. */
-int audit_anchor_sync(store *s, int adopt);
-
-/* Write the empty chain's anchor (seq 0) when the chain has no row and no
- * anchor exists, so that from the first row on a missing anchor is evidence,
- * even after a crash between the first commit and its anchoring. Called by
- * store_open(). */
-int audit_anchor_init(store *s);
 
 #endif

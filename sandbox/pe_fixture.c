@@ -431,85 +431,78 @@ static int spec_is_valid(const pe_fixture_spec *spec)
     return 1;
 }
 
-int pe_fixture_build(const pe_fixture_spec *spec, uint8_t **out, size_t *out_len)
+/* Where the parts of the image go. Headers and .text take one page each;
+ * .rsrc follows at RSRC_RVA. */
+typedef struct pe_layout {
+    int plus;           /* PE32+ */
+    int has_rsrc;       /* a resource section (no_version_resource not set) */
+    unsigned nsections; /* .text, and .rsrc when has_rsrc */
+    uint32_t text_raw;  /* file bytes of .text */
+    size_t rsrc_len;    /* bytes of the resource section's data (0: none) */
+    uint32_t rsrc_raw;  /* its file bytes, aligned */
+    uint32_t rsrc_ptr;  /* its file offset */
+    size_t image_len;   /* headers and sections */
+    size_t file_len;    /* with the overlay padding */
+} pe_layout;
+
+/* The resource section's data (the version resource and any manifest) into
+ * a new buffer, or *rsrc NULL for a spec without one. */
+static int build_rsrc(const pe_fixture_spec *spec, uint8_t **rsrc, size_t *len)
 {
-    if (spec == NULL || out == NULL || out_len == NULL || !spec_is_valid(spec))
-        return TMI_EINVAL;
-    *out = NULL;
-    *out_len = 0;
-
-    uint8_t *rsrc = NULL;
-    size_t rsrc_len = 0;
-    if (!spec->no_version_resource) {
-        rsrc = calloc(1, RSRC_CAP);
-        if (rsrc == NULL)
-            return TMI_ENOMEM;
-        rbuf b = {rsrc, 0, RSRC_CAP, 0};
-        write_rsrc(&b, spec);
-        if (b.bad) {
-            free(rsrc);
-            return TMI_EINVAL;
-        }
-        rsrc_len = b.len;
-    }
-
-    const int plus = spec->pe32plus != 0;
-    const unsigned nsections = rsrc != NULL ? 2 : 1;
-    const uint32_t text_raw = 0x200;
-    const uint32_t rsrc_raw = (uint32_t)align_up(rsrc_len, FILE_ALIGN);
-    const uint32_t rsrc_ptr = HEADERS_SIZE + text_raw;
-    size_t image_len = HEADERS_SIZE + text_raw + rsrc_raw;
-    size_t file_len = image_len < spec->pad_to ? spec->pad_to : image_len;
-
-    uint8_t *img = calloc(1, file_len);
-    if (img == NULL) {
-        free(rsrc);
+    *rsrc = NULL;
+    *len = 0;
+    if (spec->no_version_resource)
+        return TMI_OK;
+    uint8_t *buf = calloc(1, RSRC_CAP);
+    if (buf == NULL)
         return TMI_ENOMEM;
+    rbuf b = {buf, 0, RSRC_CAP, 0};
+    write_rsrc(&b, spec);
+    if (b.bad) {
+        free(buf);
+        return TMI_EINVAL;
     }
+    *rsrc = buf;
+    *len = b.len;
+    return TMI_OK;
+}
 
-    write_dos_header(img);
+static void plan_layout(const pe_fixture_spec *spec, const uint8_t *rsrc, size_t rsrc_len,
+                        pe_layout *l)
+{
+    l->plus = spec->pe32plus != 0;
+    l->has_rsrc = rsrc != NULL;
+    l->nsections = l->has_rsrc ? 2 : 1;
+    l->text_raw = 0x200;
+    l->rsrc_len = rsrc_len;
+    l->rsrc_raw = (uint32_t)align_up(rsrc_len, FILE_ALIGN);
+    l->rsrc_ptr = HEADERS_SIZE + l->text_raw;
+    l->image_len = HEADERS_SIZE + l->text_raw + l->rsrc_raw;
+    l->file_len = l->image_len < spec->pad_to ? spec->pad_to : l->image_len;
+}
 
-    /* NT signature and IMAGE_FILE_HEADER. */
-    uint8_t *nt = img + E_LFANEW;
-    memcpy(nt, "PE\0\0", 4);
+/* The NT signature and IMAGE_FILE_HEADER at nt. */
+static void write_file_header(uint8_t *nt, const pe_fixture_spec *spec, const pe_layout *l)
+{
     uint8_t *fh = nt + 4;
     uint32_t characteristics = 0x0001 /* RELOCS_STRIPPED */ | 0x0002 /* EXECUTABLE_IMAGE */;
-    characteristics |= plus ? 0x0020 /* LARGE_ADDRESS_AWARE */ : 0x0100 /* 32BIT_MACHINE */;
+    characteristics |= l->plus ? 0x0020 /* LARGE_ADDRESS_AWARE */ : 0x0100 /* 32BIT_MACHINE */;
     if (spec->is_dll)
         characteristics |= 0x2000; /* DLL */
-    wr16(fh + 0, plus ? 0x8664 : 0x014C);
-    wr16(fh + 2, nsections);
+    memcpy(nt, "PE\0\0", 4);
+    wr16(fh + 0, l->plus ? 0x8664 : 0x014C);
+    wr16(fh + 2, l->nsections);
     wr32(fh + 4, FIXED_TIMESTAMP);
-    wr16(fh + 16, plus ? OPT_SIZE_PE32P : OPT_SIZE_PE32);
+    wr16(fh + 16, l->plus ? OPT_SIZE_PE32P : OPT_SIZE_PE32);
     wr16(fh + 18, characteristics);
+}
 
-    /* Optional header. */
-    uint8_t *opt = fh + 20;
-    /* Headers and .text take one page each; .rsrc follows at RSRC_RVA. */
-    uint32_t size_of_image = (uint32_t)align_up(RSRC_RVA + rsrc_len, SECT_ALIGN);
-    wr16(opt + 0, plus ? 0x20B : 0x10B);
-    opt[2] = 14;              /* MajorLinkerVersion */
-    wr32(opt + 4, text_raw);  /* SizeOfCode */
-    wr32(opt + 8, rsrc_raw);  /* SizeOfInitializedData */
-    wr32(opt + 16, TEXT_RVA); /* AddressOfEntryPoint */
-    wr32(opt + 20, TEXT_RVA); /* BaseOfCode */
+/* The sizes of stack and heap, the count of data directories and the
+ * resource directory entry: the end of the optional header. */
+static void write_optional_tail(uint8_t *opt, const pe_layout *l)
+{
     size_t dirs;
-    if (plus) {
-        wr64(opt + 24, spec->is_dll ? 0x180000000ull : 0x140000000ull); /* ImageBase */
-    } else {
-        wr32(opt + 24, RSRC_RVA);                                 /* BaseOfData */
-        wr32(opt + 28, spec->is_dll ? 0x10000000u : 0x00400000u); /* ImageBase */
-    }
-    wr32(opt + 32, SECT_ALIGN);
-    wr32(opt + 36, FILE_ALIGN);
-    wr16(opt + 40, 6); /* MajorOperatingSystemVersion */
-    wr16(opt + 48, 6); /* MajorSubsystemVersion */
-    wr32(opt + 56, size_of_image);
-    wr32(opt + 60, HEADERS_SIZE);
-    /* CheckSum (opt + 64) is filled in last. */
-    wr16(opt + 68, spec->is_dll ? 2 : 3); /* Subsystem: WINDOWS_GUI for a DLL, CUI for an EXE */
-    wr16(opt + 70, 0x0100 | (spec->is_dll ? 0 : 0x8000)); /* NX_COMPAT, TERMINAL_SERVER_AWARE */
-    if (plus) {
+    if (l->plus) {
         wr64(opt + 72, 0x100000); /* SizeOfStackReserve */
         wr64(opt + 80, 0x1000);   /* SizeOfStackCommit */
         wr64(opt + 88, 0x100000); /* SizeOfHeapReserve */
@@ -524,37 +517,95 @@ int pe_fixture_build(const pe_fixture_spec *spec, uint8_t **out, size_t *out_len
         wr32(opt + 92, 16);
         dirs = 96;
     }
-    if (rsrc != NULL) {
+    if (l->has_rsrc) {
         wr32(opt + dirs + 2 * 8, RSRC_RVA);
-        wr32(opt + dirs + 2 * 8 + 4, (uint32_t)rsrc_len);
+        wr32(opt + dirs + 2 * 8 + 4, (uint32_t)l->rsrc_len);
     }
+}
 
-    /* Section table, then the sections' contents. */
-    uint8_t *sect = opt + (plus ? OPT_SIZE_PE32P : OPT_SIZE_PE32);
-    uint8_t *code = img + HEADERS_SIZE;
-    size_t code_len = entry_code(spec, code);
-    write_section(sect, ".text", (uint32_t)code_len, TEXT_RVA, text_raw, HEADERS_SIZE,
+/* The optional header at opt, all but its CheckSum (filled in last). */
+static void write_optional_header(uint8_t *opt, const pe_fixture_spec *spec, const pe_layout *l)
+{
+    uint32_t size_of_image = (uint32_t)align_up(RSRC_RVA + l->rsrc_len, SECT_ALIGN);
+    wr16(opt + 0, l->plus ? 0x20B : 0x10B);
+    opt[2] = 14;                /* MajorLinkerVersion */
+    wr32(opt + 4, l->text_raw); /* SizeOfCode */
+    wr32(opt + 8, l->rsrc_raw); /* SizeOfInitializedData */
+    wr32(opt + 16, TEXT_RVA);   /* AddressOfEntryPoint */
+    wr32(opt + 20, TEXT_RVA);   /* BaseOfCode */
+    if (l->plus) {
+        wr64(opt + 24, spec->is_dll ? 0x180000000ull : 0x140000000ull); /* ImageBase */
+    } else {
+        wr32(opt + 24, RSRC_RVA);                                 /* BaseOfData */
+        wr32(opt + 28, spec->is_dll ? 0x10000000u : 0x00400000u); /* ImageBase */
+    }
+    wr32(opt + 32, SECT_ALIGN);
+    wr32(opt + 36, FILE_ALIGN);
+    wr16(opt + 40, 6); /* MajorOperatingSystemVersion */
+    wr16(opt + 48, 6); /* MajorSubsystemVersion */
+    wr32(opt + 56, size_of_image);
+    wr32(opt + 60, HEADERS_SIZE);
+    wr16(opt + 68, spec->is_dll ? 2 : 3); /* Subsystem: WINDOWS_GUI for a DLL, CUI for an EXE */
+    wr16(opt + 70, 0x0100 | (spec->is_dll ? 0 : 0x8000)); /* NX_COMPAT, TERMINAL_SERVER_AWARE */
+    write_optional_tail(opt, l);
+}
+
+/* The section table at sect, then the sections' contents: the entry code
+ * and the resource data (rsrc: l->rsrc_len bytes when l->has_rsrc). */
+static void write_sections(uint8_t *img, uint8_t *sect, const pe_fixture_spec *spec,
+                           const pe_layout *l, const uint8_t *rsrc)
+{
+    size_t code_len = entry_code(spec, img + HEADERS_SIZE);
+    write_section(sect, ".text", (uint32_t)code_len, TEXT_RVA, l->text_raw, HEADERS_SIZE,
                   0x60000020u /* CODE | EXECUTE | READ */);
-    if (rsrc != NULL) {
-        write_section(sect + 40, ".rsrc", (uint32_t)rsrc_len, RSRC_RVA, rsrc_raw, rsrc_ptr,
+    if (l->has_rsrc) {
+        write_section(sect + 40, ".rsrc", (uint32_t)l->rsrc_len, RSRC_RVA, l->rsrc_raw, l->rsrc_ptr,
                       0x40000040u /* INITIALIZED_DATA | READ */);
-        memcpy(img + rsrc_ptr, rsrc, rsrc_len);
-        free(rsrc);
+        memcpy(img + l->rsrc_ptr, rsrc, l->rsrc_len);
     }
+}
 
-    /* Overlay padding after the last section. */
-    uint32_t state = spec->seed != 0 ? spec->seed : 0x9E3779B9u;
-    for (size_t i = image_len; i < file_len; i += 4) {
+/* Overlay padding after the last section: the xorshift32 stream of seed. */
+static void write_overlay(uint8_t *img, const pe_layout *l, uint32_t seed)
+{
+    uint32_t state = seed != 0 ? seed : 0x9E3779B9u;
+    for (size_t i = l->image_len; i < l->file_len; i += 4) {
         uint32_t r = xorshift32(&state);
-        size_t n = file_len - i < 4 ? file_len - i : 4;
+        size_t n = l->file_len - i < 4 ? l->file_len - i : 4;
         for (size_t j = 0; j < n; j++)
             img[i + j] = (uint8_t)(r >> (8 * j));
     }
+}
 
+int pe_fixture_build(const pe_fixture_spec *spec, uint8_t **out, size_t *out_len)
+{
+    uint8_t *rsrc = NULL, *img = NULL;
+    size_t rsrc_len = 0;
+    pe_layout l;
+    if (spec == NULL || out == NULL || out_len == NULL || !spec_is_valid(spec))
+        return TMI_EINVAL;
+    *out = NULL;
+    *out_len = 0;
+    int rc = build_rsrc(spec, &rsrc, &rsrc_len);
+    if (rc != TMI_OK)
+        return rc;
+    plan_layout(spec, rsrc, rsrc_len, &l);
+    img = calloc(1, l.file_len);
+    if (img == NULL) {
+        free(rsrc);
+        return TMI_ENOMEM;
+    }
+    uint8_t *nt = img + E_LFANEW;
+    uint8_t *opt = nt + 4 + 20;
+    write_dos_header(img);
+    write_file_header(nt, spec, &l);
+    write_optional_header(opt, spec, &l);
+    write_sections(img, opt + (l.plus ? OPT_SIZE_PE32P : OPT_SIZE_PE32), spec, &l, rsrc);
+    free(rsrc);
+    write_overlay(img, &l, spec->seed);
     size_t checksum_off = (size_t)(opt + 64 - img);
-    wr32(img + checksum_off, pe_checksum(img, file_len, checksum_off));
-
+    wr32(img + checksum_off, pe_checksum(img, l.file_len, checksum_off));
     *out = img;
-    *out_len = file_len;
+    *out_len = l.file_len;
     return TMI_OK;
 }

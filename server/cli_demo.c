@@ -15,7 +15,6 @@
 #include "service.h"
 
 #define DEMO_FILE_SIZE (256 * 1024)
-/* The lock a running server holds in the data folder (see cli_serve.c). */
 
 static const char usage[] =
     "usage: tmi-console demo [--dir DIR] [--file-size BYTES] [--port N] [--no-serve] [--json]\n\n"
@@ -86,92 +85,127 @@ static void show_service_failure(cli_ctx *ctx, const char *root, int print)
         printf("event:   %s %d: %s\n", ev.provider, ev.id, ev.message);
 }
 
-static int run(cli_ctx *ctx, int argc, char **argv)
+/* The options of `demo`, checked. */
+typedef struct demo_opts {
+    const char *json, *port;
+    int serve;                /* neither --no-serve nor --json */
+    char root[PLAT_PATH_MAX]; /* --dir, or DATA/demo/root */
+    size_t file_size;         /* --file-size */
+} demo_opts;
+
+static int parse_opts(cli_ctx *ctx, int argc, char **argv, demo_opts *o)
 {
-    const char *dir = NULL, *json = NULL, *size = NULL, *port = NULL, *no_serve = NULL;
+    const char *dir = NULL, *size = NULL, *no_serve = NULL;
     const cli_opt opts[] = {{"--dir", 1, &dir},
-                            {"--json", 0, &json},
+                            {"--json", 0, &o->json},
                             {"--file-size", 1, &size},
-                            {"--port", 1, &port},
+                            {"--port", 1, &o->port},
                             {"--no-serve", 0, &no_serve}};
-    char root[PLAT_PATH_MAX], tmi[PLAT_PATH_MAX], self[PLAT_PATH_MAX];
-    sandbox_spec spec;
-    tmi_target t;
-    scan_result *r = NULL;
     size_t npos = 0, port_n = 0;
-    int rc, serve;
 
     if (cli_parse("demo", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0, &npos) != 0)
-        return CLI_EXIT_ERROR;
-    serve = no_serve == NULL && json == NULL;
-    if (port != NULL && cli_parse_size(port, 65535, &port_n) != 0) {
+        return -1;
+    o->serve = no_serve == NULL && o->json == NULL;
+    if (o->port != NULL && cli_parse_size(o->port, 65535, &port_n) != 0) {
         cli_error("demo", "--port: expected a number from 0 to 65535");
-        return CLI_EXIT_ERROR;
+        return -1;
     }
-    if (serve && cli_server_running(ctx->data_dir) == 1) {
+    if (o->serve && cli_server_running(ctx->data_dir) == 1) {
         cli_error("demo",
-                  "a tmi-console server is already running on %s; stop it first, or give "
-                  "this demo its own --data folder",
+                  "a tmi-console server is already running on %s; stop it first, or "
+                  "give this demo its own --data folder",
                   ctx->data_dir);
-        return CLI_EXIT_ERROR;
+        return -1;
     }
-    sandbox_spec_init(&spec);
-    spec.pad_to = DEMO_FILE_SIZE;
-    if (size != NULL && cli_parse_size(size, 64u << 20, &spec.pad_to) != 0) {
+    o->file_size = DEMO_FILE_SIZE;
+    if (size != NULL && cli_parse_size(size, 64u << 20, &o->file_size) != 0) {
         cli_error("demo", "--file-size must be a number of bytes from 0 to 67108864");
-        return CLI_EXIT_ERROR;
+        return -1;
     }
     if (dir != NULL) {
-        if (strlen(dir) >= sizeof(root)) {
+        if (strlen(dir) >= sizeof(o->root)) {
             cli_error("demo", "--dir: path too long");
-            return CLI_EXIT_ERROR;
+            return -1;
         }
-        snprintf(root, sizeof(root), "%s", dir);
-    } else if (path_join(root, sizeof(root), ctx->data_dir, "demo/root") != TMI_OK) {
+        snprintf(o->root, sizeof(o->root), "%s", dir);
+    } else if (path_join(o->root, sizeof(o->root), ctx->data_dir, "demo/root") != TMI_OK) {
         cli_error("demo", "data folder path too long");
-        return CLI_EXIT_ERROR;
+        return -1;
     }
-    stop_old_service(ctx, root);
-    rc = sandbox_remove(root);
+    return 0;
+}
+
+/* A fresh sandbox in o->root (an earlier one removed first, its service
+ * stopped), its service run once to show the failure. 0 or -1 (printed). */
+static int make_sandbox(cli_ctx *ctx, const demo_opts *o)
+{
+    char tmi[PLAT_PATH_MAX], self[PLAT_PATH_MAX];
+    sandbox_spec spec;
+    int rc;
+
+    sandbox_spec_init(&spec);
+    spec.pad_to = o->file_size;
+    stop_old_service(ctx, o->root);
+    rc = sandbox_remove(o->root);
     if (rc == TMI_EACCES) {
-        cli_error("demo", "%s exists and is not a sandbox; refusing to touch it", root);
-        return CLI_EXIT_ERROR;
+        cli_error("demo", "%s exists and is not a sandbox; refusing to touch it", o->root);
+        return -1;
     }
     if (rc == TMI_OK)
         rc = plat_self_exe(self, sizeof(self));
     spec.service_program = self;
     spec.playbook_path = ctx->playbook_path;
     if (rc == TMI_OK)
-        rc = sandbox_create(ctx->pb, root, &spec, tmi, sizeof(tmi));
+        rc = sandbox_create(ctx->pb, o->root, &spec, tmi, sizeof(tmi));
     if (rc != TMI_OK) {
-        cli_error("demo", "cannot create the sandbox in %s: %s", root, tmi_strerror(rc));
-        return CLI_EXIT_ERROR;
+        cli_error("demo", "cannot create the sandbox in %s: %s", o->root, tmi_strerror(rc));
+        return -1;
     }
-    if (json == NULL)
-        printf("sandbox: %s\n", root);
-    show_service_failure(ctx, root, json == NULL);
-    if (json == NULL)
+    if (o->json == NULL)
+        printf("sandbox: %s\n", o->root);
+    show_service_failure(ctx, o->root, o->json == NULL);
+    if (o->json == NULL)
         printf("\n");
-    if (cli_target(ctx, "demo", root, NULL, NULL, &t) != 0)
+    return 0;
+}
+
+/* Scan the sandbox and print the scan: CLI_EXIT_FINDING when it shows the
+ * fault, as it should. */
+static int scan_sandbox(cli_ctx *ctx, const demo_opts *o)
+{
+    tmi_target t;
+    scan_result *r = NULL;
+    if (cli_target(ctx, "demo", o->root, NULL, NULL, &t) != 0)
         return CLI_EXIT_ERROR;
-    rc = scan_run(&t, &r);
+    int rc = scan_run(&t, &r);
     if (rc != TMI_OK) {
         cli_error("demo", "scan failed: %s", tmi_strerror(rc));
         return CLI_EXIT_ERROR;
     }
-    rc = cli_print_scan(r, json != NULL);
+    rc = cli_print_scan(r, o->json != NULL);
     scan_result_free(r);
-    /* the demo succeeded when it shows the fault */
-    if (rc != CLI_EXIT_FINDING)
+    return rc;
+}
+
+static int run(cli_ctx *ctx, int argc, char **argv)
+{
+    demo_opts o;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    if (parse_opts(ctx, argc, argv, &o) != 0 || make_sandbox(ctx, &o) != 0)
         return CLI_EXIT_ERROR;
-    if (!serve) {
-        if (json == NULL)
-            printf("\nTry: tmi-console scan --root '%s'\n", root);
+    /* the demo succeeded when it shows the fault */
+    if (scan_sandbox(ctx, &o) != CLI_EXIT_FINDING)
+        return CLI_EXIT_ERROR;
+    if (!o.serve) {
+        if (o.json == NULL)
+            printf("\nTry: tmi-console scan --root '%s'\n", o.root);
         return CLI_EXIT_OK;
     }
     printf("\n");
-    rc = serve_sandbox(ctx, root, port != NULL ? port : "0");
-    stop_old_service(ctx, root);
+    rc = serve_sandbox(ctx, o.root, o.port != NULL ? o.port : "0");
+    stop_old_service(ctx, o.root);
     return rc;
 }
 

@@ -138,7 +138,7 @@ static int record(cli_ctx *ctx, const scan_result *r)
     audit_actor actor = {NULL, "cli"};
     int rc = store_open(ctx->data_dir, &st, err, sizeof(err));
     if (rc == TMI_OK) {
-        rc = store_record_scan(st, r, &actor, NULL);
+        rc = scans_record(st, r, &actor, NULL);
         if (rc != TMI_OK)
             snprintf(err, sizeof(err), "%s", store_errmsg(st));
     }

@@ -18,6 +18,7 @@
 #include "scans.h"
 #include "store.h"
 #include "hex.h"
+#include "page.h"
 #include "timefmt.h"
 
 #define N_OPTS(a) (sizeof(a) / sizeof((a)[0]))
@@ -34,7 +35,7 @@ static const char usage_history[] =
     "  --limit N         rows per page, 1 to 500 (default 50)\n"
     "  --before ID       the next page: rows older than ID (printed at the end of a\n"
     "                    full page)\n"
-    "  --json            print {\"rows\": [...], \"next_before\": ID or null}\n\n"
+    "  --json            print {\"items\": [...], \"next_before\": ID or null}\n\n"
     "exit: 0 success, 2 error (no store in the data folder, bad option)\n";
 
 static const char usage_audit[] =
@@ -52,7 +53,8 @@ static const char usage_audit[] =
     "  --until T       rows before T (exclusive)\n"
     "  --limit N       rows per page, 1 to 500 (default 50)\n"
     "  --before SEQ    the next page: rows older than SEQ\n"
-    "  --json          print {\"rows\": [...], \"next_before\": SEQ or null}\n\n"
+    "  --json          print {\"items\": [...], \"next_before\": SEQ or null}\n"
+    "                  (as GET /api/audit; verify: as GET /api/audit/verify)\n\n"
     "T is an RFC 3339 time (2026-11-25T10:00:00Z, or with an offset such as\n"
     "+09:00) or a date (2026-11-25, meaning 00:00 UTC that day).\n\n"
     "audit verify recomputes every row's hash from seq 1 and checks the chain's\n"
@@ -161,22 +163,16 @@ static int store_error(const char *cmd, store *s, int rc)
     return CLI_EXIT_ERROR;
 }
 
-/* {"rows": rows, "next_before": next or null}, printed; frees rows. */
-static int print_page(cJSON *rows, int64_t next)
+/* Print the page of rows (page.h, as the API sends it); count rows of limit
+ * asked for, next the last row's cursor. Takes items. */
+static int print_page(cJSON *items, size_t count, size_t limit, int64_t next)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = page_json(items, count, limit, next);
     int rc;
-    if (o == NULL || rows == NULL) {
-        cJSON_Delete(o);
-        cJSON_Delete(rows);
+    if (o == NULL) {
         cli_error(NULL, "out of memory");
         return CLI_EXIT_ERROR;
     }
-    cJSON_AddItemToObject(o, "rows", rows);
-    if (next > 0)
-        cJSON_AddNumberToObject(o, "next_before", (double)next);
-    else
-        cJSON_AddNullToObject(o, "next_before");
     rc = cli_print_json(o);
     cJSON_Delete(o);
     return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
@@ -184,7 +180,7 @@ static int print_page(cJSON *rows, int64_t next)
 
 /* ---- history ---- */
 
-static void print_history(const store_obs_list *l)
+static void print_history(const scans_obs_list *l)
 {
     char when[40], h[65], size[24];
     if (l->count == 0) {
@@ -194,7 +190,7 @@ static void print_history(const store_obs_list *l)
     printf("%-8s %-24s %-10s %-14s %10s  %-12s  %s\n", "ID", "TIME", "STATUS", "VERSION", "SIZE",
            "SHA-256", "PATH");
     for (size_t i = 0; i < l->count; i++) {
-        const store_obs *o = &l->rows[i];
+        const scans_obs *o = &l->rows[i];
         if (o->has_size)
             snprintf(size, sizeof(size), "%" PRIu64, o->size);
         else
@@ -217,7 +213,7 @@ static int run_history(cli_ctx *ctx, int argc, char **argv)
                             {"--before", 1, &before},
                             {"--json", 0, &json}};
     history_query q;
-    store_obs_list l = {NULL, 0};
+    scans_obs_list l = {NULL, 0};
     int64_t n = STORE_DEFAULT_LIMIT, b = 0;
     size_t npos = 0;
     int rc, code;
@@ -239,17 +235,17 @@ static int run_history(cli_ctx *ctx, int argc, char **argv)
     q.file = file;
     q.before = b;
     q.limit = (size_t)n;
-    rc = store_history(s, &q, &l);
+    rc = scans_history(s, &q, &l);
     if (rc != TMI_OK) {
         code = store_error("history", s, rc);
         goto out;
     }
     int64_t next = l.count == (size_t)n ? l.rows[l.count - 1].id : 0;
     if (json != NULL) {
-        cJSON *rows = cJSON_CreateArray();
-        for (size_t i = 0; rows != NULL && i < l.count; i++)
-            cJSON_AddItemToArray(rows, store_obs_json(&l.rows[i]));
-        code = print_page(rows, next);
+        cJSON *items = cJSON_CreateArray();
+        for (size_t i = 0; items != NULL && i < l.count; i++)
+            cJSON_AddItemToArray(items, scans_obs_json(&l.rows[i]));
+        code = print_page(items, l.count, (size_t)n, next);
     } else {
         print_history(&l);
         if (next > 0)
@@ -258,7 +254,7 @@ static int run_history(cli_ctx *ctx, int argc, char **argv)
         code = CLI_EXIT_OK;
     }
 out:
-    store_obs_list_free(&l);
+    scans_obs_list_free(&l);
     store_close(s);
     return code;
 }
@@ -306,24 +302,8 @@ static int run_verify(cli_ctx *ctx, const char *head, int json)
     }
     code = rep.intact ? CLI_EXIT_OK : CLI_EXIT_FINDING;
     if (json) {
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL) {
-            store_close(s);
-            return CLI_EXIT_ERROR;
-        }
-        cJSON_AddBoolToObject(o, "intact", rep.intact);
-        cJSON_AddNumberToObject(o, "rows", (double)rep.rows);
-        cJSON_AddStringToObject(o, "head", audit_head_format(&rep.head, text, sizeof(text)));
-        if (rep.intact)
-            cJSON_AddNullToObject(o, "broken_seq");
-        else
-            cJSON_AddNumberToObject(o, "broken_seq", (double)rep.broken_seq);
-        cJSON_AddStringToObject(o, "reason", audit_break_name(rep.why));
-        cJSON_AddStringToObject(o, "detail", rep.detail);
-        cJSON_AddBoolToObject(o, "anchored", rep.anchored);
-        cJSON_AddNumberToObject(o, "anchor_seq", (double)rep.anchor_seq);
-        cJSON_AddNumberToObject(o, "unanchored", (double)rep.unanchored);
-        if (cli_print_json(o) != 0)
+        cJSON *o = audit_report_json(&rep);
+        if (o == NULL || cli_print_json(o) != 0)
             code = CLI_EXIT_ERROR;
         cJSON_Delete(o);
     } else if (rep.intact) {
@@ -376,26 +356,84 @@ static int run_reanchor(cli_ctx *ctx)
     return code;
 }
 
-static int run_audit(cli_ctx *ctx, int argc, char **argv)
+/* The options of `audit`, as given (NULL when absent). */
+typedef struct audit_opts {
+    const char *action, *since, *until, *limit, *before, *json, *head;
+} audit_opts;
+
+/* Print a page of audit rows of limit asked for: JSON (page.h) or a table. */
+static int print_audit_page(const audit_rows *rows, size_t limit, int json)
 {
-    const char *action = NULL, *since = NULL, *until = NULL, *limit = NULL, *before = NULL;
-    const char *json = NULL, *head = NULL;
-    const cli_opt opts[] = {{"--action", 1, &action}, {"--since", 1, &since},
-                            {"--until", 1, &until},   {"--limit", 1, &limit},
-                            {"--before", 1, &before}, {"--json", 0, &json},
-                            {"--head", 1, &head}};
-    char *pos[1];
-    size_t npos = 0;
+    int64_t next = rows->count == limit ? rows->rows[rows->count - 1].seq : 0;
+    if (json) {
+        cJSON *items = cJSON_CreateArray();
+        for (size_t i = 0; items != NULL && i < rows->count; i++)
+            cJSON_AddItemToArray(items, audit_row_json(&rows->rows[i]));
+        return print_page(items, rows->count, limit, next);
+    }
+    print_audit(rows);
+    if (next > 0)
+        printf("more: add --before %" PRId64 "\n", next);
+    return CLI_EXIT_OK;
+}
+
+/* `audit` without a subcommand: a page of the trail. */
+static int run_list(cli_ctx *ctx, const audit_opts *o)
+{
     export_range range;
     audit_query q;
     audit_rows rows = {NULL, 0};
     int64_t n = STORE_DEFAULT_LIMIT, b = 0;
     int rc, code;
 
+    if (o->limit != NULL && parse_int("audit", "--limit", o->limit, 1, STORE_MAX_LIMIT, &n) != 0)
+        return CLI_EXIT_ERROR;
+    if (o->before != NULL && parse_int("audit", "--before", o->before, 1, INT64_MAX / 2, &b) != 0)
+        return CLI_EXIT_ERROR;
+    if (parse_range("audit", o->since, o->until, &range) != 0)
+        return CLI_EXIT_ERROR;
+    store *s = open_store("audit", ctx);
+    if (s == NULL)
+        return CLI_EXIT_ERROR;
+    memset(&q, 0, sizeof(q));
+    q.action = o->action;
+    q.has_since = range.has_since;
+    q.since_ns = range.since_ns;
+    q.has_until = range.has_until;
+    q.until_ns = range.until_ns;
+    q.before = b;
+    q.limit = (size_t)n;
+    rc = audit_list(s, &q, &rows);
+    if (rc == TMI_OK) {
+        code = print_audit_page(&rows, (size_t)n, o->json != NULL);
+    } else if (rc == TMI_EINVAL && o->action != NULL) {
+        cli_error("audit",
+                  "--action: '%s' is not an action name (letters a-z, digits, "
+                  "'_', '.', '-')",
+                  o->action);
+        code = CLI_EXIT_ERROR;
+    } else {
+        code = store_error("audit", s, rc);
+    }
+    audit_rows_free(&rows);
+    store_close(s);
+    return code;
+}
+
+static int run_audit(cli_ctx *ctx, int argc, char **argv)
+{
+    audit_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    const cli_opt opts[] = {{"--action", 1, &o.action}, {"--since", 1, &o.since},
+                            {"--until", 1, &o.until},   {"--limit", 1, &o.limit},
+                            {"--before", 1, &o.before}, {"--json", 0, &o.json},
+                            {"--head", 1, &o.head}};
+    char *pos[1];
+    size_t npos = 0;
+
     if (cli_parse("audit", argc, argv, opts, N_OPTS(opts), pos, 1, &npos) != 0)
         return CLI_EXIT_ERROR;
     if (npos == 1 && strcmp(pos[0], "reanchor") == 0) {
-        if (action || since || until || limit || before || head || json) {
+        if (o.action || o.since || o.until || o.limit || o.before || o.head || o.json) {
             cli_error("audit reanchor", "'audit reanchor' takes no options");
             return CLI_EXIT_ERROR;
         }
@@ -409,61 +447,17 @@ static int run_audit(cli_ctx *ctx, int argc, char **argv)
                       pos[0]);
             return CLI_EXIT_ERROR;
         }
-        if (action || since || until || limit || before) {
+        if (o.action || o.since || o.until || o.limit || o.before) {
             cli_error("audit verify", "only --head and --json apply to 'audit verify'");
             return CLI_EXIT_ERROR;
         }
-        return run_verify(ctx, head, json != NULL);
+        return run_verify(ctx, o.head, o.json != NULL);
     }
-    if (head != NULL) {
+    if (o.head != NULL) {
         cli_error("audit", "--head belongs to 'audit verify'");
         return CLI_EXIT_ERROR;
     }
-    if (limit != NULL && parse_int("audit", "--limit", limit, 1, STORE_MAX_LIMIT, &n) != 0)
-        return CLI_EXIT_ERROR;
-    if (before != NULL && parse_int("audit", "--before", before, 1, INT64_MAX / 2, &b) != 0)
-        return CLI_EXIT_ERROR;
-    if (parse_range("audit", since, until, &range) != 0)
-        return CLI_EXIT_ERROR;
-    store *s = open_store("audit", ctx);
-    if (s == NULL)
-        return CLI_EXIT_ERROR;
-    memset(&q, 0, sizeof(q));
-    q.action = action;
-    q.has_since = range.has_since;
-    q.since_ns = range.since_ns;
-    q.has_until = range.has_until;
-    q.until_ns = range.until_ns;
-    q.before = b;
-    q.limit = (size_t)n;
-    rc = audit_list(s, &q, &rows);
-    if (rc != TMI_OK) {
-        if (rc == TMI_EINVAL && action != NULL)
-            cli_error("audit",
-                      "--action: '%s' is not an action name (letters a-z, digits, "
-                      "'_', '.', '-')",
-                      action);
-        else
-            store_error("audit", s, rc);
-        code = CLI_EXIT_ERROR;
-        goto out;
-    }
-    int64_t next = rows.count == (size_t)n ? rows.rows[rows.count - 1].seq : 0;
-    if (json != NULL) {
-        cJSON *a = cJSON_CreateArray();
-        for (size_t i = 0; a != NULL && i < rows.count; i++)
-            cJSON_AddItemToArray(a, audit_row_json(&rows.rows[i]));
-        code = print_page(a, next);
-    } else {
-        print_audit(&rows);
-        if (next > 0)
-            printf("more: add --before %" PRId64 "\n", next);
-        code = CLI_EXIT_OK;
-    }
-out:
-    audit_rows_free(&rows);
-    store_close(s);
-    return code;
+    return run_list(ctx, &o);
 }
 
 /* ---- export ---- */

@@ -33,7 +33,6 @@
 
 #define SVC_DIR         ".services"
 #define SVC_MAX_ARGS    32
-#define SVC_LINE_MAX    4096
 #define EVENTS_FILE     "events.log"
 #define EVENTS_READ_MAX (1024 * 1024)
 

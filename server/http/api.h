@@ -37,13 +37,10 @@ int api_page(struct http_req *req, int64_t *before, size_t *limit);
 int api_range(struct http_req *req, int *has_since, int64_t *since_ns, int *has_until,
               int64_t *until_ns);
 
-/* Send {"items": items, "next_before": next} (next_before null when count <
- * limit: the last page). Takes ownership of items. */
+/* Send the page {"items": items, "next_before": next} (page.h: next_before
+ * null when count < limit, the last page). Takes ownership of items. */
 int api_send_page(struct http_req *req, struct cJSON *items, size_t count, size_t limit,
                   int64_t next);
-
-/* Add "name": RFC 3339 UTC text of ns. 0 or -1 (no memory). */
-int api_add_time(struct cJSON *obj, const char *name, int64_t ns);
 
 /* api_web.c */
 int api_index(struct http_req *req);

@@ -13,22 +13,6 @@
 #include "err.h"
 #include "export.h"
 #include "http.h"
-#include "hex.h"
-
-/* Add name: the parsed JSON text (or the text itself if it does not parse,
- * or null). */
-static int valid_action(const char *a)
-{
-    size_t n = strlen(a);
-    if (n == 0 || n > AUDIT_MAX_WORD)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = a[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
 
 int api_audit(http_req *req)
 {
@@ -40,7 +24,7 @@ int api_audit(http_req *req)
 
     memset(&q, 0, sizeof(q));
     q.action = req_query_get(&req->query, "action");
-    if (q.action != NULL && !valid_action(q.action))
+    if (q.action != NULL && !audit_word_valid(q.action))
         return http_send_problem(req, 400, "action must be 1 to %d of [a-z0-9_.-]", AUDIT_MAX_WORD);
     st = api_page(req, &q.before, &q.limit);
     if (st == 0)
@@ -76,7 +60,6 @@ int api_audit_verify(http_req *req)
     const char *head = req_query_get(&req->query, "head");
     audit_head expect;
     audit_report rep;
-    char buf[96];
     cJSON *o;
     store *s = NULL;
     int st, rc;
@@ -92,21 +75,9 @@ int api_audit_verify(http_req *req)
     rc = audit_verify(s, head != NULL ? &expect : NULL, &rep);
     if (rc != TMI_OK)
         return http_send_error(req, rc, "cannot verify the audit trail", s);
-    o = cJSON_CreateObject();
+    o = audit_report_json(&rep);
     if (o == NULL)
         return http_send_problem(req, 503, "out of memory");
-    cJSON_AddBoolToObject(o, "intact", rep.intact);
-    cJSON_AddNumberToObject(o, "rows", (double)rep.rows);
-    cJSON_AddStringToObject(o, "head", audit_head_format(&rep.head, buf, sizeof(buf)));
-    cJSON_AddStringToObject(o, "break", audit_break_name(rep.why));
-    if (rep.broken_seq > 0)
-        cJSON_AddNumberToObject(o, "broken_seq", (double)rep.broken_seq);
-    else
-        cJSON_AddNullToObject(o, "broken_seq");
-    cJSON_AddStringToObject(o, "detail", rep.detail);
-    cJSON_AddBoolToObject(o, "anchored", rep.anchored);
-    cJSON_AddNumberToObject(o, "anchor_seq", (double)rep.anchor_seq);
-    cJSON_AddNumberToObject(o, "unanchored", (double)rep.unanchored);
     st = http_send_json(req, 200, o);
     cJSON_Delete(o);
     return st;

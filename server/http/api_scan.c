@@ -53,7 +53,7 @@ int api_scan_post(http_req *req)
     }
     actor.user = req->user;
     actor.auth = req->auth == HTTP_AUTH_SESSION ? "session" : "token";
-    rc = store_record_scan(s, r, &actor, &id);
+    rc = scans_record(s, r, &actor, &id);
     if (rc != TMI_OK) {
         st = http_send_error(req, rc, "cannot store the scan", s);
         goto out;
@@ -84,31 +84,9 @@ out:
     return st;
 }
 
-static cJSON *scan_row_json(const store_scan *sc)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL)
-        return NULL;
-    cJSON_AddNumberToObject(o, "id", (double)sc->id);
-    api_add_time(o, "started", sc->started_ns);
-    api_add_time(o, "finished", sc->finished_ns);
-    cJSON_AddStringToObject(o, "verdict", sc->verdict != NULL ? sc->verdict : "");
-    if (sc->tmi_dir != NULL)
-        cJSON_AddStringToObject(o, "tmi_dir", sc->tmi_dir);
-    else
-        cJSON_AddNullToObject(o, "tmi_dir");
-    if (sc->root != NULL)
-        cJSON_AddStringToObject(o, "root", sc->root);
-    else
-        cJSON_AddNullToObject(o, "root");
-    cJSON_AddStringToObject(o, "playbook", sc->playbook_id != NULL ? sc->playbook_id : "");
-    cJSON_AddNumberToObject(o, "changed", (double)sc->changed);
-    return o;
-}
-
 int api_scans(http_req *req)
 {
-    store_scans list = {NULL, 0};
+    scans_rows list = {NULL, 0};
     cJSON *items = NULL;
     int64_t before;
     size_t limit;
@@ -118,12 +96,12 @@ int api_scans(http_req *req)
         st = api_store(req, &s);
     if (st != 0)
         return st;
-    rc = store_list_scans(s, before, limit, &list);
+    rc = scans_list(s, before, limit, &list);
     if (rc != TMI_OK)
         return http_send_error(req, rc, "cannot list the scans", s);
     items = cJSON_CreateArray();
     for (size_t i = 0; items != NULL && i < list.count; i++) {
-        cJSON *row = scan_row_json(&list.rows[i]);
+        cJSON *row = scans_row_json(&list.rows[i]);
         if (row == NULL) {
             cJSON_Delete(items);
             items = NULL;
@@ -136,7 +114,7 @@ int api_scans(http_req *req)
     else
         st = api_send_page(req, items, list.count, limit,
                            list.count > 0 ? list.rows[list.count - 1].id : 0);
-    store_scans_free(&list);
+    scans_rows_free(&list);
     return st;
 }
 
@@ -152,7 +130,7 @@ int api_scan_get(http_req *req)
     st = api_store(req, &s);
     if (st != 0)
         return st;
-    rc = store_scan_json(s, (int64_t)id, &scan);
+    rc = scans_doc_json(s, (int64_t)id, &scan);
     if (rc == TMI_ENOENT)
         return http_send_problem(req, 404, "no scan with id %llu", (unsigned long long)id);
     if (rc != TMI_OK)
@@ -171,12 +149,12 @@ int api_scan_get(http_req *req)
 
 /* Send a page of observations; cursor: the file id (files) or the
  * observation id (history) of the last row. */
-static int send_obs_page(http_req *req, store_obs_list *list, size_t limit, int by_file)
+static int send_obs_page(http_req *req, scans_obs_list *list, size_t limit, int by_file)
 {
     cJSON *items = cJSON_CreateArray();
     int64_t next = 0;
     for (size_t i = 0; items != NULL && i < list->count; i++) {
-        cJSON *row = store_obs_json(&list->rows[i]);
+        cJSON *row = scans_obs_json(&list->rows[i]);
         if (row == NULL) {
             cJSON_Delete(items);
             items = NULL;
@@ -193,7 +171,7 @@ static int send_obs_page(http_req *req, store_obs_list *list, size_t limit, int 
 
 int api_files(http_req *req)
 {
-    store_obs_list list = {NULL, 0};
+    scans_obs_list list = {NULL, 0};
     int64_t before;
     size_t limit;
     store *s = NULL;
@@ -202,18 +180,18 @@ int api_files(http_req *req)
         st = api_store(req, &s);
     if (st != 0)
         return st;
-    rc = store_files(s, before, limit, &list);
+    rc = scans_files(s, before, limit, &list);
     if (rc != TMI_OK)
         return http_send_error(req, rc, "cannot list the files", s);
     st = send_obs_page(req, &list, limit, 1);
-    store_obs_list_free(&list);
+    scans_obs_list_free(&list);
     return st;
 }
 
 int api_file_history(http_req *req)
 {
     const char *name = route_param(&req->params, "name");
-    store_obs_list list = {NULL, 0};
+    scans_obs_list list = {NULL, 0};
     history_query q;
     int64_t before;
     size_t limit;
@@ -230,10 +208,10 @@ int api_file_history(http_req *req)
     q.file = name;
     q.before = before;
     q.limit = limit;
-    rc = store_history(s, &q, &list);
+    rc = scans_history(s, &q, &list);
     if (rc != TMI_OK)
         return http_send_error(req, rc, "cannot read the file history", s);
     st = send_obs_page(req, &list, limit, 0);
-    store_obs_list_free(&list);
+    scans_obs_list_free(&list);
     return st;
 }

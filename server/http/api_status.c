@@ -3,7 +3,7 @@
  * the event-log evidence, in one answer that a page polls every few seconds.
  *
  * Each worker keeps its own cache (its thread slot, http.h): the latest
- * scan's JSON text, valid while the worker's store stamp (db/watch.h) is
+ * scan's JSON text, valid while the worker's store stamp (db/stamp.h) is
  * unchanged, and the whole answer built from it and the live service state
  * and events, which are read again when older than STATUS_LIVE_TTL_MS or
  * when the store changed (a job's step, a scan).
@@ -20,17 +20,17 @@
 #include "http.h"
 #include "plat.h"
 #include "scans.h"
-#include "watch.h"
+#include "stamp.h"
 
 #define STATUS_LIVE_TTL_MS 1000
 
 typedef struct status_cache {
     int valid;
-    store_watch *watch; /* on the worker's store */
-    store_stamp stamp;  /* the stamp taken before the scan was read */
-    int64_t scan_id;    /* 0: no scan yet */
-    char *scan_json;    /* "null" when no scan */
-    char *body;         /* the last answer, or NULL */
+    store_stamper *stamper; /* on the worker's store */
+    store_stamp stamp;      /* the stamp taken before the scan was read */
+    int64_t scan_id;        /* 0: no scan yet */
+    char *scan_json;        /* "null" when no scan */
+    char *body;             /* the last answer, or NULL */
     size_t body_len;
     int64_t body_ns; /* monotonic time its live part was read */
 } status_cache;
@@ -40,7 +40,7 @@ static void cache_release(void *p)
     status_cache *c = p;
     if (c == NULL)
         return;
-    store_watch_close(c->watch);
+    store_stamp_close(c->stamper);
     free(c->scan_json);
     free(c->body);
     free(c);
@@ -60,7 +60,7 @@ static int cache_get(http_req *req, store *s, status_cache **out, store_stamp *n
         c = calloc(1, sizeof(*c));
         if (c == NULL)
             return TMI_ENOMEM;
-        rc = store_watch_open(s, &c->watch);
+        rc = store_stamp_open(s, &c->stamper);
         if (rc != TMI_OK) {
             free(c);
             return rc;
@@ -69,20 +69,20 @@ static int cache_get(http_req *req, store *s, status_cache **out, store_stamp *n
         slot->release = cache_release;
     }
     *out = c;
-    return store_watch_stamp(c->watch, now);
+    return store_stamp_take(c->stamper, now);
 }
 
 /* Refill the status cache from the store: the latest scan's JSON text. */
 static int status_refill(store *s, status_cache *c, const store_stamp *stamp)
 {
-    store_scans list = {NULL, 0};
+    scans_rows list = {NULL, 0};
     cJSON *scan = NULL;
     char *text = NULL;
     int64_t id = 0;
-    int rc = store_list_scans(s, 0, 1, &list);
+    int rc = scans_list(s, 0, 1, &list);
     if (rc == TMI_OK && list.count > 0) {
         id = list.rows[0].id;
-        rc = store_scan_json(s, id, &scan);
+        rc = scans_doc_json(s, id, &scan);
     }
     if (rc == TMI_OK) {
         text = scan != NULL ? cJSON_PrintUnformatted(scan) : malloc(5);
@@ -92,7 +92,7 @@ static int status_refill(store *s, status_cache *c, const store_stamp *stamp)
             memcpy(text, "null", 5);
     }
     cJSON_Delete(scan);
-    store_scans_free(&list);
+    scans_rows_free(&list);
     if (rc != TMI_OK)
         return rc;
     free(c->scan_json);

@@ -7,7 +7,7 @@
 #include "api.h"
 #include "err.h"
 #include "http.h"
-#include "scan_json.h"
+#include "page.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -71,25 +71,11 @@ int api_range(http_req *req, int *has_since, int64_t *since_ns, int *has_until, 
 
 int api_send_page(http_req *req, cJSON *items, size_t count, size_t limit, int64_t next)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = page_json(items, count, limit, next);
     int st;
-    if (o == NULL) {
-        cJSON_Delete(items);
+    if (o == NULL)
         return http_send_problem(req, 503, "out of memory");
-    }
-    cJSON_AddItemToObject(o, "items", items);
-    if (count >= limit && count > 0)
-        cJSON_AddNumberToObject(o, "next_before", (double)next);
-    else
-        cJSON_AddNullToObject(o, "next_before");
     st = http_send_json(req, 200, o);
     cJSON_Delete(o);
     return st;
-}
-
-int api_add_time(cJSON *obj, const char *name, int64_t ns)
-{
-    char buf[40];
-    time_format_utc(ns, buf, sizeof(buf));
-    return cJSON_AddStringToObject(obj, name, buf) != NULL ? 0 : -1;
 }

@@ -15,9 +15,3 @@ const web_asset *web_asset_find(const char *name)
     }
     return NULL;
 }
-
-const web_asset *web_assets_all(size_t *count)
-{
-    *count = web_assets_count;
-    return web_assets_table;
-}

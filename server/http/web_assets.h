@@ -24,7 +24,4 @@ typedef struct web_asset {
 /* The asset called name (exact, case-sensitive), or NULL. */
 const web_asset *web_asset_find(const char *name);
 
-/* Every asset, sorted by name; *count is set. */
-const web_asset *web_assets_all(size_t *count);
-
 #endif

@@ -198,7 +198,7 @@ static void record_scan(store *st, const audit_actor *actor, int64_t job_id, con
                         int changed)
 {
     scan_origin origin = {changed ? SCAN_BY_JOB : SCAN_BY_JOB_CHECK, job_id};
-    if (store_record_scan_from(st, r, actor, &origin, NULL) != TMI_OK)
+    if (scans_record_from(st, r, actor, &origin, NULL) != TMI_OK)
         fprintf(stderr, "tmi-console: job %lld: the scan was not recorded: %s\n", (long long)job_id,
                 store_errmsg(st));
 }

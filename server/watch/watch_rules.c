@@ -126,7 +126,7 @@ static void verdict_alert(watcher *w, const scan_result *r, const char *prev_ver
     rules_emit(w, &a);
 }
 
-static void change_alert(watcher *w, const scan_result *r, const store_change *c, int64_t since,
+static void change_alert(watcher *w, const scan_result *r, const scans_change *c, int64_t since,
                          scan_reason reason)
 {
     char msg[1024], when[TIME_UTC_LEN], oldh[65], newh[65];
@@ -154,14 +154,14 @@ static void change_alert(watcher *w, const scan_result *r, const store_change *c
 
 static void changes_alerts(watcher *w, const scan_result *r, int64_t scan_id, scan_reason reason)
 {
-    store_changes ch = {NULL, 0};
+    scans_change_list ch = {NULL, 0};
     int64_t prev_id = 0, since = 0;
     size_t sent = 0;
     if (reason == SCAN_BY_JOB || reason == SCAN_BY_JOB_CHECK)
         return;
-    if (store_scan_before(w->st, scan_id, &prev_id, &since) != TMI_OK || prev_id == 0)
+    if (scans_before(w->st, scan_id, &prev_id, &since) != TMI_OK || prev_id == 0)
         return; /* the first scan: what it saw is the start, not a change */
-    if (store_scan_changes(w->st, scan_id, MAX_FILE_ALERTS, &ch) != TMI_OK)
+    if (scans_changes(w->st, scan_id, MAX_FILE_ALERTS, &ch) != TMI_OK)
         return;
     for (size_t i = 0; i < ch.count && sent < MAX_FILE_ALERTS; i++) {
         if (!ch.rows[i].has_before)
@@ -169,7 +169,7 @@ static void changes_alerts(watcher *w, const scan_result *r, int64_t scan_id, sc
         change_alert(w, r, &ch.rows[i], since, reason);
         sent++;
     }
-    store_changes_free(&ch);
+    scans_change_list_free(&ch);
 }
 
 static void auto_after_scan(watcher *w, const scan_result *r);

@@ -149,7 +149,7 @@ static int scan_now(watcher *w, scan_reason reason)
     audit_actor actor = {NULL, "system"};
     scan_origin origin = {reason, 0};
     scan_result *r = NULL;
-    store_scans prev = {NULL, 0};
+    scans_rows prev = {NULL, 0};
     char prev_verdict[32] = "";
     int64_t before, id = 0;
     int rc;
@@ -168,10 +168,10 @@ static int scan_now(watcher *w, scan_reason reason)
         scan_result_free(r);
         return TMI_EBUSY;
     }
-    if (store_list_scans(w->st, 0, 1, &prev) == TMI_OK && prev.count > 0)
+    if (scans_list(w->st, 0, 1, &prev) == TMI_OK && prev.count > 0)
         snprintf(prev_verdict, sizeof(prev_verdict), "%s", prev.rows[0].verdict);
-    store_scans_free(&prev);
-    rc = store_record_scan_from(w->st, r, &actor, &origin, &id);
+    scans_rows_free(&prev);
+    rc = scans_record_from(w->st, r, &actor, &origin, &id);
     if (rc != TMI_OK) {
         fprintf(stderr, "tmi-console serve: the watcher's scan was not recorded: %s\n",
                 store_errmsg(w->st));

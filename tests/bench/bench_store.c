@@ -230,9 +230,9 @@ static int history_pages(store *s, int by_name, double *p50, double *p99)
         history_query hq = {file, (int64_t)(round - 1) * N_PATHS + f + 1 + 1, PAGE};
         if (round == N_ROUNDS)
             hq.before = 0; /* the newest page */
-        store_obs_list l = {NULL, 0};
+        scans_obs_list l = {NULL, 0};
         int64_t t0 = plat_monotonic_ns();
-        int rc = store_history(s, &hq, &l);
+        int rc = scans_history(s, &hq, &l);
         t[q] = ms_since(t0);
         /* the other path of the name (f ^ 1) has rows below the cursor up to the
          * same round when it was written before f in a round, one fewer otherwise */
@@ -240,11 +240,11 @@ static int history_pages(store *s, int by_name, double *p50, double *p99)
         if (rc != TMI_OK || l.count != (want < PAGE ? want : PAGE)) {
             fprintf(stderr, "bench_store: history page of %s: rc %d, %zu rows (want %zu)\n", file,
                     rc, l.count, want < PAGE ? want : PAGE);
-            store_obs_list_free(&l);
+            scans_obs_list_free(&l);
             free(t);
             return 1;
         }
-        store_obs_list_free(&l);
+        scans_obs_list_free(&l);
     }
     *p50 = pct(t, N_QUERIES, 0.50);
     *p99 = pct(t, N_QUERIES, 0.99);
@@ -393,14 +393,14 @@ static int unchanged_scans(const char *dir, double *growth_mib, double *audit_mi
         return 1;
     }
     scan_result *r = real_scan();
-    rc = store_record_scan(s, r, &actor, NULL);
+    rc = scans_record(s, r, &actor, NULL);
     int64_t before = db_bytes(s);
     int64_t audit_before = audit_bytes(s);
     int64_t t0 = plat_monotonic_ns();
     for (int i = 0; rc == TMI_OK && i < N_UNCHANGED; i++) {
         r->started_ns += 60000000000LL;
         r->finished_ns += 60000000000LL;
-        rc = store_record_scan(s, r, &actor, NULL);
+        rc = scans_record(s, r, &actor, NULL);
     }
     double ms = ms_since(t0);
     if (rc != TMI_OK) {
@@ -420,33 +420,14 @@ static int unchanged_scans(const char *dir, double *growth_mib, double *audit_mi
     return 0;
 }
 
-/* A store at schema v4 in dir with N_AUDIT audit rows as v4 wrote them (4 in
- * 5 of them scans), then opened: the upgrade to v5 converts them. */
-static int migration(const char *dir, double *ms, double *used_before, double *used_after)
+/* Insert N_AUDIT rows as v4 wrote them (4 in 5 of them scans) with the
+ * prepared INSERT st; the last hash in prev. 0 or 1. */
+static int insert_v4_rows(sqlite3_stmt *st, uint8_t prev[32])
 {
     static const char *const actions[] = {"scan", "scan", "login", "scan", "scan"};
-    char path[PLAT_PATH_MAX + 32], err[512], details[128], text[200], hex[65];
-    uint8_t prev[32] = {0}, hash[32];
-    sqlite3 *raw = NULL;
-    sqlite3_stmt *st = NULL;
-    store *s = NULL;
-    audit_report rep;
+    char details[128];
+    uint8_t hash[32];
     int rc = 0;
-
-    if (plat_make_private_dir(dir) != TMI_OK)
-        return 1;
-    snprintf(path, sizeof(path), "%s/%s", dir, STORE_DB_NAME);
-    if (sqlite3_open(path, &raw) != SQLITE_OK || exec(raw, "PRAGMA journal_mode = WAL") ||
-        schema_migrate(raw, 4, err, sizeof(err)) != TMI_OK || exec(raw, "BEGIN") ||
-        sqlite3_prepare_v2(
-            raw,
-            "INSERT INTO audit (seq, time_ns, actor, auth, action, target, params,"
-            " outcome, details, prev_hash, hash) VALUES (?,?,?,?,?,?,NULL,'ok',?,?,?)",
-            -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "bench_store: v4 store: %s\n", sqlite3_errmsg(raw));
-        sqlite3_close(raw);
-        return 1;
-    }
     for (int i = 1; rc == 0 && i <= N_AUDIT; i++) {
         const char *action = actions[i % 5];
         int scan = strcmp(action, "scan") == 0;
@@ -480,6 +461,35 @@ static int migration(const char *dir, double *ms, double *used_before, double *u
         sqlite3_reset(st);
         memcpy(prev, hash, 32);
     }
+    return rc;
+}
+
+/* A store at schema v4 in dir with N_AUDIT audit rows as v4 wrote them, its
+ * head in the table and in the anchor file; *used_before its pages in use
+ * (MiB). 0 or 1. */
+static int make_v4_store(const char *dir, double *used_before)
+{
+    char path[PLAT_PATH_MAX + 32], err[512], text[200], hex[65];
+    uint8_t prev[32] = {0};
+    sqlite3 *raw = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (plat_make_private_dir(dir) != TMI_OK)
+        return 1;
+    snprintf(path, sizeof(path), "%s/%s", dir, STORE_DB_NAME);
+    if (sqlite3_open(path, &raw) != SQLITE_OK || exec(raw, "PRAGMA journal_mode = WAL") ||
+        schema_migrate(raw, 4, err, sizeof(err)) != TMI_OK || exec(raw, "BEGIN") ||
+        sqlite3_prepare_v2(
+            raw,
+            "INSERT INTO audit (seq, time_ns, actor, auth, action, target, params,"
+            " outcome, details, prev_hash, hash) VALUES (?,?,?,?,?,?,NULL,'ok',?,?,?)",
+            -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench_store: v4 store: %s\n", sqlite3_errmsg(raw));
+        sqlite3_close(raw);
+        return 1;
+    }
+    rc = insert_v4_rows(st, prev);
     sqlite3_finalize(st);
     st = NULL;
     if (rc == 0 && sqlite3_prepare_v2(raw, "INSERT INTO audit_head VALUES (1, ?, ?)", -1, &st,
@@ -501,6 +511,20 @@ static int migration(const char *dir, double *ms, double *used_before, double *u
         fprintf(stderr, "bench_store: cannot build the v4 store\n");
         return 1;
     }
+    return 0;
+}
+
+/* A store at schema v4 in dir with N_AUDIT audit rows as v4 wrote them (4 in
+ * 5 of them scans), then opened: the upgrade to v5 converts them. */
+static int migration(const char *dir, double *ms, double *used_before, double *used_after)
+{
+    char err[512];
+    store *s = NULL;
+    audit_report rep;
+    int rc;
+
+    if (make_v4_store(dir, used_before) != 0)
+        return 1;
     int64_t t0 = plat_monotonic_ns();
     rc = store_open(dir, &s, err, sizeof(err));
     *ms = ms_since(t0);
@@ -520,33 +544,19 @@ static int migration(const char *dir, double *ms, double *used_before, double *u
     return 0;
 }
 
-int main(int argc, char **argv)
+/* The big store in dir: built, then its history and audit pages and a
+ * full verify timed. *fail set when a goal is missed; 0, or 1 on error. */
+static int big_store(const char *dir, int *fail)
 {
-    char dir[PLAT_PATH_MAX - 16], big[PLAT_PATH_MAX], small[PLAT_PATH_MAX], err[512];
-    char v4[PLAT_PATH_MAX];
+    double p50 = 0, p99 = 0, n50 = 0, n99 = 0, a50 = 0, a99 = 0;
+    char err[512];
     store *s = NULL;
-    double p50 = 0, p99 = 0, n50 = 0, n99 = 0, a50 = 0, a99 = 0, growth = 0, per_scan = 0;
-    double audit_growth = -1, migrate_ms = 0, used_before = 0, used_after = 0;
-    int fail = 0, rc;
-
-    if (argc > 1) {
-        snprintf(dir, sizeof(dir), "%s", argv[1]);
-    } else {
-        const char *tmp = getenv("TMPDIR");
-        uint8_t r[4];
-        plat_random(r, sizeof(r));
-        snprintf(dir, sizeof(dir), "%s/bench-store-%02x%02x%02x%02x",
-                 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", r[0], r[1], r[2], r[3]);
-    }
-    snprintf(big, sizeof(big), "%s/big", dir);
-    snprintf(small, sizeof(small), "%s/unchanged", dir);
-    snprintf(v4, sizeof(v4), "%s/v4", dir);
-    rc = store_open(big, &s, err, sizeof(err));
+    audit_report rep;
+    int rc = store_open(dir, &s, err, sizeof(err));
     if (rc != TMI_OK) {
         fprintf(stderr, "bench_store: %s\n", err);
         return 1;
     }
-
     int64_t t0 = plat_monotonic_ns();
     if (build_observations(s) != 0)
         goto fail;
@@ -567,9 +577,8 @@ int main(int argc, char **argv)
     printf("store.history_by_name_page_p99_ms %.3f (goal < 5)\n", n99);
     printf("store.audit_page_p50_ms %.3f\n", a50);
     printf("store.audit_page_p99_ms %.3f (goal < 5)\n", a99);
-    fail |= p99 >= 5 || n99 >= 5 || a99 >= 5;
+    *fail |= p99 >= 5 || n99 >= 5 || a99 >= 5;
 
-    audit_report rep;
     t0 = plat_monotonic_ns();
     rc = audit_verify(s, NULL, &rep);
     if (rc != TMI_OK || !rep.intact) {
@@ -578,8 +587,35 @@ int main(int argc, char **argv)
     }
     printf("store.audit_verify_100k_ms %.0f\n", ms_since(t0));
     store_close(s);
-    s = NULL;
     fflush(stdout);
+    return 0;
+fail:
+    store_close(s);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    char dir[PLAT_PATH_MAX - 16], big[PLAT_PATH_MAX], small[PLAT_PATH_MAX];
+    char v4[PLAT_PATH_MAX];
+    double growth = 0, per_scan = 0;
+    double audit_growth = -1, migrate_ms = 0, used_before = 0, used_after = 0;
+    int fail = 0;
+
+    if (argc > 1) {
+        snprintf(dir, sizeof(dir), "%s", argv[1]);
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        uint8_t r[4];
+        plat_random(r, sizeof(r));
+        snprintf(dir, sizeof(dir), "%s/bench-store-%02x%02x%02x%02x",
+                 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", r[0], r[1], r[2], r[3]);
+    }
+    snprintf(big, sizeof(big), "%s/big", dir);
+    snprintf(small, sizeof(small), "%s/unchanged", dir);
+    snprintf(v4, sizeof(v4), "%s/v4", dir);
+    if (big_store(big, &fail) != 0)
+        goto fail;
 
     if (unchanged_scans(small, &growth, &audit_growth, &per_scan) != 0)
         goto fail;
@@ -603,7 +639,6 @@ int main(int argc, char **argv)
         printf("store.kept %s\n", dir);
     return fail ? 1 : 0;
 fail:
-    store_close(s);
     plat_remove_tree(dir);
     return 1;
 }

@@ -138,14 +138,14 @@ try:
 
     # history: the file's versions over time, newest first
     r = run(data, "history", "--file", "mrf.exe", "--json")
-    rows = (as_json(r, "history --json") or {}).get("rows") or []
+    rows = (as_json(r, "history --json") or {}).get("items") or []
     tmi_rows = [x for x in rows if x["kind"] != "source"]
     check([x["version"] for x in tmi_rows][:2] == ["1.12.0.1266", "1.12.0.1156"],
           "mrf.exe history: %r" % [(x["kind"], x["version"]) for x in rows])
 
     # audit and export agree, and the chain verifies
     r = run(data, "audit", "--json", "--limit", "500")
-    audit_rows = (as_json(r, "audit --json") or {}).get("rows") or []
+    audit_rows = (as_json(r, "audit --json") or {}).get("items") or []
     actions = {x["action"] for x in audit_rows}
     check({"scan", "repair", "repair.backup", "repair.commit", "repair.start"} <= actions,
           "audit actions: %r" % sorted(actions))
@@ -210,7 +210,7 @@ try:
     r = run(data2, "audit", "verify")
     check(r.returncode == 0, "verify after reanchor: %d %r" % (r.returncode, r.stdout))
     r = run(data2, "audit", "--action", "audit_reanchor", "--json")
-    rr = (as_json(r, "audit --action audit_reanchor") or {}).get("rows") or []
+    rr = (as_json(r, "audit --action audit_reanchor") or {}).get("items") or []
     check(len(rr) == 1 and (rr[0].get("details") or {}).get("was") == "anchor missing",
           "the reanchor row: %r" % rr)
 
@@ -246,7 +246,7 @@ try:
     check(len(items) - n_before == cli_scans + api_scans,
           "scans stored: %d new, want %d" % (len(items) - n_before, cli_scans + api_scans))
     r = run(srv.data, "audit", "--action", "scan", "--json", "--limit", "500")
-    scan_rows = (as_json(r, "audit of the scans") or {}).get("rows") or []
+    scan_rows = (as_json(r, "audit of the scans") or {}).get("items") or []
     check(len(scan_rows) >= cli_scans + api_scans, "scan audit rows: %d" % len(scan_rows))
     r = run(srv.data, "audit", "verify")
     check(r.returncode == 0, "verify after concurrent writers: %d %r" % (r.returncode, r.stdout))

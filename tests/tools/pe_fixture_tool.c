@@ -84,31 +84,67 @@ static int write_all(const char *path, const uint8_t *data, size_t len)
     return (n == len && rc_close == 0) ? 0 : -1;
 }
 
-int main(int argc, char **argv)
-{
+/* What the command line asks for. */
+typedef struct tool_args {
     pe_fixture_spec spec;
-    const char *out_path = NULL;
-    int have_version = 0, have_product = 0;
-    memset(&spec, 0, sizeof(spec));
-    spec.file_version.part[0] = 1;
+    const char *out_path;
+    int have_version, have_product;
+} tool_args;
 
+/* One option that takes a value: 0, or the exit status of the usage error
+ * printed. */
+static int value_option(tool_args *a, const char *opt, const char *val)
+{
+    unsigned long long n;
+    if (strcmp(opt, "--out") == 0) {
+        if (a->out_path != NULL || val[0] == '\0')
+            return usage_error("--out given twice or empty", val);
+        a->out_path = val;
+    } else if (strcmp(opt, "--version") == 0) {
+        if (a->have_version || version_parse(val, &a->spec.file_version) != TMI_OK)
+            return usage_error("bad or repeated --version", val);
+        a->have_version = 1;
+    } else if (strcmp(opt, "--product-version") == 0) {
+        if (a->have_product || version_parse(val, &a->spec.product_version) != TMI_OK)
+            return usage_error("bad or repeated --product-version", val);
+        a->have_product = 1;
+    } else if (strcmp(opt, "--string") == 0) {
+        if (add_string(&a->spec, val) != 0)
+            return usage_error("bad or repeated --string (Key=Value, known key)", val);
+    } else if (strcmp(opt, "--manifest") == 0) {
+        if (a->spec.manifest != NULL)
+            return usage_error("--manifest given twice", val);
+        a->spec.manifest = val;
+    } else if (strcmp(opt, "--pad") == 0) {
+        if (parse_decimal(val, (unsigned long long)SIZE_MAX, &n) != 0)
+            return usage_error("bad --pad", val);
+        a->spec.pad_to = (size_t)n;
+    } else if (strcmp(opt, "--seed") == 0) {
+        if (parse_decimal(val, UINT32_MAX, &n) != 0)
+            return usage_error("bad --seed", val);
+        a->spec.seed = (uint32_t)n;
+    } else {
+        return usage_error("unknown option", opt);
+    }
+    return 0;
+}
+
+/* Parse the command line into *a: -1 to go on, else the exit status (0
+ * after --help). */
+static int parse_args(int argc, char **argv, tool_args *a)
+{
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes_value = 1;
-        unsigned long long n;
         if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
             fputs(usage_text, stdout);
             return 0;
         } else if (strcmp(opt, "--no-version") == 0) {
-            spec.no_version_resource = 1;
-            takes_value = 0;
+            a->spec.no_version_resource = 1;
         } else if (strcmp(opt, "--pe32plus") == 0) {
-            spec.pe32plus = 1;
-            takes_value = 0;
+            a->spec.pe32plus = 1;
         } else if (strcmp(opt, "--dll") == 0) {
-            spec.is_dll = 1;
-            takes_value = 0;
+            a->spec.is_dll = 1;
         } else if (val == NULL) {
             if (strcmp(opt, "--out") == 0 || strcmp(opt, "--version") == 0 ||
                 strcmp(opt, "--product-version") == 0 || strcmp(opt, "--string") == 0 ||
@@ -116,47 +152,32 @@ int main(int argc, char **argv)
                 strcmp(opt, "--manifest") == 0)
                 return usage_error("missing value after", opt);
             return usage_error("unknown option", opt);
-        } else if (strcmp(opt, "--out") == 0) {
-            if (out_path != NULL || val[0] == '\0')
-                return usage_error("--out given twice or empty", val);
-            out_path = val;
-        } else if (strcmp(opt, "--version") == 0) {
-            if (have_version || version_parse(val, &spec.file_version) != TMI_OK)
-                return usage_error("bad or repeated --version", val);
-            have_version = 1;
-        } else if (strcmp(opt, "--product-version") == 0) {
-            if (have_product || version_parse(val, &spec.product_version) != TMI_OK)
-                return usage_error("bad or repeated --product-version", val);
-            have_product = 1;
-        } else if (strcmp(opt, "--string") == 0) {
-            if (add_string(&spec, val) != 0)
-                return usage_error("bad or repeated --string (Key=Value, known key)", val);
-        } else if (strcmp(opt, "--manifest") == 0) {
-            if (spec.manifest != NULL)
-                return usage_error("--manifest given twice", val);
-            spec.manifest = val;
-        } else if (strcmp(opt, "--pad") == 0) {
-            if (parse_decimal(val, (unsigned long long)SIZE_MAX, &n) != 0)
-                return usage_error("bad --pad", val);
-            spec.pad_to = (size_t)n;
-        } else if (strcmp(opt, "--seed") == 0) {
-            if (parse_decimal(val, UINT32_MAX, &n) != 0)
-                return usage_error("bad --seed", val);
-            spec.seed = (uint32_t)n;
         } else {
-            return usage_error("unknown option", opt);
-        }
-        if (takes_value)
+            int rc = value_option(a, opt, val);
+            if (rc != 0)
+                return rc;
             i++;
+        }
     }
-    if (out_path == NULL)
+    if (a->out_path == NULL)
         return usage_error("--out is required", NULL);
-    if (!have_product)
-        spec.product_version = spec.file_version;
+    if (!a->have_product)
+        a->spec.product_version = a->spec.file_version;
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    tool_args a;
+    memset(&a, 0, sizeof(a));
+    a.spec.file_version.part[0] = 1;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
 
     uint8_t *img = NULL;
     size_t len = 0;
-    int rc = pe_fixture_build(&spec, &img, &len);
+    rc = pe_fixture_build(&a.spec, &img, &len);
     if (rc == TMI_EINVAL) {
         fprintf(stderr, "pe-fixture: impossible image: a --string value is over 1024 bytes or "
                         "not UTF-8, --pad is over 256 MiB, or --manifest is over 8 KiB or "
@@ -167,8 +188,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "pe-fixture: cannot build the image: %s\n", tmi_strerror(rc));
         return 1;
     }
-    if (write_all(out_path, img, len) != 0) {
-        fprintf(stderr, "pe-fixture: cannot write '%s'\n", out_path);
+    if (write_all(a.out_path, img, len) != 0) {
+        fprintf(stderr, "pe-fixture: cannot write '%s'\n", a.out_path);
         free(img);
         return 1;
     }

@@ -630,7 +630,7 @@ static store *store_with_scans(char *dir, size_t dirlen, int n)
             r->files[1].size++;
         r->started_ns += 60000000000LL;
         r->finished_ns += 60000000000LL;
-        assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+        assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     }
     scan_result_free(r);
     return s;

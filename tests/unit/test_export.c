@@ -240,7 +240,7 @@ static void audit_json_reverifies(void **state)
     st_tmpdir(dir, sizeof(dir));
     store *s = st_open(dir);
     scan_result *r = st_scan("/tmi", 8, 1, 8);
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     audit_event ev = {"restart", "TrendMicro Infrastructure", NULL, "failed",
                       "{\"state\":\"stopped\",\"note\":\"started, then stopped\"}"};
     assert_int_equal(audit_append(s, &st_actor, &ev, NULL), TMI_OK);
@@ -297,7 +297,7 @@ static void history_json_and_csv(void **state)
     r->files[2].has_sha256 = 0;
     r->files[2].has_version = 0;
     r->files[2].status = FILE_MISSING;
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     st_sink k;
     memset(&k, 0, sizeof(k));
     assert_int_equal(export_history(s, EXPORT_JSON, NULL, st_sink_write, &k), TMI_OK);
@@ -360,7 +360,7 @@ static void time_range_filters(void **state)
     for (int i = 0; i < 10; i++) { /* one changed row per hour */
         r->started_ns = t0 + i * hour;
         r->files[0].size = 1000 + (uint64_t)i;
-        assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+        assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     }
     export_range range = {1, t0 + 3 * hour, 1, t0 + 7 * hour};
     st_sink k;
@@ -418,7 +418,7 @@ static void streams_in_bounded_pieces(void **state)
     st_tmpdir(dir, sizeof(dir));
     store *s = st_open(dir);
     scan_result *r = st_scan("/tmi", 8, 10, 400);
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     st_sink k;
     memset(&k, 0, sizeof(k));
     assert_int_equal(export_history(s, EXPORT_JSON, NULL, st_sink_write, &k), TMI_OK);
@@ -437,7 +437,7 @@ static void streams_in_bounded_pieces(void **state)
     assert_non_null(strstr(store_errmsg(s), "output"));
     st_sink_free(&k);
     /* and the store is usable after it (no snapshot left open) */
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     scan_result_free(r);
     store_close(s);
 }

@@ -37,7 +37,7 @@ static void first_scan_adds_every_path(void **state)
     st_tmpdir(dir, sizeof(dir));
     store *s = st_open(dir);
     scan_result *r = st_scan("/tmi", 8, 2, 8);
-    assert_int_equal(store_record_scan(s, r, &st_actor, &id), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, &id), TMI_OK);
     assert_int_equal(id, 1);
     assert_int_equal(n_obs(s), 24);
     assert_int_equal(st_int(s, "SELECT count(*) FROM files"), 24);
@@ -68,12 +68,12 @@ static void unchanged_scans_add_no_rows(void **state)
     st_tmpdir(dir, sizeof(dir));
     store *s = st_open(dir);
     scan_result *r = st_scan("/tmi", 8, 2, 8);
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     int64_t obs = n_obs(s);
     for (int i = 0; i < 20; i++) {
         r->started_ns += 60000000000LL; /* a minute later, same files */
         r->finished_ns += 60000000000LL;
-        assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+        assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     }
     assert_int_equal(n_obs(s), obs);
     assert_int_equal(st_int(s, "SELECT count(*) FROM scans"), 21);
@@ -95,13 +95,13 @@ static void vanished_source_folder_is_recorded(void **state)
     store *s = st_open(dir);
     scan_result *r = st_scan("/tmi", 8, 2, 8);
     scan_result *other = st_scan("/tmi-other", 0, 1, 8);
-    assert_int_equal(store_record_scan(s, other, &st_actor, NULL), TMI_OK);
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, other, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     int64_t obs = n_obs(s);
     /* backup1 is gone */
     size_t keep = r->n_sources;
     r->n_sources = 1;
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     assert_int_equal(n_obs(s), obs + 8);
     assert_int_equal(st_int(s,
                             "SELECT count(*) FROM observations o JOIN files f ON f.id = o.file_id"
@@ -110,7 +110,7 @@ static void vanished_source_folder_is_recorded(void **state)
                      8);
     assert_int_equal(st_int(s, "SELECT changed FROM scans ORDER BY id DESC LIMIT 1"), 8);
     /* once: the next scan without it adds nothing; /tmi-other kept its rows */
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     assert_int_equal(n_obs(s), obs + 8);
     assert_int_equal(st_int(s,
                             "SELECT count(*) FROM observations o JOIN files f ON f.id = o.file_id"
@@ -118,84 +118,24 @@ static void vanished_source_folder_is_recorded(void **state)
                      0);
     /* back again: present rows */
     r->n_sources = keep;
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     assert_int_equal(n_obs(s), obs + 16);
     scan_result_free(r);
     scan_result_free(other);
     store_close(s);
 }
 
-static void one_change_adds_one_row(void **state)
+/* f5.dll's history after one_change_adds_one_row: present, gone, back. */
+static void check_f5_history(store *s, const scan_result *r)
 {
-    (void)state;
-    char dir[PLAT_PATH_MAX];
-    st_tmpdir(dir, sizeof(dir));
-    store *s = st_open(dir);
-    scan_result *r = st_scan("/tmi", 8, 1, 8);
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    int64_t obs = n_obs(s);
-
-    /* each kind of change, one at a time, on different files */
-    r->files[0].size += 1;
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    assert_int_equal(n_obs(s), ++obs);
-    r->files[1].mtime_ns += 1;
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    assert_int_equal(n_obs(s), ++obs);
-    r->files[2].sha256[31] ^= 1;
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    assert_int_equal(n_obs(s), ++obs);
-    version_parse("1.12.0.1156", &r->files[3].version);
-    r->files[3].status = FILE_OLD;
-    r->files[3].known_bad = 1;
-    r->verdict = SCAN_AFFECTED;
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    assert_int_equal(n_obs(s), ++obs);
-    r->files[4].status = FILE_NEWER; /* status alone */
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    assert_int_equal(n_obs(s), ++obs);
-    r->files[5].present = 0; /* gone */
-    r->files[5].has_sha256 = 0;
-    r->files[5].has_version = 0;
-    r->files[5].status = FILE_MISSING;
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    assert_int_equal(n_obs(s), ++obs);
-    assert_int_equal(st_int(s, "SELECT present IS 0 AND size IS NULL AND mtime_ns IS NULL"
-                               " AND sha256 IS NULL AND version IS NULL"
-                               " FROM observations ORDER BY id DESC LIMIT 1"),
-                     1);
-    r->files[6].has_version = 0; /* unreadable */
-    r->files[6].status = FILE_UNREADABLE;
-    r->files[6].error = strdup("no version resource");
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    assert_int_equal(n_obs(s), ++obs);
-    r->sources[0].files[7].size = 1; /* a source file */
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    assert_int_equal(n_obs(s), ++obs);
-    /* and back to unchanged */
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    assert_int_equal(n_obs(s), obs);
-    /* the error text alone is not a change */
-    free(r->files[6].error);
-    r->files[6].error = strdup("another wording");
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    assert_int_equal(n_obs(s), obs);
-    /* the file reappears as before */
-    r->files[5].present = 1;
-    r->files[5].has_sha256 = 1;
-    r->files[5].has_version = 1;
-    r->files[5].status = FILE_OK;
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    assert_int_equal(n_obs(s), ++obs);
-
-    store_obs_list h = {NULL, 0};
+    scans_obs_list h = {NULL, 0};
     history_query q = {"f5.dll", 0, 0};
-    assert_int_equal(store_history(s, &q, &h), TMI_OK);
+    assert_int_equal(scans_history(s, &q, &h), TMI_OK);
     /* f5.dll in the TMI folder (3 rows) and in backup0 (1 row) */
     assert_int_equal(h.count, 4);
-    store_obs_list_free(&h);
+    scans_obs_list_free(&h);
     q.file = r->files[5].path;
-    assert_int_equal(store_history(s, &q, &h), TMI_OK);
+    assert_int_equal(scans_history(s, &q, &h), TMI_OK);
     assert_int_equal(h.count, 3);
     assert_int_equal(h.rows[0].present, 1);
     assert_int_equal(h.rows[1].present, 0);
@@ -205,7 +145,72 @@ static void one_change_adds_one_row(void **state)
     assert_int_equal(h.rows[2].size, r->files[5].size);
     assert_true(h.rows[2].has_sha256);
     assert_memory_equal(h.rows[2].sha256, r->files[5].sha256, 32);
-    store_obs_list_free(&h);
+    scans_obs_list_free(&h);
+}
+
+static void one_change_adds_one_row(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX];
+    st_tmpdir(dir, sizeof(dir));
+    store *s = st_open(dir);
+    scan_result *r = st_scan("/tmi", 8, 1, 8);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    int64_t obs = n_obs(s);
+
+    /* each kind of change, one at a time, on different files */
+    r->files[0].size += 1;
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), ++obs);
+    r->files[1].mtime_ns += 1;
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), ++obs);
+    r->files[2].sha256[31] ^= 1;
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), ++obs);
+    version_parse("1.12.0.1156", &r->files[3].version);
+    r->files[3].status = FILE_OLD;
+    r->files[3].known_bad = 1;
+    r->verdict = SCAN_AFFECTED;
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), ++obs);
+    r->files[4].status = FILE_NEWER; /* status alone */
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), ++obs);
+    r->files[5].present = 0; /* gone */
+    r->files[5].has_sha256 = 0;
+    r->files[5].has_version = 0;
+    r->files[5].status = FILE_MISSING;
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), ++obs);
+    assert_int_equal(st_int(s, "SELECT present IS 0 AND size IS NULL AND mtime_ns IS NULL"
+                               " AND sha256 IS NULL AND version IS NULL"
+                               " FROM observations ORDER BY id DESC LIMIT 1"),
+                     1);
+    r->files[6].has_version = 0; /* unreadable */
+    r->files[6].status = FILE_UNREADABLE;
+    r->files[6].error = strdup("no version resource");
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), ++obs);
+    r->sources[0].files[7].size = 1; /* a source file */
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), ++obs);
+    /* and back to unchanged */
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), obs);
+    /* the error text alone is not a change */
+    free(r->files[6].error);
+    r->files[6].error = strdup("another wording");
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), obs);
+    /* the file reappears as before */
+    r->files[5].present = 1;
+    r->files[5].has_sha256 = 1;
+    r->files[5].has_version = 1;
+    r->files[5].status = FILE_OK;
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), ++obs);
+    check_f5_history(s, r);
     scan_result_free(r);
     store_close(s);
 }
@@ -219,10 +224,10 @@ static void scan_json_round_trips(void **state)
     st_tmpdir(dir, sizeof(dir));
     store *s = st_open(dir);
     scan_result *r = st_scan("/tmi", 8, 2, 8);
-    assert_int_equal(store_record_scan(s, r, &st_actor, &id), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, &id), TMI_OK);
     r->started_ns += 1000000000LL;
-    assert_int_equal(store_record_scan(s, r, &st_actor, &id), TMI_OK);
-    assert_int_equal(store_scan_json(s, id, &back), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, &id), TMI_OK);
+    assert_int_equal(scans_doc_json(s, id, &back), TMI_OK);
     cJSON *want = scan_to_json(r);
     char *a = cJSON_PrintUnformatted(want);
     char *b = cJSON_PrintUnformatted(back);
@@ -231,7 +236,7 @@ static void scan_json_round_trips(void **state)
     cJSON_free(b);
     cJSON_Delete(want);
     cJSON_Delete(back);
-    assert_int_equal(store_scan_json(s, 99, &back), TMI_ENOENT);
+    assert_int_equal(scans_doc_json(s, 99, &back), TMI_ENOENT);
     assert_null(back);
     scan_result_free(r);
     store_close(s);
@@ -245,24 +250,24 @@ static void refuses_malformed_results(void **state)
     store *s = st_open(dir);
     scan_result *r = st_scan("/tmi", 2, 0, 0);
     audit_actor bad_actor = {"x", "telnet"};
-    assert_int_equal(store_record_scan(s, NULL, &st_actor, NULL), TMI_EINVAL);
-    assert_int_equal(store_record_scan(s, r, NULL, NULL), TMI_EINVAL);
-    assert_int_equal(store_record_scan(s, r, &bad_actor, NULL), TMI_EINVAL);
+    assert_int_equal(scans_record(s, NULL, &st_actor, NULL), TMI_EINVAL);
+    assert_int_equal(scans_record(s, r, NULL, NULL), TMI_EINVAL);
+    assert_int_equal(scans_record(s, r, &bad_actor, NULL), TMI_EINVAL);
     r->verdict = (scan_verdict)7;
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_EINVAL);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_EINVAL);
     r->verdict = SCAN_HEALTHY;
     char *saved = r->files[1].path;
     r->files[1].path = NULL;
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_EINVAL);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_EINVAL);
     r->files[1].path = saved;
     r->repair_source = 3;
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_EINVAL);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_EINVAL);
     r->repair_source = -1;
     /* nothing of the refused attempts was written */
     assert_int_equal(st_int(s, "SELECT count(*) FROM scans"), 0);
     assert_int_equal(st_int(s, "SELECT count(*) FROM files"), 0);
     assert_int_equal(st_int(s, "SELECT count(*) FROM audit"), 0);
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     scan_result_free(r);
     store_close(s);
 }
@@ -273,8 +278,8 @@ static void too_many_files_refused(void **state)
     char dir[PLAT_PATH_MAX];
     st_tmpdir(dir, sizeof(dir));
     store *s = st_open(dir);
-    scan_result *r = st_scan("/tmi", 8, 3, STORE_MAX_SCAN_FILES / 3 + 1);
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_ETOOBIG);
+    scan_result *r = st_scan("/tmi", 8, 3, SCANS_MAX_FILES / 3 + 1);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_ETOOBIG);
     assert_int_equal(st_int(s, "SELECT count(*) FROM scans"), 0);
     scan_result_free(r);
     store_close(s);
@@ -290,8 +295,8 @@ static void walk_history(store *s, history_query q, size_t page, int64_t n)
     q.limit = page;
     q.before = 0;
     for (;;) {
-        store_obs_list l = {NULL, 0};
-        assert_int_equal(store_history(s, &q, &l), TMI_OK);
+        scans_obs_list l = {NULL, 0};
+        assert_int_equal(scans_history(s, &q, &l), TMI_OK);
         assert_true(l.count <= page);
         for (size_t i = 0; i < l.count; i++) {
             assert_true(l.rows[i].id < last);
@@ -299,11 +304,11 @@ static void walk_history(store *s, history_query q, size_t page, int64_t n)
         }
         seen += (int64_t)l.count;
         if (l.count < page) {
-            store_obs_list_free(&l);
+            scans_obs_list_free(&l);
             break;
         }
         q.before = l.rows[l.count - 1].id;
-        store_obs_list_free(&l);
+        scans_obs_list_free(&l);
     }
     assert_int_equal(seen, n);
 }
@@ -315,12 +320,12 @@ static void history_pages_have_no_gaps(void **state)
     st_tmpdir(dir, sizeof(dir));
     store *s = st_open(dir);
     scan_result *r = st_scan("/tmi", 8, 1, 8);
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     for (int i = 0; i < 60; i++) {
         r->files[i % 8].size += 1;
         if (i % 3 == 0)
             r->sources[0].files[i % 8].mtime_ns += 1;
-        assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+        assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     }
     int64_t total = n_obs(s);
     assert_int_equal(total, 16 + 60 + 20);
@@ -342,8 +347,8 @@ static void history_pages_have_no_gaps(void **state)
     /* files: latest per path */
     int64_t seen = 0, before = 0;
     for (;;) {
-        store_obs_list l = {NULL, 0};
-        assert_int_equal(store_files(s, before, 5, &l), TMI_OK);
+        scans_obs_list l = {NULL, 0};
+        assert_int_equal(scans_files(s, before, 5, &l), TMI_OK);
         for (size_t i = 0; i < l.count; i++) {
             char sql[256];
             snprintf(sql, sizeof(sql), "SELECT max(id) FROM observations WHERE file_id = %lld",
@@ -354,11 +359,11 @@ static void history_pages_have_no_gaps(void **state)
         }
         seen += (int64_t)l.count;
         if (l.count < 5) {
-            store_obs_list_free(&l);
+            scans_obs_list_free(&l);
             break;
         }
         before = l.rows[l.count - 1].file_id;
-        store_obs_list_free(&l);
+        scans_obs_list_free(&l);
     }
     assert_int_equal(seen, 16);
 
@@ -366,8 +371,8 @@ static void history_pages_have_no_gaps(void **state)
     seen = 0;
     before = 0;
     for (;;) {
-        store_scans l = {NULL, 0};
-        assert_int_equal(store_list_scans(s, before, 9, &l), TMI_OK);
+        scans_rows l = {NULL, 0};
+        assert_int_equal(scans_list(s, before, 9, &l), TMI_OK);
         for (size_t i = 0; i < l.count; i++) {
             if (before > 0)
                 assert_true(l.rows[i].id < before);
@@ -375,11 +380,11 @@ static void history_pages_have_no_gaps(void **state)
         }
         seen += (int64_t)l.count;
         if (l.count < 9) {
-            store_scans_free(&l);
+            scans_rows_free(&l);
             break;
         }
         before = l.rows[l.count - 1].id;
-        store_scans_free(&l);
+        scans_rows_free(&l);
     }
     assert_int_equal(seen, 61);
     scan_result_free(r);
@@ -393,21 +398,21 @@ static void limits_are_capped(void **state)
     st_tmpdir(dir, sizeof(dir));
     store *s = st_open(dir);
     scan_result *r = st_scan("/tmi", 8, 10, 60);
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
-    store_obs_list l = {NULL, 0};
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    scans_obs_list l = {NULL, 0};
     history_query q = {NULL, 0, 100000};
-    assert_int_equal(store_history(s, &q, &l), TMI_OK);
+    assert_int_equal(scans_history(s, &q, &l), TMI_OK);
     assert_int_equal(l.count, STORE_MAX_LIMIT);
-    store_obs_list_free(&l);
+    scans_obs_list_free(&l);
     q.limit = 0;
-    assert_int_equal(store_history(s, &q, &l), TMI_OK);
+    assert_int_equal(scans_history(s, &q, &l), TMI_OK);
     assert_int_equal(l.count, STORE_DEFAULT_LIMIT);
-    store_obs_list_free(&l);
+    scans_obs_list_free(&l);
     q.before = -1;
-    assert_int_equal(store_history(s, &q, &l), TMI_EINVAL);
+    assert_int_equal(scans_history(s, &q, &l), TMI_EINVAL);
     q.before = 0;
     q.file = "";
-    assert_int_equal(store_history(s, &q, &l), TMI_EINVAL);
+    assert_int_equal(scans_history(s, &q, &l), TMI_EINVAL);
     scan_result_free(r);
     store_close(s);
 }

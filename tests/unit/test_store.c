@@ -30,6 +30,7 @@
 #include "scans.h"
 #include "schema.h"
 #include "store.h"
+#include "store_int.h"
 #include "storetest.h"
 #include "testutil.h"
 
@@ -44,7 +45,7 @@ static void make_store(const char *dir)
     store *s = st_open(dir);
     scan_result *r = st_scan("/tmi", 8, 1, 8);
     audit_event ev = {"login", NULL, NULL, "ok", NULL};
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     assert_int_equal(audit_append(s, &st_actor, &ev, NULL), TMI_OK);
     scan_result_free(r);
     store_close(s);
@@ -304,30 +305,30 @@ static void migrate_from(int v)
     assert_int_equal(store_schema_version(s, &version), TMI_OK);
     assert_int_equal(version, SCHEMA_VERSION);
     if (v >= 1) {
-        store_obs_list files = {NULL, 0};
-        store_obs_list hist = {NULL, 0};
+        scans_obs_list files = {NULL, 0};
+        scans_obs_list hist = {NULL, 0};
         history_query q = {"/tmi/f0.dll", 0, 0};
-        store_scans scans = {NULL, 0};
-        assert_int_equal(store_files(s, 0, 10, &files), TMI_OK);
+        scans_rows scans = {NULL, 0};
+        assert_int_equal(scans_files(s, 0, 10, &files), TMI_OK);
         assert_int_equal(files.count, 2);
         assert_int_equal(files.rows[0].file_id, 2);
         assert_int_equal(files.rows[0].id, 2);
         assert_int_equal(files.rows[1].file_id, 1);
         assert_int_equal(files.rows[1].id, 3); /* backfilled: latest of f0 */
         assert_int_equal(files.rows[1].size, 101);
-        assert_int_equal(store_history(s, &q, &hist), TMI_OK);
+        assert_int_equal(scans_history(s, &q, &hist), TMI_OK);
         assert_int_equal(hist.count, 2);
         assert_int_equal(hist.rows[0].id, 3);
         assert_int_equal(hist.rows[1].id, 1);
-        assert_int_equal(store_list_scans(s, 0, 10, &scans), TMI_OK);
+        assert_int_equal(scans_list(s, 0, 10, &scans), TMI_OK);
         assert_int_equal(scans.count, 1);
         assert_string_equal(scans.rows[0].verdict, "healthy");
         /* v5 keeps the finish as a duration: the same times come back */
         assert_int_equal(scans.rows[0].started_ns, 1000);
         assert_int_equal(scans.rows[0].finished_ns, 2000);
-        store_scans_free(&scans);
-        store_obs_list_free(&files);
-        store_obs_list_free(&hist);
+        scans_rows_free(&scans);
+        scans_obs_list_free(&files);
+        scans_obs_list_free(&hist);
     }
     /* the chain goes on across the upgrade */
     audit_event ev = {"settings", "x", "{\"a\":1}", "ok", NULL};
@@ -343,10 +344,10 @@ static void migrate_from(int v)
     scan_result *r = st_scan("/tmi", 2, 0, 0);
     int64_t changed = 0;
     int64_t scan_id = 0;
-    assert_int_equal(store_record_scan(s, r, &st_actor, &scan_id), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, &scan_id), TMI_OK);
     changed = st_int(s, "SELECT changed FROM scans ORDER BY id DESC LIMIT 1");
     assert_int_equal(changed, 2);
-    assert_int_equal(store_record_scan(s, r, &st_actor, &scan_id), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, &scan_id), TMI_OK);
     assert_int_equal(st_int(s, "SELECT changed FROM scans ORDER BY id DESC LIMIT 1"), 0);
     scan_result_free(r);
     store_close(s);
@@ -535,7 +536,7 @@ static void migrates_v4_trail(void **state)
     audit_rows_free(&rows);
     /* the chain goes on, and the anchor with it */
     scan_result *r = st_scan("/tmi", 2, 0, 0);
-    assert_int_equal(store_record_scan(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
     scan_result_free(r);
     assert_int_equal(audit_verify(s, NULL, &rep), TMI_OK);
     assert_true(rep.intact);
@@ -750,7 +751,7 @@ static void disk_full_writes_nothing(void **state)
     st_tmpdir(dir, sizeof(dir));
     store *s = st_open(dir);
     scan_result *small = st_scan("/tmi", 8, 0, 0);
-    assert_int_equal(store_record_scan(s, small, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, small, &st_actor, NULL), TMI_OK);
     st_path(head, sizeof(head), dir, "audit-head");
     uint8_t *head_before = st_slurp(head, &head_len);
     int64_t scans = st_int(s, "SELECT count(*) FROM scans");
@@ -760,7 +761,7 @@ static void disk_full_writes_nothing(void **state)
     /* the disk is now full: not one more page */
     st_exec(s, "PRAGMA max_page_count = 1");
     scan_result *big = st_scan("/big", 400, 4, 400);
-    int rc = store_record_scan(s, big, &st_actor, NULL);
+    int rc = scans_record(s, big, &st_actor, NULL);
     assert_int_equal(rc, TMI_ENOSPC);
     assert_non_null(strstr(store_errmsg(s), "disk full"));
     audit_event ev = {"login", NULL, NULL, "ok",
@@ -783,7 +784,7 @@ static void disk_full_writes_nothing(void **state)
         st_assert_file_is(head, head_before, head_len);
     /* space again: the same scan goes in whole */
     st_exec(s, "PRAGMA max_page_count = 1073741823");
-    assert_int_equal(store_record_scan(s, big, &st_actor, NULL), TMI_OK);
+    assert_int_equal(scans_record(s, big, &st_actor, NULL), TMI_OK);
     assert_int_equal(st_int(s, "SELECT count(*) FROM observations"), obs + 400 + 4 * 400);
     assert_int_equal(audit_verify(s, NULL, &rep), TMI_OK);
     assert_true(rep.intact);
@@ -820,6 +821,79 @@ static void nested_rollback_keeps_outer(void **state)
     store_rollback(s);
     assert_int_equal(st_int(s, "SELECT count(*) FROM audit"), 1);
     assert_int_equal(store_commit(s), TMI_EINVAL); /* nothing open */
+    store_close(s);
+}
+
+/* The hooks run after a commit (store_after_commit): counted here. */
+static int hook_a_runs, hook_b_runs;
+static int hook_a_depth = -1;
+
+static void hook_a(store *s)
+{
+    hook_a_runs++;
+    hook_a_depth = s->tx_depth; /* the transaction is over when it runs */
+}
+
+static void hook_b(store *s)
+{
+    (void)s;
+    hook_b_runs++;
+}
+
+static void hook_c(store *s)
+{
+    (void)s;
+}
+
+static void hook_d(store *s)
+{
+    (void)s;
+}
+
+static void hook_e(store *s)
+{
+    (void)s;
+}
+
+/* A hook runs once after the outermost commit, however often and however
+ * deep it was asked for; a rollback forgets it; it is refused outside a
+ * transaction and past STORE_MAX_COMMIT_HOOKS. */
+static void commit_hooks_run_once_after_the_outer_commit(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX];
+    st_tmpdir(dir, sizeof(dir));
+    store *s = st_open(dir);
+    hook_a_runs = hook_b_runs = 0;
+    assert_int_equal(store_after_commit(s, hook_a), TMI_EINVAL);
+    assert_int_equal(store_begin(s), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_a), TMI_OK);
+    assert_int_equal(store_begin(s), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_a), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_b), TMI_OK);
+    assert_int_equal(store_commit(s), TMI_OK); /* the savepoint: nothing runs yet */
+    assert_int_equal(hook_a_runs + hook_b_runs, 0);
+    assert_int_equal(store_commit(s), TMI_OK);
+    assert_int_equal(hook_a_runs, 1);
+    assert_int_equal(hook_b_runs, 1);
+    assert_int_equal(hook_a_depth, 0);
+    /* forgotten once run, and when rolled back */
+    assert_int_equal(store_begin(s), TMI_OK);
+    assert_int_equal(store_commit(s), TMI_OK);
+    assert_int_equal(store_begin(s), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_a), TMI_OK);
+    store_rollback(s);
+    assert_int_equal(store_begin(s), TMI_OK);
+    assert_int_equal(store_commit(s), TMI_OK);
+    assert_int_equal(hook_a_runs, 1);
+    /* a bounded list */
+    assert_int_equal(store_begin(s), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_a), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_b), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_c), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_d), TMI_OK);
+    assert_int_equal(store_after_commit(s, hook_e), TMI_ETOOBIG);
+    store_rollback(s);
     store_close(s);
 }
 
@@ -934,6 +1008,7 @@ int main(void)
         ST_TEST("/store/migrate/target-checks", migration_refuses_newer_target),
         ST_TEST("/store/tx/disk-full-writes-nothing", disk_full_writes_nothing),
         ST_TEST("/store/tx/nested-rollback", nested_rollback_keeps_outer),
+        ST_TEST("/store/tx/commit-hooks", commit_hooks_run_once_after_the_outer_commit),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -47,7 +47,7 @@ static int writer(const char *dir, int id)
         char details[64];
         r->files[i % 8].size += 1;
         r->started_ns += 1000000;
-        rc = store_record_scan(s, r, &actor, NULL);
+        rc = scans_record(s, r, &actor, NULL);
         if (rc != TMI_OK)
             break;
         snprintf(details, sizeof(details), "{\"writer\":%d,\"round\":%d}", id, i);
