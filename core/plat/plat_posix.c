@@ -6,6 +6,7 @@
 #define _DEFAULT_SOURCE
 
 #include "plat.h"
+#include "plat_common.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -67,17 +68,6 @@ static int err_from_errno(int e)
 int posix_err(int e)
 {
     return err_from_errno(e);
-}
-
-void plat_dirlist_free(plat_dirlist *list)
-{
-    if (list == NULL)
-        return;
-    for (size_t i = 0; i < list->count; i++)
-        free(list->names[i]);
-    free(list->names);
-    list->names = NULL;
-    list->count = 0;
 }
 
 static int posix_stat(const char *path, plat_stat *st)
@@ -176,26 +166,9 @@ static int posix_list_dir(const char *path, plat_dirlist *out)
         }
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        if (list.count == PLAT_DIR_MAX_ENTRIES) {
-            rc = TMI_ETOOBIG;
+        rc = plat_dirlist_add(&list, &cap, strdup(de->d_name));
+        if (rc != TMI_OK)
             break;
-        }
-        if (list.count == cap) {
-            size_t ncap = cap ? cap * 2 : 32;
-            char **nn = realloc(list.names, ncap * sizeof(*nn));
-            if (nn == NULL) {
-                rc = TMI_ENOMEM;
-                break;
-            }
-            list.names = nn;
-            cap = ncap;
-        }
-        list.names[list.count] = strdup(de->d_name);
-        if (list.names[list.count] == NULL) {
-            rc = TMI_ENOMEM;
-            break;
-        }
-        list.count++;
     }
     closedir(d);
     if (rc != TMI_OK) {

@@ -10,6 +10,7 @@
  */
 #include <winsock2.h> /* before windows.h (pulled in by plat_win32_int.h) */
 
+#include "plat_common.h"
 #include "plat_win32_int.h"
 
 #include <fcntl.h>
@@ -247,17 +248,6 @@ int win32_path(const char *path, wchar_t **out)
 
 /* ---- files ---- */
 
-void plat_dirlist_free(plat_dirlist *list)
-{
-    if (list == NULL)
-        return;
-    for (size_t i = 0; i < list->count; i++)
-        free(list->names[i]);
-    free(list->names);
-    list->names = NULL;
-    list->count = 0;
-}
-
 static int64_t filetime_to_unix_ns(const FILETIME *ft)
 {
     int64_t t = (int64_t)(((uint64_t)ft->dwHighDateTime << 32) | ft->dwLowDateTime);
@@ -478,26 +468,9 @@ static int win_list_dir(const char *path, plat_dirlist *out)
     do {
         if (wcscmp(fd.cFileName, L".") == 0 || wcscmp(fd.cFileName, L"..") == 0)
             continue;
-        if (list.count == PLAT_DIR_MAX_ENTRIES) {
-            rc = TMI_ETOOBIG;
+        rc = plat_dirlist_add(&list, &cap, win32_utf8_dup(fd.cFileName, -1));
+        if (rc != TMI_OK)
             break;
-        }
-        if (list.count == cap) {
-            size_t ncap = cap ? cap * 2 : 32;
-            char **nn = realloc(list.names, ncap * sizeof(*nn));
-            if (nn == NULL) {
-                rc = TMI_ENOMEM;
-                break;
-            }
-            list.names = nn;
-            cap = ncap;
-        }
-        list.names[list.count] = win32_utf8_dup(fd.cFileName, -1);
-        if (list.names[list.count] == NULL) {
-            rc = TMI_ENOMEM;
-            break;
-        }
-        list.count++;
     } while (FindNextFileW(h, &fd));
     if (rc == TMI_OK && GetLastError() != ERROR_NO_MORE_FILES)
         rc = last_err();

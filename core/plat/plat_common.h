@@ -1,0 +1,21 @@
+/*
+ * plat_common.h - code both backends share (internal to core/plat; not part
+ * of plat.h's contract).
+ *
+ * plat_dirlist_add() appends one name to a listing being built, taking
+ * ownership of name (freed on failure too), and keeps the listing within
+ * PLAT_DIR_MAX_ENTRIES. *cap is the capacity of list->names, 0 at the start.
+ * Returns TMI_OK, TMI_ETOOBIG (the folder holds more entries than a listing
+ * may) or TMI_ENOMEM. On failure the caller frees the listing with
+ * plat_dirlist_free() (plat.h).
+ */
+#ifndef TMI_PLAT_COMMON_H
+#define TMI_PLAT_COMMON_H
+
+#include <stddef.h>
+
+#include "plat.h"
+
+int plat_dirlist_add(plat_dirlist *list, size_t *cap, char *name);
+
+#endif
