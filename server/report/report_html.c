@@ -359,6 +359,37 @@ static void put_service(report_buf *b, const report *r)
     report_buf_str(b, "</tbody>\n</table>\n</section>\n");
 }
 
+/* Most bytes of a record's details shown when it has no message. */
+#define DETAILS_SHOWN 300
+
+/* A record's details in the table: its "message" when it has one (the
+ * runner's steps do; the versions and hashes are in the files table), else
+ * its JSON text, cut at DETAILS_SHOWN bytes on a character boundary (the
+ * whole record is in the audit export). */
+static void put_details(report_buf *b, const char *details)
+{
+    cJSON *d = details != NULL ? cJSON_Parse(details) : NULL;
+    const char *msg = json_text(d, "message");
+    size_t n = details != NULL ? strlen(details) : 0;
+    report_buf_str(b, "<td class=\"text\">");
+    if (msg != NULL && msg[0] != '\0') {
+        report_buf_escaped(b, msg);
+    } else if (n <= DETAILS_SHOWN) {
+        report_buf_escaped(b, n > 0 ? details : "-");
+    } else {
+        char cut[DETAILS_SHOWN + 1];
+        size_t k = DETAILS_SHOWN;
+        while (k > 0 && ((unsigned char)details[k] & 0xC0) == 0x80)
+            k--;
+        memcpy(cut, details, k);
+        cut[k] = '\0';
+        report_buf_escaped(b, cut);
+        report_buf_str(b, " \xE2\x80\xA6");
+    }
+    report_buf_str(b, "</td>");
+    cJSON_Delete(d);
+}
+
 static void put_audit_row(report_buf *b, const audit_row *a)
 {
     char when[40], seq[32], who[300];
@@ -370,7 +401,7 @@ static void put_audit_row(report_buf *b, const audit_row *a)
     put_elem(b, "td", NULL, who);
     put_elem(b, "td", NULL, a->action);
     put_elem(b, "td", NULL, a->outcome);
-    put_elem(b, "td", "text", a->details);
+    put_details(b, a->details);
     report_buf_str(b, "</tr>\n");
 }
 
@@ -389,7 +420,9 @@ static void put_audit(report_buf *b, const report *r)
                       "\n<tbody>\n");
     for (size_t i = 0; i < r->audit.count; i++)
         put_audit_row(b, &r->audit.rows[i]);
-    report_buf_str(b, "</tbody>\n</table>\n<dl>\n");
+    report_buf_str(b, "</tbody>\n</table>\n<p class=\"note\">Details: each record's message, "
+                      "or the start of its details; the whole records are in the audit export."
+                      "</p>\n<dl>\n");
     put_fact(b, "Chain head after the job's last record",
              audit_head_format(&r->job_head, head, sizeof(head)));
     report_buf_str(b, "</dl>\n</section>\n");
