@@ -91,6 +91,17 @@ static long object_len(const walk *w)
     return 0;
 }
 
+/* The record about to be read, in words, into buf: "the first record" or
+ * "the record after row N". Returns buf. */
+static const char *where(const walk *w, char *buf, size_t n)
+{
+    if (w->have_prev)
+        snprintf(buf, n, "the record after row %" PRId64, w->prev_seq);
+    else
+        snprintf(buf, n, "the first record");
+    return buf;
+}
+
 /* ---- one record ---- */
 
 /* A row's fields, as read from its object (strings owned by the object). */
@@ -215,17 +226,16 @@ static int take_record(walk *w, size_t n)
 {
     file_row r;
     const char *bad;
+    char at[64];
     cJSON *o = cJSON_ParseWithLength(w->p, n);
     int rc;
     if (o == NULL)
-        return broke(w, AUDIT_BAD_ROW, next_seq(w),
-                     "the record after row %" PRId64 " is not valid JSON",
-                     w->have_prev ? w->prev_seq : 0);
+        return broke(w, AUDIT_BAD_ROW, next_seq(w), "%s is not valid JSON",
+                     where(w, at, sizeof(at)));
     bad = cJSON_IsObject(o) ? read_fields(o, &r) : "record";
     if (bad != NULL) {
-        rc = broke(w, AUDIT_BAD_ROW, next_seq(w),
-                   "the record after row %" PRId64 " has a missing or malformed %s",
-                   w->have_prev ? w->prev_seq : 0, bad);
+        rc = broke(w, AUDIT_BAD_ROW, next_seq(w), "%s has a missing or malformed %s",
+                   where(w, at, sizeof(at)), bad);
     } else {
         rc = check_row(w, &r);
     }
@@ -271,9 +281,7 @@ static int after_record(walk *w)
             broke(w, AUDIT_BAD_ROW, next_seq(w), "there is text after the export's closing ']'");
         return 0;
     }
-    broke(w, AUDIT_BAD_ROW, next_seq(w),
-          "the record after row %" PRId64 " is not followed by "
-          "',' or ']'",
+    broke(w, AUDIT_BAD_ROW, next_seq(w), "row %" PRId64 " is not followed by ',' or ']'",
           w->prev_seq);
     return 0;
 }
@@ -282,6 +290,7 @@ static int after_record(walk *w)
 static int walk_records(walk *w)
 {
     int rc = TMI_OK;
+    char at[64];
     skip_ws(w);
     if (w->p < w->end && *w->p == ']') {
         after_record(w);
@@ -293,10 +302,10 @@ static int walk_records(walk *w)
         if (w->p >= w->end || *w->p != '{') {
             if (w->p >= w->end)
                 return broke(w, AUDIT_TAIL_MISSING, next_seq(w),
-                             "the export ends after row %" PRId64 ": it was cut short",
-                             w->prev_seq);
-            return broke(w, AUDIT_BAD_ROW, next_seq(w),
-                         "the record after row %" PRId64 " is not a JSON object", w->prev_seq);
+                             "the export ends before %s: it was cut short",
+                             where(w, at, sizeof(at)));
+            return broke(w, AUDIT_BAD_ROW, next_seq(w), "%s is not a JSON object",
+                         where(w, at, sizeof(at)));
         }
         if ((size_t)w->rep->rows >= w->max_rows)
             return refuse(w->rep, TMI_ETOOBIG, "the export has more rows than this check takes");
@@ -305,9 +314,8 @@ static int walk_records(walk *w)
             return refuse(w->rep, TMI_ETOOBIG, "a record of the export is larger than 1 MiB");
         if (n == 0)
             return broke(w, AUDIT_TAIL_MISSING, next_seq(w),
-                         "the export ends in the middle of the record after row %" PRId64
-                         ": it was cut short",
-                         w->prev_seq);
+                         "the export ends in the middle of %s: it was cut short",
+                         where(w, at, sizeof(at)));
         rc = take_record(w, (size_t)n);
         if (rc == TMI_OK && w->rep->why == AUDIT_INTACT && !after_record(w))
             break;
