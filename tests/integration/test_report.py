@@ -7,12 +7,15 @@ the steps, the audit rows and the chain), the report of now, the same from
 `tmi-console report` (stdout and --out), a reused login URL answered with a
 page for a browser and problem+json for a script, /favicon.ico, and
 `audit verify --file` on an export (intact, edited, cut short, wrong head)
-without a data folder."""
+without a data folder, and on an export written here from db/audit.h's
+layout alone."""
+import datetime
 import hashlib
 import html
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import time
@@ -178,6 +181,32 @@ def login_page_checks(srv, u):
           "favicon: %r" % r)
 
 
+def independent_export(n):
+    """An export of n rows made here from db/audit.h's layout alone (not by
+    tmi-console): the check must accept it. Returns (text, "SEQ:HASH")."""
+    def field(v):
+        if v is None:
+            return b"\xff\xff\xff\xff"
+        b = v.encode("utf-8")
+        return struct.pack(">I", len(b)) + b
+    prev, rows = b"\0" * 32, []
+    for seq in range(1, n + 1):
+        ns = 1796210871125270266 + seq * 1234567
+        f = {"actor": "J\u00fcrgen", "auth": "session", "action": "repair.commit",
+             "target": None if seq % 3 else "C:\\TMI", "params": '{"a":[1,"\\u00e9"]}',
+             "outcome": "ok", "details": '{"job":%d,"message":"x \\"y\\""}' % seq}
+        h = hashlib.sha256(prev + b"TMIA1" + struct.pack(">Q", seq) + struct.pack(">q", ns)
+                           + b"".join(field(f[k]) for k in ("actor", "auth", "action", "target",
+                                                            "params", "outcome", "details")))
+        t = datetime.datetime.fromtimestamp(ns // 10**9, datetime.timezone.utc)
+        rows.append(dict(seq=seq, time=t.strftime("%Y-%m-%dT%H:%M:%S") + ".%03dZ"
+                         % (ns // 10**6 % 1000), time_ns=str(ns), **f, prev_hash=prev.hex(),
+                         hash=h.hexdigest()))
+        prev = h.digest()
+    text = "[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n]\n"
+    return text, "%d:%s" % (n, prev.hex())
+
+
 def verify_checks(srv):
     exe = srv.exe
     d = os.path.join(srv.tmp, "auditor")
@@ -222,6 +251,13 @@ def verify_checks(srv):
               % (what, r.returncode, want, r.stdout, r.stderr))
         if want == 1:
             check(re.search(r"BROKEN at seq \d+", r.stdout), "verify %s: %r" % (what, r.stdout))
+    text, head = independent_export(50)
+    p = os.path.join(d, "independent.json")
+    with open(p, "w", encoding="utf-8") as f:
+        f.write(text)
+    r = verify(p, "--head", head)
+    check(r.returncode == 0, "verify an export made from audit.h alone: %r %r"
+          % (r.stdout, r.stderr))
     r = verify(os.path.join(d, "missing.json"))
     check(r.returncode == 2 and "cannot read" in r.stderr, "verify a missing file: %r" % r.stderr)
     r = verify(export, "--head", "nonsense")
