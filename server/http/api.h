@@ -8,8 +8,9 @@
  * checked here.
  *
  * Files: api_web.c (/, /assets, /login, session, health, openapi),
- * api_status.c (status), api_report.c (the incident reports), api_scan.c (scan, scans, files, history), api_audit.c (audit,
- * verify, exports), api_jobs.c (plan, jobs, backups).
+ * api_status.c (status), api_report.c (the incident reports),
+ * api_scan.c (scan, scans, files, history), api_audit.c (audit, verify,
+ * exports), api_jobs.c (plan, jobs, backups).
  */
 #ifndef TMI_API_H
 #define TMI_API_H

@@ -3,11 +3,12 @@
  * parses itself (server/reqparse.h, server/guard.h, server/routes.h): the
  * request path, the query string and its numbers, JSON bodies, the Cookie
  * and Authorization headers, the Accept header (page or JSON), the
- * Host/Origin/Content-Type checks and route matching. Every parser gets the same input (as a C string where it takes
- * one). Besides the sanitizers' checks it asserts the parsers' contracts:
- * a cleaned path starts with '/', is bounded, holds no control character,
- * backslash, "." or ".." segment; query names are [a-z0-9_]+ and values
- * bounded; a parsed number is within its bounds; results are NUL-terminated.
+ * Host/Origin/Content-Type checks and route matching. Every parser gets
+ * the same input (as a C string where it takes one). Besides the
+ * sanitizers' checks it asserts the parsers' contracts: a cleaned path
+ * starts with '/', is bounded, holds no control character, backslash, "."
+ * or ".." segment; query names are [a-z0-9_]+ and values bounded; a parsed
+ * number is within its bounds; results are NUL-terminated.
  */
 #include <stddef.h>
 #include <stdint.h>
