@@ -145,6 +145,14 @@ static void put_elem(report_buf *b, const char *tag, const char *cls, const char
     report_buf_str(b, ">");
 }
 
+/* A row's header cell: <th scope="row">text</th>. */
+static void put_row_head(report_buf *b, const char *text)
+{
+    report_buf_str(b, "<th scope=\"row\">");
+    report_buf_escaped(b, text != NULL && text[0] != '\0' ? text : "-");
+    report_buf_str(b, "</th>");
+}
+
 /* A row of the facts list: <dt>term</dt><dd>text</dd>. */
 static void put_fact(report_buf *b, const char *term, const char *text)
 {
@@ -283,7 +291,7 @@ static void put_files(report_buf *b, const report *r)
     for (size_t i = 0; i < r->n_files; i++) {
         const report_file *f = &r->files[i];
         report_buf_str(b, "<tr>");
-        put_elem(b, "th", NULL, f->name);
+        put_row_head(b, f->name);
         if (job)
             put_version_cell(b, f->before_version, f->before_status);
         put_version_cell(b, f->after_version, f->after_status);
@@ -308,7 +316,7 @@ static void put_steps(report_buf *b, const report *r)
         char cls[48];
         snprintf(cls, sizeof(cls), "outcome-%s", outcome != NULL ? outcome : "unknown");
         report_buf_str(b, "<tr>");
-        put_elem(b, "th", NULL, json_text(st, "step"));
+        put_row_head(b, json_text(st, "step"));
         put_elem(b, "td", cls, outcome);
         report_buf_str(b, "<td class=\"time\">");
         put_time_text(b, json_text(st, "started"));
