@@ -225,6 +225,7 @@ static void put_job_facts(report_buf *b, const report *r)
 {
     const cJSON *job = r->job;
     const cJSON *rb = cJSON_GetObjectItemCaseSensitive(job, "rolled_back");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(job, "params");
     char who[320], when[40], id[32];
     snprintf(id, sizeof(id), "%lld", (long long)r->job_id);
     who_text(job, who, sizeof(who));
@@ -235,6 +236,10 @@ static void put_job_facts(report_buf *b, const report *r)
     put_fact(b, "Result", json_text(job, "message"));
     put_fact(b, "Change", r->summary);
     put_fact(b, "Backup", json_text(job, "backup"));
+    if (json_text(params, "backup") != NULL)
+        put_fact(b, "Restored from", json_text(params, "backup"));
+    if (json_text(params, "confirmed_plan") != NULL)
+        put_fact(b, "Plan confirmed (digest)", json_text(params, "confirmed_plan"));
     put_fact(b, "Rolled back",
              cJSON_IsTrue(rb) ? "yes: every file restored from the backup" : "no");
     put_fact(b, "Server", r->host);
