@@ -24,12 +24,14 @@
  * levels; store.c, at the bottom, calls none of them):
  *
  *   store_open.c    open: checks, WAL, schema_migrate(), audit_anchor_init()
+ *   job_trail.c     one job's audit rows and scans (audit_seq_range)
  *   scans.c         a scan with its audit row (audit_append), file history
  *   export.c        history and audit streamed (audit_seq_range)
  *   audit_verify.c  verify the chain, re-anchor (audit_append, the anchor)
  *   audit_append.c  append a row; asks for audit_anchor_after_commit()
  *   audit_anchor.c  the anchor file audit-head
  *   audit_read.c    a page of rows, a time range as a seq range, row JSON
+ *   audit_file.c    an exported trail checked without a database (audit_hash)
  *   audit_chain.c   the hash, head text, canonical rows, the last row
  *   schema.c, jobs.c, alert_state.c, logincode.c, stamp.c, page.c
  *   store.c         errors, statement cache, transactions, commit hooks, close

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "audit.h"
+#include "audit_file.h"
 #include "cli.h"
 #include "err.h"
 #include "export.h"
@@ -42,6 +43,7 @@ static const char usage_audit[] =
     "usage: tmi-console audit [--action A] [--since T] [--until T] [--limit N]\n"
     "                         [--before SEQ] [--json]\n"
     "       tmi-console audit verify [--head SEQ:HASH] [--json]\n"
+    "       tmi-console audit verify --file EXPORT.json [--head SEQ:HASH] [--json]\n"
     "       tmi-console audit reanchor\n\n"
     "The audit trail: every action (scan, backup, replace, restart, login, token\n"
     "change, settings, ...) with who did it, how they signed in, the target, the\n"
@@ -66,6 +68,15 @@ static const char usage_audit[] =
     "audit-head can rewrite history unseen: note the printed head elsewhere and\n"
     "check against it with\n"
     "  --head SEQ:HASH  the row SEQ must exist with this hash\n\n"
+    "audit verify --file EXPORT.json checks an exported trail (the JSON export:\n"
+    "the console's Audit view, GET /api/export/audit.json, or 'tmi-console export\n"
+    "--what audit --format json') without a database or data folder: each row's\n"
+    "hash is recomputed, each link to the row before it checked, and with --head\n"
+    "the head the server printed must be a row of the file with that hash. An\n"
+    "export of a time range is checked from its first row on. At most 256 MiB and\n"
+    "2,000,000 rows. Exit 0 intact (and matching --head), 1 not (the first bad\n"
+    "row and why are printed; a file cut short is not intact), 2 the file cannot\n"
+    "be read or is not an audit export.\n\n"
     "audit reanchor: after the file audit-head was lost or damaged (verify says\n"
     "anchor missing / anchor mismatch while the rows are intact), record what was\n"
     "wrong in an audit_reanchor row and anchor the chain at its new head. The\n"
@@ -328,6 +339,97 @@ static int run_verify(cli_ctx *ctx, const char *head, int json)
     return code;
 }
 
+/* The offline check's report as `--json` prints it. */
+static cJSON *file_report_json(const audit_file_report *rep, int head_given)
+{
+    char head[100];
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddBoolToObject(o, "intact", rep->intact);
+    cJSON_AddNumberToObject(o, "rows", (double)rep->rows);
+    cJSON_AddNumberToObject(o, "first_seq", (double)rep->first_seq);
+    if (rep->rows > 0)
+        cJSON_AddStringToObject(o, "head", audit_head_format(&rep->head, head, sizeof(head)));
+    else
+        cJSON_AddNullToObject(o, "head");
+    cJSON_AddStringToObject(o, "break", audit_break_name(rep->why));
+    if (rep->broken_seq > 0)
+        cJSON_AddNumberToObject(o, "broken_seq", (double)rep->broken_seq);
+    else
+        cJSON_AddNullToObject(o, "broken_seq");
+    cJSON_AddStringToObject(o, "detail", rep->detail);
+    if (head_given)
+        cJSON_AddBoolToObject(o, "head_matched", rep->head_checked == 1);
+    return o;
+}
+
+static void print_file_report(const audit_file_report *rep, const char *head)
+{
+    char text[100];
+    if (!rep->intact) {
+        printf("audit export BROKEN at seq %" PRId64 ": %s\n%s\n", rep->broken_seq,
+               audit_break_name(rep->why), rep->detail);
+        if (rep->rows > 0)
+            printf("rows %" PRId64 "..%" PRId64 " verified before the break\n", rep->first_seq,
+                   rep->head.seq);
+        return;
+    }
+    if (rep->rows == 0) {
+        printf("audit export intact: it holds no rows\n");
+        return;
+    }
+    printf("audit export intact: %" PRId64 " rows (seq %" PRId64 "..%" PRId64 ")\n", rep->rows,
+           rep->first_seq, rep->head.seq);
+    printf("head: %s\n", audit_head_format(&rep->head, text, sizeof(text)));
+    if (rep->first_seq > 1)
+        printf("note: the export starts at row %" PRId64 "; its link to the rows before it is "
+               "taken as given\n",
+               rep->first_seq);
+    if (head != NULL)
+        printf("matches the given head %.20s...\n", head);
+}
+
+/* `audit verify --file`: an exported trail, checked without a store. */
+static int run_verify_file(const char *path, const char *head, int json)
+{
+    audit_head expect;
+    audit_file_report rep;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc, code;
+
+    if (head != NULL && audit_head_parse(head, &expect) != TMI_OK) {
+        cli_error("audit verify", "--head: expected SEQ:HASH (a seq and 64 hex digits, as "
+                                  "printed by 'tmi-console audit verify')");
+        return CLI_EXIT_ERROR;
+    }
+    rc = plat.read_file(path, AUDIT_FILE_MAX_BYTES, &data, &len);
+    if (rc != TMI_OK) {
+        cli_error("audit verify", "cannot read %s: %s", path,
+                  rc == TMI_ETOOBIG ? "larger than 256 MiB (export a time range: --since, "
+                                      "--until)"
+                                    : tmi_strerror(rc));
+        return CLI_EXIT_ERROR;
+    }
+    rc = audit_file_verify((const char *)data, len, head != NULL ? &expect : NULL, 0, &rep);
+    free(data);
+    if (rc != TMI_OK) {
+        cli_error("audit verify", "%s: %s", path, rep.detail);
+        return CLI_EXIT_ERROR;
+    }
+    code = rep.intact ? CLI_EXIT_OK : CLI_EXIT_FINDING;
+    if (json) {
+        cJSON *o = file_report_json(&rep, head != NULL);
+        if (o == NULL || cli_print_json(o) != 0)
+            code = CLI_EXIT_ERROR;
+        cJSON_Delete(o);
+    } else {
+        print_file_report(&rep, head);
+    }
+    return code;
+}
+
 static int run_reanchor(cli_ctx *ctx)
 {
     audit_actor actor = {NULL, "cli"};
@@ -358,7 +460,7 @@ static int run_reanchor(cli_ctx *ctx)
 
 /* The options of `audit`, as given (NULL when absent). */
 typedef struct audit_opts {
-    const char *action, *since, *until, *limit, *before, *json, *head;
+    const char *action, *since, *until, *limit, *before, *json, *head, *file;
 } audit_opts;
 
 /* Print a page of audit rows of limit asked for: JSON (page.h) or a table. */
@@ -422,18 +524,18 @@ static int run_list(cli_ctx *ctx, const audit_opts *o)
 
 static int run_audit(cli_ctx *ctx, int argc, char **argv)
 {
-    audit_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    audit_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     const cli_opt opts[] = {{"--action", 1, &o.action}, {"--since", 1, &o.since},
                             {"--until", 1, &o.until},   {"--limit", 1, &o.limit},
                             {"--before", 1, &o.before}, {"--json", 0, &o.json},
-                            {"--head", 1, &o.head}};
+                            {"--head", 1, &o.head},     {"--file", 1, &o.file}};
     char *pos[1];
     size_t npos = 0;
 
     if (cli_parse("audit", argc, argv, opts, N_OPTS(opts), pos, 1, &npos) != 0)
         return CLI_EXIT_ERROR;
     if (npos == 1 && strcmp(pos[0], "reanchor") == 0) {
-        if (o.action || o.since || o.until || o.limit || o.before || o.head || o.json) {
+        if (o.action || o.since || o.until || o.limit || o.before || o.head || o.json || o.file) {
             cli_error("audit reanchor", "'audit reanchor' takes no options");
             return CLI_EXIT_ERROR;
         }
@@ -451,7 +553,13 @@ static int run_audit(cli_ctx *ctx, int argc, char **argv)
             cli_error("audit verify", "only --head and --json apply to 'audit verify'");
             return CLI_EXIT_ERROR;
         }
+        if (o.file != NULL)
+            return run_verify_file(o.file, o.head, o.json != NULL);
         return run_verify(ctx, o.head, o.json != NULL);
+    }
+    if (o.file != NULL) {
+        cli_error("audit", "--file belongs to 'audit verify'");
+        return CLI_EXIT_ERROR;
     }
     if (o.head != NULL) {
         cli_error("audit", "--head belongs to 'audit verify'");

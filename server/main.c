@@ -27,6 +27,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_history,
     &cli_cmd_audit,
     &cli_cmd_export,
+    &cli_cmd_report,
     &cli_cmd_serve,
     &cli_cmd_token,
     &cli_cmd_login_url,
@@ -117,11 +118,27 @@ static int take_globals(int *argc, char **argv, const char **data, const char **
     return 0;
 }
 
+/* Does argv (before "--") hold the option name, alone or as name=value? */
+static int has_option(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strncmp(argv[i], name, n) == 0 && (argv[i][n] == '\0' || argv[i][n] == '='))
+            return 1;
+    }
+    return 0;
+}
+
 /* The commands that never touch the data folder (inspect reads the files it
  * is given; service install only passes the folder on to the service, which
- * checks it when it starts). */
-static int uses_data_folder(const cli_command *cmd)
+ * checks it when it starts; `audit verify --file` checks an exported file,
+ * often on another machine than the server's). */
+static int uses_data_folder(const cli_command *cmd, int argc, char **argv)
 {
+    if (cmd == &cli_cmd_audit && has_option(argc, argv, "--file"))
+        return 0;
     return cmd != &cli_cmd_inspect && cmd != &cli_cmd_service && cmd != &cli_cmd_sandbox_service;
 }
 
@@ -220,7 +237,7 @@ int main(int argc, char **argv)
                   tmi_strerror(rc));
         return CLI_EXIT_ERROR;
     }
-    if (uses_data_folder(cmd) && check_data_folder(ctx.data_dir) != 0)
+    if (uses_data_folder(cmd, argc - 1, argv + 1) && check_data_folder(ctx.data_dir) != 0)
         return CLI_EXIT_ERROR;
     if (ctx.playbook_path != NULL)
         rc = playbook_load_file(ctx.playbook_path, &ctx.pb, err, sizeof(err));

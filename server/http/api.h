@@ -8,8 +8,9 @@
  * checked here.
  *
  * Files: api_web.c (/, /assets, /login, session, health, openapi),
- * api_status.c (status), api_scan.c (scan, scans, files, history), api_audit.c (audit,
- * verify, exports), api_jobs.c (plan, jobs, backups).
+ * api_status.c (status), api_report.c (the incident reports),
+ * api_scan.c (scan, scans, files, history), api_audit.c (audit, verify,
+ * exports), api_jobs.c (plan, jobs, backups).
  */
 #ifndef TMI_API_H
 #define TMI_API_H
@@ -46,6 +47,7 @@ int api_send_page(struct http_req *req, struct cJSON *items, size_t count, size_
 int api_index(struct http_req *req);
 int api_asset(struct http_req *req);
 int api_login(struct http_req *req);
+int api_favicon(struct http_req *req);
 int api_health(struct http_req *req);
 int api_openapi(struct http_req *req);
 int api_session_get(struct http_req *req);
@@ -65,6 +67,10 @@ int api_jobs_post(struct http_req *req);
 int api_jobs_list(struct http_req *req);
 int api_job_get(struct http_req *req);
 int api_backups(struct http_req *req);
+
+/* api_report.c: GET /api/jobs/{id}/report, GET /api/report */
+int api_job_report(struct http_req *req);
+int api_report_now(struct http_req *req);
 
 /* api_audit.c */
 int api_audit(struct http_req *req);

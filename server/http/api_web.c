@@ -13,6 +13,7 @@
 #include "http.h"
 #include "logincode.h"
 #include "plat.h"
+#include "reqparse.h"
 #include "web_assets.h"
 
 static int send_asset(http_req *req, const char *name)
@@ -56,6 +57,55 @@ int api_health(http_req *req)
     return http_send(req, 200, "application/json", body, sizeof(body) - 1, NULL);
 }
 
+/* GET /favicon.ico: browsers ask for it whatever the page says; the
+ * console's icon, as what it is (SVG), or 204 when the UI is not built in.
+ * No authentication, as for every asset. */
+int api_favicon(http_req *req)
+{
+    const web_asset *a = web_asset_find("favicon.svg");
+    if (a == NULL)
+        return http_send(req, 204, NULL, NULL, 0, NULL);
+    return http_send(req, 200, a->content_type, a->data, a->len, NULL);
+}
+
+/* The page a browser gets for a login URL that no longer works (text fixed:
+ * nothing from the request is in it). Its look is report.css's. */
+static const char login_page[] =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>This login URL does not work - tmi-console</title>\n"
+    "<link rel=\"stylesheet\" href=\"/assets/report.css\">\n</head>\n<body>\n"
+    "<main class=\"standalone\">\n<h1>This login URL does not work</h1>\n"
+    "<p>It was already used, has expired, or is not one tmi-console made. A login URL "
+    "works once, for 2 minutes.</p>\n"
+    "<h2>To sign in</h2>\n<ol>\n<li>On the server, as the administrator who runs "
+    "tmi-console, run:<pre><code>tmi-console login-url</code></pre></li>\n"
+    "<li>Open the URL it prints in this browser within 2 minutes.</li>\n</ol>\n"
+    "<p>A tab that is already signed in goes on working: use that one instead.</p>\n"
+    "</main>\n</body>\n</html>\n";
+
+/* Does the client of this request want a page rather than problem+json? A
+ * browser's navigation says so in Accept (text/html above JSON); with no
+ * Accept header at all, Sec-Fetch-Dest: document (only browsers send it)
+ * does. Scripts (Accept: application/json, * / *, or nothing) get JSON. */
+static int wants_page(http_req *req)
+{
+    const char *accept = http_req_header(req, "Accept");
+    const char *dest = http_req_header(req, "Sec-Fetch-Dest");
+    if (accept != NULL)
+        return req_accept_prefers_html(accept);
+    return dest != NULL && strcmp(dest, "document") == 0;
+}
+
+/* A login refused: the page for a browser, problem+json for a script. */
+static int refuse_login(http_req *req, int status, const char *detail)
+{
+    if (wants_page(req))
+        return http_send(req, status, "text/html; charset=utf-8", login_page,
+                         sizeof(login_page) - 1, NULL);
+    return http_send_problem(req, status, "%s", detail);
+}
+
 /* GET /login?code=C: trade a one-time code for a session, then 303 to
  * "/#secret=S": the session id goes into the port's cookie, the page secret
  * into the fragment, which the browser keeps to itself (fragments are never
@@ -73,7 +123,8 @@ int api_login(http_req *req)
     int rc, st;
 
     if (code == NULL || code[0] == '\0')
-        return http_send_problem(req, 400, "the login URL has no code");
+        return refuse_login(req, 400,
+                            "the login URL has no code; run 'tmi-console login-url' for one");
     st = api_store(req, &s);
     if (st != 0)
         return st;
@@ -86,10 +137,10 @@ int api_login(http_req *req)
         http_audit(req, "login", "web", "failed",
                    "{\"reason\":\"unknown, used or expired login code\"}");
         http_auth_failed(req);
-        return http_send_problem(req, 403,
-                                 "this login code is unknown, already used or expired (codes "
-                                 "work once, for 2 minutes); run 'tmi-console login-url' for "
-                                 "a new one");
+        return refuse_login(req, 403,
+                            "this login code is unknown, already used or expired (codes "
+                            "work once, for 2 minutes); run 'tmi-console login-url' for "
+                            "a new one");
     }
     if (rc != TMI_OK)
         return http_send_error(req, rc, "cannot check the login code", s);

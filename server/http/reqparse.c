@@ -275,6 +275,109 @@ int req_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return TMI_OK;
 }
 
+/* ---- Accept ---- */
+
+/* Compare n bytes, ASCII letters without regard to case. 0 when equal. */
+static int strncasecmp_ascii(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y - 'A' + 'a');
+        if (x != y)
+            return 1;
+        if (x == '\0')
+            return 0;
+    }
+    return 0;
+}
+
+/* The quality of one media range's parameters (";q=0.5"): 0..1000, or -1
+ * when malformed. p..end excludes the range itself. */
+static int accept_q(const char *p, const char *end)
+{
+    int q = 1000;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ';'))
+            p++;
+        if (end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+            int v = 0, scale = 1000;
+            p += 2;
+            if (p >= end || (*p != '0' && *p != '1'))
+                return -1;
+            v = (*p++ - '0') * 1000;
+            if (p < end && *p == '.')
+                for (p++; p < end && *p >= '0' && *p <= '9' && scale > 1; p++) {
+                    scale /= 10;
+                    v += (*p - '0') * scale;
+                }
+            q = v > 1000 ? -1 : v;
+        }
+        while (p < end && *p != ';')
+            p++;
+    }
+    return q;
+}
+
+/* How specifically range r..r+n matches type/sub: 3 exact, 2 "type/\*",
+ * 1 "\*\/\*", 0 not at all. */
+static int accept_match(const char *r, size_t n, const char *type)
+{
+    size_t tl = strchr(type, '/') - type;
+    if (n == strlen(type) && strncasecmp_ascii(r, type, n) == 0)
+        return 3;
+    if (n == tl + 2 && strncasecmp_ascii(r, type, tl + 1) == 0 && r[tl + 1] == '*')
+        return 2;
+    return n == 3 && memcmp(r, "*/*", 3) == 0 ? 1 : 0;
+}
+
+/* The quality the header gives type (0..1000): that of its most specific
+ * matching range; 0 when none matches; -1 when the header is malformed. */
+static int accept_quality(const char *accept, const char *type)
+{
+    const char *p = accept;
+    int best = 0, q = 0;
+    for (int i = 0; *p != '\0' && i < REQ_MAX_ACCEPT_RANGES; i++) {
+        const char *end = strchr(p, ','), *semi, *r;
+        size_t n;
+        int m, rq;
+        if (end == NULL)
+            end = p + strlen(p);
+        for (r = p; r < end && (*r == ' ' || *r == '\t'); r++)
+            ;
+        semi = memchr(r, ';', (size_t)(end - r));
+        if (semi == NULL)
+            semi = end;
+        for (n = (size_t)(semi - r); n > 0 && (r[n - 1] == ' ' || r[n - 1] == '\t'); n--)
+            ;
+        rq = accept_q(semi, end);
+        if (rq < 0)
+            return -1;
+        m = n > 0 ? accept_match(r, n, type) : 0;
+        if (m > best) {
+            best = m;
+            q = rq;
+        }
+        p = *end == ',' ? end + 1 : end;
+    }
+    return q;
+}
+
+int req_accept_prefers_html(const char *accept)
+{
+    int html, json, problem;
+    if (accept == NULL || strlen(accept) > REQ_MAX_ACCEPT)
+        return 0;
+    html = accept_quality(accept, "text/html");
+    json = accept_quality(accept, "application/json");
+    problem = accept_quality(accept, "application/problem+json");
+    if (html <= 0 || json < 0 || problem < 0)
+        return 0;
+    return html > json && html > problem;
+}
+
 /* Deepest nesting of arrays/objects outside strings, stopping past limit. */
 static int json_depth_ok(const char *buf, size_t len, int max_depth)
 {

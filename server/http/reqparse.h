@@ -78,6 +78,19 @@ int req_query_only(const req_query *q, const char *allowed, const char **bad);
 int req_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /*
+ * Does a client that sent this Accept header (NULL: none) want an HTML page
+ * rather than JSON? 1 when text/html's quality (RFC 9110, 12.5.1: the most
+ * specific range that matches, "q" 0 to 1, default 1) is above that of
+ * application/json and application/problem+json, else 0. So a browser's
+ * navigation ("text/html,...,*\/\*;q=0.8") gets HTML; "application/json",
+ * "*\/\*" (curl), no header or a malformed one get JSON. Looks at no more
+ * than REQ_MAX_ACCEPT bytes and REQ_MAX_ACCEPT_RANGES ranges.
+ */
+#define REQ_MAX_ACCEPT        2048
+#define REQ_MAX_ACCEPT_RANGES 32
+int req_accept_prefers_html(const char *accept);
+
+/*
  * Parse a JSON body of len bytes. len 0: TMI_OK with *out NULL (no body).
  * Otherwise the bytes must be valid UTF-8, nest at most max_depth deep, and
  * hold exactly one JSON value (whitespace around it allowed), with no object

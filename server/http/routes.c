@@ -15,6 +15,7 @@ static const route table[] = {
     {"GET", "/assets/{name}", ROUTE_PUBLIC, ROUTE_NO_BODY, NULL, api_asset},
     {"GET", "/assets/{dir}/{name}", ROUTE_PUBLIC, ROUTE_NO_BODY, NULL, api_asset},
     {"GET", "/login", ROUTE_PUBLIC, ROUTE_NO_BODY, "code", api_login},
+    {"GET", "/favicon.ico", ROUTE_PUBLIC, ROUTE_NO_BODY, NULL, api_favicon},
     /* API */
     {"GET", "/api/health", ROUTE_PUBLIC, ROUTE_NO_BODY, NULL, api_health},
     {"GET", "/api/openapi.json", ROUTE_PUBLIC, ROUTE_NO_BODY, NULL, api_openapi},
@@ -31,6 +32,8 @@ static const route table[] = {
     {"POST", "/api/jobs", ROUTE_AUTH, ROUTE_JSON_BODY, NULL, api_jobs_post},
     {"GET", "/api/jobs", ROUTE_AUTH, ROUTE_NO_BODY, PAGE, api_jobs_list},
     {"GET", "/api/jobs/{id}", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_job_get},
+    {"GET", "/api/jobs/{id}/report", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_job_report},
+    {"GET", "/api/report", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_report_now},
     {"GET", "/api/backups", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_backups},
     {"GET", "/api/audit", ROUTE_AUTH, ROUTE_NO_BODY, "action " RANGE " " PAGE, api_audit},
     {"GET", "/api/audit/verify", ROUTE_AUTH, ROUTE_NO_BODY, "head", api_audit_verify},

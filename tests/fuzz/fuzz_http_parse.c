@@ -2,12 +2,13 @@
  * fuzz_http_parse.c - libFuzzer target for the request parts the HTTP server
  * parses itself (server/reqparse.h, server/guard.h, server/routes.h): the
  * request path, the query string and its numbers, JSON bodies, the Cookie
- * and Authorization headers, Host/Origin/Content-Type checks and route
- * matching. Every parser gets the same input (as a C string where it takes
- * one). Besides the sanitizers' checks it asserts the parsers' contracts:
- * a cleaned path starts with '/', is bounded, holds no control character,
- * backslash, "." or ".." segment; query names are [a-z0-9_]+ and values
- * bounded; a parsed number is within its bounds; results are NUL-terminated.
+ * and Authorization headers, the Accept header (page or JSON), the
+ * Host/Origin/Content-Type checks and route matching. Every parser gets
+ * the same input (as a C string where it takes one). Besides the
+ * sanitizers' checks it asserts the parsers' contracts: a cleaned path
+ * starts with '/', is bounded, holds no control character, backslash, "."
+ * or ".." segment; query names are [a-z0-9_]+ and values bounded; a parsed
+ * number is within its bounds; results are NUL-terminated.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -114,6 +115,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (req_bearer_token(s, &tok, &toklen) == TMI_OK)
         MUST(toklen > 0 && tok >= s && tok + toklen <= s + strlen(s));
+    /* an Accept header: a yes or no, and never HTML for one that names no
+     * text/html range */
+    {
+        int html = req_accept_prefers_html(s);
+        MUST(html == 0 || html == 1);
+        if (html)
+            MUST(strchr(s, '/') != NULL);
+    }
     (void)guard_host(s, 8917, &detail);
     (void)guard_origin(s, 8917, &detail);
     (void)guard_content_type(s, &detail);

@@ -140,6 +140,18 @@ seed_fuzz_store_text() {
     printf '%s' '12:00000000000000000000000000000000000000000000000000000000000000ab' > "$dir/head"
 }
 
+# Exported audit trails (the first byte picks the expected head): two rows
+# that verify, one with an edited outcome, one cut short.
+seed_fuzz_audit_file() {
+    local dir=$1 r1 r2
+    r1='{"seq":1,"time":"2026-12-02T11:27:51.125Z","time_ns":"1796210871125270266","actor":"root","auth":"cli","action":"token_change","target":"api-token","params":null,"outcome":"ok","details":"{\"reason\":\"created\"}","prev_hash":"0000000000000000000000000000000000000000000000000000000000000000","hash":"0ed276a217977ef8d1e236ec1c62d1c3cad20901b4f553dc0257ae478d3ca86f"}'
+    r2='{"seq":2,"time":"2026-12-02T11:27:51.195Z","time_ns":"1796210871195776965","actor":"root","auth":"cli","action":"token_change","target":"api-token","params":null,"outcome":"ok","details":"{\"reason\":\"rotated\"}","prev_hash":"0ed276a217977ef8d1e236ec1c62d1c3cad20901b4f553dc0257ae478d3ca86f","hash":"62242d05af10f94ef2bd6c73d0af3ee6d55b79c20586010decfaa337b21b039a"}'
+    printf '\x00[\n%s,\n%s\n]\n' "$r1" "$r2" > "$dir/intact"
+    printf '\x0a[\n%s,\n%s\n]\n' "$r1" "$r2" > "$dir/head"
+    printf '\x00[\n%s\n]\n' "${r1/\"ok\"/\"failed\"}" > "$dir/edited"
+    printf '\x00[\n%s,\n%s' "$r1" "${r2:0:100}" > "$dir/cut"
+}
+
 # Syslog URLs, and alert text with the bytes RFC 5424 escapes or refuses
 # (pieces separated by NUL: URL, message, TMI folder, file).
 seed_fuzz_alert_format() {

@@ -270,20 +270,47 @@ static void test_bearer(void **state)
     assert_int_equal(req_bearer_token(NULL, &tok, &len), TMI_EINVAL);
 }
 
+/* Accept: a browser's navigation wants the page, a script JSON. */
+static void test_accept_prefers_html(void **state)
+{
+    static const char *const html[] = {
+        "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+        "text/html",
+        "TEXT/HTML; charset=utf-8",
+        "application/json;q=0.5, text/html",
+        "text/*, application/json;q=0.9",
+        "application/json;q=0, text/html;q=0.1",
+    };
+    static const char *const json[] = {
+        "application/json",
+        "application/problem+json",
+        "*/*",
+        "",
+        "text/html;q=0.5, application/json",
+        "text/html, application/json",
+        "text/html;q=0, */*",
+        "text/html;q=abc",
+        "text/html;q=2",
+        "image/png",
+        "text/plain, */*;q=0.1",
+    };
+    (void)state;
+    assert_false(req_accept_prefers_html(NULL));
+    for (size_t i = 0; i < sizeof(html) / sizeof(html[0]); i++)
+        assert_true(req_accept_prefers_html(html[i]));
+    for (size_t i = 0; i < sizeof(json) / sizeof(json[0]); i++)
+        assert_false(req_accept_prefers_html(json[i]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_path_ok),
-        cmocka_unit_test(test_path_refused),
-        cmocka_unit_test(test_path_too_long),
-        cmocka_unit_test(test_query_ok),
-        cmocka_unit_test(test_query_refused),
-        cmocka_unit_test(test_query_only),
-        cmocka_unit_test(test_u64),
-        cmocka_unit_test(test_json),
-        cmocka_unit_test(test_json_ambiguous),
-        cmocka_unit_test(test_cookie),
-        cmocka_unit_test(test_bearer),
+        cmocka_unit_test(test_path_ok),      cmocka_unit_test(test_accept_prefers_html),
+        cmocka_unit_test(test_path_refused), cmocka_unit_test(test_path_too_long),
+        cmocka_unit_test(test_query_ok),     cmocka_unit_test(test_query_refused),
+        cmocka_unit_test(test_query_only),   cmocka_unit_test(test_u64),
+        cmocka_unit_test(test_json),         cmocka_unit_test(test_json_ambiguous),
+        cmocka_unit_test(test_cookie),       cmocka_unit_test(test_bearer),
     };
     return cmocka_run_group_tests_name("reqparse", tests, NULL, NULL);
 }
