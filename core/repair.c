@@ -433,9 +433,9 @@ static void explain_with_event(job *j, char *buf, size_t buflen)
         return;
     size_t used = strlen(buf);
     /* cut to fit, as below */
-    if (snprintf(j->res->event, sizeof(j->res->event), "event %d from %s: %s", ev.id, ev.provider,
-                 ev.message) < 0)
+    if (snprintf(j->res->event, sizeof(j->res->event), "%s", ev.message) < 0)
         j->res->event[0] = '\0';
+    j->res->event_id = ev.id;
     int w = snprintf(buf + used, buflen - used, "; event %d from %s: %s", ev.id, ev.provider,
                      ev.message);
     if (w < 0 || (size_t)w >= buflen - used)
@@ -810,7 +810,7 @@ static void finish_restore(job *j)
              j->res->backup_id);
     if (j->res->service_down)
         message_append(j, "; but the service '%s' did not start%s%s", j->svc.name,
-                       j->res->event[0] ? ": " : "", j->res->event);
+                       j->res->event[0] ? ": the event log says: " : "", j->res->event);
     else if (j->have_svc && j->was_running)
         message_append(j, "; the service '%s' is running again", j->svc.name);
 }

@@ -101,9 +101,10 @@ typedef struct repair_result {
     size_t n_files;
     char from_version[TMI_VERSION_STRLEN];
     char to_version[TMI_VERSION_STRLEN];
-    /* The event-log record that tells why the service did not run ("event
-     * 800 from SOURCE: text"), or "" when no start failed. */
+    /* The text of the event-log record that tells why the service did not
+     * run, and its id; "" and 0 when no start failed or none was found. */
     char event[512];
+    int event_id;
 } repair_result;
 
 /* Run one job to its end. Returns res->rc. */

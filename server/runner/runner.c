@@ -409,8 +409,10 @@ static cJSON *summary_json(const runner_job *h, const repair_result *res)
         cJSON_AddStringToObject(o, "backup", backup);
     if (h->restore_id[0])
         cJSON_AddStringToObject(o, "restored", h->restore_id);
-    if (res->event[0])
+    if (res->event[0]) {
         cJSON_AddStringToObject(o, "event", res->event);
+        cJSON_AddNumberToObject(o, "event_id", res->event_id);
+    }
     return o;
 }
 

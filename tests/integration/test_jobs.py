@@ -164,7 +164,8 @@ try:
         check(summary.get("text", "").startswith("8 files: 1.12.0.1266 -> 1.12.0.1156, backup ")
               and "did not start" in summary.get("text", "")
               and summary.get("restored") == repair_backup["id"]
-              and "event 800" in (summary.get("event") or ""), "restore summary: %r" % summary)
+              and "is not ready" in (summary.get("event") or "")
+              and summary.get("event_id") == 800, "restore summary: %r" % summary)
         listed = (srv.request("GET", "/api/jobs?limit=1", token=True).json() or {}).get("jobs")
         check(listed and listed[0].get("status") == "succeeded_service_down"
               and listed[0].get("summary") == summary, "job list: %r" % listed)

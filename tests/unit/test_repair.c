@@ -600,7 +600,8 @@ static void restore_reports_the_service_that_does_not_come_back(void **state)
     assert_int_equal(r.service_down, 1);
     assert_int_equal(r.rolled_back, 0);
     assert_string_equal(r.failed_step, "");
-    assert_non_null(strstr(r.event, "event 800"));
+    assert_non_null(strstr(r.event, "is not ready"));
+    assert_int_equal(r.event_id, 800);
     /* the summary's parts: what the restore changed */
     assert_int_equal(r.n_files, f->pb->n_files);
     assert_string_equal(r.from_version, "1.12.0.1266");
