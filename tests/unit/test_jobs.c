@@ -177,19 +177,11 @@ static size_t fill_trail(store *s, int64_t mine[16])
     return n;
 }
 
-static void list_of_one_job(void **state)
+/* Job 1's rows: all of them, with an action, and page by page. */
+static void check_job_one(store *s, const int64_t *mine, size_t n)
 {
-    char dir[PLAT_PATH_MAX];
-    int64_t mine[16], a = 0, b = 0;
     audit_rows rows = {NULL, 0};
     audit_query q;
-    (void)state;
-    st_tmpdir(dir, sizeof(dir));
-    store *s = st_open(dir);
-    assert_int_equal(jobs_create(s, "repair", &st_actor, "{}", &a), TMI_OK);
-    assert_int_equal(jobs_create(s, "repair", &st_actor, "{}", &b), TMI_OK);
-    size_t n = fill_trail(s, mine);
-
     memset(&q, 0, sizeof(q));
     q.job = 1;
     assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
@@ -202,8 +194,6 @@ static void list_of_one_job(void **state)
     assert_int_equal(num_of(o, "job"), 1);
     cJSON_Delete(o);
     audit_rows_free(&rows);
-
-    /* with an action, and page by page */
     q.action = "repair.commit";
     assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
     assert_int_equal(rows.count, 1);
@@ -220,6 +210,44 @@ static void list_of_one_job(void **state)
     }
     assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
     assert_int_equal(rows.count, 0);
+}
+
+/* The whole trail: each row with its job, or none. */
+static void check_whole_trail(store *s, size_t n)
+{
+    audit_rows rows = {NULL, 0};
+    audit_query q;
+    size_t of_one = 0, of_none = 0;
+    memset(&q, 0, sizeof(q));
+    q.limit = 100;
+    assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
+    for (size_t i = 0; i < rows.count; i++) {
+        of_one += rows.rows[i].job == 1;
+        of_none += rows.rows[i].job == 0;
+        if (strcmp(rows.rows[i].action, "alert") == 0 || strcmp(rows.rows[i].action, "login") == 0)
+            assert_int_equal(rows.rows[i].job, 0);
+    }
+    assert_int_equal(of_one, n);
+    assert_int_equal(of_none, rows.count - n - 2);
+    cJSON *o = audit_row_json(&rows.rows[0]); /* logout: no job */
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "job")));
+    cJSON_Delete(o);
+    audit_rows_free(&rows);
+}
+
+static void list_of_one_job(void **state)
+{
+    char dir[PLAT_PATH_MAX];
+    int64_t mine[16], a = 0, b = 0;
+    audit_rows rows = {NULL, 0};
+    audit_query q;
+    (void)state;
+    st_tmpdir(dir, sizeof(dir));
+    store *s = st_open(dir);
+    assert_int_equal(jobs_create(s, "repair", &st_actor, "{}", &a), TMI_OK);
+    assert_int_equal(jobs_create(s, "repair", &st_actor, "{}", &b), TMI_OK);
+    size_t n = fill_trail(s, mine);
+    check_job_one(s, mine, n);
 
     /* job 2: its step and the scan it ran; a job with no rows: none */
     memset(&q, 0, sizeof(q));
@@ -234,24 +262,7 @@ static void list_of_one_job(void **state)
     assert_int_equal(rows.count, 0);
     q.job = -1;
     assert_int_equal(audit_list(s, &q, &rows), TMI_EINVAL);
-
-    /* the whole trail: each row with its job, or none */
-    memset(&q, 0, sizeof(q));
-    q.limit = 100;
-    assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
-    size_t of_one = 0, of_none = 0;
-    for (size_t i = 0; i < rows.count; i++) {
-        of_one += rows.rows[i].job == 1;
-        of_none += rows.rows[i].job == 0;
-        if (strcmp(rows.rows[i].action, "alert") == 0 || strcmp(rows.rows[i].action, "login") == 0)
-            assert_int_equal(rows.rows[i].job, 0);
-    }
-    assert_int_equal(of_one, n);
-    assert_int_equal(of_none, rows.count - n - 2);
-    o = audit_row_json(&rows.rows[0]); /* logout: no job */
-    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "job")));
-    cJSON_Delete(o);
-    audit_rows_free(&rows);
+    check_whole_trail(s, n);
 
     /* the job's span of audit rows */
     cJSON *j = job_json(s, 1);
@@ -267,7 +278,6 @@ static void list_of_one_job(void **state)
     assert_true(rep.intact);
     assert_int_not_equal(st_exec_rc(s, "UPDATE audit_job SET job = 2"), 0);
     assert_int_not_equal(st_exec_rc(s, "DELETE FROM audit_job"), 0);
-    /* a job's rows are found through the index, not by a walk of the trail */
     assert_int_equal(st_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
                                " name = 'audit_job_by_job'"),
                      1);
