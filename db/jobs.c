@@ -164,7 +164,7 @@ int jobs_set_summary(store *s, int64_t id, const char *summary_json)
     if (summary_json == NULL || strlen(summary_json) > JOB_TEXT_MAX)
         return store_fail(s, TMI_EINVAL, "a job summary is a JSON object of at most %d bytes",
                           JOB_TEXT_MAX);
-    j = cJSON_Parse(summary_json);
+    j = cJSON_ParseWithOpts(summary_json, NULL, 1); /* nothing after the object */
     ok = cJSON_IsObject(j) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "text"));
     cJSON_Delete(j);
     if (!ok)
