@@ -211,6 +211,7 @@ static void check_job_one(store *s, const int64_t *mine, size_t n)
     }
     assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
     assert_int_equal(rows.count, 0);
+    audit_rows_free(&rows);
 }
 
 /* The whole trail: each row with its job, or none. */
@@ -261,6 +262,7 @@ static void list_of_one_job(void **state)
     q.job = 99;
     assert_int_equal(audit_list(s, &q, &rows), TMI_OK);
     assert_int_equal(rows.count, 0);
+    audit_rows_free(&rows);
     q.job = -1;
     assert_int_equal(audit_list(s, &q, &rows), TMI_EINVAL);
     check_whole_trail(s, n);
