@@ -80,8 +80,8 @@ static void statuses_and_summary_are_kept(void **state)
     cJSON_Delete(j);
 
     /* a summary must be a JSON object with a "text", of bounded size */
-    const char *bad[] = {"[1]", "{}", "{\"text\":3}", "not json", "{\"text\":\"a\"", "",
-                         "{\"text\":\"a\"} {}"};
+    const char *bad[] = {
+        "[1]", "{}", "{\"text\":3}", "not json", "{\"text\":\"a\"", "", "{\"text\":\"a\"} {}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(jobs_set_summary(s, id, bad[i]), TMI_EINVAL);
     assert_int_equal(jobs_set_summary(s, id, NULL), TMI_EINVAL);
