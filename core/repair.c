@@ -432,6 +432,10 @@ static void explain_with_event(job *j, char *buf, size_t buflen)
         n == 0)
         return;
     size_t used = strlen(buf);
+    /* cut to fit, as below */
+    if (snprintf(j->res->event, sizeof(j->res->event), "%s", ev.message) < 0)
+        j->res->event[0] = '\0';
+    j->res->event_id = ev.id;
     int w = snprintf(buf + used, buflen - used, "; event %d from %s: %s", ev.id, ev.provider,
                      ev.message);
     if (w < 0 || (size_t)w >= buflen - used)
@@ -601,8 +605,56 @@ static int stage_files(job *j)
     return step_stage(j);
 }
 
+/* The one version a set of files shares, for the job's summary. */
+typedef struct version_sum {
+    int any;   /* a present file with a version was seen */
+    int mixed; /* two of them differ, or a present file has none */
+    tmi_version v;
+} version_sum;
+
+static void version_add(version_sum *s, int present, int has_version, const tmi_version *v)
+{
+    if (!present)
+        return;
+    if (!has_version)
+        s->mixed = 1;
+    else if (!s->any)
+        s->v = *v;
+    else if (version_compare(&s->v, v) != 0)
+        s->mixed = 1;
+    s->any |= has_version;
+}
+
+static void version_text(const version_sum *s, char out[TMI_VERSION_STRLEN])
+{
+    if (s->mixed)
+        snprintf(out, TMI_VERSION_STRLEN, "mixed");
+    else if (!s->any)
+        snprintf(out, TMI_VERSION_STRLEN, "none");
+    else
+        version_format(&s->v, out, TMI_VERSION_STRLEN);
+}
+
+/* The summary of a job that put the source's files (repair, replace) in
+ * place of the scanned ones. */
+static void sum_replaced(job *j)
+{
+    const scan_source *src = &j->scan->sources[j->scan->repair_source];
+    version_sum before = {0, 0, {{0}}}, after = {0, 0, {{0}}};
+    for (size_t i = 0; i < j->scan->n_files; i++) {
+        const scan_file *f = &j->scan->files[i];
+        version_add(&before, f->present, f->has_version, &f->version);
+    }
+    for (size_t i = 0; i < src->n_files; i++)
+        version_add(&after, 1, src->files[i].has_version, &src->files[i].version);
+    j->res->n_files = j->scan->n_files;
+    version_text(&before, j->res->from_version);
+    version_text(&after, j->res->to_version);
+}
+
 static void finish_replace(job *j)
 {
+    sum_replaced(j);
     snprintf(j->res->message, sizeof(j->res->message),
              "replaced all %zu files; the service is stopped: run restart to start it; "
              "backup %s holds the old files",
@@ -611,6 +663,7 @@ static void finish_replace(job *j)
 
 static void finish_repair(job *j)
 {
+    sum_replaced(j);
     snprintf(j->res->message, sizeof(j->res->message),
              "repaired: all %zu files are at the expected version and the service '%s' is "
              "running; backup %s holds the old files",
@@ -707,12 +760,59 @@ static int restore_files(job *j)
     return TMI_OK;
 }
 
+/* restore's start: the service back as the job found it. A service that
+ * does not come back leaves the restored files in place (they are what was
+ * asked for; the event log says why it stopped): the job ends
+ * service_down, not rolled back. */
+static int restore_start(job *j)
+{
+    char why[1024];
+    int rc = begin(j, "start", "Starting the TMI service again, as the job found it");
+    if (rc != TMI_OK)
+        return rc;
+    if (!j->have_svc || !j->was_running) {
+        step_end(j, "start", "skipped",
+                 j->have_svc ? "the service was not running before the job: it stays stopped"
+                             : "the TMI service is not registered",
+                 NULL);
+        return TMI_OK;
+    }
+    rc = service_start_verify(&j->svc, j->env->start_timeout_ms, j->env->stay_ms, NULL, why,
+                              sizeof(why));
+    if (rc != TMI_OK) {
+        explain_with_event(j, why, sizeof(why));
+        j->res->service_down = 1;
+        step_end(j, "start", "failed", why, NULL);
+        return TMI_OK;
+    }
+    snprintf(why, sizeof(why), "service '%s' is running and stayed up for %u ms", j->svc.name,
+             j->env->stay_ms);
+    step_end(j, "start", "ok", why, NULL);
+    return TMI_OK;
+}
+
 static void finish_restore(job *j)
 {
+    version_sum before = {0, 0, {{0}}}, after = {0, 0, {{0}}};
+    for (size_t i = 0; i < j->scan->n_files; i++) {
+        const scan_file *f = &j->scan->files[i];
+        version_add(&before, f->present, f->has_version, &f->version);
+    }
+    for (size_t i = 0; i < j->chosen->n_files; i++) {
+        const backup_entry *e = &j->chosen->files[i];
+        version_add(&after, e->present, e->has_version, &e->version);
+    }
+    j->res->n_files = j->chosen->n_files;
+    version_text(&before, j->res->from_version);
+    version_text(&after, j->res->to_version);
     snprintf(j->res->message, sizeof(j->res->message),
              "restored backup %s; the files replaced by it are in backup %s", j->env->restore_id,
              j->res->backup_id);
-    service_put_back(j);
+    if (j->res->service_down)
+        message_append(j, "; but the service '%s' did not start%s%s", j->svc.name,
+                       j->res->event[0] ? ": the event log says: " : "", j->res->event);
+    else if (j->have_svc && j->was_running)
+        message_append(j, "; the service '%s' is running again", j->svc.name);
 }
 
 static const step_def backup_steps[] = {
@@ -726,11 +826,9 @@ static const step_def repair_steps[] = {
     {"preflight", pre_repair}, {"backup", take_backup}, {"stop", step_stop},
     {"stage", stage_files},    {"commit", step_commit}, {"verify", step_verify},
     {"start", step_start},     {"rescan", step_rescan}, {NULL, NULL}};
-static const step_def restore_steps[] = {{"preflight", pre_restore},
-                                         {"backup", take_backup},
-                                         {"stop", step_stop},
-                                         {"restore", restore_files},
-                                         {NULL, NULL}};
+static const step_def restore_steps[] = {{"preflight", pre_restore}, {"backup", take_backup},
+                                         {"stop", step_stop},        {"restore", restore_files},
+                                         {"start", restore_start},   {NULL, NULL}};
 
 /* indexed by repair_action */
 static const action_def actions[] = {

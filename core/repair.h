@@ -50,9 +50,12 @@ int repair_action_parse(const char *s, repair_action *out);
  *   replace  preflight backup stop stage commit verify rollback
  *   backup   preflight backup
  *   restart  stop start
- *   restore  preflight backup stop restore rollback
+ *   restore  preflight backup stop restore start rollback
  * A failed repair or restore may also report a second "start" (the
- * service put back as the job found it). */
+ * service put back as the job found it). A restore's "start" starts the
+ * service again if the job found it running (else it is "skipped"); when
+ * it does not come back, the restored files stay (no rollback) and the
+ * result says so (service_down). */
 size_t repair_action_steps(repair_action a, const char *names[REPAIR_MAX_STEPS]);
 
 typedef struct repair_env {
@@ -88,6 +91,20 @@ typedef struct repair_result {
     int rollback_failed;  /* the restore did not complete: see message */
     char backup_id[128];  /* the backup taken or used; "" for none */
     scan_verdict verdict; /* of the last scan the job made */
+    /* The files are in place but the service did not come back (a restore
+     * whose "start" failed): rc is TMI_OK, the job is not rolled back. */
+    int service_down;
+    /* What the job changed, for its summary: how many files it put in
+     * place (0 when it changed none), and their version before and after:
+     * "a.b.c.d" when all present files share it, "mixed" when they differ,
+     * "none" when none is present, "" when not known. */
+    size_t n_files;
+    char from_version[TMI_VERSION_STRLEN];
+    char to_version[TMI_VERSION_STRLEN];
+    /* The text of the event-log record that tells why the service did not
+     * run, and its id; "" and 0 when no start failed or none was found. */
+    char event[512];
+    int event_id;
 } repair_result;
 
 /* Run one job to its end. Returns res->rc. */

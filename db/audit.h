@@ -152,6 +152,7 @@ typedef struct audit_row {
     char *details;         /* may be NULL */
     uint8_t prev_hash[32]; /* the previous row's hash (not stored: schema.c, v5) */
     uint8_t hash[32];
+    int64_t job; /* the job the row belongs to, 0 for none (not hashed: schema.c, v7) */
 } audit_row;
 
 typedef struct audit_rows {
@@ -167,6 +168,8 @@ typedef struct audit_query {
     int has_until;
     int64_t until_ns; /* time_ns < until_ns */
     int64_t before;   /* keyset: only seq < before (0: from the newest) */
+    int64_t job;      /* only the rows of this job (> 0), or 0 for all; found by
+                       * the index of audit_job, not by a walk of the trail */
     size_t limit;     /* 0: STORE_DEFAULT_LIMIT; capped at STORE_MAX_LIMIT */
 } audit_query;
 
@@ -221,7 +224,9 @@ int audit_list(store *s, const audit_query *q, audit_rows *out);
 /* One row as the JSON API and `audit --json` show it: {"seq", "time",
  * "time_ns" (a string: exact beyond 2^53), "actor", "auth", "action",
  * "target", "params" and "details" (the JSON they hold, parsed), "outcome",
- * "prev_hash", "hash"}. The hashed bytes are in the export (export.h). New
+ * "prev_hash", "hash", "job" (the job the row belongs to, or null: the
+ * "job" of its details, or the job that ran the scan a scan summary sums
+ * up; not a hashed field)}. The hashed bytes are in the export (export.h). New
  * tree, caller frees; NULL when out of memory. */
 struct cJSON *audit_row_json(const audit_row *r);
 

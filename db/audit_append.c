@@ -209,6 +209,35 @@ static int set_head(store *s, int64_t seq, const uint8_t hash[32])
     return rc;
 }
 
+/* Which job row f belongs to, in audit_job (schema.c, v7: the same rule as
+ * the migration): the "job" of its details, or the job that ran the scan it
+ * sums up. Nothing when it belongs to none. */
+static int note_job(store *s, const audit_fields *f, const scan_summary *sum)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = store_stmt(s, STMT_AUDIT_JOB,
+                        "INSERT INTO audit_job (seq, job) SELECT ?1, j FROM (SELECT"
+                        " CASE WHEN ?2 IS NOT NULL"
+                        "   THEN (SELECT sc.job_id FROM scans sc WHERE sc.id = ?2)"
+                        " WHEN ?3 IS NOT NULL AND json_valid(?3)"
+                        "   THEN CASE WHEN json_type(?3, '$.job') = 'integer'"
+                        "     THEN json_extract(?3, '$.job') END END AS j)"
+                        " WHERE j > 0",
+                        &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, f->seq);
+    if (sum != NULL)
+        sqlite3_bind_int64(st, 2, sum->scan_id);
+    else
+        store_bind_text(st, 3, f->details);
+    int src = sqlite3_step(st);
+    if (src != SQLITE_DONE)
+        rc = store_fail_sqlite(s, src, "cannot note the job of the audit row");
+    store_stmt_release(st);
+    return rc;
+}
+
 /* Store row f with its hash, and move the head table to it. */
 static int insert_row(store *s, const audit_fields *f, const uint8_t hash[32])
 {
@@ -247,6 +276,8 @@ static int insert_row(store *s, const audit_fields *f, const uint8_t hash[32])
     if (src != SQLITE_DONE)
         rc = store_fail_sqlite(s, src, "cannot append to the audit trail");
     store_stmt_release(st);
+    if (rc == TMI_OK)
+        rc = note_job(s, f, summary ? &sum : NULL);
     if (rc != TMI_OK)
         return rc;
     return set_head(s, f->seq, hash);

@@ -135,6 +135,7 @@ static int read_row(sqlite3_stmt *st, audit_row *r)
         memcpy(r->prev_hash, sqlite3_column_blob(st, 10), 32);
     if (sqlite3_column_bytes(st, 11) == 32)
         memcpy(r->hash, sqlite3_column_blob(st, 11), 32);
+    r->job = sqlite3_column_int64(st, 12); /* NULL reads as 0: none */
     return rc;
 }
 
@@ -142,6 +143,8 @@ static int check_query(store *s, const audit_query *q)
 {
     if (q->before < 0)
         return store_fail(s, TMI_EINVAL, "audit: 'before' must be a positive seq");
+    if (q->job < 0)
+        return store_fail(s, TMI_EINVAL, "audit: 'job' must be a positive job id");
     if (q->has_since && q->has_until && q->until_ns <= q->since_ns)
         return store_fail(s, TMI_EINVAL, "audit: 'until' must be later than 'since'");
     if (q->action != NULL && audit_check_word(s, "action", q->action) != TMI_OK)
@@ -151,23 +154,31 @@ static int check_query(store *s, const audit_query *q)
 
 /* The SELECT of audit_list() for q into sql. Only fixed fragments go into
  * it; every value is bound: ?1..?2 seq range, ?3 action, ?4 since, ?5 until,
- * ?6 limit. The action is matched by its id in audit_text (schema.c, v5). */
+ * ?6 limit, ?7 job. The action is matched by its id in audit_text
+ * (schema.c, v5). A job's rows are read from its entries in audit_job
+ * (index (job, seq), newest first), each row by its seq: the CROSS JOIN
+ * keeps that order of the loops. */
 static int list_sql(store *s, const audit_query *q, char *sql, size_t sqllen)
 {
+    const char *from = q->job > 0 ? " FROM audit_job j CROSS JOIN audit a ON a.seq = j.seq"
+                                    " WHERE j.job = ?7 AND j.seq BETWEEN ?1 AND ?2"
+                                  : " FROM audit a WHERE a.seq BETWEEN ?1 AND ?2";
+    const char *job_col =
+        q->job > 0 ? "j.job" : "(SELECT aj.job FROM audit_job aj WHERE aj.seq = a.seq)";
     const char *action_sql;
     if (q->action == NULL)
         action_sql = "";
     else if (strcmp(q->action, "scan") == 0)
-        action_sql = " AND action_id = (SELECT id FROM audit_text WHERE text = ?3)";
+        action_sql = " AND a.action_id = (SELECT id FROM audit_text WHERE text = ?3)";
     else /* lets the planner use the partial index audit_action (id 1 is 'scan') */
-        action_sql = " AND action_id = (SELECT id FROM audit_text WHERE text = ?3)"
-                     " AND action_id <> 1";
+        action_sql = " AND a.action_id = (SELECT id FROM audit_text WHERE text = ?3)"
+                     " AND a.action_id <> 1";
     int n = snprintf(sql, sqllen,
-                     "SELECT seq, time_ns, time, actor, auth, action, target, params, "
-                     "outcome, details, prev_hash, hash FROM audit"
-                     " WHERE seq BETWEEN ?1 AND ?2%s%s%s ORDER BY seq DESC LIMIT ?6",
-                     action_sql, q->has_since ? " AND +time_ns >= ?4" : "",
-                     q->has_until ? " AND +time_ns < ?5" : "");
+                     "SELECT a.seq, a.time_ns, a.time, a.actor, a.auth, a.action, a.target,"
+                     " a.params, a.outcome, a.details, a.prev_hash, a.hash, %s%s%s%s%s"
+                     " ORDER BY %s DESC LIMIT ?6",
+                     job_col, from, action_sql, q->has_since ? " AND +a.time_ns >= ?4" : "",
+                     q->has_until ? " AND +a.time_ns < ?5" : "", q->job > 0 ? "j.seq" : "a.seq");
     if (n < 0 || (size_t)n >= sqllen)
         return store_fail(s, TMI_EINVAL, "audit: query too long");
     return TMI_OK;
@@ -192,6 +203,8 @@ static int read_page(store *s, const audit_query *q, const char *sql, int64_t lo
     if (q->has_until)
         sqlite3_bind_int64(st, 5, q->until_ns);
     sqlite3_bind_int(st, 6, limit);
+    if (q->job > 0)
+        sqlite3_bind_int64(st, 7, q->job);
     while ((src = sqlite3_step(st)) == SQLITE_ROW && rows->count < (size_t)limit) {
         rc = read_row(st, &rows->rows[rows->count]);
         rows->count++;
@@ -209,7 +222,7 @@ out:
 
 int audit_list(store *s, const audit_query *q, audit_rows *out)
 {
-    char sql[512];
+    char sql[1024];
     audit_rows rows = {NULL, 0};
     int64_t lo = 1, hi = INT64_MAX;
     int limit, rc, began = 0;
@@ -292,5 +305,9 @@ cJSON *audit_row_json(const audit_row *r)
     cJSON_AddStringToObject(o, "prev_hash", hex);
     hex_encode(r->hash, 32, hex);
     cJSON_AddStringToObject(o, "hash", hex);
+    if (r->job > 0)
+        cJSON_AddNumberToObject(o, "job", (double)r->job);
+    else
+        cJSON_AddNullToObject(o, "job");
     return o;
 }

@@ -144,11 +144,46 @@ int jobs_set_backup(store *s, int64_t id, const char *backup_id)
     return exec_stmt(s, st, "cannot record the backup");
 }
 
+int jobs_status_valid(const char *status)
+{
+    static const char *const known[] = {"succeeded", "succeeded_service_down", "failed",
+                                        "recovered"};
+    for (size_t i = 0; status != NULL && i < sizeof(known) / sizeof(known[0]); i++) {
+        if (strcmp(status, known[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int jobs_set_summary(store *s, int64_t id, const char *summary_json)
+{
+    sqlite3_stmt *st = NULL;
+    cJSON *j;
+    int ok, rc;
+    store_clear_error(s);
+    if (summary_json == NULL || strlen(summary_json) > JOB_TEXT_MAX)
+        return store_fail(s, TMI_EINVAL, "a job summary is a JSON object of at most %d bytes",
+                          JOB_TEXT_MAX);
+    j = cJSON_ParseWithOpts(summary_json, NULL, 1); /* nothing after the object */
+    ok = cJSON_IsObject(j) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "text"));
+    cJSON_Delete(j);
+    if (!ok)
+        return store_fail(s, TMI_EINVAL, "a job summary is a JSON object with a \"text\"");
+    rc = store_prepare(s, "UPDATE jobs SET summary = ?2 WHERE id = ?1", &st);
+    if (rc != TMI_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, summary_json, -1, SQLITE_TRANSIENT);
+    return exec_stmt(s, st, "cannot record the job's summary");
+}
+
 int jobs_finish(store *s, int64_t id, const char *status, const char *message, int rolled_back)
 {
     sqlite3_stmt *st = NULL;
     int rc;
     store_clear_error(s);
+    if (!jobs_status_valid(status))
+        return store_fail(s, TMI_EINVAL, "'%.40s' is not a job status", status ? status : "");
     rc = store_prepare(s,
                        "UPDATE jobs SET status = ?2, message = ?3, finished_ns = ?4,"
                        " rolled_back = ?5 WHERE id = ?1",
@@ -181,9 +216,40 @@ static void add_time(cJSON *o, const char *key, sqlite3_stmt *st, int col)
         cJSON_AddStringToObject(o, key, time_format_utc(sqlite3_column_int64(st, col), when, 40));
 }
 
+/* The first and last audit row of the job: two lookups in the index
+ * audit_job_by_job (schema.c, v7). */
 #define JOB_COLUMNS                                                                                \
     "id, action, status, actor, auth, params, created_ns, finished_ns, backup_id, step, "          \
-    "message, rolled_back"
+    "message, rolled_back, summary,"                                                               \
+    " (SELECT min(seq) FROM audit_job WHERE job = jobs.id),"                                       \
+    " (SELECT max(seq) FROM audit_job WHERE job = jobs.id)"
+
+/* "summary" (the object stored when the job ended, or null), "report" (the
+ * path of the job's report page) and "audit" ({first_seq, last_seq} of the
+ * job's audit rows, or null when it has none yet). */
+static void add_outcome(cJSON *o, sqlite3_stmt *st, int64_t id)
+{
+    char path[64];
+    const unsigned char *sum = sqlite3_column_text(st, 12);
+    cJSON *p = sum != NULL ? cJSON_Parse((const char *)sum) : NULL;
+    if (cJSON_IsObject(p))
+        cJSON_AddItemToObject(o, "summary", p);
+    else {
+        cJSON_Delete(p);
+        cJSON_AddNullToObject(o, "summary");
+    }
+    snprintf(path, sizeof(path), "/api/jobs/%lld/report", (long long)id);
+    cJSON_AddStringToObject(o, "report", path);
+    if (sqlite3_column_type(st, 13) == SQLITE_NULL) {
+        cJSON_AddNullToObject(o, "audit");
+        return;
+    }
+    cJSON *a = cJSON_AddObjectToObject(o, "audit");
+    if (a != NULL) {
+        cJSON_AddNumberToObject(a, "first_seq", (double)sqlite3_column_int64(st, 13));
+        cJSON_AddNumberToObject(a, "last_seq", (double)sqlite3_column_int64(st, 14));
+    }
+}
 
 static cJSON *job_from_row(sqlite3_stmt *st)
 {
@@ -207,6 +273,7 @@ static cJSON *job_from_row(sqlite3_stmt *st)
     add_text(o, "step", st, 9);
     add_text(o, "message", st, 10);
     cJSON_AddBoolToObject(o, "rolled_back", sqlite3_column_int(st, 11));
+    add_outcome(o, st, sqlite3_column_int64(st, 0));
     return o;
 }
 

@@ -8,7 +8,9 @@
  * (see server/jobs.h). Job rows are working state, not evidence: the audit
  * trail (audit.h) is the record an auditor reads.
  *
- * Statuses: "running", "succeeded", "failed", "recovered".
+ * Statuses: "running", "succeeded", "succeeded_service_down" (the job put
+ * its files in place but the service did not come back: a warning, not a
+ * success), "failed", "recovered".
  * Step outcomes: "running", "ok", "failed", "skipped".
  */
 #ifndef TMI_JOBS_H
@@ -35,12 +37,26 @@ int jobs_step_end(store *s, int64_t id, const char *step, const char *outcome, c
 /* Remember the backup the job took (recovery restores from it). */
 int jobs_set_backup(store *s, int64_t id, const char *backup_id);
 
-/* Close the job: status "succeeded", "failed" or "recovered". */
+/* Is status one a job can end in (all but "running")? 1 yes, 0 no. */
+int jobs_status_valid(const char *status);
+
+/* Close the job: status "succeeded", "succeeded_service_down", "failed" or
+ * "recovered"; TMI_EINVAL (nothing changed) for anything else. */
 int jobs_finish(store *s, int64_t id, const char *status, const char *message, int rolled_back);
+
+/* Store the job's summary, written when it ends: a JSON object of at most
+ * 4096 bytes with at least "text" (one line), and as the runner writes it
+ * "files" (how many it put in place), "from" and "to" (their version before
+ * and after), "backup" (the backup it took), "restored" (the backup a
+ * restore put back) and "event" (the event-log record that says why the
+ * service did not run). TMI_EINVAL (nothing changed) for anything else. */
+int jobs_set_summary(store *s, int64_t id, const char *summary_json);
 
 /* One job with its steps as JSON (caller frees with cJSON_Delete):
  * {id, action, status, actor, auth, params, created, finished, backup, step,
- *  message, rolled_back, steps: [{step, what, outcome, message, started,
+ *  message, rolled_back, summary (object or null), report (the path of its
+ *  report page, "/api/jobs/ID/report"), audit ({first_seq, last_seq} of its
+ *  audit rows, or null), steps: [{step, what, outcome, message, started,
  *  finished}]}. TMI_ENOENT for an unknown id. */
 int jobs_get_json(store *s, int64_t id, struct cJSON **out);
 

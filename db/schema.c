@@ -272,7 +272,36 @@ static const char step6[] = "ALTER TABLE scans ADD COLUMN reason INTEGER NOT NUL
                             "  PRIMARY KEY (kind, subject)"
                             ") WITHOUT ROWID;";
 
-static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4, step5, step6};
+/* v7: a job's summary (jobs.h), and the job each audit row belongs to.
+ * audit_job is beside the chain, not in it: nothing hashed changes. A row
+ * belongs to job N when its details are a JSON object whose "job" is the
+ * integer N > 0 (the runner's rows, the scans a job made), or when it is a
+ * compact scan summary of a scan that job N ran (scans.job_id); audit_append
+ * applies the same rule to each new row. The index (job, seq) finds a job's
+ * rows (GET /api/audit?job=N) and its first and last seq. The nested CASE
+ * keeps json_type() from ever seeing details that are not valid JSON. */
+static const char step7[] =
+    "ALTER TABLE jobs ADD COLUMN summary TEXT;"
+    "CREATE TABLE audit_job ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  job INTEGER NOT NULL CHECK (job > 0)"
+    ");"
+    "INSERT INTO audit_job (seq, job)"
+    " SELECT seq, j FROM (SELECT a.seq AS seq,"
+    "   CASE WHEN a.scan_back IS NOT NULL"
+    "     THEN (SELECT s.job_id FROM scans s WHERE s.id = a.seq - a.scan_back)"
+    "   WHEN a.details IS NOT NULL AND json_valid(a.details)"
+    "     THEN CASE WHEN json_type(a.details, '$.job') = 'integer'"
+    "       THEN json_extract(a.details, '$.job') END END AS j"
+    "   FROM audit_log a)"
+    " WHERE j > 0 ORDER BY seq;"
+    "CREATE INDEX audit_job_by_job ON audit_job(job, seq);"
+    "CREATE TRIGGER audit_job_no_update BEFORE UPDATE ON audit_job"
+    "  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;"
+    "CREATE TRIGGER audit_job_no_delete BEFORE DELETE ON audit_job"
+    "  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;";
+
+static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4, step5, step6, step7};
 
 static int fail(char *err, size_t errlen, int code, const char *what, sqlite3 *db)
 {

@@ -36,6 +36,7 @@ enum store_stmt_id {
     STMT_AUDIT_TEXT_GET,
     STMT_AUDIT_TEXT_ADD,
     STMT_AUDIT_PROBE,
+    STMT_AUDIT_JOB,
     STMT__COUNT
 };
 

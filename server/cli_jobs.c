@@ -32,7 +32,8 @@
     "  --timeout-seconds N how long to wait for the service to stop or start (default 30)\n"       \
     "  --yes               do not ask for confirmation\n"                                          \
     "  --json              print the finished job as JSON (progress goes to stderr)\n\n"           \
-    "exit: 0 done, 1 refused (nothing to do, or the plan changed), 2 failed or error\n"
+    "exit: 0 done, 1 refused (nothing to do, or the plan changed) or done with the\n"              \
+    "service not running (status succeeded_service_down), 2 failed or error\n"
 
 static const char usage_repair[] =
     "usage: tmi-console repair [OPTIONS]\n\n"
@@ -203,7 +204,9 @@ static int show_restore_plan(const char *cmd, cli_ctx *ctx, const char *id, FILE
             fprintf(out, "  %-26s (absent in the backup: removed)\n", e->name);
     }
     fprintf(out, "\nSteps: back up the current files first, stop the TMI service, put the\n"
-                 "backup's files back (verified), start the service again if it was running.\n");
+                 "backup's files back (verified), start the service again if it was running\n"
+                 "(if it does not come back, the restored files stay: exit 1). Any failure\n"
+                 "while the files are put back restores every file from the first backup.\n");
     backup_manifest_free(m);
     return 0;
 }
@@ -304,9 +307,13 @@ static int run_job(cli_ctx *ctx, int argc, char **argv, repair_action a)
     if (o.json != NULL)
         print_job(ctx, id);
     else
-        printf("%s: %s\n", res.rc == TMI_OK ? "DONE" : "FAILED", res.message);
+        printf("%s: %s\n",
+               res.rc != TMI_OK   ? "FAILED"
+               : res.service_down ? "DONE, BUT THE SERVICE IS NOT RUNNING"
+                                  : "DONE",
+               res.message);
     if (res.rc == TMI_OK)
-        return CLI_EXIT_OK;
+        return res.service_down ? CLI_EXIT_FINDING : CLI_EXIT_OK;
     return (res.rc == TMI_EINVAL || res.rc == TMI_ECONFLICT) ? CLI_EXIT_FINDING : CLI_EXIT_ERROR;
 }
 
@@ -395,11 +402,11 @@ static int run_jobs(cli_ctx *ctx, int argc, char **argv)
     if (json != NULL) {
         cli_print_json(list);
     } else {
-        printf("%-6s %-8s %-10s %-25s %s\n", "ID", "ACTION", "STATUS", "CREATED", "MESSAGE");
+        printf("%-6s %-8s %-22s %-25s %s\n", "ID", "ACTION", "STATUS", "CREATED", "MESSAGE");
         cJSON_ArrayForEach(j, list)
         {
             const cJSON *m = cJSON_GetObjectItem(j, "message");
-            printf("%-6.0f %-8s %-10s %-25s %s\n", cJSON_GetObjectItem(j, "id")->valuedouble,
+            printf("%-6.0f %-8s %-22s %-25s %s\n", cJSON_GetObjectItem(j, "id")->valuedouble,
                    cJSON_GetObjectItem(j, "action")->valuestring,
                    cJSON_GetObjectItem(j, "status")->valuestring,
                    cJSON_GetObjectItem(j, "created")->valuestring,

@@ -41,7 +41,7 @@ static const char usage_history[] =
 
 static const char usage_audit[] =
     "usage: tmi-console audit [--action A] [--since T] [--until T] [--limit N]\n"
-    "                         [--before SEQ] [--json]\n"
+    "                         [--before SEQ] [--job N] [--json]\n"
     "       tmi-console audit verify [--head SEQ:HASH] [--json]\n"
     "       tmi-console audit verify --file EXPORT.json [--head SEQ:HASH] [--json]\n"
     "       tmi-console audit reanchor\n\n"
@@ -55,6 +55,7 @@ static const char usage_audit[] =
     "  --until T       rows before T (exclusive)\n"
     "  --limit N       rows per page, 1 to 500 (default 50)\n"
     "  --before SEQ    the next page: rows older than SEQ\n"
+    "  --job N         only the rows of job N (its steps, its scans, its result)\n"
     "  --json          print {\"items\": [...], \"next_before\": SEQ or null}\n"
     "                  (as GET /api/audit; verify: as GET /api/audit/verify)\n\n"
     "T is an RFC 3339 time (2026-11-25T10:00:00Z, or with an offset such as\n"
@@ -460,7 +461,7 @@ static int run_reanchor(cli_ctx *ctx)
 
 /* The options of `audit`, as given (NULL when absent). */
 typedef struct audit_opts {
-    const char *action, *since, *until, *limit, *before, *json, *head, *file;
+    const char *action, *since, *until, *limit, *before, *json, *head, *file, *job;
 } audit_opts;
 
 /* Print a page of audit rows of limit asked for: JSON (page.h) or a table. */
@@ -485,12 +486,14 @@ static int run_list(cli_ctx *ctx, const audit_opts *o)
     export_range range;
     audit_query q;
     audit_rows rows = {NULL, 0};
-    int64_t n = STORE_DEFAULT_LIMIT, b = 0;
+    int64_t n = STORE_DEFAULT_LIMIT, b = 0, job = 0;
     int rc, code;
 
     if (o->limit != NULL && parse_int("audit", "--limit", o->limit, 1, STORE_MAX_LIMIT, &n) != 0)
         return CLI_EXIT_ERROR;
     if (o->before != NULL && parse_int("audit", "--before", o->before, 1, INT64_MAX / 2, &b) != 0)
+        return CLI_EXIT_ERROR;
+    if (o->job != NULL && parse_int("audit", "--job", o->job, 1, INT64_C(1) << 53, &job) != 0)
         return CLI_EXIT_ERROR;
     if (parse_range("audit", o->since, o->until, &range) != 0)
         return CLI_EXIT_ERROR;
@@ -504,6 +507,7 @@ static int run_list(cli_ctx *ctx, const audit_opts *o)
     q.has_until = range.has_until;
     q.until_ns = range.until_ns;
     q.before = b;
+    q.job = job;
     q.limit = (size_t)n;
     rc = audit_list(s, &q, &rows);
     if (rc == TMI_OK) {
@@ -525,17 +529,18 @@ static int run_list(cli_ctx *ctx, const audit_opts *o)
 static int run_audit(cli_ctx *ctx, int argc, char **argv)
 {
     audit_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-    const cli_opt opts[] = {{"--action", 1, &o.action}, {"--since", 1, &o.since},
-                            {"--until", 1, &o.until},   {"--limit", 1, &o.limit},
-                            {"--before", 1, &o.before}, {"--json", 0, &o.json},
-                            {"--head", 1, &o.head},     {"--file", 1, &o.file}};
+    const cli_opt opts[] = {
+        {"--action", 1, &o.action}, {"--since", 1, &o.since},   {"--until", 1, &o.until},
+        {"--limit", 1, &o.limit},   {"--before", 1, &o.before}, {"--json", 0, &o.json},
+        {"--head", 1, &o.head},     {"--file", 1, &o.file},     {"--job", 1, &o.job}};
     char *pos[1];
     size_t npos = 0;
 
     if (cli_parse("audit", argc, argv, opts, N_OPTS(opts), pos, 1, &npos) != 0)
         return CLI_EXIT_ERROR;
     if (npos == 1 && strcmp(pos[0], "reanchor") == 0) {
-        if (o.action || o.since || o.until || o.limit || o.before || o.head || o.json || o.file) {
+        if (o.action || o.since || o.until || o.limit || o.before || o.head || o.json || o.file ||
+            o.job) {
             cli_error("audit reanchor", "'audit reanchor' takes no options");
             return CLI_EXIT_ERROR;
         }
@@ -549,8 +554,8 @@ static int run_audit(cli_ctx *ctx, int argc, char **argv)
                       pos[0]);
             return CLI_EXIT_ERROR;
         }
-        if (o.action || o.since || o.until || o.limit || o.before) {
-            cli_error("audit verify", "only --head and --json apply to 'audit verify'");
+        if (o.action || o.since || o.until || o.limit || o.before || o.job) {
+            cli_error("audit verify", "only --file, --head and --json apply to 'audit verify'");
             return CLI_EXIT_ERROR;
         }
         if (o.file != NULL)

@@ -1,5 +1,6 @@
 /*
- * api_audit.c - the audit trail and the exports: GET /api/audit,
+ * api_audit.c - the audit trail and the exports: GET /api/audit (?action=,
+ * ?job=, ?since=, ?until=, paging),
  * GET /api/audit/verify, GET /api/export/{history,audit}.{csv,json}.
  */
 #include <stdio.h>
@@ -22,10 +23,16 @@ int api_audit(http_req *req)
     store *s = NULL;
     int st, rc;
 
+    const char *job = req_query_get(&req->query, "job");
+    uint64_t job_id = 0;
+
     memset(&q, 0, sizeof(q));
     q.action = req_query_get(&req->query, "action");
     if (q.action != NULL && !audit_word_valid(q.action))
         return http_send_problem(req, 400, "action must be 1 to %d of [a-z0-9_.-]", AUDIT_MAX_WORD);
+    if (job != NULL && req_parse_u64(job, 1, (uint64_t)1 << 53, &job_id) != TMI_OK)
+        return http_send_problem(req, 400, "job must be a job id: a whole number from 1");
+    q.job = (int64_t)job_id;
     st = api_page(req, &q.before, &q.limit);
     if (st == 0)
         st = api_range(req, &q.has_since, &q.since_ns, &q.has_until, &q.until_ns);

@@ -367,6 +367,74 @@ int runner_begin(runner *r, repair_action action, const char *restore_id,
     return TMI_OK;
 }
 
+const char *runner_status(const repair_result *res)
+{
+    if (res->rc != TMI_OK)
+        return "failed";
+    return res->service_down ? "succeeded_service_down" : "succeeded";
+}
+
+/* The job's summary in one line and in parts (jobs.h, "summary"). */
+static cJSON *summary_json(const runner_job *h, const repair_result *res)
+{
+    char text[512];
+    const char *backup = res->backup_id[0] ? res->backup_id : NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    if (res->rc == TMI_OK && res->n_files > 0)
+        snprintf(text, sizeof(text), "%zu files: %s -> %s", res->n_files, res->from_version,
+                 res->to_version);
+    else if (res->rolled_back)
+        snprintf(text, sizeof(text), "failed at %s: every file was put back", res->failed_step);
+    else if (res->rc != TMI_OK)
+        snprintf(text, sizeof(text), "failed at %s: no file was changed",
+                 res->failed_step[0] ? res->failed_step : "the start");
+    else
+        snprintf(text, sizeof(text), "no file was changed");
+    if (backup != NULL)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), ", backup %s", backup);
+    if (h->restore_id[0] && res->rc == TMI_OK)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "; restored from backup %s",
+                 h->restore_id);
+    if (res->service_down)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "; the service did not start");
+    cJSON_AddStringToObject(o, "text", text);
+    cJSON_AddNumberToObject(o, "files", res->rc == TMI_OK ? (double)res->n_files : 0);
+    if (res->rc == TMI_OK && res->n_files > 0) {
+        cJSON_AddStringToObject(o, "from", res->from_version);
+        cJSON_AddStringToObject(o, "to", res->to_version);
+    }
+    if (backup != NULL)
+        cJSON_AddStringToObject(o, "backup", backup);
+    if (h->restore_id[0])
+        cJSON_AddStringToObject(o, "restored", h->restore_id);
+    if (res->event[0]) {
+        cJSON_AddStringToObject(o, "event", res->event);
+        cJSON_AddNumberToObject(o, "event_id", res->event_id);
+    }
+    return o;
+}
+
+/* Close the job row: its summary, then its status. */
+static void finish_job(runner_job *h, const repair_result *res, const cJSON *summary)
+{
+    char *text = summary != NULL ? cJSON_PrintUnformatted(summary) : NULL;
+    if (text != NULL && jobs_set_summary(h->st, h->id, text) != TMI_OK)
+        fprintf(stderr, "tmi-console: job %lld: the summary was not recorded: %s\n",
+                (long long)h->id, store_errmsg(h->st));
+    free(text);
+    jobs_finish(h->st, h->id, runner_status(res), res->message, res->rolled_back);
+}
+
+/* The audit outcome of the job's own record. */
+static const char *job_outcome(const repair_result *res)
+{
+    if (res->rc == TMI_OK)
+        return res->service_down ? "service_down" : "ok";
+    return (res->rc == TMI_EINVAL || res->rc == TMI_ECONFLICT) ? "refused" : "failed";
+}
+
 int runner_execute(runner_job *h, runner_progress_fn progress, void *arg, repair_result *res)
 {
     char err[512];
@@ -386,11 +454,14 @@ int runner_execute(runner_job *h, runner_progress_fn progress, void *arg, repair
     fill_env(h, &env);
     repair_run(h->action, &env, &hooks, res);
     record_final_scan(h->r, h->st, &actor, h->id);
-    const char *status = res->rc == TMI_OK ? "succeeded" : "failed";
-    jobs_finish(h->st, h->id, status, res->message, res->rolled_back);
+    cJSON *summary = summary_json(h, res);
+    finish_job(h, res, summary);
     cJSON *d = cJSON_CreateObject();
     cJSON_AddNumberToObject(d, "job", (double)h->id);
+    cJSON_AddStringToObject(d, "status", runner_status(res));
     cJSON_AddStringToObject(d, "message", res->message);
+    if (summary != NULL && !cJSON_AddItemToObject(d, "summary", summary))
+        cJSON_Delete(summary);
     cJSON_AddStringToObject(d, "failed_step", res->failed_step);
     cJSON_AddBoolToObject(d, "rolled_back", res->rolled_back);
     if (res->backup_id[0])
@@ -400,9 +471,7 @@ int runner_execute(runner_job *h, runner_progress_fn progress, void *arg, repair
     memset(&ev, 0, sizeof(ev));
     ev.action = repair_action_name(h->action);
     ev.target = audit_target(h->r);
-    ev.outcome = res->rc == TMI_OK                                     ? "ok"
-                 : (res->rc == TMI_EINVAL || res->rc == TMI_ECONFLICT) ? "refused"
-                                                                       : "failed";
+    ev.outcome = job_outcome(res);
     ev.details = text;
     audit_append(h->st, &actor, &ev, NULL);
     free(text);

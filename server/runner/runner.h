@@ -69,6 +69,11 @@ int runner_begin(runner *r, repair_action action, const char *restore_id,
  * after every step. Returns res->rc. */
 int runner_execute(runner_job *j, runner_progress_fn progress, void *arg, repair_result *res);
 
+/* The job status a result ends in (jobs.h): "succeeded", "failed", or
+ * "succeeded_service_down" when the files are in place but the service did
+ * not come back. A static string. */
+const char *runner_status(const repair_result *res);
+
 /* Release the lock and free the job (NULL is fine). */
 void runner_end(runner_job *j);
 

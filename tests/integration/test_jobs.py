@@ -3,9 +3,15 @@
 and its digest, body validation, a refused stale plan, a repair followed
 step by step while a second job is refused as busy, the service running and
 the scan healthy afterwards, backups and a restore, the audit trail with
-every step and the chain intact, and a stop that waits for a running job."""
+every step and the chain intact, and a stop that waits for a running job.
+Job outcomes: the summary of a repair, a restore whose service does not
+come back (succeeded_service_down, over HTTP and from the CLI with exit 1,
+and in the job's own audit record), and a job's audit records alone
+(GET /api/audit?job=N, `audit --job N --json`)."""
+import json
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -48,7 +54,8 @@ try:
     check(steps.get("backup") == ["preflight", "backup"]
           and steps.get("restart") == ["stop", "start"]
           and steps.get("replace") == STEPS[:6] + ["rollback"]
-          and steps.get("restore") == ["preflight", "backup", "stop", "restore", "rollback"],
+          and steps.get("restore") == ["preflight", "backup", "stop", "restore", "start",
+                                       "rollback"],
           "plan steps: %r" % steps)
     check(plan.get("playbook_files") == [f.get("name") for f in files],
           "playbook_files %r, files %r" % (plan.get("playbook_files"), files))
@@ -86,6 +93,39 @@ try:
     check([s.get("step") for s in j.get("steps", [])] == STEPS, "repair steps: %r" % j.get("steps"))
     check(all(s.get("outcome") == "ok" for s in j.get("steps", [])), "step outcomes: %r" % j)
     check(len(seen) >= 2, "progress was visible while the job ran: %r" % seen)
+    # the change in one line, its backup, its report and its audit records
+    summary = j.get("summary") or {}
+    check(re.match(r"^8 files: 1\.12\.0\.1156 -> 1\.12\.0\.1266, backup \S+", summary.get("text", ""))
+          and summary.get("files") == 8 and summary.get("from") == "1.12.0.1156"
+          and summary.get("to") == "1.12.0.1266" and summary.get("backup") == j.get("backup")
+          and "event" not in summary, "repair summary: %r" % summary)
+    check(j.get("report") == "/api/jobs/%d/report" % jid, "report link: %r" % j.get("report"))
+    span = j.get("audit") or {}
+    check(0 < span.get("first_seq", 0) <= span.get("last_seq", 0), "audit span: %r" % span)
+    mine = (srv.request("GET", "/api/audit?job=%d&limit=500" % jid, token=True).json()
+            or {}).get("items", [])
+    check(len(mine) >= len(STEPS) + 1 and all(i.get("job") == jid for i in mine)
+          and {i["seq"] for i in mine} >= {span.get("first_seq"), span.get("last_seq")}
+          and min(i["seq"] for i in mine) == span.get("first_seq")
+          and max(i["seq"] for i in mine) == span.get("last_seq"),
+          "audit of job %d: %r" % (jid, [(i.get("seq"), i.get("action"), i.get("job")) for i in mine]))
+    check({"repair", "repair.commit", "scan"} <= {i.get("action") for i in mine},
+          "the job's records include its steps and scans: %r" % [i.get("action") for i in mine])
+    everything = (srv.request("GET", "/api/audit?limit=500", token=True).json() or {}).get("items", [])
+    check(len([i for i in everything if i.get("job") == jid]) == len(mine)
+          and any(i.get("job") is None for i in everything),
+          "job column of the whole trail: %r" % [(i.get("seq"), i.get("job")) for i in everything])
+    for bad in ("0", "-1", "abc", "1.5", "99999999999999999999", ""):
+        expect_problem(srv.request("GET", "/api/audit?job=" + bad, token=True), 400,
+                       "audit job %r" % bad)
+    none = srv.request("GET", "/api/audit?job=999999", token=True).json() or {}
+    check(none.get("items") == [] and none.get("next_before") is None, "audit of no job: %r" % none)
+    cli_rows = json.loads(srv.cli("audit", "--job", str(jid), "--limit", "500", "--json"))
+    check([i["seq"] for i in cli_rows.get("items", [])] == [i["seq"] for i in mine],
+          "audit --job: %r" % cli_rows)
+    r = subprocess.run([srv.exe, "--data", srv.data, "audit", "--job", "x"],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 2 and "--job" in r.stderr, "audit --job x: %d %r" % (r.returncode, r.stderr))
 
     st = srv.request("GET", "/api/status", token=True).json() or {}
     check((st.get("service") or {}).get("state") == "running", "service after repair: %r" % st)
@@ -111,8 +151,30 @@ try:
     if repair_backup:
         r = srv.request("POST", "/api/jobs", token=True,
                         body={"action": "restore", "backup": repair_backup["id"]})
-        j, _ = wait_job(srv, (r.json() or {}).get("id", 0))
-        check(j.get("status") == "succeeded", "restore: %r" % j)
+        rid = (r.json() or {}).get("id", 0)
+        j, _ = wait_job(srv, rid)
+        # the old files are back, and with them the service does not start
+        # (event 800): the files stay, the job says the service is down
+        check(j.get("status") == "succeeded_service_down" and j.get("rolled_back") is False,
+              "restore: %r" % j)
+        steps = j.get("steps") or []
+        check([s.get("step") for s in steps] == ["preflight", "backup", "stop", "restore", "start"]
+              and steps[-1].get("outcome") == "failed", "restore steps: %r" % steps)
+        summary = j.get("summary") or {}
+        check(summary.get("text", "").startswith("8 files: 1.12.0.1266 -> 1.12.0.1156, backup ")
+              and "did not start" in summary.get("text", "")
+              and summary.get("restored") == repair_backup["id"]
+              and "is not ready" in (summary.get("event") or "")
+              and summary.get("event_id") == 800, "restore summary: %r" % summary)
+        listed = (srv.request("GET", "/api/jobs?limit=1", token=True).json() or {}).get("jobs")
+        check(listed and listed[0].get("status") == "succeeded_service_down"
+              and listed[0].get("summary") == summary, "job list: %r" % listed)
+        own = (srv.request("GET", "/api/audit?job=%d&action=restore" % rid, token=True).json()
+               or {}).get("items", [])
+        check(len(own) == 1 and own[0].get("outcome") == "service_down"
+              and (own[0].get("details") or {}).get("status") == "succeeded_service_down"
+              and "did not start" in (own[0].get("details") or {}).get("message", ""),
+              "the restore's audit record: %r" % own)
         r = srv.request("POST", "/api/scan", token=True)
         check(((r.json() or {}).get("scan") or {}).get("verdict") == "affected",
               "scan after restoring the old files: %r" % r.body[:200])
@@ -140,6 +202,30 @@ try:
     check(rc == 0, "stop during a job: exit %r" % rc)
     out = srv.cli("jobs", str(jid), "--json")
     check('"running"' not in out.split('"status"')[1][:20], "job after stop: %s" % out[:300])
+
+    # from the CLI: a repair (the service runs again), then the restore of
+    # its backup, whose service does not come back: exit 1
+    def cli_run(*args):
+        return subprocess.run([srv.exe, "--data", srv.data] + list(args), capture_output=True,
+                              text=True, timeout=120)
+    r = cli_run("repair", "--root", srv.sandbox, "--yes", "--stay-seconds", "1", "--json")
+    fixed = json.loads(r.stdout or "{}")
+    check(r.returncode == 0 and fixed.get("status") == "succeeded", "CLI repair: %d %r %r"
+          % (r.returncode, r.stdout[:300], r.stderr[-300:]))
+    r = cli_run("restore", fixed.get("backup") or "-", "--root", srv.sandbox, "--yes",
+                "--stay-seconds", "1")
+    check(r.returncode == 1 and "THE SERVICE IS NOT RUNNING" in r.stdout
+          and "did not start" in r.stdout, "CLI restore: %d %r %r"
+          % (r.returncode, r.stdout, r.stderr[-500:]))
+    listed = json.loads(srv.cli("jobs", "--json", "--limit", "1"))
+    check(listed and listed[0].get("action") == "restore"
+          and listed[0].get("status") == "succeeded_service_down", "jobs --json: %r" % listed)
+    table = srv.cli("jobs", "--limit", "1")
+    check("succeeded_service_down" in table, "jobs: %r" % table)
+    rid = listed[0].get("id", 0) if listed else 0
+    own = json.loads(srv.cli("audit", "--job", str(rid), "--action", "restore", "--json"))
+    check([i.get("outcome") for i in own.get("items", [])] == ["service_down"],
+          "the CLI restore's audit record: %r" % own)
 except Exception:  # noqa: BLE001 - report, then clean up
     import traceback
     check(False, "exception: " + traceback.format_exc())

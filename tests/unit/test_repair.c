@@ -362,8 +362,10 @@ static void steps_are_listed(void **state)
     assert_string_equal(names[0], "stop");
     assert_int_equal(repair_action_steps(REPAIR_REPLACE, names), 7);
     assert_string_equal(names[6], "rollback");
-    assert_int_equal(repair_action_steps(REPAIR_RESTORE, names), 5);
+    assert_int_equal(repair_action_steps(REPAIR_RESTORE, names), 6);
     assert_string_equal(names[3], "restore");
+    assert_string_equal(names[4], "start");
+    assert_string_equal(names[5], "rollback");
     assert_int_equal(repair_action_steps((repair_action)99, names), 0);
 }
 
@@ -590,10 +592,38 @@ static void restore_reports_the_service_that_does_not_come_back(void **state)
         fail_msg("restore failed: %s", r.message);
     assert_steps_listed(f, REPAIR_RESTORE, &r);
     assert_not_mixed(f, 0);
-    if (strstr(r.message, "did not come back") == NULL || strstr(r.message, "errcode=-107") == NULL)
+    if (strstr(r.message, "did not start") == NULL || strstr(r.message, "errcode=-107") == NULL)
         fail_msg("the service's failure is not reported: %s", r.message);
     assert_string_equal(f->steps[f->n_begin - 1], "start");
     assert_string_equal(f->outcomes[f->n_end - 1], "failed");
+    /* the files stay: a warning outcome, not a rollback */
+    assert_int_equal(r.service_down, 1);
+    assert_int_equal(r.rolled_back, 0);
+    assert_string_equal(r.failed_step, "");
+    assert_non_null(strstr(r.event, "is not ready"));
+    assert_int_equal(r.event_id, 800);
+    /* the summary's parts: what the restore changed */
+    assert_int_equal(r.n_files, f->pb->n_files);
+    assert_string_equal(r.from_version, "1.12.0.1266");
+    assert_string_equal(r.to_version, "1.12.0.1156");
+}
+
+static void restore_of_a_stopped_service_skips_the_start(void **state)
+{
+    fx *f = *state;
+    repair_result r = run(f, REPAIR_BACKUP);
+    assert_int_equal(r.rc, TMI_OK);
+    assert_int_equal(r.n_files, 0);      /* a backup changes no file */
+    assert_service(f, PLAT_SVC_STOPPED); /* the sandbox's service does not run */
+    f->env.job_id = "job-2";
+    f->env.restore_id = "job-1";
+    r = run(f, REPAIR_RESTORE);
+    if (r.rc != TMI_OK)
+        fail_msg("restore failed: %s", r.message);
+    assert_int_equal(r.service_down, 0);
+    assert_string_equal(f->steps[f->n_begin - 1], "start");
+    assert_string_equal(f->outcomes[f->n_end - 1], "skipped");
+    assert_service(f, PLAT_SVC_STOPPED);
 }
 
 static void journal_failure_stops_before_the_step(void **state)
@@ -935,6 +965,7 @@ int main(void)
         T(accepts_the_confirmed_plan),
         T(restore_puts_the_old_files_back),
         T(restore_reports_the_service_that_does_not_come_back),
+        T(restore_of_a_stopped_service_skips_the_start),
         T(sandbox_service_stops_when_its_files_go_bad),
         T(recover_restores_a_mixed_folder),
         T(backup_alone_and_tampered_manifest),
