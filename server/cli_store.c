@@ -528,7 +528,8 @@ static int run_list(cli_ctx *ctx, const audit_opts *o)
 
 static int run_audit(cli_ctx *ctx, int argc, char **argv)
 {
-    audit_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    audit_opts o;
+    memset(&o, 0, sizeof(o));
     const cli_opt opts[] = {
         {"--action", 1, &o.action}, {"--since", 1, &o.since},   {"--until", 1, &o.until},
         {"--limit", 1, &o.limit},   {"--before", 1, &o.before}, {"--json", 0, &o.json},
