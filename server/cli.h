@@ -123,5 +123,6 @@ extern const cli_command cli_cmd_recover;
 extern const cli_command cli_cmd_history;
 extern const cli_command cli_cmd_audit;
 extern const cli_command cli_cmd_export;
+extern const cli_command cli_cmd_alerts;
 
 #endif

@@ -9,7 +9,7 @@
  *
  * Files: api_web.c (/, /assets, /login, session, health, openapi),
  * api_status.c (status), api_scan.c (scan, scans, files, history), api_audit.c (audit,
- * verify, exports), api_jobs.c (plan, jobs, backups).
+ * verify, exports), api_jobs.c (plan, jobs, backups), api_alerts.c (alerts).
  */
 #ifndef TMI_API_H
 #define TMI_API_H
@@ -70,5 +70,8 @@ int api_backups(struct http_req *req);
 int api_audit(struct http_req *req);
 int api_audit_verify(struct http_req *req);
 int api_export(struct http_req *req);
+
+/* api_alerts.c */
+int api_alerts(struct http_req *req);
 
 #endif

@@ -33,6 +33,7 @@ static const route table[] = {
     {"GET", "/api/jobs/{id}", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_job_get},
     {"GET", "/api/backups", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_backups},
     {"GET", "/api/audit", ROUTE_AUTH, ROUTE_NO_BODY, "action " RANGE " " PAGE, api_audit},
+    {"GET", "/api/alerts", ROUTE_AUTH, ROUTE_NO_BODY, PAGE, api_alerts},
     {"GET", "/api/audit/verify", ROUTE_AUTH, ROUTE_NO_BODY, "head", api_audit_verify},
     {"GET", "/api/export/history.csv", ROUTE_AUTH, ROUTE_NO_BODY, RANGE, api_export},
     {"GET", "/api/export/history.json", ROUTE_AUTH, ROUTE_NO_BODY, RANGE, api_export},
