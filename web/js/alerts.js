@@ -113,6 +113,15 @@ export async function refreshAlerts() {
   }
 }
 
+/* Signed out: nothing of the session stays on the page. */
+function clear() {
+  replaceChildren($("banner-alerts"));
+  $("banner-alerts").hidden = true;
+  replaceChildren($("alerts-list"));
+  $("alerts-empty").hidden = false;
+}
+
 export function setup() {
   on("status", refreshAlerts);
+  on("cleared", clear);
 }
