@@ -31,4 +31,42 @@ int alert_state_get(store *s, const char *kind, const char *subject, alert_state
 /* Keep (kind, subject) = row's state, since and sent times. */
 int alert_state_put(store *s, const char *kind, const char *subject, const alert_state_row *row);
 
+/*
+ * Open alerts: the states that are bad now. A state is bad when it is one
+ * that raises an alert and keeps it open until the subject is well again:
+ *   ("verdict", TMI folder)  "affected"
+ *   ("service", name)        "down"
+ *   ("chain", "audit")       "broken" or "broken:SEQ"
+ * Every other state (healthy, up, intact, the auto-repair states, kinds not
+ * listed) is not an open alert.
+ */
+int alert_state_is_bad(const char *kind, const char *state);
+
+#define ALERT_STATE_OPEN_MAX 100 /* open alerts listed at most */
+
+/* One open alert. kind and subject are heap, owned by the list. */
+typedef struct alert_state_open {
+    char *kind;
+    char *subject;
+    char state[ALERT_STATE_MAX];
+    int64_t since_ns;
+    int64_t sent_ns;
+} alert_state_open;
+
+typedef struct alert_state_open_list {
+    alert_state_open *rows;
+    size_t count;
+} alert_state_open_list;
+
+/*
+ * The open alerts (alert_state_is_bad), the longest open first (since, then
+ * kind and subject), at most ALERT_STATE_OPEN_MAX. *out is the caller's: free
+ * it with alert_state_open_list_free(), also after an error (TMI_ENOMEM, a
+ * storage error; then it is empty).
+ */
+int alert_state_list_open(store *s, alert_state_open_list *out);
+
+/* Free the rows and zero *l. NULL and zeroed lists are fine. */
+void alert_state_open_list_free(alert_state_open_list *l);
+
 #endif

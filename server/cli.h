@@ -124,5 +124,6 @@ extern const cli_command cli_cmd_history;
 extern const cli_command cli_cmd_audit;
 extern const cli_command cli_cmd_export;
 extern const cli_command cli_cmd_report;
+extern const cli_command cli_cmd_alerts;
 
 #endif

@@ -28,6 +28,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_audit,
     &cli_cmd_export,
     &cli_cmd_report,
+    &cli_cmd_alerts,
     &cli_cmd_serve,
     &cli_cmd_token,
     &cli_cmd_login_url,

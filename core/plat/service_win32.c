@@ -15,6 +15,7 @@
 #include <wchar.h>
 
 #include "err.h"
+#include "evlog_parse.h"
 
 /* Most records event_query looks at, newest first, before giving up. */
 #define EVENT_SCAN_MAX 200000
@@ -285,46 +286,105 @@ int plat_svc_register(const char *scope, const char *name, const char *display_n
 
 /* ---- the Application event log ---- */
 
-static int level_of(WORD type)
+/* The source's registration in the Application log. */
+#define EVENTLOG_APP_KEY L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\"
+/* Longest message text taken from a provider's message file (UTF-8). */
+#define EVENT_TEMPLATE_MAX 2048
+
+/* The first file of the source's EventMessageFile (a ';' list), with the
+ * environment variables expanded, into path (MAX_PATH wide characters or
+ * more). 1 when registered, else 0. */
+static int message_file(const wchar_t *wsrc, wchar_t *path, DWORD pathlen)
 {
-    switch (type) {
-    case EVENTLOG_ERROR_TYPE:
-        return 2;
-    case EVENTLOG_WARNING_TYPE:
-        return 3;
-    default:
-        return 4;
-    }
+    wchar_t key[512], val[1024], *semi;
+    DWORD type = 0, size = sizeof(val) - sizeof(wchar_t);
+    HKEY h;
+    LSTATUS st;
+    if (wcslen(wsrc) > 256)
+        return 0;
+    _snwprintf(key, sizeof(key) / sizeof(key[0]), L"%ls%ls", EVENTLOG_APP_KEY, wsrc);
+    key[sizeof(key) / sizeof(key[0]) - 1] = L'\0';
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, key, 0, KEY_QUERY_VALUE, &h) != ERROR_SUCCESS)
+        return 0;
+    st = RegQueryValueExW(h, L"EventMessageFile", NULL, &type, (LPBYTE)val, &size);
+    RegCloseKey(h);
+    if (st != ERROR_SUCCESS || (type != REG_SZ && type != REG_EXPAND_SZ))
+        return 0;
+    val[size / sizeof(wchar_t)] = L'\0';
+    semi = wcschr(val, L';');
+    if (semi != NULL)
+        *semi = L'\0';
+    size = ExpandEnvironmentStringsW(val, path, pathlen);
+    return size > 0 && size <= pathlen && path[0] != L'\0';
 }
 
-/* The record's insertion strings, joined by spaces, as UTF-8 into buf. The
- * provider's message file (which may be missing) is not consulted: the
- * strings hold what identifies the fault (errcode=-107, MRFServer.cpp). */
-static void record_message(const EVENTLOGRECORD *r, DWORD reclen, char *buf, size_t buflen)
+/* The provider's message text for event_id with its inserts left in (%1
+ * ...), as UTF-8 into buf: what evlog_message formats. 1 when the source
+ * has a message file that holds the event, else 0 (then the insertion
+ * strings alone make the message). */
+static int message_template(const char *source, uint32_t event_id, char *buf, size_t buflen)
 {
-    const wchar_t *s = (const wchar_t *)((const uint8_t *)r + r->StringOffset);
-    const wchar_t *end = (const wchar_t *)((const uint8_t *)r + reclen);
-    size_t used = 0;
-    buf[0] = '\0';
-    if (r->StringOffset >= reclen)
-        return;
-    for (WORD i = 0; i < r->NumStrings && s < end; i++) {
-        size_t n = 0;
-        char *u;
-        while (s + n < end && s[n] != L'\0')
-            n++;
-        u = win32_utf8_dup(s, (int)n);
-        if (u != NULL) {
-            int k = snprintf(buf + used, buflen - used, "%s%s", used > 0 ? " " : "", u);
-            free(u);
-            if (k < 0 || (size_t)k >= buflen - used) {
-                buf[buflen - 1] = '\0';
-                return;
-            }
-            used += (size_t)k;
-        }
-        s += n + 1;
+    wchar_t *wsrc = NULL, *text = NULL, path[1024];
+    HMODULE mod;
+    int found = 0;
+    if (win32_wide(source, &wsrc) != TMI_OK)
+        return 0;
+    if (!message_file(wsrc, path, sizeof(path) / sizeof(path[0]))) {
+        free(wsrc);
+        return 0;
     }
+    free(wsrc);
+    mod = LoadLibraryExW(path, NULL, LOAD_LIBRARY_AS_DATAFILE | LOAD_LIBRARY_AS_IMAGE_RESOURCE);
+    if (mod == NULL)
+        return 0;
+    if (FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_IGNORE_INSERTS |
+                           FORMAT_MESSAGE_ALLOCATE_BUFFER,
+                       mod, event_id, 0, (LPWSTR)&text, 0, NULL) > 0 &&
+        text != NULL)
+        found = win32_utf8(text, buf, buflen) == TMI_OK;
+    if (text != NULL)
+        LocalFree(text);
+    FreeLibrary(mod);
+    return found;
+}
+
+/* One parsed record into *ev: the provider, the time, the level, and the
+ * message formatted from the provider's text when it is registered (else
+ * the insertion strings, which hold what identifies the fault:
+ * errcode=-107, MRFServer.cpp). */
+static void record_event(const evlog_record *r, plat_event *ev)
+{
+    char tmpl[EVENT_TEMPLATE_MAX];
+    memset(ev, 0, sizeof(*ev));
+    ev->time_ns = (int64_t)r->time_generated * 1000000000LL;
+    ev->id = (int)(r->event_id & 0xFFFF);
+    ev->level = evlog_level(r);
+    snprintf(ev->provider, sizeof(ev->provider), "%s", r->source);
+    evlog_message(r, message_template(r->source, r->event_id, tmpl, sizeof(tmpl)) ? tmpl : NULL,
+                  ev->message, sizeof(ev->message));
+}
+
+/* The records of buf[0..got), newest first: those of provider (NULL: any)
+ * and event_id (< 0: any) into out. 1 when the walk reached records older
+ * than since_s or the scan bound (stop reading), else 0. */
+static int take_records(const uint8_t *buf, DWORD got, const char *provider, int event_id,
+                        int64_t since_s, evlog_record *r, size_t *scanned, plat_event *out,
+                        size_t max, size_t *n)
+{
+    for (DWORD off = 0; off < got && *n < max;) {
+        if (evlog_parse(buf + off, got - off, r) != TMI_OK)
+            return 0; /* a torn record: the rest of this buffer cannot be trusted */
+        off += r->length;
+        if (++*scanned > EVENT_SCAN_MAX || (int64_t)r->time_generated < since_s)
+            return 1; /* newest first: the rest is older */
+        if (provider != NULL && !evlog_source_is(r, provider))
+            continue;
+        if (event_id >= 0 && (int)(r->event_id & 0xFFFF) != event_id)
+            continue;
+        record_event(r, &out[*n]);
+        (*n)++;
+    }
+    return 0;
 }
 
 int win32_event_query(const char *scope, const char *provider, int event_id, int64_t since_ns,
@@ -332,22 +392,19 @@ int win32_event_query(const char *scope, const char *provider, int event_id, int
 {
     DWORD bufsize = EVENT_BUF_INITIAL, got = 0, needed = 0;
     int64_t since_s = since_ns / 1000000000LL; /* records have whole seconds */
-    wchar_t *wprov = NULL;
     uint8_t *buf = NULL;
+    evlog_record *rec = NULL; /* 4.7 KB: not on the stack */
     HANDLE log;
     size_t scanned = 0;
     int rc = TMI_OK, done = 0;
     (void)scope;
     *n = 0;
-    if (provider != NULL && (rc = win32_wide(provider, &wprov)) != TMI_OK)
-        return rc;
     log = OpenEventLogW(NULL, L"Application");
-    if (log == NULL) {
-        free(wprov);
+    if (log == NULL)
         return win32_err(GetLastError());
-    }
     buf = malloc(bufsize);
-    if (buf == NULL) {
+    rec = malloc(sizeof(*rec));
+    if (buf == NULL || rec == NULL) {
         rc = TMI_ENOMEM;
         goto out;
     }
@@ -369,33 +426,12 @@ int win32_event_query(const char *scope, const char *provider, int event_id, int
                 rc = win32_err(e);
             break;
         }
-        for (DWORD off = 0; off + sizeof(EVENTLOGRECORD) <= got && *n < max;) {
-            const EVENTLOGRECORD *r = (const EVENTLOGRECORD *)(buf + off);
-            const wchar_t *src = (const wchar_t *)(r + 1);
-            if (r->Length < sizeof(EVENTLOGRECORD) || off + r->Length > got)
-                break;
-            off += r->Length;
-            if (++scanned > EVENT_SCAN_MAX || (int64_t)r->TimeGenerated < since_s) {
-                done = 1; /* newest first: the rest is older */
-                break;
-            }
-            if (wprov != NULL && _wcsicmp(src, wprov) != 0)
-                continue;
-            if (event_id >= 0 && (int)(r->EventID & 0xFFFF) != event_id)
-                continue;
-            plat_event *ev = &out[*n];
-            memset(ev, 0, sizeof(*ev));
-            ev->time_ns = (int64_t)r->TimeGenerated * 1000000000LL;
-            ev->id = (int)(r->EventID & 0xFFFF);
-            ev->level = level_of(r->EventType);
-            win32_utf8(src, ev->provider, sizeof(ev->provider));
-            record_message(r, r->Length, ev->message, sizeof(ev->message));
-            (*n)++;
-        }
+        done = take_records(buf, got < bufsize ? got : bufsize, provider, event_id, since_s, rec,
+                            &scanned, out, max, n);
     }
 out:
+    free(rec);
     free(buf);
-    free(wprov);
     CloseEventLog(log);
     return rc;
 }

@@ -10,7 +10,7 @@
  * Files: api_web.c (/, /assets, /login, session, health, openapi),
  * api_status.c (status), api_report.c (the incident reports),
  * api_scan.c (scan, scans, files, history), api_audit.c (audit, verify,
- * exports), api_jobs.c (plan, jobs, backups).
+ * exports), api_jobs.c (plan, jobs, backups), api_alerts.c (alerts).
  */
 #ifndef TMI_API_H
 #define TMI_API_H
@@ -76,5 +76,8 @@ int api_report_now(struct http_req *req);
 int api_audit(struct http_req *req);
 int api_audit_verify(struct http_req *req);
 int api_export(struct http_req *req);
+
+/* api_alerts.c */
+int api_alerts(struct http_req *req);
 
 #endif

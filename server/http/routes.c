@@ -36,6 +36,7 @@ static const route table[] = {
     {"GET", "/api/report", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_report_now},
     {"GET", "/api/backups", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_backups},
     {"GET", "/api/audit", ROUTE_AUTH, ROUTE_NO_BODY, "action job " RANGE " " PAGE, api_audit},
+    {"GET", "/api/alerts", ROUTE_AUTH, ROUTE_NO_BODY, PAGE, api_alerts},
     {"GET", "/api/audit/verify", ROUTE_AUTH, ROUTE_NO_BODY, "head", api_audit_verify},
     {"GET", "/api/export/history.csv", ROUTE_AUTH, ROUTE_NO_BODY, RANGE, api_export},
     {"GET", "/api/export/history.json", ROUTE_AUTH, ROUTE_NO_BODY, RANGE, api_export},

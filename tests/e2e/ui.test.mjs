@@ -1093,3 +1093,72 @@ describe("watching, the automatic repair, and a server that goes away", () => {
     forgiveFailedRequests(watch, true);
   });
 });
+
+describe("alerts: a file changed outside tmi-console", () => {
+  let srv;
+  let browser;
+  let page;
+  let watch;
+
+  before(async () => {
+    srv = await startServe("alerts", ["--stay-seconds", "1"]);
+    browser = await launchBrowser({ viewport: { width: 1366, height: 900 } });
+    page = browser.context.pages()[0] || (await browser.context.newPage());
+    watch = watchPage(page, srv.base);
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (srv) await srv.stop();
+  });
+
+  it("shows the open alert in the banner and the change in Recent alerts, as /api/alerts says", async () => {
+    const mrf = path.join(srv.root, TMI_REL, "mrf.exe");
+    const old = path.join(srv.work, "old-mrf.exe");
+    fs.copyFileSync(mrf, old);
+    await page.goto(srv.url);
+    await page.locator("#banner[data-verdict=affected]").waitFor();
+    await runAction(page, "repair", /./);
+    await page.locator("#banner[data-verdict=healthy]").waitFor();
+    await page.locator("#alerts-list li[data-kind=verdict_change]").first().waitFor();
+    assert.equal(await page.locator("#banner-alerts").isVisible(), false, "no open alert while healthy");
+
+    fs.copyFileSync(old, mrf); // outside tmi-console: an old copy put back
+    await page.locator("#banner[data-verdict=affected]").waitFor({ timeout: 15000 });
+    const line = page.locator("#banner-alerts li", { hasText: "changed outside tmi-console" });
+    await line.waitFor({ timeout: 15000 });
+    assert.match(
+      await line.innerText(),
+      /^Alert: a file changed outside tmi-console at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d.* \(mrf\.exe 1\.12\.0\.1266 -> 1\.12\.0\.1156\)\.$/,
+    );
+    const item = page.locator("#alerts-list li[data-kind=outside_change]");
+    await item.waitFor();
+    assert.match(await item.innerText(), /Changed outside tmi-console[\s\S]*1\.12\.0\.1266 -> 1\.12\.0\.1156/);
+    assert.equal(await page.locator("#alerts-empty").isVisible(), false);
+
+    const doc = await apiGet(srv, "/api/alerts");
+    const open = doc.open.filter((a) => a.kind === "verdict");
+    assert.equal(open.length, 1, JSON.stringify(doc.open));
+    assert.equal(open[0].state, "affected");
+    const out = doc.recent.items.filter((a) => a.kind === "outside_change");
+    assert.equal(out.length, 1, JSON.stringify(doc.recent.items));
+    assert.equal(out[0].details.new_version, "1.12.0.1156");
+    assert.equal(await item.getAttribute("data-seq"), String(out[0].seq));
+
+    // reachable by keyboard, and fits a phone
+    await page.locator(".alerts-wrap").focus();
+    assert.equal(await page.evaluate(() => document.activeElement.className), "alerts-wrap");
+    for (const size of [
+      { width: 1366, height: 900 },
+      { width: 390, height: 844 },
+    ]) {
+      await page.setViewportSize(size);
+      assert.deepEqual(await axeViolations(page), [], `axe: status with alerts at ${size.width}`);
+      await screenshot(page, `17-alerts-${size.width}`);
+    }
+    await page.setViewportSize({ width: 360, height: 800 });
+    assert.deepEqual(await overflowing(page), [], "status with alerts at 360 px");
+    assert.deepEqual(await smallTargets(page), [], "status with alerts: 44 px targets");
+    watch.assertClean();
+  });
+});

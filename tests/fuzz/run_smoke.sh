@@ -162,6 +162,38 @@ seed_fuzz_alert_format() {
     printf 'tls://h:0514/x?y#z\0\0\0' > "$dir/bad-url"
 }
 
+# EVENTLOGRECORD buffers built from the documented layout (evlog_parse.h):
+# first byte = length of the message template that follows, then the records.
+seed_fuzz_evlog_parse() {
+    local dir=$1
+    python3 - "$dir" <<'PY' || return 1
+import struct, sys
+def rec(source, strings, event_id=800, etype=1, nstr=None, soff=None):
+    head = (source + "\0" + "SRV-01\0").encode("utf-16-le", "surrogatepass")
+    while (56 + len(head)) % 4:
+        head += b"\0"
+    off = 56 + len(head)
+    body = b"".join((s + "\0").encode("utf-16-le", "surrogatepass") for s in strings)
+    n = 56 + len(head) + len(body)
+    n += (-n) % 4 + 4
+    fixed = struct.pack("<IIIIIIHHHHIIIIII", n, 0x654C664C, 1, 1764590400, 1764590400,
+                        event_id, etype, len(strings) if nstr is None else nstr, 0, 0, 0,
+                        off if soff is None else soff, 0, 0, 0, 0)
+    r = fixed + head + body
+    r += b"\0" * (n - 4 - len(r)) + struct.pack("<I", n)
+    return r
+d = sys.argv[1]
+tmpl = b"MRF failed (%1) in %2!S!, version %3.%n100%% %0"
+fault = ["errcode=-107", "MRFServer.cpp", "1266"]
+open(d + "/plain", "wb").write(b"\0" + rec("TMI", fault))
+open(d + "/formatted", "wb").write(bytes([len(tmpl)]) + tmpl + rec("TMI", fault))
+open(d + "/two", "wb").write(b"\0" + rec("TMI", fault) + rec("Service Control Manager", ["x"], 7036, 4))
+open(d + "/truncated", "wb").write(b"\0" + rec("TMI", fault)[:-9])
+open(d + "/hostile", "wb").write(b"\0" + rec("TMI", fault, nstr=0xFFFF) + rec("P", ["a"], soff=0xFFFFFFF0))
+open(d + "/surrogates", "wb").write(b"\0" + rec("\ud83d\ude00", ["\u00e9\ud800"]))
+PY
+}
+
 # ---- the runs ---------------------------------------------------------------
 
 mapfile -t TARGETS < <(find "$BUILD" -path '*/CMakeFiles' -prune -o -path "$BUILD/corpus*" -prune \

@@ -1,8 +1,8 @@
 """test_contract.py TMI_CONSOLE - one owner per JSON shape: for the same data
 the CLI's --json and the JSON API print the same document, key for key and
 value for value (README, "JSON contract changes"): the page wrapper
-{"items", "next_before"} with audit rows and file history rows, and the
-audit-verify report, intact and broken. Both read one store: the server's.
+{"items", "next_before"} with audit rows and file history rows, the alert
+list, and the audit-verify report, intact and broken. Both read one store: the server's.
 """
 import json
 import os
@@ -92,6 +92,16 @@ try:
                       "--before", str(hid + 1))
     same("history page", cli,
          api_json(srv, "/api/files/mrf.exe/history?limit=1&before=%d" % (hid + 1)))
+
+    # ---- the alert list: open alerts and a page of recent ones
+    for q, args in (("?limit=2", ("--limit", "2")), ("", ())):
+        rc, cli = cli_json(srv, "alerts", "--json", *args)
+        api = api_json(srv, "/api/alerts" + q)
+        check(rc in (0, 1), "alerts --json: exit %d" % rc)
+        check(isinstance(cli, dict) and set(cli) == {"open", "recent"}
+              and set(cli["recent"]) == {"items", "next_before"},
+              "alerts --json is not the alert list: %r" % cli)
+        same("alert list" + q, cli, api)
 
     # ---- the verify report, intact: the same keys (the server may append between the calls)
     rc, cli = cli_json(srv, "audit", "verify", "--json")

@@ -15,6 +15,7 @@
  */
 
 import { api, emit, loadProcedure, on, state } from "./api.js";
+import * as alerts from "./alerts.js";
 import * as audit from "./audit.js";
 import * as backups from "./backups.js";
 import * as conn from "./conn.js";
@@ -280,6 +281,7 @@ async function start() {
   conn.setup();
   status.setup();
   watch.setup();
+  alerts.setup();
   jobpanel.setup();
   jobs.setup();
   backups.setup();
