@@ -64,7 +64,10 @@ typedef struct repair_env {
                                      confirmed; the job refuses if the plan differs now */
     unsigned stop_timeout_ms;
     unsigned start_timeout_ms;
-    unsigned stay_ms; /* how long the service must stay running */
+    unsigned stay_ms;          /* how long the service must stay running */
+    int accept_untrusted_root; /* the admin's override: a source file whose signature
+                                  fails only for a root outside the trust store is
+                                  accepted (detect.h); the job's scans use it */
 } repair_env;
 
 typedef struct repair_hooks {
@@ -81,13 +84,15 @@ typedef struct repair_hooks {
 } repair_hooks;
 
 typedef struct repair_result {
-    int rc;               /* TMI_OK, or the error that ended the job */
-    char message[1024];   /* the result in words */
-    char failed_step[32]; /* "" when it succeeded */
-    int rolled_back;      /* files were restored from the backup */
-    int rollback_failed;  /* the restore did not complete: see message */
-    char backup_id[128];  /* the backup taken or used; "" for none */
-    scan_verdict verdict; /* of the last scan the job made */
+    int rc;                            /* TMI_OK, or the error that ended the job */
+    char message[1024];                /* the result in words */
+    char failed_step[32];              /* "" when it succeeded */
+    int rolled_back;                   /* files were restored from the backup */
+    int rollback_failed;               /* the restore did not complete: see message */
+    char backup_id[128];               /* the backup taken or used; "" for none */
+    scan_verdict verdict;              /* of the last scan the job made */
+    char untrusted_root_accepted[512]; /* the source files the override accepted,
+                                          ", "-separated; "" for none */
 } repair_result;
 
 /* Run one job to its end. Returns res->rc. */
