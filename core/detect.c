@@ -88,6 +88,7 @@ typedef struct scan_ctx {
     const playbook *pb;
     const scan_options *opt;
     const char *trust_pem; /* the playbook's trust store; NULL: the system's */
+    plat_sig_trust *trust; /* it, loaded once for the whole scan (NULL on Windows) */
     int check_sigs;        /* 0 when the trust store cannot be used */
 } scan_ctx;
 
@@ -102,6 +103,43 @@ static int set_error(scan_file *f, char *msg)
 {
     f->error = msg;
     return msg == NULL ? TMI_ENOMEM : TMI_OK;
+}
+
+/* The signature check of one file, on a thread of its own. */
+typedef struct sig_job {
+    const scan_ctx *sc;
+    scan_file *f;
+    const uint8_t *buf;
+    size_t len;
+} sig_job;
+
+static void sig_job_run(void *arg)
+{
+    sig_job *j = arg;
+    ac_options ao = {j->sc->trust_pem, 0, 0, j->sc->trust};
+    int rc = authenticode_check(j->f->path, j->buf, j->len, &ao, &j->f->sig);
+    j->f->has_sig = rc == TMI_OK || rc == TMI_EFORMAT; /* not a PE file: unsigned */
+}
+
+/* Hash buf, read its version (pe_version_read's result) and check its
+ * signature. The signature's own digest pass runs on a second thread beside
+ * the file's SHA-256, so a scan takes little longer for it; the thread
+ * touches only f->sig and f->has_sig, and is joined before this returns. */
+static int read_bytes(const scan_ctx *sc, scan_file *f, const uint8_t *buf, size_t len,
+                      pe_version_info *info)
+{
+    sig_job job = {sc, f, buf, len};
+    plat_thread *th = NULL;
+    if (sc->check_sigs && plat_thread_spawn(sig_job_run, &job, &th) != TMI_OK) {
+        th = NULL;
+        sig_job_run(&job);
+    }
+    if (plat_sha256(buf, len, f->sha256) == TMI_OK)
+        f->has_sha256 = 1;
+    int rc = pe_version_read(buf, len, info);
+    if (th != NULL)
+        plat_thread_join(th);
+    return rc;
 }
 
 /* Read, hash and judge the file at f->path, which exists. Only TMI_ENOMEM is
@@ -138,14 +176,7 @@ static int examine_present(const scan_ctx *sc, scan_file *f)
     if (rc != TMI_OK)
         return set_error(f, str_printf("cannot read: %s", tmi_strerror(rc)));
     f->size = len;
-    if (plat_sha256(buf, len, f->sha256) == TMI_OK)
-        f->has_sha256 = 1;
-    rc = pe_version_read(buf, len, &info);
-    if (sc->check_sigs) {
-        ac_options ao = {sc->trust_pem, 0, 0};
-        int src = authenticode_check(f->path, buf, len, &ao, &f->sig);
-        f->has_sig = src == TMI_OK || src == TMI_EFORMAT; /* not a PE file: unsigned */
-    }
+    rc = read_bytes(sc, f, buf, len, &info);
     free(buf);
     if (rc != TMI_OK || !info.has_fixed) {
         /* the bytes are there (and hashed): damaged, not unreadable */
@@ -473,12 +504,14 @@ static int judge(const playbook *pb, scan_result *r)
 static int prepare_sigs(scan_ctx *sc, scan_result *r)
 {
     const char *pem = sc->pb->sig.trust_store;
-    int rc = plat_sig_trust_check(pem);
+    int rc = plat_sig_trust_open(pem, &sc->trust);
     sc->trust_pem = pem;
     if (rc == TMI_ENOTSUP) {
         sc->trust_pem = NULL;
-        rc = TMI_OK;
+        rc = plat_sig_trust_open(NULL, &sc->trust);
     }
+    if (rc == TMI_ENOMEM)
+        return rc;
     sc->check_sigs = rc == TMI_OK;
     if (rc == TMI_OK)
         return TMI_OK;
@@ -495,7 +528,7 @@ int scan_run_opts(const tmi_target *t, const scan_options *opt, scan_result **ou
 {
     static const scan_options defaults = {0};
     const playbook *pb = t != NULL ? t->pb : NULL;
-    scan_ctx sc = {pb, opt != NULL ? opt : &defaults, NULL, 0};
+    scan_ctx sc = {pb, opt != NULL ? opt : &defaults, NULL, NULL, 0};
     plat_stat st;
     scan_result *r;
     int rc;
@@ -526,6 +559,7 @@ int scan_run_opts(const tmi_target *t, const scan_options *opt, scan_result **ou
         rc = find_sources(&sc, r);
     if (rc == TMI_OK)
         rc = judge(pb, r);
+    plat_sig_trust_free(sc.trust);
     r->finished_ns = plat_now_ns();
     if (rc != TMI_OK) {
         scan_result_free(r);

@@ -209,6 +209,81 @@ static int load_store(const char *trust_pem, X509_STORE **out)
     return TMI_OK;
 }
 
+struct plat_sig_trust {
+    X509_STORE *store;
+    int system; /* the system's roots (default paths) */
+};
+
+int plat_sig_trust_open(const char *trust_pem, plat_sig_trust **out)
+{
+    plat_sig_trust *t = calloc(1, sizeof(*t));
+    int rc;
+    *out = NULL;
+    if (t == NULL)
+        return TMI_ENOMEM;
+    rc = load_store(trust_pem, &t->store);
+    ERR_clear_error();
+    if (rc != TMI_OK) {
+        free(t);
+        return rc;
+    }
+    t->system = trust_pem == NULL;
+    *out = t;
+    return TMI_OK;
+}
+
+void plat_sig_trust_free(plat_sig_trust *t)
+{
+    if (t == NULL)
+        return;
+    X509_STORE_free(t->store);
+    free(t);
+}
+
+/* The store for one check: the request's loaded one (a new reference), or
+ * trust_pem loaded now. */
+static int request_store(const plat_sig_request *req, X509_STORE **out)
+{
+    if (req->trust == NULL)
+        return load_store(req->trust_pem, out);
+    if (X509_STORE_up_ref(req->trust->store) != 1)
+        return TMI_ENOMEM;
+    *out = req->trust->store;
+    return TMI_OK;
+}
+
+/* A store of its own with the request's roots, for a verifier that changes
+ * or takes over its store (RFC 3161): the loaded store's certificates are
+ * shared, the system's certificate folder is looked up as before. */
+static int private_store(const plat_sig_request *req, X509_STORE **out)
+{
+    X509_STORE *store;
+    STACK_OF(X509_OBJECT) * objs;
+    if (req->trust == NULL)
+        return load_store(req->trust_pem, out);
+    store = X509_STORE_new();
+    if (store == NULL)
+        return TMI_ENOMEM;
+    objs = X509_STORE_get0_objects(req->trust->store);
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *c = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (c != NULL && X509_STORE_add_cert(store, c) != 1) {
+            X509_STORE_free(store);
+            return TMI_ENOMEM;
+        }
+    }
+    if (req->trust->system) {
+        X509_LOOKUP *dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
+        if (dir == NULL ||
+            X509_LOOKUP_add_dir(dir, X509_get_default_cert_dir(), X509_FILETYPE_PEM) != 1) {
+            X509_STORE_free(store);
+            return TMI_EIO;
+        }
+    }
+    *out = store;
+    return TMI_OK;
+}
+
 /* 1 when cert is its own issuer (a root). */
 static int self_issued(X509 *cert)
 {
@@ -327,7 +402,7 @@ static const ASN1_STRING *unauth_seq(PKCS7_SIGNER_INFO *si, const char *oid)
 }
 
 /* RFC 3161: the token's imprint is over the signer's encrypted digest. */
-static int rfc3161_time(const ASN1_STRING *seq, PKCS7_SIGNER_INFO *si, const char *trust_pem,
+static int rfc3161_time(const ASN1_STRING *seq, PKCS7_SIGNER_INFO *si, const plat_sig_request *req,
                         sig_result *res, int64_t *t)
 {
     const unsigned char *p = seq->data;
@@ -344,7 +419,7 @@ static int rfc3161_time(const ASN1_STRING *seq, PKCS7_SIGNER_INFO *si, const cha
     *t = asn1_epoch(TS_TST_INFO_get_time(tst));
     v = TS_VERIFY_CTX_new();
     data = BIO_new_mem_buf(si->enc_digest->data, si->enc_digest->length);
-    if (v == NULL || data == NULL || load_store(trust_pem, &store) != TMI_OK) {
+    if (v == NULL || data == NULL || private_store(req, &store) != TMI_OK) {
         sig_fail(res, SIG_REASON_BAD_TIMESTAMP, "cannot check the RFC 3161 timestamp");
         goto out;
     }
@@ -405,7 +480,7 @@ out:
 
 /* PKCS#9 countersignature: a SignerInfo over the signer's encrypted digest. */
 static int countersig_time(PKCS7 *p7, PKCS7_SIGNER_INFO *si, const ASN1_STRING *seq,
-                           const char *trust_pem, sig_result *res, int64_t *t)
+                           const plat_sig_request *req, sig_result *res, int64_t *t)
 {
     const unsigned char *p = seq->data;
     PKCS7_SIGNER_INFO *csi = d2i_PKCS7_SIGNER_INFO(NULL, &p, seq->length);
@@ -430,7 +505,7 @@ static int countersig_time(PKCS7 *p7, PKCS7_SIGNER_INFO *si, const ASN1_STRING *
                  "the countersigner is not a timestamping authority");
         goto out;
     }
-    if (load_store(trust_pem, &store) != TMI_OK) {
+    if (request_store(req, &store) != TMI_OK) {
         sig_fail(res, SIG_REASON_BAD_TIMESTAMP, "cannot check the countersigner's chain");
         goto out;
     }
@@ -449,13 +524,13 @@ out:
  * res->has_signing_time) when one verifies, 0 when there is none, -1 after
  * sig_fail when one is there but fails.
  */
-static int timestamp(PKCS7 *p7, PKCS7_SIGNER_INFO *si, const char *trust_pem, sig_result *res,
+static int timestamp(PKCS7 *p7, PKCS7_SIGNER_INFO *si, const plat_sig_request *req, sig_result *res,
                      int64_t *t)
 {
     const ASN1_STRING *seq = unauth_seq(si, OID_RFC3161_TS);
     int ok;
     if (seq != NULL) {
-        ok = rfc3161_time(seq, si, trust_pem, res, t);
+        ok = rfc3161_time(seq, si, req, res, t);
     } else {
         ASN1_TYPE *cs = PKCS7_get_attribute(si, NID_pkcs9_countersignature);
         if (cs == NULL)
@@ -464,7 +539,7 @@ static int timestamp(PKCS7 *p7, PKCS7_SIGNER_INFO *si, const char *trust_pem, si
             sig_fail(res, SIG_REASON_BAD_TIMESTAMP, "the countersignature cannot be decoded");
             return -1;
         }
-        ok = countersig_time(p7, si, cs->value.sequence, trust_pem, res, t);
+        ok = countersig_time(p7, si, cs->value.sequence, req, res, t);
     }
     if (!ok)
         return -1;
@@ -578,7 +653,7 @@ int plat_sig_verify(const plat_sig_request *req, sig_result *res)
     X509 *leaf = NULL;
     STACK_OF(X509) *chain = NULL;
     int64_t t = req->now;
-    int rc = load_store(req->trust_pem, &store);
+    int rc = request_store(req, &store);
     if (rc != TMI_OK)
         return rc;
     const unsigned char *p = req->pkcs7;
@@ -592,7 +667,7 @@ int plat_sig_verify(const plat_sig_request *req, sig_result *res)
     describe_signer(leaf, res);
     if (!check_signature(p7, si, leaf, res))
         goto out;
-    int ts = timestamp(p7, si, req->trust_pem, res, &t);
+    int ts = timestamp(p7, si, req, res, &t);
     if (ts < 0)
         goto out;
     if (!check_chain(store, leaf, p7->d.sign->cert, t, 0, ts > 0, res, &chain))
