@@ -272,7 +272,23 @@ static const char step6[] = "ALTER TABLE scans ADD COLUMN reason INTEGER NOT NUL
                             "  PRIMARY KEY (kind, subject)"
                             ") WITHOUT ROWID;";
 
-static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4, step5, step6};
+/* v7: reserved for the jobs' summary column (a change made beside this one). */
+static const char step7[] = "";
+
+/* v8: the signature of each observed file (core/authenticode.h): its status
+ * (unsigned, valid, invalid), the reason when invalid, the signer's
+ * organization and the SHA-256 thumbprint of its certificate. NULL status:
+ * not recorded (the file was not read, or the row predates v8). */
+static const char step8[] =
+    "ALTER TABLE observations ADD COLUMN sig_status TEXT"
+    "  CHECK (sig_status IS NULL OR sig_status IN ('unsigned', 'valid', 'invalid'));"
+    "ALTER TABLE observations ADD COLUMN sig_reason TEXT;"
+    "ALTER TABLE observations ADD COLUMN sig_signer TEXT;"
+    "ALTER TABLE observations ADD COLUMN sig_thumbprint BLOB"
+    "  CHECK (sig_thumbprint IS NULL OR length(sig_thumbprint) = 32);";
+
+static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4,
+                                                  step5, step6, step7, step8};
 
 static int fail(char *err, size_t errlen, int code, const char *what, sqlite3 *db)
 {
