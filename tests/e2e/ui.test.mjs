@@ -718,6 +718,92 @@ describe("the demo, repaired through the web console", () => {
     await tab.close();
   });
 
+  it("shows each file's signature: a badge with the signer, red when invalid, details from the keyboard", async () => {
+    // the demo's files are unsigned: every row says so
+    await page.locator("#tab-status").click();
+    await page.locator("#view-status").waitFor({ state: "visible" });
+    for (const name of FILES) {
+      assert.match(
+        await page.locator(`#files-body tr[data-file="${name}"] .sig-cell`).innerText(),
+        /Unsigned/,
+        name,
+      );
+    }
+    const tab = await browser.context.newPage();
+    const tabWatch = watchPage(tab, demo.base);
+    await tab.goto(demo.base + "/");
+    await tab.locator("#files-body tr[data-file]").first().waitFor();
+    const signer = {
+      organization: "Trend Micro, Inc.",
+      common_name: "Trend Micro, Inc.",
+      subject: "CN=Trend Micro, Inc., O=Trend Micro, Inc.",
+      issuer: "CN=Code Signing CA",
+      thumbprint_sha1: "11".repeat(20),
+      thumbprint_sha256: "22".repeat(32),
+      not_before: "2015-01-01T00:00:00.000Z",
+      not_after: "2020-01-01T00:00:00.000Z",
+    };
+    await tab.evaluate(
+      async ({ signer }) => {
+        const m = await import("/assets/js/status.js");
+        const sig = (status, reason, detail) => ({
+          status,
+          reason,
+          detail,
+          source: "embedded",
+          digest_algorithm: "sha256",
+          signer,
+          root: "CN=Root",
+          signing_time: "2016-06-01T00:00:00.000Z",
+          timestamp: "rfc3161",
+          valid_by_timestamp: true,
+        });
+        m.renderFiles({
+          verdict: "affected",
+          expected_version: "1.12.0.1266",
+          files: [
+            { name: "a.dll", status: "ok", version: "1.12.0.1266", signature: sig("valid") },
+            {
+              name: "b.dll",
+              status: "ok",
+              version: "1.12.0.1266",
+              signature: sig("invalid", "digest_mismatch", "the file changed after it was signed"),
+            },
+          ],
+        });
+      },
+      { signer },
+    );
+    const good = tab.locator('#files-body tr[data-file="a.dll"] details.sig');
+    const bad = tab.locator('#files-body tr[data-file="b.dll"] details.sig');
+    assert.match(await good.locator("summary").innerText(), /Signed: Trend Micro, Inc\./);
+    assert.match(await bad.locator("summary").innerText(), /Invalid: file changed after signing/);
+    const colour = (loc) => loc.evaluate((n) => getComputedStyle(n).color);
+    assert.equal(
+      await colour(bad.locator(".badge")),
+      await tab.evaluate(() => {
+        const t = document.createElement("span");
+        t.className = "badge badge-invalid";
+        document.body.appendChild(t);
+        const c = getComputedStyle(t).color;
+        t.remove();
+        return c;
+      }),
+      "an invalid signature is in the colours of trouble",
+    );
+    // the details open from the keyboard
+    await bad.locator("summary").focus();
+    await tab.keyboard.press("Enter");
+    assert.equal(await bad.evaluate((d) => d.open), true);
+    const text = await bad.innerText();
+    assert.match(text, /the file changed after it was signed/);
+    assert.match(text, /2{64}/);
+    assert.match(text, /valid through its timestamp only/);
+    assert.deepEqual(await axeViolations(tab), [], "axe: the signature details");
+    tabWatch.assertClean();
+    await tab.close();
+  });
+
   it("restores the old backup: the files come back, the service does not (amber, not green)", async () => {
     await page.locator("#tab-backups").click();
     const row = page.locator("#backups-body tr[data-backup]").first();
