@@ -613,6 +613,8 @@ describe("the demo, repaired through the web console", () => {
     await page.locator("#obs-panel").waitFor({ state: "visible" });
     assert.match(await page.locator("#obs-sha256").innerText(), /^[0-9a-f]{64}$/);
     assert.match(await page.locator("#obs-changed-by").innerText(), /^tmi-console job \d+, run by root/);
+    // the signature the observation recorded (the demo's files are unsigned)
+    assert.match(await page.locator("#obs-signature").innerText(), /^Unsigned/);
     await page.locator("#obs-close").click();
     assert.equal(await page.evaluate(() => document.activeElement.dataset.version), "1.12.0.1266");
     // by keyboard too
