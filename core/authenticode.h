@@ -43,11 +43,11 @@
 #define AC_MAX_SECTIONS   96            /* sections (the Windows loader's own limit) */
 
 typedef struct ac_options {
-    const char *trust_pem;       /* PEM bundle of trusted roots; NULL: the system store.
-                                    Windows uses the system store only (TMI_ENOTSUP). */
-    int64_t now;                 /* verification time, seconds since the Unix epoch; 0: now */
-    int no_catalog;              /* 1: do not look in the system catalogs (Windows) */
-    const plat_sig_trust *trust; /* trust_pem loaded once (plat_sig_trust_open) for
+    const char *trust_pem; /* PEM bundle of trusted roots; NULL: the system store.
+                              Windows uses the system store only (TMI_ENOTSUP). */
+    int64_t now;           /* verification time, seconds since the Unix epoch; 0: now */
+    int no_catalog;        /* 1: do not look in the system catalogs (Windows) */
+    plat_sig_trust *trust; /* trust_pem loaded once (plat_sig_trust_open) for
                                     many checks, or NULL: loaded by each check */
 } ac_options;
 

@@ -209,9 +209,19 @@ static int load_store(const char *trust_pem, X509_STORE **out)
     return TMI_OK;
 }
 
+#define CERT_CACHE_MAX 32 /* distinct certificates kept decoded per handle */
+
 struct plat_sig_trust {
     X509_STORE *store;
     int system; /* the system's roots (default paths) */
+    /* the certificates of the signatures checked so far, decoded once: the
+     * files of a set share their chain, and OpenSSL 3 takes far longer to
+     * decode a certificate's public key than to check a signature */
+    struct {
+        uint8_t sha256[32]; /* of the certificate's DER */
+        X509 *x;
+    } certs[CERT_CACHE_MAX];
+    size_t n_certs;
 };
 
 int plat_sig_trust_open(const char *trust_pem, plat_sig_trust **out)
@@ -236,8 +246,165 @@ void plat_sig_trust_free(plat_sig_trust *t)
 {
     if (t == NULL)
         return;
+    for (size_t i = 0; i < t->n_certs; i++)
+        X509_free(t->certs[i].x);
     X509_STORE_free(t->store);
     free(t);
+}
+
+/* ---- the PKCS#7 decoded with the handle's certificates ---- */
+
+/* One DER TLV at *pos within [*pos, end): single-byte tag, definite length.
+ * 1 with tag, the content's start and end, and *pos past it; 0 otherwise. */
+static int der_tlv(const uint8_t **pos, const uint8_t *end, int *tag, const uint8_t **c0,
+                   const uint8_t **c1)
+{
+    const uint8_t *p = *pos;
+    size_t n = 0;
+    if (end - p < 2)
+        return 0;
+    *tag = p[0];
+    if ((p[1] & 0x80) == 0) {
+        n = p[1];
+        p += 2;
+    } else {
+        size_t k = p[1] & 0x7f;
+        if (k == 0 || k > 4 || (size_t)(end - p) < 2 + k)
+            return 0;
+        for (size_t i = 0; i < k; i++)
+            n = (n << 8) | p[2 + i];
+        p += 2 + k;
+    }
+    if ((size_t)(end - p) < n)
+        return 0;
+    *c0 = p;
+    *c1 = p + n;
+    *pos = p + n;
+    return 1;
+}
+
+/* A DER header for tag and content length n at out; its length. */
+static size_t der_header(uint8_t *out, int tag, size_t n)
+{
+    size_t k = 0;
+    out[0] = (uint8_t)tag;
+    if (n < 0x80) {
+        out[1] = (uint8_t)n;
+        return 2;
+    }
+    for (size_t v = n; v > 0; v >>= 8)
+        k++;
+    out[1] = (uint8_t)(0x80 | k);
+    for (size_t i = 0; i < k; i++)
+        out[2 + i] = (uint8_t)(n >> (8 * (k - 1 - i)));
+    return 2 + k;
+}
+
+/* The certificate with this DER, decoded once per handle (a new reference),
+ * or NULL when it does not decode. */
+static X509 *cached_cert(plat_sig_trust *t, const uint8_t *der, size_t len)
+{
+    uint8_t sha[32];
+    unsigned int n = 0;
+    const unsigned char *p = der;
+    if (EVP_Digest(der, len, sha, &n, EVP_sha256(), NULL) != 1)
+        return NULL;
+    for (size_t i = 0; i < t->n_certs; i++) {
+        if (memcmp(t->certs[i].sha256, sha, 32) == 0)
+            return X509_up_ref(t->certs[i].x) == 1 ? t->certs[i].x : NULL;
+    }
+    X509 *x = len <= 0x7FFFFFFF ? d2i_X509(NULL, &p, (long)len) : NULL;
+    if (x == NULL || p != der + len) {
+        X509_free(x);
+        return NULL;
+    }
+    if (t->n_certs < CERT_CACHE_MAX && X509_up_ref(x) == 1) {
+        memcpy(t->certs[t->n_certs].sha256, sha, 32);
+        t->certs[t->n_certs++].x = x;
+    }
+    return x;
+}
+
+/* The spans of a ContentInfo { OID, [0] { SignedData } } whose SignedData
+ * holds a certificates [0] element: offsets of the SignedData's content and
+ * of that element. 0 when the DER is anything else. */
+typedef struct p7_spans {
+    const uint8_t *oid0, *oid1;   /* the contentType TLV */
+    const uint8_t *sd0, *sd1;     /* the SignedData's content */
+    const uint8_t *cert0, *cert1; /* the certificates TLV within it */
+    const uint8_t *certc0;        /* its content */
+} p7_spans;
+
+static int p7_find_certs(const uint8_t *der, size_t len, p7_spans *sp)
+{
+    const uint8_t *end = der + len, *p = der, *c0, *c1, *q;
+    int tag;
+    if (!der_tlv(&p, end, &tag, &c0, &c1) || tag != 0x30 || p != end)
+        return 0;
+    q = c0;
+    sp->oid0 = q;
+    if (!der_tlv(&q, c1, &tag, &c0, &c0) || tag != 0x06)
+        return 0;
+    sp->oid1 = q;
+    if (!der_tlv(&q, c1, &tag, &c0, &end) || tag != 0xA0 || q != c1)
+        return 0;
+    q = c0;
+    if (!der_tlv(&q, end, &tag, &sp->sd0, &sp->sd1) || tag != 0x30 || q != end)
+        return 0;
+    q = sp->sd0;
+    for (int i = 0; i < 3; i++) { /* version, digestAlgorithms, contentInfo */
+        if (!der_tlv(&q, sp->sd1, &tag, &c0, &c1))
+            return 0;
+    }
+    sp->cert0 = q;
+    return der_tlv(&q, sp->sd1, &tag, &sp->certc0, &sp->cert1) && tag == 0xA0;
+}
+
+/* The PKCS#7 of req decoded without its certificates, which come from the
+ * handle's cache: NULL when there is no handle or the DER has another shape
+ * (the caller decodes it as it is). */
+static PKCS7 *decode_cached(const plat_sig_request *req)
+{
+    p7_spans sp;
+    uint8_t *buf;
+    if (req->trust == NULL || !p7_find_certs(req->pkcs7, req->pkcs7_len, &sp))
+        return NULL;
+    size_t sd_len = (size_t)(sp.sd1 - sp.sd0) - (size_t)(sp.cert1 - sp.cert0);
+    size_t oid_len = (size_t)(sp.oid1 - sp.oid0);
+    uint8_t h_sd[8], h_ex[8], h_ci[8];
+    size_t n_sd = der_header(h_sd, 0x30, sd_len);
+    size_t n_ex = der_header(h_ex, 0xA0, n_sd + sd_len);
+    size_t n_ci = der_header(h_ci, 0x30, oid_len + n_ex + n_sd + sd_len);
+    size_t total = n_ci + oid_len + n_ex + n_sd + sd_len;
+    buf = malloc(total);
+    if (buf == NULL)
+        return NULL;
+    uint8_t *w = buf;
+    memcpy(w, h_ci, n_ci), w += n_ci;
+    memcpy(w, sp.oid0, oid_len), w += oid_len;
+    memcpy(w, h_ex, n_ex), w += n_ex;
+    memcpy(w, h_sd, n_sd), w += n_sd;
+    memcpy(w, sp.sd0, (size_t)(sp.cert0 - sp.sd0)), w += sp.cert0 - sp.sd0;
+    memcpy(w, sp.cert1, (size_t)(sp.sd1 - sp.cert1));
+    const unsigned char *p = buf;
+    PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)total);
+    int ok = p7 != NULL && p == buf + total && PKCS7_type_is_signed(p7);
+    free(buf);
+    for (const uint8_t *q = sp.certc0; ok && q < sp.cert1;) {
+        const uint8_t *x0 = q, *c0, *c1;
+        int tag;
+        X509 *x = NULL;
+        ok = der_tlv(&q, sp.cert1, &tag, &c0, &c1) && tag == 0x30 &&
+             (x = cached_cert(req->trust, x0, (size_t)(q - x0))) != NULL &&
+             PKCS7_add_certificate(p7, x) == 1;
+        X509_free(x); /* the PKCS#7 holds its own reference */
+    }
+    if (!ok) {
+        PKCS7_free(p7);
+        ERR_clear_error();
+        return NULL;
+    }
+    return p7;
 }
 
 /* The store for one check: the request's loaded one (a new reference), or
@@ -656,8 +823,12 @@ int plat_sig_verify(const plat_sig_request *req, sig_result *res)
     int rc = request_store(req, &store);
     if (rc != TMI_OK)
         return rc;
-    const unsigned char *p = req->pkcs7;
-    p7 = req->pkcs7_len <= 0x7FFFFFFF ? d2i_PKCS7(NULL, &p, (long)req->pkcs7_len) : NULL;
+    const unsigned char *p = req->pkcs7 + req->pkcs7_len;
+    p7 = decode_cached(req);
+    if (p7 == NULL) {
+        p = req->pkcs7;
+        p7 = req->pkcs7_len <= 0x7FFFFFFF ? d2i_PKCS7(NULL, &p, (long)req->pkcs7_len) : NULL;
+    }
     if (p7 == NULL || p != req->pkcs7 + req->pkcs7_len) {
         sig_fail(res, SIG_REASON_MALFORMED, "the PKCS#7 SignedData cannot be decoded");
         goto out;
