@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "authenticode.h"
 #include "detect.h"
 #include "err.h"
 #include "plat.h"
@@ -271,6 +272,52 @@ static void unusable_trust_store(void **state)
     scan_result_free(r);
 }
 
+/* A scan checks its files with one trust handle, which keeps the
+ * certificates it decoded: every fixture gets the same verdict with it as
+ * without it, checked twice so the second check uses the cached ones. */
+static void trust_handle_changes_no_verdict(void **state)
+{
+    fx *f = *state;
+    SKIP_WITHOUT_FIXTURES();
+    char list[PLAT_PATH_MAX], line[256], path[PLAT_PATH_MAX];
+    plat_sig_trust *trust = NULL;
+    size_t n = 0;
+    tu_join(list, sizeof(list), fixtures_dir(), "fixtures.txt");
+    FILE *fp = fopen(list, "r");
+    assert_non_null(fp);
+    assert_int_equal(plat_sig_trust_open(f->trust, &trust), TMI_OK);
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        char name[128];
+        if (sscanf(line, "%127s", name) != 1)
+            continue;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        tu_join(path, sizeof(path), fixtures_dir(), name);
+        assert_int_equal(plat.read_file(path, 64u << 20, &buf, &len), TMI_OK);
+        ac_options plain = {f->trust, 0, 1, NULL}, cached = {f->trust, 0, 1, trust};
+        sig_result a, b;
+        int rc_a = authenticode_check(path, buf, len, &plain, &a);
+        for (int k = 0; k < 2; k++) {
+            int rc_b = authenticode_check(path, buf, len, &cached, &b);
+            assert_int_equal(rc_a, rc_b);
+            if (a.status != b.status || a.reason != b.reason)
+                fail_msg("%s: %d/%d without the handle, %d/%d with it", name, a.status, a.reason,
+                         b.status, b.reason);
+            assert_string_equal(a.detail, b.detail);
+            assert_string_equal(a.signer_dn, b.signer_dn);
+            assert_string_equal(a.root_dn, b.root_dn);
+            assert_memory_equal(a.thumb_sha256, b.thumb_sha256, 32);
+            assert_int_equal(a.has_signing_time, b.has_signing_time);
+            assert_int_equal(a.valid_by_timestamp, b.valid_by_timestamp);
+        }
+        free(buf);
+        n++;
+    }
+    fclose(fp);
+    plat_sig_trust_free(trust);
+    assert_true(n >= 20);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -282,6 +329,7 @@ int main(void)
         T(publisher_and_thumbprints),
         T(unsigned_only_for_unsigned),
         T(unusable_trust_store),
+        T(trust_handle_changes_no_verdict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
