@@ -35,7 +35,7 @@ pkgs_build=(build-essential cmake pkg-config libssl-dev libsqlite3-dev libcjson-
 # ansible-playbook and ansible-lint; python3-winrm for its WinRM connection
 pkgs_test=(clang libclang-rt-14-dev python3-pefile curl strace openssl osslsigncode ansible
            ansible-lint python3-winrm)
-pkgs_bench=(wrk nginx-light openssl)
+pkgs_bench=(wrk nginx-light openssl osslsigncode)
 pkgs_e2e=(chromium firefox-esr tzdata)
 pkgs_windows=(mingw-w64 wine wine64 dpkg-dev tcl curl python3 osslsigncode openssl)
 

@@ -432,6 +432,7 @@ int authenticode_check(const char *path, const uint8_t *buf, size_t len, const a
     memset(&req, 0, sizeof(req));
     req.path = path;
     req.trust_pem = opt != NULL ? opt->trust_pem : NULL;
+    req.trust = opt != NULL ? opt->trust : NULL;
     req.now = opt != NULL && opt->now != 0 ? opt->now : plat_now_ns() / 1000000000;
 
     int rc = ac_parse(buf, len, &emb, &found, &reason, &error);

@@ -47,6 +47,8 @@ typedef struct ac_options {
                               Windows uses the system store only (TMI_ENOTSUP). */
     int64_t now;           /* verification time, seconds since the Unix epoch; 0: now */
     int no_catalog;        /* 1: do not look in the system catalogs (Windows) */
+    plat_sig_trust *trust; /* trust_pem loaded once (plat_sig_trust_open) for
+                                    many checks, or NULL: loaded by each check */
 } ac_options;
 
 /* The embedded signature as the certificate table holds it (pointers into

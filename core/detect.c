@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authenticode.h"
 #include "err.h"
+#include "hex.h"
 #include "pathutil.h"
 #include "pe_version.h"
 #include "plat.h"
@@ -77,7 +79,22 @@ void scan_result_free(scan_result *r)
     free(r->tmi_dir_origin);
     free(r->playbook_id);
     free(r->repair_reason);
+    free(r->sig_error);
     free(r);
+}
+
+/* What every file of one scan is examined with. */
+typedef struct scan_ctx {
+    const playbook *pb;
+    const scan_options *opt;
+    const char *trust_pem; /* the playbook's trust store; NULL: the system's */
+    plat_sig_trust *trust; /* it, loaded once for the whole scan (NULL on Windows) */
+    int check_sigs;        /* 0 when the trust store cannot be used */
+} scan_ctx;
+
+const char *scan_source_state(const scan_source *src)
+{
+    return src->complete ? "complete" : (src->untrusted ? "untrusted" : "incomplete");
 }
 
 /* Record why f is unreadable or invalid; msg is a new string (NULL when out
@@ -88,10 +105,48 @@ static int set_error(scan_file *f, char *msg)
     return msg == NULL ? TMI_ENOMEM : TMI_OK;
 }
 
+/* The signature check of one file, on a thread of its own. */
+typedef struct sig_job {
+    const scan_ctx *sc;
+    scan_file *f;
+    const uint8_t *buf;
+    size_t len;
+} sig_job;
+
+static void sig_job_run(void *arg)
+{
+    sig_job *j = arg;
+    ac_options ao = {j->sc->trust_pem, 0, 0, j->sc->trust};
+    int rc = authenticode_check(j->f->path, j->buf, j->len, &ao, &j->f->sig);
+    j->f->has_sig = rc == TMI_OK || rc == TMI_EFORMAT; /* not a PE file: unsigned */
+}
+
+/* Hash buf, read its version (pe_version_read's result) and check its
+ * signature. The signature's own digest pass runs on a second thread beside
+ * the file's SHA-256, so a scan takes little longer for it; the thread
+ * touches only f->sig and f->has_sig, and is joined before this returns. */
+static int read_bytes(const scan_ctx *sc, scan_file *f, const uint8_t *buf, size_t len,
+                      pe_version_info *info)
+{
+    sig_job job = {sc, f, buf, len};
+    plat_thread *th = NULL;
+    if (sc->check_sigs && plat_thread_spawn(sig_job_run, &job, &th) != TMI_OK) {
+        th = NULL;
+        sig_job_run(&job);
+    }
+    if (plat_sha256(buf, len, f->sha256) == TMI_OK)
+        f->has_sha256 = 1;
+    int rc = pe_version_read(buf, len, info);
+    if (th != NULL)
+        plat_thread_join(th);
+    return rc;
+}
+
 /* Read, hash and judge the file at f->path, which exists. Only TMI_ENOMEM is
  * returned as an error. */
-static int examine_present(const playbook *pb, scan_file *f)
+static int examine_present(const scan_ctx *sc, scan_file *f)
 {
+    const playbook *pb = sc->pb;
     uint8_t *buf = NULL;
     size_t len = 0;
     plat_stat st;
@@ -121,9 +176,7 @@ static int examine_present(const playbook *pb, scan_file *f)
     if (rc != TMI_OK)
         return set_error(f, str_printf("cannot read: %s", tmi_strerror(rc)));
     f->size = len;
-    if (plat_sha256(buf, len, f->sha256) == TMI_OK)
-        f->has_sha256 = 1;
-    rc = pe_version_read(buf, len, &info);
+    rc = read_bytes(sc, f, buf, len, &info);
     free(buf);
     if (rc != TMI_OK || !info.has_fixed) {
         /* the bytes are there (and hashed): damaged, not unreadable */
@@ -141,7 +194,7 @@ static int examine_present(const playbook *pb, scan_file *f)
 
 /* Examine one file of the set in folder dir. Only TMI_ENOMEM is returned as
  * an error; anything wrong with the file itself is recorded in *f. */
-static int examine_file(const playbook *pb, const char *dir, const char *name, scan_file *f)
+static int examine_file(const scan_ctx *sc, const char *dir, const char *name, scan_file *f)
 {
     char path[PLAT_PATH_MAX];
     int rc;
@@ -165,28 +218,102 @@ static int examine_file(const playbook *pb, const char *dir, const char *name, s
         return set_error(f, str_printf("cannot list folder: %s", tmi_strerror(rc)));
     }
     f->present = 1;
-    return examine_present(pb, f);
+    return examine_present(sc, f);
 }
 
-static int examine_set(const playbook *pb, const char *dir, scan_file **files, size_t *n)
+static int examine_set(const scan_ctx *sc, const char *dir, scan_file **files, size_t *n)
 {
+    const playbook *pb = sc->pb;
     int rc = TMI_OK;
     *files = calloc(pb->n_files, sizeof(**files));
     *n = 0;
     if (*files == NULL)
         return TMI_ENOMEM;
     for (size_t i = 0; i < pb->n_files && rc == TMI_OK; i++) {
-        rc = examine_file(pb, dir, pb->files[i], &(*files)[i]);
+        rc = examine_file(sc, dir, pb->files[i], &(*files)[i]);
         (*n)++;
     }
     return rc;
 }
 
-/* Why a candidate source folder cannot serve as the repair source, or NULL. */
-static char *source_problem(const playbook *pb, const scan_source *src)
+/* A signature's fault in words: "digest_mismatch: the file changed ...". */
+static char *sig_fault(const scan_file *f)
 {
+    const char *why = sig_reason_name(f->sig.reason);
+    return str_printf("%s has an invalid signature (%s%s%s)", f->name, why ? why : "invalid",
+                      f->sig.detail[0] ? ": " : "", f->sig.detail);
+}
+
+/* Is the source file s's signature invalid in a way no policy accepts? */
+static int sig_refused(const scan_ctx *sc, const scan_file *s)
+{
+    if (!s->has_sig || s->sig.status != SIG_INVALID)
+        return 0;
+    return !(sc->opt->accept_untrusted_root && s->sig.reason == SIG_REASON_UNTRUSTED_ROOT);
+}
+
+/* Does the valid (or overridden) signature of s come from the expected
+ * publisher? NULL, or why not. */
+static char *publisher_problem(const playbook_sig_policy *sp, const scan_file *s)
+{
+    char hex[65];
+    int pinned = sp->n_thumbprints == 0;
+    if (sp->signer_org != NULL && strcmp(s->sig.signer_o, sp->signer_org) != 0)
+        return str_printf("%s is signed by \"%s\" (%s), not by the expected publisher \"%s\"",
+                          s->name, s->sig.signer_o[0] ? s->sig.signer_o : "no organization",
+                          s->sig.signer_cn[0] ? s->sig.signer_cn : "no common name",
+                          sp->signer_org);
+    for (size_t k = 0; k < sp->n_thumbprints; k++)
+        pinned |= memcmp(sp->thumbprints[k], s->sig.thumb_sha256, 32) == 0;
+    if (!pinned)
+        return str_printf("%s is signed with a certificate (SHA-256 %s) that is not one of the "
+                          "playbook's thumbprints",
+                          s->name, hex_encode(s->sig.thumb_sha256, 32, hex));
+    return NULL;
+}
+
+/* Why the source file s may not replace t (the TMI folder's file, may be
+ * NULL) under the signature policy, or NULL. Sets s->sig_override when the
+ * admin's override is what accepts it. */
+static char *sig_policy_problem(const scan_ctx *sc, scan_file *s, const scan_file *t)
+{
+    const playbook_sig_policy *sp = &sc->pb->sig;
+    if (!s->has_sig)
+        return str_printf("the signature of %s could not be checked", s->name);
+    if (s->sig.status == SIG_UNSIGNED) {
+        if (!sp->allow_unsigned)
+            return str_printf("%s is not signed, and the playbook accepts signed files only",
+                              s->name);
+        if (t != NULL && t->has_sig && t->sig.status != SIG_UNSIGNED)
+            return str_printf("%s is not signed, but the file it would replace is", s->name);
+        if (t != NULL && t->present && !t->has_sig)
+            return str_printf("%s is not signed, and the signature of the file it would replace "
+                              "could not be checked",
+                              s->name);
+        return NULL;
+    }
+    char *why = publisher_problem(sp, s);
+    if (why == NULL && s->sig.status == SIG_INVALID)
+        s->sig_override = 1; /* untrusted_root only: sig_refused let the rest through */
+    return why;
+}
+
+/* Why a candidate source folder cannot serve as the repair source, or NULL.
+ * An invalid signature is named first, whatever else is wrong; then the
+ * versions; then the publisher. */
+static char *source_problem(const scan_ctx *sc, const scan_result *r, scan_source *src)
+{
+    const playbook *pb = sc->pb;
     char want[TMI_VERSION_STRLEN], got[TMI_VERSION_STRLEN];
     version_format(&pb->expected_version, want, sizeof(want));
+    src->untrusted = 1;
+    if (sc->check_sigs == 0)
+        return str_printf("signatures cannot be checked: %s", r->sig_error);
+    for (size_t i = 0; i < src->n_files; i++) {
+        if (sig_refused(sc, &src->files[i]))
+            return sig_fault(&src->files[i]);
+    }
+    src->untrusted = 0;
     for (size_t i = 0; i < src->n_files; i++) {
         const scan_file *f = &src->files[i];
         switch (f->status) {
@@ -205,10 +332,18 @@ static char *source_problem(const playbook *pb, const scan_source *src)
                               version_format(&f->version, got, sizeof(got)), want);
         }
     }
+    for (size_t i = 0; i < src->n_files; i++) {
+        char *why = sig_policy_problem(sc, &src->files[i], i < r->n_files ? &r->files[i] : NULL);
+        if (why != NULL) {
+            src->untrusted = 1;
+            return why;
+        }
+        src->n_override += src->files[i].sig_override;
+    }
     return NULL;
 }
 
-static int add_source(const playbook *pb, scan_result *r, const char *path, const char *variant)
+static int add_source(const scan_ctx *sc, scan_result *r, const char *path, const char *variant)
 {
     scan_source *grown;
     scan_source *src;
@@ -226,16 +361,22 @@ static int add_source(const playbook *pb, scan_result *r, const char *path, cons
     src->variant = str_dup(variant);
     if (src->path == NULL || src->variant == NULL)
         return TMI_ENOMEM;
-    int rc = examine_set(pb, path, &src->files, &src->n_files);
+    int rc = examine_set(sc, path, &src->files, &src->n_files);
     if (rc != TMI_OK)
         return rc;
-    src->reason = source_problem(pb, src);
+    src->reason = source_problem(sc, r, src);
     src->complete = src->reason == NULL;
+    if (!src->complete) {
+        src->n_override = 0;
+        for (size_t i = 0; i < src->n_files; i++)
+            src->files[i].sig_override = 0;
+    }
     return TMI_OK;
 }
 
-static int find_sources(const playbook *pb, scan_result *r)
+static int find_sources(const scan_ctx *sc, scan_result *r)
 {
+    const playbook *pb = sc->pb;
     for (size_t g = 0; g < pb->n_sources; g++) {
         char **dirs = NULL;
         size_t n = 0;
@@ -245,7 +386,7 @@ static int find_sources(const playbook *pb, scan_result *r)
         if (rc != TMI_OK)
             continue; /* too many matches or an unreadable folder: no candidates */
         for (size_t i = 0; i < n && rc == TMI_OK; i++)
-            rc = add_source(pb, r, dirs[i], pb->sources[g].variant);
+            rc = add_source(sc, r, dirs[i], pb->sources[g].variant);
         path_list_free(dirs, n);
         if (rc != TMI_OK)
             return rc;
@@ -357,9 +498,37 @@ static int judge(const playbook *pb, scan_result *r)
     return r->repair_reason == NULL ? TMI_ENOMEM : TMI_OK;
 }
 
+/* The trust store the playbook names, checked once before any file is read:
+ * sc->check_sigs, or r->sig_error saying why not. Windows decides with the
+ * system's store whatever the playbook says (authenticode.h). */
+static int prepare_sigs(scan_ctx *sc, scan_result *r)
+{
+    const char *pem = sc->pb->sig.trust_store;
+    int rc = plat_sig_trust_open(pem, &sc->trust);
+    sc->trust_pem = pem;
+    if (rc == TMI_ENOTSUP) {
+        sc->trust_pem = NULL;
+        rc = plat_sig_trust_open(NULL, &sc->trust);
+    }
+    if (rc == TMI_ENOMEM)
+        return rc;
+    sc->check_sigs = rc == TMI_OK;
+    if (rc == TMI_OK)
+        return TMI_OK;
+    r->sig_error = str_printf("the trust store %s cannot be used (%s)", pem, tmi_strerror(rc));
+    return r->sig_error == NULL ? TMI_ENOMEM : TMI_OK;
+}
+
 int scan_run(const tmi_target *t, scan_result **out)
 {
+    return scan_run_opts(t, NULL, out);
+}
+
+int scan_run_opts(const tmi_target *t, const scan_options *opt, scan_result **out)
+{
+    static const scan_options defaults = {0};
     const playbook *pb = t != NULL ? t->pb : NULL;
+    scan_ctx sc = {pb, opt != NULL ? opt : &defaults, NULL, NULL, 0};
     plat_stat st;
     scan_result *r;
     int rc;
@@ -375,18 +544,22 @@ int scan_run(const tmi_target *t, scan_result **out)
     if (r == NULL)
         return TMI_ENOMEM;
     r->started_ns = plat_now_ns();
+    r->accept_untrusted_root = sc.opt->accept_untrusted_root;
     r->root = str_dup(t->root);
     r->playbook_id = str_dup(pb->id);
     r->expected_version = pb->expected_version;
     rc = (r->root == NULL || r->playbook_id == NULL) ? TMI_ENOMEM : TMI_OK;
     if (rc == TMI_OK)
+        rc = prepare_sigs(&sc, r);
+    if (rc == TMI_OK)
         rc = locate_tmi(t, r);
     if (rc == TMI_OK && r->tmi_dir != NULL)
-        rc = examine_set(pb, r->tmi_dir, &r->files, &r->n_files);
+        rc = examine_set(&sc, r->tmi_dir, &r->files, &r->n_files);
     if (rc == TMI_OK && r->tmi_dir != NULL)
-        rc = find_sources(pb, r);
+        rc = find_sources(&sc, r);
     if (rc == TMI_OK)
         rc = judge(pb, r);
+    plat_sig_trust_free(sc.trust);
     r->finished_ns = plat_now_ns();
     if (rc != TMI_OK) {
         scan_result_free(r);

@@ -18,6 +18,21 @@
  * a version resource (truncated, zeroed, garbage): backed up byte for byte
  * and replaced like an old file.
  *
+ * Signatures: every present PE file's Authenticode signature is checked
+ * (authenticode.h) against the playbook's trust store (the system's when it
+ * names none). The playbook's policy (playbook_sig_policy) decides which
+ * source folders may serve: a source is complete only when every file in it
+ * is at the expected version and its signature is valid and from the
+ * expected publisher (organization, and one of the pinned thumbprints when
+ * the playbook pins any), or - when the playbook allows unsigned files - the
+ * source file is unsigned and so is the file it would replace. A source file
+ * whose signature is invalid is never accepted, whatever its version; the
+ * one exception is scan_options.accept_untrusted_root, which accepts a
+ * signature whose only fault is a root outside the trust store (never a
+ * digest mismatch or another fault), and only from the expected publisher.
+ * The verdict of the TMI folder itself stays the versions' alone: its files'
+ * signatures are reported, not judged.
+ *
  * Verdicts: not_installed (no TMI folder, or none of the files in it),
  * healthy (every file present at the expected version or newer), affected
  * (any file older, missing, invalid or unreadable). A newer file is never a
@@ -31,6 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plat_sig.h"
 #include "playbook.h"
 #include "target.h"
 #include "version.h"
@@ -63,14 +79,20 @@ typedef struct scan_file {
     tmi_version version;
     int known_bad; /* version is one of the playbook's known-bad ones */
     char *error;   /* why unreadable or invalid, or NULL */
+    int has_sig;   /* sig holds the file's signature (a PE file was read and checked) */
+    sig_result sig;
+    int sig_override; /* a source file accepted through accept_untrusted_root */
 } scan_file;
 
 typedef struct scan_source {
-    char *path;       /* the candidate folder */
-    char *variant;    /* product variant from the playbook */
-    int complete;     /* every file present and at exactly the expected version */
-    char *reason;     /* why incomplete, or NULL */
-    scan_file *files; /* n_files entries, same order as the playbook */
+    char *path;        /* the candidate folder */
+    char *variant;     /* product variant from the playbook */
+    int complete;      /* every file present, at exactly the expected version, and
+                          signed as the playbook's policy asks */
+    int untrusted;     /* incomplete because of a signature (reason says which file) */
+    size_t n_override; /* files accepted through accept_untrusted_root */
+    char *reason;      /* why incomplete, or NULL */
+    scan_file *files;  /* n_files entries, same order as the playbook */
     size_t n_files;
 } scan_source;
 
@@ -90,7 +112,14 @@ typedef struct scan_result {
     char *repair_reason; /* always set: why possible / why not */
     int64_t started_ns;  /* UTC, ns since the epoch */
     int64_t finished_ns;
+    char *sig_error;           /* the trust store could not be used: no signature was checked
+                                  and no source is complete; NULL otherwise */
+    int accept_untrusted_root; /* the scan ran with that override */
 } scan_result;
+
+typedef struct scan_options {
+    int accept_untrusted_root; /* see the file comment: an admin's explicit override */
+} scan_options;
 
 /*
  * Run one scan. TMI_OK with *out set (caller frees), even when files are
@@ -98,6 +127,12 @@ typedef struct scan_result {
  * a folder; TMI_ENOMEM.
  */
 int scan_run(const tmi_target *t, scan_result **out);
+
+/* scan_run with options (NULL: the defaults, as scan_run). */
+int scan_run_opts(const tmi_target *t, const scan_options *opt, scan_result **out);
+
+/* "complete", "incomplete" or "untrusted" (incomplete because of a signature). */
+const char *scan_source_state(const scan_source *src);
 
 void scan_result_free(scan_result *r);
 

@@ -377,12 +377,95 @@ static int load_max_size(ctx *c, const cJSON *root, playbook *pb)
     return TMI_OK;
 }
 
+/* "/...", "C:\\...", "C:/..." or "\\\\server\\...": an absolute path on either system. */
+static int absolute_path(const char *s)
+{
+    if (s[0] == '/' || (s[0] == '\\' && s[1] == '\\'))
+        return 1;
+    return isalpha((unsigned char)s[0]) && s[1] == ':' && (s[2] == '\\' || s[2] == '/');
+}
+
+/* 64 hex digits into 32 bytes; 0 when s is not that. */
+static int parse_thumbprint(const char *s, uint8_t out[32])
+{
+    if (strlen(s) != 64)
+        return 0;
+    for (size_t i = 0; i < 32; i++) {
+        int v = 0;
+        for (size_t k = 0; k < 2; k++) {
+            char ch = s[2 * i + k];
+            int d = isdigit((unsigned char)ch) ? ch - '0'
+                    : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
+                    : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10
+                                               : -1;
+            if (d < 0)
+                return 0;
+            v = v * 16 + d;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return 1;
+}
+
+static int load_thumbprints(ctx *c, const cJSON *signer, playbook_sig_policy *sp)
+{
+    const char *where = "playbook: \"signer\": \"thumbprints\"";
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(signer, "thumbprints");
+    const cJSON *item;
+    if (arr == NULL || cJSON_IsNull(arr))
+        return TMI_OK;
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1)
+        return fail(c, "%s must be an array of 1-%d strings", where, PLAYBOOK_MAX_THUMBPRINTS);
+    if (cJSON_GetArraySize(arr) > PLAYBOOK_MAX_THUMBPRINTS) {
+        fail(c, "%s has more than %d entries", where, PLAYBOOK_MAX_THUMBPRINTS);
+        return TMI_ETOOBIG;
+    }
+    cJSON_ArrayForEach(item, arr)
+    {
+        if (!cJSON_IsString(item) ||
+            !parse_thumbprint(item->valuestring, sp->thumbprints[sp->n_thumbprints]))
+            return fail(c, "%s[%zu] must be a SHA-256 thumbprint (64 hex digits)", where,
+                        sp->n_thumbprints);
+        sp->n_thumbprints++;
+    }
+    return TMI_OK;
+}
+
+/* "signer", "allow_unsigned", "trust_store": the signature policy. */
+static int load_sig_policy(ctx *c, const cJSON *root, playbook *pb)
+{
+    static const char *const keys[] = {"organization", "thumbprints", NULL};
+    const char *where = "playbook: \"signer\"";
+    const cJSON *signer = cJSON_GetObjectItemCaseSensitive(root, "signer");
+    const cJSON *au = cJSON_GetObjectItemCaseSensitive(root, "allow_unsigned");
+    int rc = TMI_OK;
+    if (au != NULL && !cJSON_IsBool(au))
+        return fail(c, "playbook: \"allow_unsigned\" must be true or false");
+    pb->sig.allow_unsigned = cJSON_IsTrue(au);
+    if (signer != NULL && !cJSON_IsNull(signer)) {
+        if (!cJSON_IsObject(signer))
+            return fail(c, "%s must be an object", where);
+        rc = check_keys(c, signer, where, keys);
+        if (rc == TMI_OK)
+            rc = get_str(c, signer, "organization", where, 1, &pb->sig.signer_org);
+        if (rc == TMI_OK)
+            rc = load_thumbprints(c, signer, &pb->sig);
+        if (rc != TMI_OK)
+            return rc;
+    }
+    rc = get_str(c, root, "trust_store", "playbook", 0, &pb->sig.trust_store);
+    if (rc == TMI_OK && pb->sig.trust_store != NULL && !absolute_path(pb->sig.trust_store))
+        return fail(c, "playbook: \"trust_store\" must be an absolute path to a PEM file");
+    return rc;
+}
+
 int playbook_load_json(const char *text, size_t len, playbook **out, char *err, size_t errlen)
 {
     static const char *const keys[] = {
         "id",    "title",         "note",     "expected_version", "known_bad_versions",
         "files", "tmi_folders",   "registry", "sources",          "service",
-        "event", "max_file_size", NULL};
+        "event", "max_file_size", "signer",   "allow_unsigned",   "trust_store",
+        NULL};
     ctx c = {err, errlen};
     cJSON *root = NULL;
     playbook *pb = NULL;
@@ -431,6 +514,8 @@ int playbook_load_json(const char *text, size_t len, playbook **out, char *err, 
         rc = load_event(&c, root, pb);
     if (rc == TMI_OK)
         rc = load_max_size(&c, root, pb);
+    if (rc == TMI_OK)
+        rc = load_sig_policy(&c, root, pb);
 out:
     cJSON_Delete(root);
     if (rc != TMI_OK) {
@@ -490,5 +575,7 @@ void playbook_free(playbook *pb)
     free(pb->event_provider);
     for (size_t i = 0; i < pb->n_event_tokens; i++)
         free(pb->event_tokens[i]);
+    free(pb->sig.signer_org);
+    free(pb->sig.trust_store);
     free(pb);
 }

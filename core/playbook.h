@@ -15,6 +15,7 @@
 #define TMI_PLAYBOOK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "version.h"
 
@@ -27,6 +28,29 @@ typedef struct playbook_source {
     char *glob;    /* relative to the TMI folder, '/'-separated, '*' '?' per part */
     char *variant; /* product variant this location belongs to */
 } playbook_source;
+
+#define PLAYBOOK_MAX_THUMBPRINTS 16 /* pinned signer certificates */
+
+/*
+ * The signature policy (see detect.h for how a scan applies it):
+ *   signer_org      the subject O every source file's signer must have
+ *                   (NULL: any publisher whose signature is valid);
+ *   thumbprints     when any are given, the signer's certificate must also
+ *                   be one of them (SHA-256 of its DER);
+ *   allow_unsigned  an unsigned source file may replace a file that is
+ *                   unsigned too (absent, or without a signature), never a
+ *                   signed one; false: every source file must be signed;
+ *   trust_store     a PEM bundle of trusted roots (NULL: the system's).
+ * A source file whose signature is invalid is never accepted, whatever the
+ * policy.
+ */
+typedef struct playbook_sig_policy {
+    char *signer_org;
+    uint8_t thumbprints[PLAYBOOK_MAX_THUMBPRINTS][32];
+    size_t n_thumbprints;
+    int allow_unsigned;
+    char *trust_store;
+} playbook_sig_policy;
 
 typedef struct playbook {
     char *id;
@@ -51,12 +75,15 @@ typedef struct playbook {
     char *event_tokens[PLAYBOOK_MAX_LIST];
     size_t n_event_tokens;
     size_t max_file_size; /* bounded read of each file, bytes */
+    playbook_sig_policy sig;
 } playbook;
 
 /*
  * Parse and validate playbook JSON. Unknown keys, wrong types, missing
  * required keys, bad versions, file names with path separators or "..",
- * absolute or escaping globs, and over-long lists are refused: returns
+ * absolute or escaping globs, over-long lists, a "signer" without an
+ * organization, thumbprints that are not 64 hex digits, a relative
+ * "trust_store" are refused: returns
  * TMI_EFORMAT (or TMI_ETOOBIG) and writes a one-line reason into err.
  * On TMI_OK, *out is the caller's.
  */

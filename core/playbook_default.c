@@ -33,7 +33,9 @@ static const char default_json[] =
     "\"image_name\": \"mrf.exe\", \"short_name\": null},\n"
     "  \"event\": {\"provider\": \"Trend Micro Control Manager\", \"id\": 800, \"tokens\": "
     "[\"errcode=-107\", \"MRFServer.cpp\"]},\n"
-    "  \"max_file_size\": 67108864\n"
+    "  \"max_file_size\": 67108864,\n"
+    "  \"signer\": {\"organization\": \"Trend Micro, Inc.\"},\n"
+    "  \"allow_unsigned\": true\n"
     "}\n";
 
 const char *playbook_default_json(void)

@@ -113,6 +113,32 @@ static int begin(job *j, const char *step, const char *what)
 
 /* ---- details for the audit trail ---- */
 
+/* The signature of f in brief, for the audit trail: status, reason, signer
+ * organization and leaf thumbprint; null when the file was not read. */
+static cJSON *sig_brief(const scan_file *f)
+{
+    char hex[65];
+    cJSON *o;
+    if (!f->has_sig)
+        return cJSON_CreateNull();
+    o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddStringToObject(o, "status",
+                            f->sig.status == SIG_VALID     ? "valid"
+                            : f->sig.status == SIG_INVALID ? "invalid"
+                                                           : "unsigned");
+    const char *why = sig_reason_name(f->sig.reason);
+    cJSON_AddItemToObject(o, "reason", why ? cJSON_CreateString(why) : cJSON_CreateNull());
+    cJSON_AddItemToObject(
+        o, "signer", f->sig.has_signer ? cJSON_CreateString(f->sig.signer_o) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "thumbprint_sha256",
+                          f->sig.has_signer
+                              ? cJSON_CreateString(hex_encode(f->sig.thumb_sha256, 32, hex))
+                              : cJSON_CreateNull());
+    return o;
+}
+
 static cJSON *files_list_details(const scan_file *files, size_t n)
 {
     char v[TMI_VERSION_STRLEN], hex[65];
@@ -132,6 +158,7 @@ static cJSON *files_list_details(const scan_file *files, size_t n)
             cJSON_AddStringToObject(o, "sha256", hex_encode(f->sha256, 32, hex));
         else
             cJSON_AddNullToObject(o, "sha256");
+        cJSON_AddItemToObject(o, "signature", sig_brief(f));
         cJSON_AddItemToArray(a, o);
     }
     return a;
@@ -159,7 +186,8 @@ static cJSON *before_after(const scan_result *before, const scan_result *after)
  * may have changed the folder by now. */
 static int do_scan(job *j, scan_result **out, int changed)
 {
-    int rc = scan_run(j->env->target, out);
+    scan_options opt = {j->env->accept_untrusted_root};
+    int rc = scan_run_opts(j->env->target, &opt, out);
     if (rc == TMI_OK && j->hooks != NULL && j->hooks->scan_done != NULL)
         j->hooks->scan_done(j->hooks->arg, *out, changed);
     return rc;
@@ -192,6 +220,23 @@ int repair_plan_digest(const scan_result *r, char hex[65])
     if (rc == TMI_OK)
         hex_encode(sha, 32, hex);
     return rc;
+}
+
+/* Name the source files the override accepted in res->untrusted_root_accepted;
+ * 1 when there are any. */
+static int note_override(job *j)
+{
+    const scan_source *src = &j->scan->sources[j->scan->repair_source];
+    char *out = j->res->untrusted_root_accepted;
+    size_t cap = sizeof(j->res->untrusted_root_accepted), used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < src->n_files && used < cap; i++) {
+        if (src->files[i].sig_override) {
+            int n = snprintf(out + used, cap - used, "%s%s", used ? ", " : "", src->files[i].name);
+            used += n > 0 ? (size_t)n : 0;
+        }
+    }
+    return out[0] != '\0';
 }
 
 static int step_preflight(job *j, int need_repair)
@@ -229,7 +274,14 @@ static int step_preflight(job *j, int need_repair)
                         j->scan->files[i].error ? j->scan->files[i].error : "unreadable");
     }
     cJSON *d = files_details(j->scan);
-    step_end(j, "preflight", "ok", j->scan->repair_reason, d);
+    char msg[1024];
+    snprintf(msg, sizeof(msg), "%s", j->scan->repair_reason);
+    if (need_repair && note_override(j))
+        snprintf(msg, sizeof(msg),
+                 "%s; the signatures of %s chain to a root outside the trust "
+                 "store, accepted by the admin's override (accept_untrusted_root)",
+                 j->scan->repair_reason, j->res->untrusted_root_accepted);
+    step_end(j, "preflight", "ok", msg, d);
     cJSON_Delete(d);
     return TMI_OK;
 }

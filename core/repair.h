@@ -67,7 +67,10 @@ typedef struct repair_env {
                                      confirmed; the job refuses if the plan differs now */
     unsigned stop_timeout_ms;
     unsigned start_timeout_ms;
-    unsigned stay_ms; /* how long the service must stay running */
+    unsigned stay_ms;          /* how long the service must stay running */
+    int accept_untrusted_root; /* the admin's override: a source file whose signature
+                                  fails only for a root outside the trust store is
+                                  accepted (detect.h); the job's scans use it */
 } repair_env;
 
 typedef struct repair_hooks {
@@ -105,6 +108,8 @@ typedef struct repair_result {
      * run, and its id; "" and 0 when no start failed or none was found. */
     char event[512];
     int event_id;
+    /* the source files the override accepted, ", "-separated; "" for none */
+    char untrusted_root_accepted[512];
 } repair_result;
 
 /* Run one job to its end. Returns res->rc. */

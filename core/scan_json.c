@@ -1,5 +1,6 @@
 /* scan_json.c - the JSON form of a scan (see scan_json.h). */
 #include "scan_json.h"
+#include "authenticode.h"
 #include "hex.h"
 #include "timefmt.h"
 
@@ -38,6 +39,8 @@ static cJSON *file_json(const scan_file *f)
     }
     cJSON_AddBoolToObject(o, "known_bad", f->known_bad);
     cJSON_AddItemToObject(o, "error", str_or_null(f->error));
+    cJSON_AddItemToObject(o, "signature",
+                          f->has_sig ? authenticode_to_json(&f->sig) : cJSON_CreateNull());
     return o;
 }
 
@@ -65,6 +68,7 @@ cJSON *scan_to_json(const scan_result *r)
     cJSON_AddItemToObject(o, "playbook", str_or_null(r->playbook_id));
     cJSON_AddStringToObject(o, "started", time_format_utc(r->started_ns, when, sizeof(when)));
     cJSON_AddStringToObject(o, "finished", time_format_utc(r->finished_ns, when, sizeof(when)));
+    cJSON_AddItemToObject(o, "signature_error", str_or_null(r->sig_error));
     cJSON_AddItemToObject(o, "files", files_json(r->files, r->n_files));
     sources = cJSON_AddArrayToObject(o, "sources");
     for (size_t s = 0; sources != NULL && s < r->n_sources; s++) {
@@ -75,7 +79,13 @@ cJSON *scan_to_json(const scan_result *r)
         cJSON_AddStringToObject(so, "path", src->path);
         cJSON_AddStringToObject(so, "variant", src->variant);
         cJSON_AddBoolToObject(so, "complete", src->complete);
+        cJSON_AddStringToObject(so, "state", scan_source_state(src));
         cJSON_AddItemToObject(so, "reason", str_or_null(src->reason));
+        cJSON *acc = cJSON_AddArrayToObject(so, "untrusted_root_accepted");
+        for (size_t i = 0; acc != NULL && i < src->n_files; i++) {
+            if (src->files[i].sig_override)
+                cJSON_AddItemToArray(acc, cJSON_CreateString(src->files[i].name));
+        }
         cJSON_AddItemToObject(so, "files", files_json(src->files, src->n_files));
         cJSON_AddItemToArray(sources, so);
     }

@@ -27,6 +27,11 @@ typedef struct obs_state {
     uint8_t sha256[32];
     char version[TMI_VERSION_STRLEN]; /* "" when none */
     const char *status;
+    const char *sig_status; /* NULL: not checked */
+    const char *sig_reason; /* NULL unless invalid */
+    const char *sig_signer; /* NULL when no signer */
+    int has_thumb;
+    uint8_t thumb[32];
 } obs_state;
 
 static void state_from_file(const scan_file *f, obs_state *st)
@@ -43,6 +48,39 @@ static void state_from_file(const scan_file *f, obs_state *st)
     if (f->has_version)
         version_format(&f->version, st->version, sizeof(st->version));
     st->status = file_status_name(f->status);
+    if (!f->has_sig)
+        return;
+    st->sig_status = f->sig.status == SIG_VALID     ? "valid"
+                     : f->sig.status == SIG_INVALID ? "invalid"
+                                                    : "unsigned";
+    st->sig_reason = sig_reason_name(f->sig.reason);
+    if (f->sig.has_signer) {
+        st->sig_signer = f->sig.signer_o;
+        st->has_thumb = 1;
+        memcpy(st->thumb, f->sig.thumb_sha256, 32);
+    }
+}
+
+static int same_text(sqlite3_stmt *st, int col, const char *want)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    if (v == NULL || want == NULL)
+        return v == NULL && want == NULL;
+    return strcmp(v, want) == 0;
+}
+
+/* The signature columns (6..9) against *want; a row without a recorded
+ * signature (status NULL) matches any. */
+static int same_sig(sqlite3_stmt *st, const obs_state *want)
+{
+    if (sqlite3_column_type(st, 6) == SQLITE_NULL)
+        return 1;
+    if (!same_text(st, 6, want->sig_status) || !same_text(st, 7, want->sig_reason) ||
+        !same_text(st, 8, want->sig_signer))
+        return 0;
+    int has = sqlite3_column_bytes(st, 9) == 32;
+    return has == want->has_thumb &&
+           (!has || memcmp(sqlite3_column_blob(st, 9), want->thumb, 32) == 0);
 }
 
 /* Does the observation row in st (columns: present, size, mtime_ns, sha256,
@@ -71,7 +109,7 @@ static int same_state(sqlite3_stmt *st, const obs_state *want)
     if (strcmp(v != NULL ? v : "", want->version) != 0)
         return 0;
     const char *status = (const char *)sqlite3_column_text(st, 5);
-    return status != NULL && strcmp(status, want->status) == 0;
+    return status != NULL && strcmp(status, want->status) == 0 && same_sig(st, want);
 }
 
 /* Find or create the files row of path; *file_id and *latest (0 if none). */
@@ -118,8 +156,8 @@ static int latest_same(store *s, int64_t latest, const obs_state *want, int *sam
     if (latest == 0)
         return TMI_OK;
     int rc = store_stmt(s, STMT_OBS_GET,
-                        "SELECT present, size, mtime_ns, sha256, version, status"
-                        " FROM observations WHERE id = ?",
+                        "SELECT present, size, mtime_ns, sha256, version, status, sig_status,"
+                        " sig_reason, sig_signer, sig_thumbprint FROM observations WHERE id = ?",
                         &st);
     if (rc != TMI_OK)
         return rc;
@@ -139,8 +177,9 @@ static int insert_obs(store *s, int64_t file_id, int64_t scan_id, int64_t when, 
     sqlite3_stmt *st = NULL;
     int rc = store_stmt(s, STMT_OBS_INSERT,
                         "INSERT INTO observations (file_id, scan_id, observed_ns, present, size,"
-                        " mtime_ns, sha256, version, status, known_bad, error)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        " mtime_ns, sha256, version, status, known_bad, error, sig_status,"
+                        " sig_reason, sig_signer, sig_thumbprint)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         &st);
     if (rc != TMI_OK)
         return rc;
@@ -159,6 +198,11 @@ static int insert_obs(store *s, int64_t file_id, int64_t scan_id, int64_t when, 
     sqlite3_bind_text(st, 9, o->status, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 10, f->known_bad ? 1 : 0);
     store_bind_text(st, 11, f->error);
+    store_bind_text(st, 12, o->sig_status);
+    store_bind_text(st, 13, o->sig_reason);
+    store_bind_text(st, 14, o->sig_signer);
+    if (o->has_thumb)
+        sqlite3_bind_blob(st, 15, o->thumb, 32, SQLITE_STATIC);
     int src = sqlite3_step(st);
     store_stmt_release(st);
     if (src != SQLITE_DONE)
@@ -670,6 +714,9 @@ static void obs_release(scans_obs *o)
     free(o->status);
     free(o->error);
     free(o->job_user);
+    free(o->sig_status);
+    free(o->sig_reason);
+    free(o->sig_signer);
 }
 
 void scans_obs_list_free(scans_obs_list *list)
@@ -692,7 +739,8 @@ void scans_obs_list_free(scans_obs_list *list)
     " (SELECT j.actor FROM scans sc JOIN jobs j ON j.id = sc.job_id WHERE sc.id = o.scan_id),"     \
     " (SELECT sc.started_ns FROM scans sc WHERE sc.id = o.scan_id),"                               \
     " (SELECT p.started_ns + p.duration_ns FROM scans p WHERE p.id < o.scan_id"                    \
-    "  ORDER BY p.id DESC LIMIT 1)"
+    "  ORDER BY p.id DESC LIMIT 1),"                                                               \
+    " o.sig_status, o.sig_reason, o.sig_signer, o.sig_thumbprint"
 
 static int read_obs(sqlite3_stmt *st, scans_obs *o)
 {
@@ -729,6 +777,15 @@ static int read_obs(sqlite3_stmt *st, scans_obs *o)
         rc = store_col_strdup(st, 12, &o->status);
     if (rc == TMI_OK)
         rc = store_col_strdup(st, 14, &o->error);
+    if (rc == TMI_OK)
+        rc = store_col_strdup(st, 20, &o->sig_status);
+    if (rc == TMI_OK)
+        rc = store_col_strdup(st, 21, &o->sig_reason);
+    if (rc == TMI_OK)
+        rc = store_col_strdup(st, 22, &o->sig_signer);
+    o->has_sig_thumbprint = sqlite3_column_bytes(st, 23) == 32;
+    if (o->has_sig_thumbprint)
+        memcpy(o->sig_thumbprint, sqlite3_column_blob(st, 23), 32);
     return rc;
 }
 
@@ -866,6 +923,27 @@ cJSON *scans_row_json(const scans_row *sc)
     return o;
 }
 
+/* The recorded signature in brief: {status, reason, signer,
+ * thumbprint_sha256}, or null when none was recorded. */
+static cJSON *obs_sig_json(const scans_obs *ob)
+{
+    char hex[65];
+    cJSON *o;
+    if (ob->sig_status == NULL)
+        return cJSON_CreateNull();
+    o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddStringToObject(o, "status", ob->sig_status);
+    add_str_or_null(o, "reason", ob->sig_reason);
+    add_str_or_null(o, "signer", ob->sig_signer);
+    if (ob->has_sig_thumbprint)
+        cJSON_AddStringToObject(o, "thumbprint_sha256", hex_encode(ob->sig_thumbprint, 32, hex));
+    else
+        cJSON_AddNullToObject(o, "thumbprint_sha256");
+    return o;
+}
+
 cJSON *scans_obs_json(const scans_obs *ob)
 {
     char hex[65];
@@ -902,6 +980,7 @@ cJSON *scans_obs_json(const scans_obs *ob)
         cJSON_AddStringToObject(o, "error", ob->error);
     else
         cJSON_AddNullToObject(o, "error");
+    cJSON_AddItemToObject(o, "signature", obs_sig_json(ob));
     cJSON_AddItemToObject(o, "changed_by", scans_changed_by_json(ob));
     return o;
 }

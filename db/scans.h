@@ -10,7 +10,11 @@
  * Files are keyed by full path, exactly as the scan reported it (letter case
  * kept): the TMI folder's files and the files of every source folder
  * examined. A path gets a new observation row only when its presence, size,
- * mtime, SHA-256, version or status differ from its latest observation. A
+ * mtime, SHA-256, version, status or signature (status, reason, signer,
+ * thumbprint: a trust store or a certificate's expiry can change it while
+ * the bytes stay) differ from its latest observation; an observation without
+ * a recorded signature (made before the store kept them) is not a change by
+ * itself. A
  * path that a scan does not report at all (e.g. a source folder that no
  * longer exists) gets no row: that scan did not look at it.
  *
@@ -99,7 +103,12 @@ typedef struct scans_obs {
     char *version; /* "1.12.0.1266" or NULL */
     char *status;  /* file_status_name() */
     int known_bad;
-    char *error; /* may be NULL */
+    char *error;            /* may be NULL */
+    char *sig_status;       /* "unsigned", "valid", "invalid"; NULL: not recorded */
+    char *sig_reason;       /* sig_reason_name() when invalid, else NULL */
+    char *sig_signer;       /* the signer's organization, or NULL */
+    int has_sig_thumbprint; /* sig_thumbprint holds the leaf's SHA-256 thumbprint */
+    uint8_t sig_thumbprint[32];
     /* who changed it (changed_by in the JSON): the scan that saw it */
     scan_origin origin;
     char *job_user;   /* SCAN_BY_JOB: the job's user, else NULL */

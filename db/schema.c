@@ -301,7 +301,20 @@ static const char step7[] =
     "CREATE TRIGGER audit_job_no_delete BEFORE DELETE ON audit_job"
     "  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;";
 
-static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4, step5, step6, step7};
+/* v8: the signature of each observed file (core/authenticode.h): its status
+ * (unsigned, valid, invalid), the reason when invalid, the signer's
+ * organization and the SHA-256 thumbprint of its certificate. NULL status:
+ * not recorded (the file was not read, or the row predates v8). */
+static const char step8[] =
+    "ALTER TABLE observations ADD COLUMN sig_status TEXT"
+    "  CHECK (sig_status IS NULL OR sig_status IN ('unsigned', 'valid', 'invalid'));"
+    "ALTER TABLE observations ADD COLUMN sig_reason TEXT;"
+    "ALTER TABLE observations ADD COLUMN sig_signer TEXT;"
+    "ALTER TABLE observations ADD COLUMN sig_thumbprint BLOB"
+    "  CHECK (sig_thumbprint IS NULL OR length(sig_thumbprint) = 32);";
+
+static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4,
+                                                  step5, step6, step7, step8};
 
 static int fail(char *err, size_t errlen, int code, const char *what, sqlite3 *db)
 {

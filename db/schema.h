@@ -39,7 +39,7 @@ struct sqlite3;
 #define STORE_APPLICATION_ID 0x544D4943
 
 /* The schema version this program writes. */
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 
 /*
  * Bring db from its current user_version up to `target` (1..SCHEMA_VERSION)

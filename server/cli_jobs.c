@@ -30,6 +30,10 @@
     "  --stay-seconds N    how long the service must stay running to count as started\n"           \
     "                      (default 5)\n"                                                          \
     "  --timeout-seconds N how long to wait for the service to stop or start (default 30)\n"       \
+    "  --accept-untrusted-root  (replace, repair) accept source files whose signature\n"           \
+    "                      fails only because its root is not in the trust store; the\n"           \
+    "                      publisher must still be the playbook's, a changed file is\n"            \
+    "                      never accepted; recorded in the audit trail\n"                          \
     "  --yes               do not ask for confirmation\n"                                          \
     "  --json              print the finished job as JSON (progress goes to stderr)\n\n"           \
     "exit: 0 done, 1 refused (nothing to do, or the plan changed) or done with the\n"              \
@@ -75,7 +79,7 @@ static const char usage_jobs[] = "usage: tmi-console jobs [ID] [--limit N] [--js
                                  "List the jobs, newest first, or show one job with its steps.\n";
 
 typedef struct job_opts {
-    const char *root, *tmi_dir, *service, *stay, *timeout, *yes, *json;
+    const char *root, *tmi_dir, *service, *stay, *timeout, *yes, *json, *accept_root;
     char *pos[2];
     size_t npos;
 } job_opts;
@@ -90,6 +94,7 @@ static int parse_job_opts(const char *cmd, int argc, char **argv, job_opts *o, s
         {"--timeout-seconds", 1, &o->timeout},
         {"--yes", 0, &o->yes},
         {"--json", 0, &o->json},
+        {"--accept-untrusted-root", 0, &o->accept_root},
     };
     memset(o, 0, sizeof(*o));
     return cli_parse(cmd, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), o->pos, max_pos,
@@ -126,12 +131,13 @@ static int make_config(const char *cmd, cli_ctx *ctx, const job_opts *o, tmi_tar
 /* Show what the job will do; for replace/repair also compute the plan digest.
  * Returns 0 to go on, 1 when the scan already says no, -1 on error. */
 static int show_plan(const char *cmd, cli_ctx *ctx, const runner_config *cfg, repair_action a,
-                     char digest[65], int quiet)
+                     char digest[65], const job_opts *o)
 {
     scan_result *r = NULL;
     char v1[TMI_VERSION_STRLEN], v2[TMI_VERSION_STRLEN];
-    FILE *out = quiet ? stderr : stdout;
-    int rc = scan_run(cfg->target, &r);
+    FILE *out = o->json != NULL ? stderr : stdout;
+    scan_options so = {o->accept_root != NULL};
+    int rc = scan_run_opts(cfg->target, &so, &r);
     digest[0] = '\0';
     if (rc != TMI_OK) {
         cli_error(cmd, "%s: %s", cfg->target->root, tmi_strerror(rc));
@@ -139,8 +145,9 @@ static int show_plan(const char *cmd, cli_ctx *ctx, const runner_config *cfg, re
     }
     if (a == REPAIR_REPLACE || a == REPAIR_FULL) {
         if (!r->repair_possible) {
-            fprintf(out, "Nothing to do: %s (%s)\n", r->repair_reason,
-                    scan_verdict_name(r->verdict));
+            fprintf(out, "%s: %s (%s)\n",
+                    r->verdict == SCAN_AFFECTED ? "Refused, nothing was changed" : "Nothing to do",
+                    r->repair_reason, scan_verdict_name(r->verdict));
             scan_result_free(r);
             return 1;
         }
@@ -148,6 +155,11 @@ static int show_plan(const char *cmd, cli_ctx *ctx, const runner_config *cfg, re
         repair_plan_digest(r, digest);
         fprintf(out, "Plan: replace %zu files in\n  %s\nwith the good copies from\n  %s (%s)\n\n",
                 r->n_files, r->tmi_dir, src->path, src->variant);
+        if (src->n_override > 0)
+            fprintf(out,
+                    "Untrusted root accepted (--accept-untrusted-root) for %zu file%s: their "
+                    "chain ends at a root outside the trust store.\n\n",
+                    src->n_override, src->n_override == 1 ? "" : "s");
         for (size_t i = 0; i < r->n_files; i++) {
             const scan_file *f = &r->files[i];
             fprintf(out, "  %-26s %-14s -> %s\n", f->name,
@@ -281,7 +293,11 @@ static int run_job(cli_ctx *ctx, int argc, char **argv, repair_action a)
     FILE *out = o.json ? stderr : stdout;
     if (a == REPAIR_RESTORE && show_restore_plan(cmd, ctx, o.pos[0], out) != 0)
         return CLI_EXIT_ERROR;
-    rc = show_plan(cmd, ctx, &cfg, a, digest, o.json != NULL);
+    if (o.accept_root != NULL && a != REPAIR_REPLACE && a != REPAIR_FULL) {
+        cli_error(cmd, "--accept-untrusted-root goes with replace and repair only");
+        return CLI_EXIT_ERROR;
+    }
+    rc = show_plan(cmd, ctx, &cfg, a, digest, &o);
     if (rc < 0)
         return CLI_EXIT_ERROR;
     if (rc > 0)
@@ -291,7 +307,7 @@ static int run_job(cli_ctx *ctx, int argc, char **argv, repair_action a)
     rc = runner_new(&cfg, &run);
     if (rc == TMI_OK)
         rc = runner_begin(run, a, a == REPAIR_RESTORE ? o.pos[0] : NULL, digest[0] ? digest : NULL,
-                          &actor, &h, &id, err, sizeof(err));
+                          o.accept_root != NULL, &actor, &h, &id, err, sizeof(err));
     else
         snprintf(err, sizeof(err), "%s", tmi_strerror(rc));
     if (rc != TMI_OK) {

@@ -107,8 +107,8 @@ static int print_human(const scan_result *r)
         printf("\nsources:\n");
         for (size_t s = 0; s < r->n_sources; s++) {
             const scan_source *src = &r->sources[s];
-            printf("  %s\n    %s%s\n", src->path,
-                   src->complete ? "complete" : "incomplete: ", src->complete ? "" : src->reason);
+            printf("  %s\n    %s%s%s\n", src->path, scan_source_state(src),
+                   src->complete ? "" : ": ", src->complete ? "" : src->reason);
         }
     }
     if (r->verdict == SCAN_AFFECTED)

@@ -133,6 +133,20 @@ void sig_fail(sig_result *r, sig_reason reason, const char *fmt, ...)
 
 /* ---- verification ---- */
 
+/*
+ * A trust store loaded once for many verifications (a scan checks up to
+ * dozens of files; the system's bundle takes milliseconds to parse). POSIX:
+ * the roots of trust_pem, or the system's when NULL. Windows: the system
+ * decides, so trust_pem must be NULL (else TMI_ENOTSUP) and *out is NULL.
+ * Errors as plat_sig_trust_check. The handle also keeps the certificates
+ * of the signatures it has checked, decoded (at most 32: the files of a set
+ * share their chain). One handle serves one thread at a time; free with
+ * plat_sig_trust_free (NULL is fine).
+ */
+typedef struct plat_sig_trust plat_sig_trust;
+int plat_sig_trust_open(const char *trust_pem, plat_sig_trust **out);
+void plat_sig_trust_free(plat_sig_trust *t);
+
 typedef struct plat_sig_request {
     const char *path;       /* the file (the Windows backend opens it by name) */
     const uint8_t *pkcs7;   /* the embedded PKCS#7 SignedData (DER), or NULL */
@@ -141,6 +155,9 @@ typedef struct plat_sig_request {
     size_t content_len;     /* portable parser found it (the bytes the signer signed) */
     const char *trust_pem;  /* PEM bundle of trusted roots, NULL: the system store */
     int64_t now;            /* verification time, seconds since the Unix epoch */
+    plat_sig_trust *trust;  /* a store loaded before (then trust_pem is not read;
+                               it also keeps the certificates it has decoded), or
+                               NULL: load trust_pem for this call */
 } plat_sig_request;
 
 /*

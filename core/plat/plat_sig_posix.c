@@ -209,6 +209,248 @@ static int load_store(const char *trust_pem, X509_STORE **out)
     return TMI_OK;
 }
 
+#define CERT_CACHE_MAX 32 /* distinct certificates kept decoded per handle */
+
+struct plat_sig_trust {
+    X509_STORE *store;
+    int system; /* the system's roots (default paths) */
+    /* the certificates of the signatures checked so far, decoded once: the
+     * files of a set share their chain, and OpenSSL 3 takes far longer to
+     * decode a certificate's public key than to check a signature */
+    struct {
+        uint8_t sha256[32]; /* of the certificate's DER */
+        X509 *x;
+    } certs[CERT_CACHE_MAX];
+    size_t n_certs;
+};
+
+int plat_sig_trust_open(const char *trust_pem, plat_sig_trust **out)
+{
+    plat_sig_trust *t = calloc(1, sizeof(*t));
+    int rc;
+    *out = NULL;
+    if (t == NULL)
+        return TMI_ENOMEM;
+    rc = load_store(trust_pem, &t->store);
+    ERR_clear_error();
+    if (rc != TMI_OK) {
+        free(t);
+        return rc;
+    }
+    t->system = trust_pem == NULL;
+    *out = t;
+    return TMI_OK;
+}
+
+void plat_sig_trust_free(plat_sig_trust *t)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->n_certs; i++)
+        X509_free(t->certs[i].x);
+    X509_STORE_free(t->store);
+    free(t);
+}
+
+/* ---- the PKCS#7 decoded with the handle's certificates ---- */
+
+/* One DER TLV at *pos within [*pos, end): single-byte tag, definite length.
+ * 1 with tag, the content's start and end, and *pos past it; 0 otherwise. */
+static int der_tlv(const uint8_t **pos, const uint8_t *end, int *tag, const uint8_t **c0,
+                   const uint8_t **c1)
+{
+    const uint8_t *p = *pos;
+    size_t n = 0;
+    if (end - p < 2)
+        return 0;
+    *tag = p[0];
+    if ((p[1] & 0x80) == 0) {
+        n = p[1];
+        p += 2;
+    } else {
+        size_t k = p[1] & 0x7f;
+        if (k == 0 || k > 4 || (size_t)(end - p) < 2 + k)
+            return 0;
+        for (size_t i = 0; i < k; i++)
+            n = (n << 8) | p[2 + i];
+        p += 2 + k;
+    }
+    if ((size_t)(end - p) < n)
+        return 0;
+    *c0 = p;
+    *c1 = p + n;
+    *pos = p + n;
+    return 1;
+}
+
+/* A DER header for tag and content length n at out; its length. */
+static size_t der_header(uint8_t *out, int tag, size_t n)
+{
+    size_t k = 0;
+    out[0] = (uint8_t)tag;
+    if (n < 0x80) {
+        out[1] = (uint8_t)n;
+        return 2;
+    }
+    for (size_t v = n; v > 0; v >>= 8)
+        k++;
+    out[1] = (uint8_t)(0x80 | k);
+    for (size_t i = 0; i < k; i++)
+        out[2 + i] = (uint8_t)(n >> (8 * (k - 1 - i)));
+    return 2 + k;
+}
+
+/* The certificate with this DER, decoded once per handle (a new reference),
+ * or NULL when it does not decode. */
+static X509 *cached_cert(plat_sig_trust *t, const uint8_t *der, size_t len)
+{
+    uint8_t sha[32];
+    unsigned int n = 0;
+    const unsigned char *p = der;
+    if (EVP_Digest(der, len, sha, &n, EVP_sha256(), NULL) != 1)
+        return NULL;
+    for (size_t i = 0; i < t->n_certs; i++) {
+        if (memcmp(t->certs[i].sha256, sha, 32) == 0)
+            return X509_up_ref(t->certs[i].x) == 1 ? t->certs[i].x : NULL;
+    }
+    X509 *x = len <= 0x7FFFFFFF ? d2i_X509(NULL, &p, (long)len) : NULL;
+    if (x == NULL || p != der + len) {
+        X509_free(x);
+        return NULL;
+    }
+    if (t->n_certs < CERT_CACHE_MAX && X509_up_ref(x) == 1) {
+        memcpy(t->certs[t->n_certs].sha256, sha, 32);
+        t->certs[t->n_certs++].x = x;
+    }
+    return x;
+}
+
+/* The spans of a ContentInfo { OID, [0] { SignedData } } whose SignedData
+ * holds a certificates [0] element: offsets of the SignedData's content and
+ * of that element. 0 when the DER is anything else. */
+typedef struct p7_spans {
+    const uint8_t *oid0, *oid1;   /* the contentType TLV */
+    const uint8_t *sd0, *sd1;     /* the SignedData's content */
+    const uint8_t *cert0, *cert1; /* the certificates TLV within it */
+    const uint8_t *certc0;        /* its content */
+} p7_spans;
+
+static int p7_find_certs(const uint8_t *der, size_t len, p7_spans *sp)
+{
+    const uint8_t *end = der + len, *p = der, *c0, *c1, *q;
+    int tag;
+    if (!der_tlv(&p, end, &tag, &c0, &c1) || tag != 0x30 || p != end)
+        return 0;
+    q = c0;
+    sp->oid0 = q;
+    if (!der_tlv(&q, c1, &tag, &c0, &c0) || tag != 0x06)
+        return 0;
+    sp->oid1 = q;
+    if (!der_tlv(&q, c1, &tag, &c0, &end) || tag != 0xA0 || q != c1)
+        return 0;
+    q = c0;
+    if (!der_tlv(&q, end, &tag, &sp->sd0, &sp->sd1) || tag != 0x30 || q != end)
+        return 0;
+    q = sp->sd0;
+    for (int i = 0; i < 3; i++) { /* version, digestAlgorithms, contentInfo */
+        if (!der_tlv(&q, sp->sd1, &tag, &c0, &c1))
+            return 0;
+    }
+    sp->cert0 = q;
+    return der_tlv(&q, sp->sd1, &tag, &sp->certc0, &sp->cert1) && tag == 0xA0;
+}
+
+/* The PKCS#7 of req decoded without its certificates, which come from the
+ * handle's cache: NULL when there is no handle or the DER has another shape
+ * (the caller decodes it as it is). */
+static PKCS7 *decode_cached(const plat_sig_request *req)
+{
+    p7_spans sp;
+    uint8_t *buf;
+    if (req->trust == NULL || !p7_find_certs(req->pkcs7, req->pkcs7_len, &sp))
+        return NULL;
+    size_t sd_len = (size_t)(sp.sd1 - sp.sd0) - (size_t)(sp.cert1 - sp.cert0);
+    size_t oid_len = (size_t)(sp.oid1 - sp.oid0);
+    uint8_t h_sd[8], h_ex[8], h_ci[8];
+    size_t n_sd = der_header(h_sd, 0x30, sd_len);
+    size_t n_ex = der_header(h_ex, 0xA0, n_sd + sd_len);
+    size_t n_ci = der_header(h_ci, 0x30, oid_len + n_ex + n_sd + sd_len);
+    size_t total = n_ci + oid_len + n_ex + n_sd + sd_len;
+    buf = malloc(total);
+    if (buf == NULL)
+        return NULL;
+    uint8_t *w = buf;
+    memcpy(w, h_ci, n_ci), w += n_ci;
+    memcpy(w, sp.oid0, oid_len), w += oid_len;
+    memcpy(w, h_ex, n_ex), w += n_ex;
+    memcpy(w, h_sd, n_sd), w += n_sd;
+    memcpy(w, sp.sd0, (size_t)(sp.cert0 - sp.sd0)), w += sp.cert0 - sp.sd0;
+    memcpy(w, sp.cert1, (size_t)(sp.sd1 - sp.cert1));
+    const unsigned char *p = buf;
+    PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)total);
+    int ok = p7 != NULL && p == buf + total && PKCS7_type_is_signed(p7);
+    free(buf);
+    for (const uint8_t *q = sp.certc0; ok && q < sp.cert1;) {
+        const uint8_t *x0 = q, *c0, *c1;
+        int tag;
+        X509 *x = NULL;
+        ok = der_tlv(&q, sp.cert1, &tag, &c0, &c1) && tag == 0x30 &&
+             (x = cached_cert(req->trust, x0, (size_t)(q - x0))) != NULL &&
+             PKCS7_add_certificate(p7, x) == 1;
+        X509_free(x); /* the PKCS#7 holds its own reference */
+    }
+    if (!ok) {
+        PKCS7_free(p7);
+        ERR_clear_error();
+        return NULL;
+    }
+    return p7;
+}
+
+/* The store for one check: the request's loaded one (a new reference), or
+ * trust_pem loaded now. */
+static int request_store(const plat_sig_request *req, X509_STORE **out)
+{
+    if (req->trust == NULL)
+        return load_store(req->trust_pem, out);
+    if (X509_STORE_up_ref(req->trust->store) != 1)
+        return TMI_ENOMEM;
+    *out = req->trust->store;
+    return TMI_OK;
+}
+
+/* A store of its own with the request's roots, for a verifier that changes
+ * or takes over its store (RFC 3161): the loaded store's certificates are
+ * shared, the system's certificate folder is looked up as before. */
+static int private_store(const plat_sig_request *req, X509_STORE **out)
+{
+    X509_STORE *store;
+    STACK_OF(X509_OBJECT) * objs;
+    if (req->trust == NULL)
+        return load_store(req->trust_pem, out);
+    store = X509_STORE_new();
+    if (store == NULL)
+        return TMI_ENOMEM;
+    objs = X509_STORE_get0_objects(req->trust->store);
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *c = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (c != NULL && X509_STORE_add_cert(store, c) != 1) {
+            X509_STORE_free(store);
+            return TMI_ENOMEM;
+        }
+    }
+    if (req->trust->system) {
+        X509_LOOKUP *dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
+        if (dir == NULL ||
+            X509_LOOKUP_add_dir(dir, X509_get_default_cert_dir(), X509_FILETYPE_PEM) != 1) {
+            X509_STORE_free(store);
+            return TMI_EIO;
+        }
+    }
+    *out = store;
+    return TMI_OK;
+}
+
 /* 1 when cert is its own issuer (a root). */
 static int self_issued(X509 *cert)
 {
@@ -327,7 +569,7 @@ static const ASN1_STRING *unauth_seq(PKCS7_SIGNER_INFO *si, const char *oid)
 }
 
 /* RFC 3161: the token's imprint is over the signer's encrypted digest. */
-static int rfc3161_time(const ASN1_STRING *seq, PKCS7_SIGNER_INFO *si, const char *trust_pem,
+static int rfc3161_time(const ASN1_STRING *seq, PKCS7_SIGNER_INFO *si, const plat_sig_request *req,
                         sig_result *res, int64_t *t)
 {
     const unsigned char *p = seq->data;
@@ -344,7 +586,7 @@ static int rfc3161_time(const ASN1_STRING *seq, PKCS7_SIGNER_INFO *si, const cha
     *t = asn1_epoch(TS_TST_INFO_get_time(tst));
     v = TS_VERIFY_CTX_new();
     data = BIO_new_mem_buf(si->enc_digest->data, si->enc_digest->length);
-    if (v == NULL || data == NULL || load_store(trust_pem, &store) != TMI_OK) {
+    if (v == NULL || data == NULL || private_store(req, &store) != TMI_OK) {
         sig_fail(res, SIG_REASON_BAD_TIMESTAMP, "cannot check the RFC 3161 timestamp");
         goto out;
     }
@@ -405,7 +647,7 @@ out:
 
 /* PKCS#9 countersignature: a SignerInfo over the signer's encrypted digest. */
 static int countersig_time(PKCS7 *p7, PKCS7_SIGNER_INFO *si, const ASN1_STRING *seq,
-                           const char *trust_pem, sig_result *res, int64_t *t)
+                           const plat_sig_request *req, sig_result *res, int64_t *t)
 {
     const unsigned char *p = seq->data;
     PKCS7_SIGNER_INFO *csi = d2i_PKCS7_SIGNER_INFO(NULL, &p, seq->length);
@@ -430,7 +672,7 @@ static int countersig_time(PKCS7 *p7, PKCS7_SIGNER_INFO *si, const ASN1_STRING *
                  "the countersigner is not a timestamping authority");
         goto out;
     }
-    if (load_store(trust_pem, &store) != TMI_OK) {
+    if (request_store(req, &store) != TMI_OK) {
         sig_fail(res, SIG_REASON_BAD_TIMESTAMP, "cannot check the countersigner's chain");
         goto out;
     }
@@ -449,13 +691,13 @@ out:
  * res->has_signing_time) when one verifies, 0 when there is none, -1 after
  * sig_fail when one is there but fails.
  */
-static int timestamp(PKCS7 *p7, PKCS7_SIGNER_INFO *si, const char *trust_pem, sig_result *res,
+static int timestamp(PKCS7 *p7, PKCS7_SIGNER_INFO *si, const plat_sig_request *req, sig_result *res,
                      int64_t *t)
 {
     const ASN1_STRING *seq = unauth_seq(si, OID_RFC3161_TS);
     int ok;
     if (seq != NULL) {
-        ok = rfc3161_time(seq, si, trust_pem, res, t);
+        ok = rfc3161_time(seq, si, req, res, t);
     } else {
         ASN1_TYPE *cs = PKCS7_get_attribute(si, NID_pkcs9_countersignature);
         if (cs == NULL)
@@ -464,7 +706,7 @@ static int timestamp(PKCS7 *p7, PKCS7_SIGNER_INFO *si, const char *trust_pem, si
             sig_fail(res, SIG_REASON_BAD_TIMESTAMP, "the countersignature cannot be decoded");
             return -1;
         }
-        ok = countersig_time(p7, si, cs->value.sequence, trust_pem, res, t);
+        ok = countersig_time(p7, si, cs->value.sequence, req, res, t);
     }
     if (!ok)
         return -1;
@@ -578,11 +820,15 @@ int plat_sig_verify(const plat_sig_request *req, sig_result *res)
     X509 *leaf = NULL;
     STACK_OF(X509) *chain = NULL;
     int64_t t = req->now;
-    int rc = load_store(req->trust_pem, &store);
+    int rc = request_store(req, &store);
     if (rc != TMI_OK)
         return rc;
-    const unsigned char *p = req->pkcs7;
-    p7 = req->pkcs7_len <= 0x7FFFFFFF ? d2i_PKCS7(NULL, &p, (long)req->pkcs7_len) : NULL;
+    const unsigned char *p = req->pkcs7 + req->pkcs7_len;
+    p7 = decode_cached(req);
+    if (p7 == NULL) {
+        p = req->pkcs7;
+        p7 = req->pkcs7_len <= 0x7FFFFFFF ? d2i_PKCS7(NULL, &p, (long)req->pkcs7_len) : NULL;
+    }
     if (p7 == NULL || p != req->pkcs7 + req->pkcs7_len) {
         sig_fail(res, SIG_REASON_MALFORMED, "the PKCS#7 SignedData cannot be decoded");
         goto out;
@@ -592,7 +838,7 @@ int plat_sig_verify(const plat_sig_request *req, sig_result *res)
     describe_signer(leaf, res);
     if (!check_signature(p7, si, leaf, res))
         goto out;
-    int ts = timestamp(p7, si, req->trust_pem, res, &t);
+    int ts = timestamp(p7, si, req, res, &t);
     if (ts < 0)
         goto out;
     if (!check_chain(store, leaf, p7->d.sign->cert, t, 0, ts > 0, res, &chain))

@@ -367,6 +367,18 @@ int plat_sig_trust_check(const char *trust_pem)
     return trust_pem == NULL ? TMI_OK : TMI_ENOTSUP;
 }
 
+/* The system's stores decide: nothing to load. */
+int plat_sig_trust_open(const char *trust_pem, plat_sig_trust **out)
+{
+    *out = NULL;
+    return trust_pem == NULL ? TMI_OK : TMI_ENOTSUP;
+}
+
+void plat_sig_trust_free(plat_sig_trust *t)
+{
+    (void)t;
+}
+
 int plat_sig_verify(const plat_sig_request *req, sig_result *res)
 {
     WINTRUST_FILE_INFO fi;

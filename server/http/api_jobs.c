@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "api.h"
+#include "authenticode.h"
 #include "backup.h"
 #include "detect.h"
 #include "err.h"
@@ -114,9 +115,15 @@ static cJSON *plan_json(const scan_result *r)
             cJSON_AddStringToObject(fo, "source_path", src->files[i].path);
             cJSON_AddStringToObject(fo, "to_version",
                                     version_format(&src->files[i].version, v, sizeof(v)));
+            cJSON_AddItemToObject(fo, "source_signature",
+                                  src->files[i].has_sig ? authenticode_to_json(&src->files[i].sig)
+                                                        : cJSON_CreateNull());
+            cJSON_AddBoolToObject(fo, "untrusted_root_accepted", src->files[i].sig_override);
         } else {
             cJSON_AddNullToObject(fo, "source_path");
             cJSON_AddNullToObject(fo, "to_version");
+            cJSON_AddNullToObject(fo, "source_signature");
+            cJSON_AddBoolToObject(fo, "untrusted_root_accepted", 0);
         }
         cJSON_AddItemToArray(files, fo);
     }
@@ -129,7 +136,12 @@ int api_plan(http_req *req)
     scan_result *r = NULL;
     cJSON *o;
     int rc, st;
-    rc = scan_run(cfg->target, &r);
+    const char *acc = req_query_get(&req->query, "accept_untrusted_root");
+    scan_options so = {0};
+    if (acc != NULL && strcmp(acc, "true") != 0 && strcmp(acc, "false") != 0)
+        return http_send_problem(req, 400, "accept_untrusted_root must be true or false");
+    so.accept_untrusted_root = acc != NULL && strcmp(acc, "true") == 0;
+    rc = scan_run_opts(cfg->target, &so, &r);
     if (rc != TMI_OK)
         return http_send_error(req, rc, "the scan for the plan failed", NULL);
     o = plan_json(r);
@@ -147,20 +159,22 @@ int api_plan(http_req *req)
 
 /* ---- POST /api/jobs ---- */
 
-/* Validate the body: {"action": ..., "confirm": hex, "backup": id}. */
+/* Validate the body: {"action": ..., "confirm": hex, "backup": id,
+ * "accept_untrusted_root": bool}. */
 static int parse_job_body(http_req *req, repair_action *a, const char **confirm,
-                          const char **backup)
+                          const char **backup, int *accept_root)
 {
     const cJSON *it;
     const cJSON *action = cJSON_GetObjectItemCaseSensitive(req->body, "action");
     *confirm = NULL;
     *backup = NULL;
+    *accept_root = 0;
     if (!cJSON_IsObject(req->body))
         return http_send_problem(req, 400, "the body must be a JSON object with \"action\"");
     cJSON_ArrayForEach(it, req->body)
     {
         if (strcmp(it->string, "action") != 0 && strcmp(it->string, "confirm") != 0 &&
-            strcmp(it->string, "backup") != 0)
+            strcmp(it->string, "backup") != 0 && strcmp(it->string, "accept_untrusted_root") != 0)
             return http_send_problem(req, 400, "unknown field '%.40s'", it->string);
     }
     if (!cJSON_IsString(action) || repair_action_parse(action->valuestring, a) != TMI_OK)
@@ -180,6 +194,13 @@ static int parse_job_body(http_req *req, repair_action *a, const char **confirm,
             return http_send_problem(req, 400, "\"backup\" must be a backup id");
         *backup = it->valuestring;
     }
+    it = cJSON_GetObjectItemCaseSensitive(req->body, "accept_untrusted_root");
+    if (it != NULL && !cJSON_IsBool(it))
+        return http_send_problem(req, 400, "\"accept_untrusted_root\" must be true or false");
+    *accept_root = cJSON_IsTrue(it);
+    if (*accept_root && *a != REPAIR_REPLACE && *a != REPAIR_FULL)
+        return http_send_problem(
+            req, 400, "\"accept_untrusted_root\" goes with the replace and repair actions only");
     if (*a == REPAIR_RESTORE && *backup == NULL)
         return http_send_problem(req, 400, "restore needs \"backup\": the id of a backup");
     if (*a != REPAIR_RESTORE && *backup != NULL)
@@ -196,7 +217,8 @@ int api_jobs_post(http_req *req)
     int64_t id = 0;
     char err[512], loc[64];
     const char *headers[] = {"Location", loc, NULL};
-    int st = parse_job_body(req, &a, &confirm, &backup), rc;
+    int accept_root = 0;
+    int st = parse_job_body(req, &a, &confirm, &backup, &accept_root), rc;
     if (st != 0)
         return st;
     if (!plat_is_elevated())
@@ -204,7 +226,7 @@ int api_jobs_post(http_req *req)
                                  "changing the system needs an elevated (Administrator) server");
     actor.user = req->user;
     actor.auth = req->auth == HTTP_AUTH_SESSION ? "session" : "token";
-    rc = runner_start(cfg->jobs, a, backup, confirm, &actor, &id, err, sizeof(err));
+    rc = runner_start(cfg->jobs, a, backup, confirm, accept_root, &actor, &id, err, sizeof(err));
     if (rc == TMI_EINTR)
         return http_send_problem(req, 503, "the server is shutting down");
     if (rc == TMI_EBUSY)

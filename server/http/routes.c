@@ -28,7 +28,7 @@ static const route table[] = {
     {"GET", "/api/scans/{id}", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_scan_get},
     {"GET", "/api/files", ROUTE_AUTH, ROUTE_NO_BODY, PAGE, api_files},
     {"GET", "/api/files/{name}/history", ROUTE_AUTH, ROUTE_NO_BODY, PAGE, api_file_history},
-    {"GET", "/api/plan", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_plan},
+    {"GET", "/api/plan", ROUTE_AUTH, ROUTE_NO_BODY, "accept_untrusted_root", api_plan},
     {"POST", "/api/jobs", ROUTE_AUTH, ROUTE_JSON_BODY, NULL, api_jobs_post},
     {"GET", "/api/jobs", ROUTE_AUTH, ROUTE_NO_BODY, PAGE, api_jobs_list},
     {"GET", "/api/jobs/{id}", ROUTE_AUTH, ROUTE_NO_BODY, NULL, api_job_get},

@@ -38,6 +38,7 @@ struct runner_job {
     char user[256];
     char auth[32];
     repair_action action;
+    int accept_untrusted_root;
     int64_t id;
     plat_lock *lock;
     /* while executing */
@@ -78,6 +79,7 @@ static void fill_env(const runner_job *h, repair_env *env)
     env->stop_timeout_ms = r->cfg.stop_timeout_ms;
     env->start_timeout_ms = r->cfg.start_timeout_ms;
     env->stay_ms = r->cfg.stay_ms;
+    env->accept_untrusted_root = h->accept_untrusted_root;
 }
 
 int runner_new(const runner_config *cfg, runner **out)
@@ -305,8 +307,8 @@ int runner_recover_now(runner *r, int *recovered, char *err, size_t errlen)
 }
 
 int runner_begin(runner *r, repair_action action, const char *restore_id,
-                 const char *confirmed_digest, const audit_actor *actor, runner_job **out,
-                 int64_t *job_id, char *err, size_t errlen)
+                 const char *confirmed_digest, int accept_untrusted_root, const audit_actor *actor,
+                 runner_job **out, int64_t *job_id, char *err, size_t errlen)
 {
     runner_job *h = NULL;
     store *st = NULL;
@@ -318,6 +320,7 @@ int runner_begin(runner *r, repair_action action, const char *restore_id,
     if (rc != TMI_OK)
         return rc;
     h->action = action;
+    h->accept_untrusted_root = accept_untrusted_root != 0;
     copy_str(h->restore_id, sizeof(h->restore_id), restore_id);
     copy_str(h->digest, sizeof(h->digest), confirmed_digest);
     if (actor != NULL) {
@@ -339,6 +342,8 @@ int runner_begin(runner *r, repair_action action, const char *restore_id,
             cJSON_AddStringToObject(params, "backup", h->restore_id);
         if (h->digest[0])
             cJSON_AddStringToObject(params, "confirmed_plan", h->digest);
+        if (h->accept_untrusted_root)
+            cJSON_AddBoolToObject(params, "accept_untrusted_root", 1);
         ptext = cJSON_PrintUnformatted(params);
         cJSON_Delete(params);
         rc = jobs_create(st, repair_action_name(action), actor, ptext, &h->id);
@@ -466,6 +471,10 @@ int runner_execute(runner_job *h, runner_progress_fn progress, void *arg, repair
     cJSON_AddBoolToObject(d, "rolled_back", res->rolled_back);
     if (res->backup_id[0])
         cJSON_AddStringToObject(d, "backup", res->backup_id);
+    if (h->accept_untrusted_root) {
+        cJSON_AddBoolToObject(d, "accept_untrusted_root", 1);
+        cJSON_AddStringToObject(d, "untrusted_root_accepted", res->untrusted_root_accepted);
+    }
     char *text = cJSON_PrintUnformatted(d);
     cJSON_Delete(d);
     memset(&ev, 0, sizeof(ev));
@@ -529,8 +538,8 @@ static void job_thread_main(void *arg)
 }
 
 int runner_start(runner *r, repair_action action, const char *restore_id,
-                 const char *confirmed_digest, const audit_actor *actor, int64_t *job_id, char *err,
-                 size_t errlen)
+                 const char *confirmed_digest, int accept_untrusted_root, const audit_actor *actor,
+                 int64_t *job_id, char *err, size_t errlen)
 {
     runner_job *h = NULL;
     int rc;
@@ -538,7 +547,8 @@ int runner_start(runner *r, repair_action action, const char *restore_id,
         snprintf(err, errlen, "shutting down: no new jobs");
         return TMI_EINTR;
     }
-    rc = runner_begin(r, action, restore_id, confirmed_digest, actor, &h, job_id, err, errlen);
+    rc = runner_begin(r, action, restore_id, confirmed_digest, accept_untrusted_root, actor, &h,
+                      job_id, err, errlen);
     if (rc == TMI_OK) {
         rc = plat_thread_start(job_thread_main, h);
         if (rc != TMI_OK) {

@@ -58,12 +58,14 @@ typedef void (*runner_progress_fn)(void *arg, const char *step, const char *outc
 /*
  * Take the lock, recover, create the job. On TMI_EBUSY err names the job that
  * runs ("job 12 (repair) is running, started by pid 345"). restore_id is for
- * REPAIR_RESTORE; confirmed_digest (may be NULL) is the plan the user saw.
- * On TMI_OK *out is the caller's, to pass to runner_execute and runner_end.
+ * REPAIR_RESTORE; confirmed_digest (may be NULL) is the plan the user saw;
+ * accept_untrusted_root is the admin's override of a missing trust root for
+ * the source files (repair_env), recorded in the job's params and its audit
+ * record. On TMI_OK *out is the caller's, to pass to runner_execute and runner_end.
  */
 int runner_begin(runner *r, repair_action action, const char *restore_id,
-                 const char *confirmed_digest, const audit_actor *actor, runner_job **out,
-                 int64_t *job_id, char *err, size_t errlen);
+                 const char *confirmed_digest, int accept_untrusted_root, const audit_actor *actor,
+                 runner_job **out, int64_t *job_id, char *err, size_t errlen);
 
 /* Run the job; res receives the outcome; progress (may be NULL) is called
  * after every step. Returns res->rc. */
@@ -84,8 +86,8 @@ void runner_end(runner_job *j);
  * TMI_ENOMEM when no thread could be made.
  */
 int runner_start(runner *r, repair_action action, const char *restore_id,
-                 const char *confirmed_digest, const audit_actor *actor, int64_t *job_id, char *err,
-                 size_t errlen);
+                 const char *confirmed_digest, int accept_untrusted_root, const audit_actor *actor,
+                 int64_t *job_id, char *err, size_t errlen);
 
 /* Is a job running on data_dir right now, in this process or another (is
  * its job lock held)? 1 yes, 0 no. */

@@ -267,7 +267,7 @@ static void auto_run(watcher *w)
     char err[512];
     int64_t id = 0;
     int rc =
-        runner_start(w->cfg.jobs, REPAIR_FULL, NULL, NULL, &policy_actor, &id, err, sizeof(err));
+        runner_start(w->cfg.jobs, REPAIR_FULL, NULL, NULL, 0, &policy_actor, &id, err, sizeof(err));
     if (rc != TMI_OK) {
         policy_audit(w, "skipped", err[0] ? err : tmi_strerror(rc));
         auto_set(w, AUTO_DONE, 0);

@@ -613,6 +613,8 @@ describe("the demo, repaired through the web console", () => {
     await page.locator("#obs-panel").waitFor({ state: "visible" });
     assert.match(await page.locator("#obs-sha256").innerText(), /^[0-9a-f]{64}$/);
     assert.match(await page.locator("#obs-changed-by").innerText(), /^tmi-console job \d+, run by root/);
+    // the signature the observation recorded (the demo's files are unsigned)
+    assert.match(await page.locator("#obs-signature").innerText(), /^Unsigned/);
     await page.locator("#obs-close").click();
     assert.equal(await page.evaluate(() => document.activeElement.dataset.version), "1.12.0.1266");
     // by keyboard too
@@ -714,6 +716,92 @@ describe("the demo, repaired through the web console", () => {
     assert.doesNotMatch(got.badge, /badge-attention/);
     assert.equal(got.look, got.trouble); /* styled as trouble, not left plain */
     assert.equal(got.words, "2 files are damaged");
+    tabWatch.assertClean();
+    await tab.close();
+  });
+
+  it("shows each file's signature: a badge with the signer, red when invalid, details from the keyboard", async () => {
+    // the demo's files are unsigned: every row says so
+    await page.locator("#tab-status").click();
+    await page.locator("#view-status").waitFor({ state: "visible" });
+    for (const name of FILES) {
+      assert.match(
+        await page.locator(`#files-body tr[data-file="${name}"] .sig-cell`).innerText(),
+        /Unsigned/,
+        name,
+      );
+    }
+    const tab = await browser.context.newPage();
+    const tabWatch = watchPage(tab, demo.base);
+    await tab.goto(demo.base + "/");
+    await tab.locator("#files-body tr[data-file]").first().waitFor();
+    const signer = {
+      organization: "Trend Micro, Inc.",
+      common_name: "Trend Micro, Inc.",
+      subject: "CN=Trend Micro, Inc., O=Trend Micro, Inc.",
+      issuer: "CN=Code Signing CA",
+      thumbprint_sha1: "11".repeat(20),
+      thumbprint_sha256: "22".repeat(32),
+      not_before: "2015-01-01T00:00:00.000Z",
+      not_after: "2020-01-01T00:00:00.000Z",
+    };
+    await tab.evaluate(
+      async ({ signer }) => {
+        const m = await import("/assets/js/status.js");
+        const sig = (status, reason, detail) => ({
+          status,
+          reason,
+          detail,
+          source: "embedded",
+          digest_algorithm: "sha256",
+          signer,
+          root: "CN=Root",
+          signing_time: "2016-06-01T00:00:00.000Z",
+          timestamp: "rfc3161",
+          valid_by_timestamp: true,
+        });
+        m.renderFiles({
+          verdict: "affected",
+          expected_version: "1.12.0.1266",
+          files: [
+            { name: "a.dll", status: "ok", version: "1.12.0.1266", signature: sig("valid") },
+            {
+              name: "b.dll",
+              status: "ok",
+              version: "1.12.0.1266",
+              signature: sig("invalid", "digest_mismatch", "the file changed after it was signed"),
+            },
+          ],
+        });
+      },
+      { signer },
+    );
+    const good = tab.locator('#files-body tr[data-file="a.dll"] details.sig');
+    const bad = tab.locator('#files-body tr[data-file="b.dll"] details.sig');
+    assert.match(await good.locator("summary").innerText(), /Signed: Trend Micro, Inc\./);
+    assert.match(await bad.locator("summary").innerText(), /Invalid: file changed after signing/);
+    const colour = (loc) => loc.evaluate((n) => getComputedStyle(n).color);
+    assert.equal(
+      await colour(bad.locator(".badge")),
+      await tab.evaluate(() => {
+        const t = document.createElement("span");
+        t.className = "badge badge-invalid";
+        document.body.appendChild(t);
+        const c = getComputedStyle(t).color;
+        t.remove();
+        return c;
+      }),
+      "an invalid signature is in the colours of trouble",
+    );
+    // the details open from the keyboard
+    await bad.locator("summary").focus();
+    await tab.keyboard.press("Enter");
+    assert.equal(await bad.evaluate((d) => d.open), true);
+    const text = await bad.innerText();
+    assert.match(text, /the file changed after it was signed/);
+    assert.match(text, /2{64}/);
+    assert.match(text, /valid through its timestamp only/);
+    assert.deepEqual(await axeViolations(tab), [], "axe: the signature details");
     tabWatch.assertClean();
     await tab.close();
   });

@@ -92,6 +92,31 @@ static int clean_text(const char *s, size_t cap)
     return 1;
 }
 
+/* A trust handle kept across inputs, as a scan keeps one across files: its
+ * certificate cache must never change a verdict. */
+static plat_sig_trust *trust;
+static int trust_tried;
+
+static void check_with_handle(const char *path, const uint8_t *buf, size_t len,
+                              const ac_options *opt, int rc, const sig_result *r)
+{
+    sig_result r2;
+    ac_options o2 = *opt;
+    if (!trust_tried) {
+        trust_tried = 1;
+        if (plat_sig_trust_open(opt->trust_pem, &trust) != TMI_OK)
+            trust = NULL;
+    }
+    if (trust == NULL)
+        return;
+    o2.trust = trust;
+    int rc2 = authenticode_check(path, buf, len, &o2, &r2);
+    if (rc2 != rc || r2.status != r->status || r2.reason != r->reason ||
+        r2.has_signer != r->has_signer ||
+        memcmp(r2.thumb_sha256, r->thumb_sha256, sizeof(r->thumb_sha256)) != 0)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     sig_result r;
@@ -112,6 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = authenticode_check("fuzz.exe", buf, len, &opt, &r);
     if (rc != TMI_OK && rc != TMI_EFORMAT)
         abort();
+    check_with_handle("fuzz.exe", buf, len, &opt, rc, &r);
     if ((r.status == SIG_INVALID) != (r.reason != SIG_REASON_NONE))
         abort();
     if (r.status == SIG_VALID &&

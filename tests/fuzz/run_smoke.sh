@@ -98,6 +98,10 @@ seed_fuzz_playbook() {
     cat > "$dir/minimal" <<'JSON'
 {"id":"t","title":"T","expected_version":"2.0.0.0","known_bad_versions":["1.0.0.0"],"files":["a.dll","b.exe"],"tmi_folders":["X/TMI"],"registry":{"key":"K","value":"V"},"sources":[{"glob":"bak*","variant":"v"}],"service":{"display_name":"S","image_name":"b.exe","short_name":null},"event":{"provider":"P","id":800,"tokens":["errcode=-107"]},"max_file_size":1024}
 JSON
+    cat > "$dir/policy" <<'JSON'
+{"id":"t","title":"T","expected_version":"2.0.0.0","files":["a.dll"],"tmi_folders":["X/TMI"],"sources":[{"glob":"bak*","variant":"v"}],"service":{"display_name":"S","image_name":"a.dll"},"signer":{"organization":"Trend Micro, Inc.","thumbprints":["00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"]},"allow_unsigned":false,"trust_store":"/etc/ssl/certs/ca-certificates.crt"}
+JSON
+    printf '%s' '{"id":"t","signer":{"organization":"","thumbprints":["zz",1]},"allow_unsigned":"yes","trust_store":"rel.pem"}' > "$dir/policy-bad"
     printf '%s' '{"id":"x","files":["../a"],"tmi_folders":["a/../../b"]}' > "$dir/escape"
     printf '%s' '[1,2,{"id":"x"}]' > "$dir/array"
 }

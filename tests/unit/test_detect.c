@@ -610,7 +610,8 @@ static void generic_engine_runs_another_playbook(void **state)
         "{\"id\":\"other\",\"title\":\"Other\",\"expected_version\":\"3.0.0.0\","
         "\"known_bad_versions\":[\"2.0.0.0\"],\"files\":[\"a.dll\",\"b.exe\"],"
         "\"tmi_folders\":[\"Vendor/App\"],\"sources\":[{\"glob\":\"old*/keep\",\"variant\":"
-        "\"v1\"}],\"service\":{\"display_name\":\"App\",\"image_name\":\"b.exe\"}}";
+        "\"v1\"}],\"service\":{\"display_name\":\"App\",\"image_name\":\"b.exe\"},"
+        "\"allow_unsigned\":true}";
     char app[PLAT_PATH_MAX], keep[PLAT_PATH_MAX], err[256];
     playbook *pb = NULL;
     scan_result *r = NULL;

@@ -49,6 +49,9 @@ static void default_describes_the_fault(void **state)
     "\"tmi_folders\":[\"X/TMI\"],\"sources\":[{\"glob\":\"bak*\",\"variant\":\"v\"}],"             \
     "\"service\":{\"display_name\":\"S\",\"image_name\":\"a.exe\"}"
 
+/* 63 hex digits: a thumbprint is this and one more */
+#define HEX63 "abababababababababababababababababababababababababababababababa"
+
 static void minimal_playbook_loads(void **state)
 {
     (void)state;
@@ -116,6 +119,22 @@ static void rejects_bad_playbooks(void **state)
          "\"tmi_folders\":[\"x\"],\"sources\":[],\"service\":{\"display_name\":\"S\","
          "\"image_name\":\"x/mrf.exe\"}}",
          "image_name"},
+        /* the signature policy */
+        {MINIMAL_HEAD ",\"allow_unsigned\":\"yes\"}", "\"allow_unsigned\" must be true or false"},
+        {MINIMAL_HEAD ",\"allow_unsigned\":1}", "\"allow_unsigned\" must be true or false"},
+        {MINIMAL_HEAD ",\"signer\":\"Trend Micro, Inc.\"}", "\"signer\" must be an object"},
+        {MINIMAL_HEAD ",\"signer\":{}}", "\"organization\" is required"},
+        {MINIMAL_HEAD ",\"signer\":{\"organization\":\"\"}}", "must not be empty"},
+        {MINIMAL_HEAD ",\"signer\":{\"organization\":\"O\",\"cn\":\"x\"}}", "unknown key \"cn\""},
+        {MINIMAL_HEAD ",\"signer\":{\"organization\":\"O\",\"thumbprints\":[]}}", "array of 1-16"},
+        {MINIMAL_HEAD ",\"signer\":{\"organization\":\"O\",\"thumbprints\":[\"abcd\"]}}",
+         "64 hex digits"},
+        {MINIMAL_HEAD ",\"signer\":{\"organization\":\"O\",\"thumbprints\":[\"" HEX63 "g\"]}}",
+         "64 hex digits"},
+        {MINIMAL_HEAD ",\"signer\":{\"organization\":\"O\",\"thumbprints\":[1]}}", "64 hex digits"},
+        {MINIMAL_HEAD ",\"trust_store\":\"roots.pem\"}", "absolute path"},
+        {MINIMAL_HEAD ",\"trust_store\":\"C:roots.pem\"}", "absolute path"},
+        {MINIMAL_HEAD ",\"trust_store\":7}", "\"trust_store\" must be a string"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         playbook *pb = (playbook *)0x1;
@@ -126,6 +145,52 @@ static void rejects_bad_playbooks(void **state)
                      cases[i].message_part);
         assert_ptr_equal(pb, (playbook *)0x1); /* untouched */
     }
+}
+
+/* The signature policy: absent, it is the strict one (signed files only, any
+ * publisher, the system's roots); given, every part is kept. */
+static void signature_policy_loads(void **state)
+{
+    (void)state;
+    playbook *pb = NULL;
+    char err[256];
+    const char *text = MINIMAL_HEAD "}";
+    assert_int_equal(playbook_load_json(text, strlen(text), &pb, err, sizeof(err)), TMI_OK);
+    assert_null(pb->sig.signer_org);
+    assert_int_equal(pb->sig.n_thumbprints, 0);
+    assert_false(pb->sig.allow_unsigned);
+    assert_null(pb->sig.trust_store);
+    playbook_free(pb);
+    text =
+        MINIMAL_HEAD ",\"signer\":{\"organization\":\"Trend Micro, Inc.\",\"thumbprints\":[\"" HEX63
+                     "F\",\"" HEX63 "0\"]},\"allow_unsigned\":true,"
+                     "\"trust_store\":\"C:\\\\tmi\\\\roots.pem\"}";
+    assert_int_equal(playbook_load_json(text, strlen(text), &pb, err, sizeof(err)), TMI_OK);
+    assert_string_equal(pb->sig.signer_org, "Trend Micro, Inc.");
+    assert_int_equal(pb->sig.n_thumbprints, 2);
+    assert_int_equal(pb->sig.thumbprints[0][0], 0xab);
+    assert_int_equal(pb->sig.thumbprints[0][31], 0xaf);
+    assert_int_equal(pb->sig.thumbprints[1][31], 0xa0);
+    assert_true(pb->sig.allow_unsigned);
+    assert_string_equal(pb->sig.trust_store, "C:\\tmi\\roots.pem");
+    playbook_free(pb);
+    /* 17 thumbprints: too many */
+    char big[4096];
+    int n = snprintf(big, sizeof(big), "%s,\"signer\":{\"organization\":\"O\",\"thumbprints\":[",
+                     MINIMAL_HEAD);
+    for (int i = 0; i < 17; i++)
+        n += snprintf(big + n, sizeof(big) - (size_t)n, "%s\"" HEX63 "1\"", i ? "," : "");
+    snprintf(big + n, sizeof(big) - (size_t)n, "]}}");
+    pb = (playbook *)0x1;
+    assert_int_equal(playbook_load_json(big, strlen(big), &pb, err, sizeof(err)), TMI_ETOOBIG);
+    assert_non_null(strstr(err, "more than 16"));
+    assert_ptr_equal(pb, (playbook *)0x1);
+    /* the built-in one: Trend Micro, unsigned allowed (for unsigned files), system roots */
+    assert_int_equal(playbook_load_default(&pb), TMI_OK);
+    assert_string_equal(pb->sig.signer_org, "Trend Micro, Inc.");
+    assert_true(pb->sig.allow_unsigned);
+    assert_null(pb->sig.trust_store);
+    playbook_free(pb);
 }
 
 static void rejects_too_many_files(void **state)
@@ -178,6 +243,7 @@ int main(void)
         cmocka_unit_test(default_describes_the_fault),
         cmocka_unit_test(minimal_playbook_loads),
         cmocka_unit_test(rejects_bad_playbooks),
+        cmocka_unit_test(signature_policy_loads),
         cmocka_unit_test(rejects_too_many_files),
         cmocka_unit_test(rejects_oversized_and_missing_files),
     };

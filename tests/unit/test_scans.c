@@ -215,6 +215,65 @@ static void one_change_adds_one_row(void **state)
     store_close(s);
 }
 
+/* A signature change with the same bytes (a trust store or an expiry) is a
+ * change; an observation that recorded no signature (made before the store
+ * kept them) does not make one by itself. */
+static void signature_change_is_a_change(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX];
+    st_tmpdir(dir, sizeof(dir));
+    store *s = st_open(dir);
+    scan_result *r = st_scan("/tmi", 8, 1, 8);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    int64_t obs = n_obs(s);
+    /* rows without a signature, then the first scan that records one */
+    for (size_t i = 0; i < r->n_files; i++)
+        r->files[i].has_sig = 1; /* unsigned */
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), obs);
+    st_exec(s, "UPDATE observations SET sig_status = 'unsigned'"
+               " WHERE file_id IN (SELECT id FROM files WHERE kind = 'tmi')");
+    /* signed now, same bytes */
+    scan_file *f = &r->files[2];
+    f->sig.status = SIG_VALID;
+    f->sig.has_signer = 1;
+    snprintf(f->sig.signer_o, sizeof(f->sig.signer_o), "Trend Micro, Inc.");
+    memset(f->sig.thumb_sha256, 0xab, 32);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), ++obs);
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), obs);
+    /* another certificate of the same publisher */
+    f->sig.thumb_sha256[0] = 0xcd;
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), ++obs);
+    /* the root is no longer trusted */
+    f->sig.status = SIG_INVALID;
+    f->sig.reason = SIG_REASON_UNTRUSTED_ROOT;
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(n_obs(s), ++obs);
+    scans_obs_list h = {NULL, 0};
+    history_query q = {f->path, 0, 0};
+    assert_int_equal(scans_history(s, &q, &h), TMI_OK);
+    assert_true(h.count >= 3);
+    assert_string_equal(h.rows[0].sig_status, "invalid");
+    assert_string_equal(h.rows[0].sig_reason, "untrusted_root");
+    assert_string_equal(h.rows[0].sig_signer, "Trend Micro, Inc.");
+    assert_true(h.rows[0].has_sig_thumbprint);
+    assert_int_equal(h.rows[0].sig_thumbprint[0], 0xcd);
+    cJSON *j = scans_obs_json(&h.rows[0]);
+    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(j, "signature");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(sig, "reason")->valuestring,
+                        "untrusted_root");
+    cJSON_Delete(j);
+    assert_string_equal(h.rows[1].sig_status, "valid");
+    assert_null(h.rows[1].sig_reason);
+    scans_obs_list_free(&h);
+    scan_result_free(r);
+    store_close(s);
+}
+
 static void scan_json_round_trips(void **state)
 {
     (void)state;
@@ -423,6 +482,7 @@ int main(void)
         ST_TEST("/store/scans/first-scan-adds-every-path", first_scan_adds_every_path),
         ST_TEST("/store/scans/unchanged-adds-no-rows", unchanged_scans_add_no_rows),
         ST_TEST("/store/scans/one-change-one-row", one_change_adds_one_row),
+        ST_TEST("/store/scans/signature-change", signature_change_is_a_change),
         ST_TEST("/store/scans/vanished-source-folder", vanished_source_folder_is_recorded),
         ST_TEST("/store/scans/json-round-trips", scan_json_round_trips),
         ST_TEST("/store/scans/refuses-malformed", refuses_malformed_results),

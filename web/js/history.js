@@ -21,6 +21,7 @@ import {
   tail,
   timeEl,
 } from "./lib.js";
+import { sigBadgeParts } from "./signature.js";
 import { refreshStatus } from "./status.js";
 import { ZOOMS, drawTimeline, lanesOf, laneName } from "./timeline.js";
 
@@ -158,6 +159,7 @@ function showObservation(o, seg) {
       "Seen again",
       seg.also.length + " more time(s) with the same version and hash, last " + fmtTime(seg.also[seg.also.length - 1].observed),
     ]);
+  if (o.signature) facts.push(["Signature", obsSignature(o.signature)]);
   if (o.error) facts.push(["Error", o.error]);
   replaceChildren(
     $("obs-facts"),
@@ -168,6 +170,17 @@ function showObservation(o, seg) {
   panel.hidden = false;
   panel.scrollIntoView({ block: "nearest" });
   $("obs-close").focus();
+}
+
+/* The signature an observation recorded: the badge, and the thumbprint. */
+function obsSignature(sig) {
+  const p = sigBadgeParts({ status: sig.status, reason: sig.reason, signer: sig.signer ? { organization: sig.signer } : null });
+  return el(
+    "span",
+    { id: "obs-signature" },
+    badge(p.kind, p.text),
+    sig.thumbprint_sha256 ? [" ", el("span", { class: "hash full" }, "SHA-256 " + sig.thumbprint_sha256)] : null,
+  );
 }
 
 function jobLink(cb) {

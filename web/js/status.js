@@ -31,6 +31,7 @@ import {
   statusText,
   timeEl,
 } from "./lib.js";
+import { sigDetails } from "./signature.js";
 
 export async function refreshStatus(scanFirst) {
   try {
@@ -353,6 +354,7 @@ function fileRow(scan, f) {
           )
         : null,
     ),
+    el("td", { class: "sig-cell" }, sigDetails(f.signature, f.name)),
     hashCell(f.sha256),
     el("td", { class: "num nowrap" }, fmtSize(f.size)),
     el("td", null, f.mtime ? timeEl(f.mtime) : "–"),
@@ -367,7 +369,7 @@ export function renderFiles(scan) {
       el(
         "tr",
         { class: "empty-row" },
-        el("td", { colspan: 7 }, scan ? "No TMI folder was found." : "Not scanned yet."),
+        el("td", { colspan: 8 }, scan ? "No TMI folder was found." : "Not scanned yet."),
       ),
     );
     return;
@@ -421,8 +423,51 @@ function renderSources(scan) {
         el("code", { class: "path" }, s.path),
         " ",
         s.variant ? el("span", { class: "muted" }, "(" + s.variant + ") ") : null,
-        s.complete ? badge("ok", "complete") : badge("failed", "not usable", s.reason || null),
-        !s.complete && s.reason ? el("span", { class: "muted" }, " " + s.reason) : null,
+        sourceBadge(s),
+        !s.complete && s.reason
+          ? el("span", { class: s.state === "untrusted" ? "sig-reason" : "muted" }, " " + s.reason)
+          : null,
+        sourceSignatures(s),
+      ),
+    ),
+  );
+}
+
+/* complete (green), refused for a signature (red), or not usable. */
+function sourceBadge(s) {
+  if (s.complete) return badge("ok", "complete");
+  if (s.state === "untrusted") return badge("invalid", "signature refused", s.reason || null);
+  return badge("failed", "not usable", s.reason || null);
+}
+
+/* The signer of a source's files in one line, and each file's signature. */
+function sourceSignatures(s) {
+  const files = s.files || [];
+  if (files.length === 0) return null;
+  const signers = new Set(
+    files.map((f) =>
+      f.signature && f.signature.status === "valid" && f.signature.signer
+        ? f.signature.signer.organization || f.signature.signer.common_name
+        : null,
+    ),
+  );
+  const invalid = files.filter((f) => f.signature && f.signature.status === "invalid").length;
+  const unsigned = files.filter((f) => !f.signature || f.signature.status === "unsigned").length;
+  let line;
+  if (invalid > 0) line = invalid + " with an invalid signature";
+  else if (unsigned === files.length) line = "all unsigned";
+  else if (unsigned > 0) line = unsigned + " unsigned";
+  else if (signers.size === 1) line = "all signed by " + [...signers][0];
+  else line = "signed by " + signers.size + " publishers";
+  return el(
+    "details",
+    { class: "sig-list" + (invalid > 0 ? " sig-list-bad" : "") },
+    el("summary", null, "Signatures: " + line),
+    el(
+      "ul",
+      null,
+      files.map((f) =>
+        el("li", null, el("code", null, f.name), " ", sigDetails(f.signature, f.name)),
       ),
     ),
   );

@@ -1,0 +1,335 @@
+/*
+ * test_sigpolicy.c - the playbook's signature policy as a scan applies it
+ * (detect.h), on the signed fixtures of tests/tools/sig_fixtures.sh (the
+ * folder TMI_SIG_FIXTURES names; skipped without it): which source folders
+ * are complete, which are refused and why, and what the admin's
+ * accept_untrusted_root override accepts and what it never does.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "authenticode.h"
+#include "detect.h"
+#include "err.h"
+#include "plat.h"
+#include "playbook.h"
+#include "scan_json.h"
+#include "testutil.h"
+
+#define PUBLISHER "TMI Test Publisher, Inc."
+
+typedef struct fx {
+    char root[PLAT_PATH_MAX];
+    char tmi[PLAT_PATH_MAX];
+    char src[PLAT_PATH_MAX];
+    char trust[PLAT_PATH_MAX];
+} fx;
+
+static const char *fixtures_dir(void)
+{
+    const char *d = getenv("TMI_SIG_FIXTURES");
+    return d != NULL && d[0] != '\0' ? d : NULL;
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    tu_mkdtemp(f->root, sizeof(f->root));
+    tu_join(f->tmi, sizeof(f->tmi), f->root, "App");
+    tu_join(f->src, sizeof(f->src), f->tmi, "good");
+    tu_mkdirs(f->src);
+    if (fixtures_dir() != NULL)
+        tu_join(f->trust, sizeof(f->trust), fixtures_dir(), "trust.pem");
+    /* the TMI folder: the old, unsigned set */
+    char path[PLAT_PATH_MAX];
+    tu_join(path, sizeof(path), f->tmi, "a.exe");
+    tu_write_pe(path, "1.12.0.1156", 0, 1);
+    tu_join(path, sizeof(path), f->tmi, "b.dll");
+    tu_write_pe(path, "1.12.0.1156", 0, 2);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    plat_remove_tree(f->root);
+    free(f);
+    return 0;
+}
+
+/* Copy the fixture name to dir/as. */
+static void put(const char *dir, const char *as, const char *name)
+{
+    char from[PLAT_PATH_MAX], to[PLAT_PATH_MAX];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    tu_join(from, sizeof(from), fixtures_dir(), name);
+    tu_join(to, sizeof(to), dir, as);
+    assert_int_equal(plat.read_file(from, 64u << 20, &buf, &len), TMI_OK);
+    assert_int_equal(plat.write_file(to, buf, len), TMI_OK);
+    free(buf);
+}
+
+/* Scan with a playbook of two files and the policy given as JSON members
+ * (", \"signer\": ..."), with or without the override. */
+static scan_result *scan_with(fx *f, const char *policy, int accept_root)
+{
+    char text[8192], err[256];
+    playbook *pb = NULL;
+    tmi_target t;
+    scan_result *r = NULL;
+    scan_options opt = {accept_root};
+    snprintf(text, sizeof(text),
+             "{\"id\":\"p\",\"title\":\"P\",\"expected_version\":\"1.12.0.1266\","
+             "\"files\":[\"a.exe\",\"b.dll\"],\"tmi_folders\":[\"App\"],"
+             "\"sources\":[{\"glob\":\"good\",\"variant\":\"v\"}],"
+             "\"service\":{\"display_name\":\"S\",\"image_name\":\"a.exe\"},"
+             "\"trust_store\":\"%s\"%s}",
+             f->trust, policy);
+    if (playbook_load_json(text, strlen(text), &pb, err, sizeof(err)) != TMI_OK)
+        fail_msg("playbook: %s", err);
+    tu_target(&t, pb, f->root, NULL);
+    assert_int_equal(scan_run_opts(&t, &opt, &r), TMI_OK);
+    playbook_free(pb); /* the result owns copies of what it keeps */
+    assert_int_equal(r->n_sources, 1);
+    return r;
+}
+
+static void expect_refused(scan_result *r, const char *part)
+{
+    const scan_source *s = &r->sources[0];
+    assert_false(s->complete);
+    assert_false(r->repair_possible);
+    assert_string_equal(scan_source_state(s), "untrusted");
+    if (s->reason == NULL || strstr(s->reason, part) == NULL)
+        fail_msg("reason \"%s\", wanted \"%s\"", s->reason ? s->reason : "(null)", part);
+    assert_non_null(strstr(r->repair_reason, part));
+    scan_result_free(r);
+}
+
+#define SKIP_WITHOUT_FIXTURES()                                                                    \
+    do {                                                                                           \
+        if (fixtures_dir() == NULL)                                                                \
+            skip();                                                                                \
+    } while (0)
+
+static void valid_set_is_complete(void **state)
+{
+    fx *f = *state;
+    SKIP_WITHOUT_FIXTURES();
+    put(f->src, "a.exe", "signed.exe");
+    put(f->src, "b.dll", "signed64.dll");
+    scan_result *r = scan_with(f, ",\"signer\":{\"organization\":\"" PUBLISHER "\"}", 0);
+    const scan_source *s = &r->sources[0];
+    assert_true(s->complete);
+    assert_string_equal(scan_source_state(s), "complete");
+    assert_true(r->repair_possible);
+    for (size_t i = 0; i < s->n_files; i++) {
+        assert_true(s->files[i].has_sig);
+        assert_int_equal(s->files[i].sig.status, SIG_VALID);
+        assert_string_equal(s->files[i].sig.signer_o, PUBLISHER);
+        assert_false(s->files[i].sig_override);
+    }
+    assert_int_equal(r->files[0].sig.status, SIG_UNSIGNED);
+    /* in the JSON: the signature and the state */
+    cJSON *o = scan_to_json(r);
+    const cJSON *so = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "sources"), 0);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(so, "state")->valuestring, "complete");
+    const cJSON *sf = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(so, "files"), 1);
+    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(sf, "signature");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(sig, "status")->valuestring, "valid");
+    cJSON_Delete(o);
+    scan_result_free(r);
+}
+
+/* A changed file is never accepted: not by version, not by the override. */
+static void tampered_file_is_refused_whatever_its_version(void **state)
+{
+    fx *f = *state;
+    SKIP_WITHOUT_FIXTURES();
+    put(f->src, "a.exe", "signed.exe");
+    put(f->src, "b.dll", "tampered-header.dll");
+    scan_result *r = scan_with(f, "", 0);
+    assert_int_equal(r->sources[0].files[1].sig.reason, SIG_REASON_DIGEST_MISMATCH);
+    expect_refused(r, "b.dll has an invalid signature (digest_mismatch");
+    expect_refused(scan_with(f, "", 1), "b.dll has an invalid signature (digest_mismatch");
+    /* named first, even when another file is also wrong */
+    char path[PLAT_PATH_MAX];
+    tu_join(path, sizeof(path), f->src, "a.exe");
+    plat.remove_file(path);
+    expect_refused(scan_with(f, "", 0), "b.dll has an invalid signature");
+    /* other faults than a root: never accepted either */
+    put(f->src, "a.exe", "tampered-sig.exe");
+    expect_refused(scan_with(f, "", 1), "a.exe has an invalid signature (bad_signature");
+    put(f->src, "a.exe", "noeku.exe");
+    expect_refused(scan_with(f, "", 1), "a.exe has an invalid signature (wrong_key_usage");
+}
+
+/* The override accepts a root outside the trust store, and only that, and
+ * only from the expected publisher. */
+static void untrusted_root_needs_the_override(void **state)
+{
+    fx *f = *state;
+    SKIP_WITHOUT_FIXTURES();
+    put(f->src, "a.exe", "unknown-root.exe");
+    put(f->src, "b.dll", "signed64.dll");
+    expect_refused(scan_with(f, "", 0), "a.exe has an invalid signature (untrusted_root");
+    scan_result *r = scan_with(f, "", 1);
+    const scan_source *s = &r->sources[0];
+    assert_true(s->complete);
+    assert_int_equal(s->n_override, 1);
+    assert_true(s->files[0].sig_override);
+    assert_false(s->files[1].sig_override);
+    assert_true(r->accept_untrusted_root);
+    cJSON *o = scan_to_json(r);
+    const cJSON *so = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "sources"), 0);
+    const cJSON *acc = cJSON_GetObjectItemCaseSensitive(so, "untrusted_root_accepted");
+    assert_int_equal(cJSON_GetArraySize(acc), 1);
+    assert_string_equal(cJSON_GetArrayItem(acc, 0)->valuestring, "a.exe");
+    cJSON_Delete(o);
+    scan_result_free(r);
+    /* that chain's publisher is not the expected one: refused even so */
+    expect_refused(scan_with(f, ",\"signer\":{\"organization\":\"" PUBLISHER "\"}", 1),
+                   "a.exe is signed by \"Elsewhere Software\"");
+}
+
+static void publisher_and_thumbprints(void **state)
+{
+    fx *f = *state;
+    SKIP_WITHOUT_FIXTURES();
+    put(f->src, "a.exe", "signed.exe");
+    put(f->src, "b.dll", "signed64.dll");
+    expect_refused(scan_with(f, ",\"signer\":{\"organization\":\"Trend Micro, Inc.\"}", 0),
+                   "not by the expected publisher \"Trend Micro, Inc.\"");
+    expect_refused(scan_with(f,
+                             ",\"signer\":{\"organization\":\"" PUBLISHER "\",\"thumbprints\":[\""
+                             "0000000000000000000000000000000000000000000000000000000000000000"
+                             "\"]}",
+                             0),
+                   "not one of the playbook's thumbprints");
+    /* the leaf's own thumbprint pinned */
+    scan_result *r = scan_with(f, "", 0);
+    char hex[65], policy[512];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", r->sources[0].files[0].sig.thumb_sha256[i]);
+    scan_result_free(r);
+    snprintf(policy, sizeof(policy),
+             ",\"signer\":{\"organization\":\"" PUBLISHER "\",\"thumbprints\":[\"%s\"]}", hex);
+    r = scan_with(f, policy, 0);
+    assert_true(r->sources[0].complete);
+    scan_result_free(r);
+}
+
+/* Unsigned copies: only with allow_unsigned, and only for unsigned files. */
+static void unsigned_only_for_unsigned(void **state)
+{
+    fx *f = *state;
+    SKIP_WITHOUT_FIXTURES();
+    put(f->src, "a.exe", "unsigned.exe");
+    put(f->src, "b.dll", "unsigned64.dll");
+    expect_refused(scan_with(f, "", 0), "a.exe is not signed, and the playbook accepts signed");
+    scan_result *r = scan_with(f, ",\"allow_unsigned\":true", 0);
+    assert_true(r->sources[0].complete);
+    scan_result_free(r);
+    /* a signed file in the TMI folder is never replaced by an unsigned one */
+    put(f->tmi, "b.dll", "signed64.dll");
+    expect_refused(scan_with(f, ",\"allow_unsigned\":true", 0),
+                   "b.dll is not signed, but the file it would replace is");
+    /* a missing one may be */
+    char path[PLAT_PATH_MAX];
+    tu_join(path, sizeof(path), f->tmi, "b.dll");
+    plat.remove_file(path);
+    r = scan_with(f, ",\"allow_unsigned\":true", 0);
+    assert_true(r->sources[0].complete);
+    scan_result_free(r);
+}
+
+/* A trust store that cannot be used: nothing is complete, and the scan says why. */
+static void unusable_trust_store(void **state)
+{
+    fx *f = *state;
+    SKIP_WITHOUT_FIXTURES();
+    put(f->src, "a.exe", "signed.exe");
+    put(f->src, "b.dll", "signed64.dll");
+    tu_join(f->trust, sizeof(f->trust), f->root, "no-such.pem");
+    scan_result *r = scan_with(f, "", 0);
+    assert_non_null(r->sig_error);
+    assert_non_null(strstr(r->sig_error, "no-such.pem"));
+    assert_false(r->sources[0].complete);
+    assert_false(r->files[0].has_sig);
+    scan_result_free(r);
+}
+
+/* A scan checks its files with one trust handle, which keeps the
+ * certificates it decoded: every fixture gets the same verdict with it as
+ * without it, checked twice so the second check uses the cached ones. */
+static void trust_handle_changes_no_verdict(void **state)
+{
+    fx *f = *state;
+    SKIP_WITHOUT_FIXTURES();
+    char list[PLAT_PATH_MAX], line[256], path[PLAT_PATH_MAX];
+    plat_sig_trust *trust = NULL;
+    size_t n = 0;
+    tu_join(list, sizeof(list), fixtures_dir(), "fixtures.txt");
+    FILE *fp = fopen(list, "r");
+    assert_non_null(fp);
+    assert_int_equal(plat_sig_trust_open(f->trust, &trust), TMI_OK);
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        char name[128];
+        if (sscanf(line, "%127s", name) != 1)
+            continue;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        tu_join(path, sizeof(path), fixtures_dir(), name);
+        assert_int_equal(plat.read_file(path, 64u << 20, &buf, &len), TMI_OK);
+        ac_options plain = {f->trust, 0, 1, NULL}, cached = {f->trust, 0, 1, trust};
+        sig_result a, b;
+        int rc_a = authenticode_check(path, buf, len, &plain, &a);
+        for (int k = 0; k < 2; k++) {
+            int rc_b = authenticode_check(path, buf, len, &cached, &b);
+            assert_int_equal(rc_a, rc_b);
+            if (a.status != b.status || a.reason != b.reason)
+                fail_msg("%s: %d/%d without the handle, %d/%d with it", name, a.status, a.reason,
+                         b.status, b.reason);
+            assert_string_equal(a.detail, b.detail);
+            assert_string_equal(a.signer_dn, b.signer_dn);
+            assert_string_equal(a.root_dn, b.root_dn);
+            assert_memory_equal(a.thumb_sha256, b.thumb_sha256, 32);
+            assert_int_equal(a.has_signing_time, b.has_signing_time);
+            assert_int_equal(a.valid_by_timestamp, b.valid_by_timestamp);
+        }
+        free(buf);
+        n++;
+    }
+    fclose(fp);
+    plat_sig_trust_free(trust);
+    assert_true(n >= 20);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(valid_set_is_complete),
+        T(tampered_file_is_refused_whatever_its_version),
+        T(untrusted_root_needs_the_override),
+        T(publisher_and_thumbprints),
+        T(unsigned_only_for_unsigned),
+        T(unusable_trust_store),
+        T(trust_handle_changes_no_verdict),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
