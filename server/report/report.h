@@ -44,6 +44,9 @@ typedef struct report_file {
     char before_version[32], after_version[32];
     char before_sha256[65], after_sha256[65];
     char before_status[32], after_status[32];
+    /* The signature in words: "valid, O=<organization>", "unsigned",
+     * "invalid: <reason>" ("" where the scan recorded none). */
+    char before_sig[160], after_sig[160];
 } report_file;
 
 /* Most files a report lists. */

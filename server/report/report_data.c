@@ -44,6 +44,23 @@ static report_file *file_row(report *r, const char *name)
     return f;
 }
 
+/* A scan's "signature" object of a file in words (report_file's before_sig). */
+static void sig_words(const cJSON *sig, char *buf, size_t buflen)
+{
+    const char *status = json_text(sig, "status");
+    const char *org = json_text(cJSON_GetObjectItemCaseSensitive(sig, "signer"), "organization");
+    const char *reason = json_text(sig, "reason");
+    buf[0] = '\0';
+    if (status == NULL)
+        return;
+    if (strcmp(status, "valid") == 0)
+        snprintf(buf, buflen, "valid, O=%s", org != NULL ? org : "?");
+    else if (strcmp(status, "invalid") == 0)
+        snprintf(buf, buflen, "invalid: %s", reason != NULL ? reason : "?");
+    else
+        snprintf(buf, buflen, "%s", status);
+}
+
 /* The TMI folder's files of scan scan_id into the before (after = 0) or
  * after (after = 1) columns, and its verdict. */
 static int take_scan(store *s, report *r, int64_t scan_id, int after)
@@ -70,6 +87,8 @@ static int take_scan(store *s, report *r, int64_t scan_id, int after)
                   json_text(f, "sha256"));
         copy_text(after ? row->after_status : row->before_status, sizeof(row->after_status),
                   json_text(f, "status"));
+        sig_words(cJSON_GetObjectItemCaseSensitive(f, "signature"),
+                  after ? row->after_sig : row->before_sig, sizeof(row->after_sig));
     }
     cJSON_Delete(doc);
     return TMI_OK;

@@ -287,12 +287,15 @@ static void put_files(report_buf *b, const report *r)
         report_buf_str(b, "</section>\n");
         return;
     }
-    report_buf_str(b, job ? "<table>\n<thead><tr><th scope=\"col\">File</th>"
-                            "<th scope=\"col\">Version before</th><th scope=\"col\">Version "
-                            "after</th><th scope=\"col\">SHA-256 before</th><th scope=\"col\">"
-                            "SHA-256 after</th></tr></thead>\n<tbody>\n"
-                          : "<table>\n<thead><tr><th scope=\"col\">File</th><th scope=\"col\">"
-                            "Version</th><th scope=\"col\">SHA-256</th></tr></thead>\n<tbody>\n");
+    report_buf_str(
+        b, job ? "<table>\n<thead><tr><th scope=\"col\">File</th>"
+                 "<th scope=\"col\">Version before</th><th scope=\"col\">Version "
+                 "after</th><th scope=\"col\">SHA-256 before</th><th scope=\"col\">"
+                 "SHA-256 after</th><th scope=\"col\">Signature before</th><th scope=\"col\">"
+                 "Signature after</th></tr></thead>\n<tbody>\n"
+               : "<table>\n<thead><tr><th scope=\"col\">File</th><th scope=\"col\">"
+                 "Version</th><th scope=\"col\">SHA-256</th><th scope=\"col\">"
+                 "Signature</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < r->n_files; i++) {
         const report_file *f = &r->files[i];
         report_buf_str(b, "<tr>");
@@ -303,6 +306,9 @@ static void put_files(report_buf *b, const report *r)
         if (job)
             put_elem(b, "td", "hash", f->before_sha256);
         put_elem(b, "td", "hash", f->after_sha256);
+        if (job)
+            put_elem(b, "td", "sig", f->before_sig[0] ? f->before_sig : "-");
+        put_elem(b, "td", "sig", f->after_sig[0] ? f->after_sig : "-");
         report_buf_str(b, "</tr>\n");
     }
     report_buf_str(b, "</tbody>\n</table>\n</section>\n");

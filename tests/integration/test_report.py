@@ -85,7 +85,9 @@ def report_checks(srv, job, tmi, backup_dir):
                        ("repair.commit", "an audit row of a step"),
                        ("Chain head after the job's last record", "chain head"),
                        ("yes: every record's hash", "chain verified"),
-                       ("running", "service state")):
+                       ("running", "service state"),
+                       ("Signature before", "signature column"),
+                       ("unsigned", "the demo files' signatures (unsigned)")):
         check(want in t, "job report: no %s (%r)" % (what, want))
     for step in ("preflight", "backup", "stop", "commit", "verify", "start", "rescan"):
         check(re.search(r"\b%s\b" % step, t), "job report: no step %s" % step)
