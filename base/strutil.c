@@ -66,3 +66,42 @@ int str_utf8_valid(const char *s, size_t n)
     }
     return 1;
 }
+
+int str_ascii_ieq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y - 'A' + 'a');
+        if (x != y)
+            return 0;
+        if (x == '\0')
+            return 1;
+    }
+    return 1;
+}
+
+void str_buf_add(str_buf *b, const void *data, size_t n)
+{
+    if (!b->ok || n == 0)
+        return;
+    if (n > SIZE_MAX / 4 - b->len - 1) {
+        b->ok = 0;
+        return;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap * 2 > b->len + n + 1 ? b->cap * 2 : b->len + n + 4096;
+        char *np = realloc(b->p, cap);
+        if (np == NULL) {
+            b->ok = 0;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}

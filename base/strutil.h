@@ -33,4 +33,21 @@ char *str_printf(const char *fmt, ...) TMI_PRINTF(1, 2);
  * points above U+10FFFF, no NUL)? 1 or 0. */
 int str_utf8_valid(const char *s, size_t n);
 
+/* Are a and b the same in their first n bytes, ASCII letters compared
+ * without regard to case? Stops early, equal, at a NUL both share. 1 or 0. */
+int str_ascii_ieq(const char *a, const char *b, size_t n);
+
+/* A growing text or byte buffer. Zero-initialise it and set ok = 1;
+ * str_buf_add() appends n bytes and keeps p NUL-terminated (the NUL is not
+ * counted in len). On allocation failure the buffer stops growing and
+ * remembers it (ok = 0), so a writer checks once at the end. The caller
+ * owns p and frees it. */
+typedef struct str_buf {
+    char *p;
+    size_t len, cap;
+    int ok;
+} str_buf;
+
+void str_buf_add(str_buf *b, const void *data, size_t n);
+
 #endif

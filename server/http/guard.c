@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "reqparse.h"
+#include "strutil.h"
 
 int guard_target(const char *raw_path, const char *raw_query, char *path, size_t pathlen,
                  const char **detail)
@@ -32,20 +33,6 @@ int guard_target(const char *raw_path, const char *raw_query, char *path, size_t
     return 0;
 }
 
-static int ascii_ieq(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = (char)(y - 'A' + 'a');
-        if (x != y)
-            return 0;
-    }
-    return 1;
-}
-
 /* Does s equal "<name>:<port>" (or "<name>" for port 80), name case-insensitive? */
 static int is_local_authority(const char *s, size_t len, int port)
 {
@@ -54,7 +41,7 @@ static int is_local_authority(const char *s, size_t len, int port)
     snprintf(portstr, sizeof(portstr), ":%d", port);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         size_t nlen = strlen(names[i]), plen = strlen(portstr);
-        if (len < nlen || !ascii_ieq(s, names[i], nlen))
+        if (len < nlen || !str_ascii_ieq(s, names[i], nlen))
             continue;
         if (len == nlen && port == 80)
             return 1;
@@ -106,7 +93,8 @@ int guard_content_type(const char *ct, const char **detail)
 {
     static const char want[] = "application/json";
     const char *p;
-    if (ct == NULL || req_bounded_len(ct, 128) >= 128 || !ascii_ieq(ct, want, sizeof(want) - 1)) {
+    if (ct == NULL || req_bounded_len(ct, 128) >= 128 ||
+        !str_ascii_ieq(ct, want, sizeof(want) - 1)) {
         *detail = "request bodies must be application/json";
         return 415;
     }
@@ -119,7 +107,7 @@ int guard_content_type(const char *ct, const char **detail)
         p++;
         while (*p == ' ' || *p == '\t')
             p++;
-        if (ascii_ieq(p, "charset=utf-8", 13) || ascii_ieq(p, "charset=\"utf-8\"", 15)) {
+        if (str_ascii_ieq(p, "charset=utf-8", 13) || str_ascii_ieq(p, "charset=\"utf-8\"", 15)) {
             const char *q = p + (p[8] == '"' ? 15 : 13);
             while (*q == ' ' || *q == '\t')
                 q++;

@@ -18,6 +18,7 @@
 #include "httpd.h"
 #include "plat.h"
 #include "problem.h"
+#include "strutil.h"
 #include "timefmt.h"
 
 #define ALLOW_MAX 64
@@ -69,30 +70,12 @@ static void http_date(int64_t ns, char *buf, size_t buflen)
              mn[t.month - 1], t.year, t.hour, t.minute, t.second);
 }
 
-/* A growing byte buffer for one response; on allocation failure it stops
- * growing and remembers that (ok = 0). */
-typedef struct out_buf {
-    char *p;
-    size_t len, cap;
-    int ok;
-} out_buf;
+/* The response is built in a str_buf (strutil.h). */
+typedef str_buf out_buf;
 
 static void ob_add(out_buf *b, const void *data, size_t n)
 {
-    if (!b->ok)
-        return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n + 1024;
-        char *np = realloc(b->p, cap);
-        if (np == NULL) {
-            b->ok = 0;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
+    str_buf_add(b, data, n);
 }
 
 static void ob_str(out_buf *b, const char *s)

@@ -277,23 +277,6 @@ int req_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 
 /* ---- Accept ---- */
 
-/* Compare n bytes, ASCII letters without regard to case. 0 when equal. */
-static int strncasecmp_ascii(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = (char)(y - 'A' + 'a');
-        if (x != y)
-            return 1;
-        if (x == '\0')
-            return 0;
-    }
-    return 0;
-}
-
 /* The quality of one media range's parameters (";q=0.5"): 0..1000, or -1
  * when malformed. p..end excludes the range itself. */
 static int accept_q(const char *p, const char *end)
@@ -326,9 +309,9 @@ static int accept_q(const char *p, const char *end)
 static int accept_match(const char *r, size_t n, const char *type)
 {
     size_t tl = strchr(type, '/') - type;
-    if (n == strlen(type) && strncasecmp_ascii(r, type, n) == 0)
+    if (n == strlen(type) && str_ascii_ieq(r, type, n))
         return 3;
-    if (n == tl + 2 && strncasecmp_ascii(r, type, tl + 1) == 0 && r[tl + 1] == '*')
+    if (n == tl + 2 && str_ascii_ieq(r, type, tl + 1) && r[tl + 1] == '*')
         return 2;
     return n == 3 && memcmp(r, "*/*", 3) == 0 ? 1 : 0;
 }

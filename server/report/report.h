@@ -34,6 +34,7 @@
 #include "audit.h"
 #include "playbook.h"
 #include "store.h"
+#include "strutil.h"
 #include "target.h"
 
 struct cJSON;
@@ -103,11 +104,7 @@ void report_file_name(const report *r, char *buf, size_t buflen);
 
 /* A growing text; on allocation failure it stops growing and remembers
  * (ok = 0). Zero-initialise, set ok = 1. */
-typedef struct report_buf {
-    char *p;
-    size_t len, cap;
-    int ok;
-} report_buf;
+typedef str_buf report_buf; /* strutil.h */
 
 void report_buf_add(report_buf *b, const char *s, size_t n);
 void report_buf_str(report_buf *b, const char *s);

@@ -19,21 +19,7 @@
 
 void report_buf_add(report_buf *b, const char *s, size_t n)
 {
-    if (!b->ok || n == 0)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap * 2 > b->len + n + 1 ? b->cap * 2 : b->len + n + 4096;
-        char *np = realloc(b->p, cap);
-        if (np == NULL) {
-            b->ok = 0;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    str_buf_add(b, s, n);
 }
 
 void report_buf_str(report_buf *b, const char *s)
