@@ -3,10 +3,10 @@
  * (jobs.h): its audit rows and the scans it ran. The incident report
  * (server/report) reads a job through these.
  *
- * A job's audit rows are the rows whose details hold "job": ID (the runner
- * writes it into every step, the job's own row and a recovery's row), and
- * the scan rows of the scans the job ran (scans.job_id). They come oldest
- * first, from the job's creation on.
+ * A job's audit rows are those audit.h assigns to it (the index audit_job:
+ * rows whose details hold "job": ID, which the runner writes into every
+ * step, the job's own row and a recovery's row, and the scan rows of the
+ * scans the job ran). They come oldest first.
  *
  * Ownership as in audit.h: rows are the caller's, freed with
  * audit_rows_free().
@@ -23,7 +23,8 @@
 /* Most audit rows one job's trail returns. */
 #define JOB_TRAIL_MAX_ROWS 500
 
-/* The audit rows of job job_id, oldest first, at most JOB_TRAIL_MAX_ROWS.
+/* The audit rows of job job_id, oldest first: the last JOB_TRAIL_MAX_ROWS
+ * of them when there are more (a job writes a few dozen).
  * TMI_ENOENT (with the store's message) when there is no such job. */
 int job_trail_audit(store *s, int64_t job_id, audit_rows *out);
 
