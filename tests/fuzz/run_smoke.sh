@@ -11,7 +11,8 @@
 # (kept between runs, so coverage grows). Any crash, sanitizer report, leak,
 # timeout or contract abort fails the run: the log's tail is printed and the
 # input is kept under FUZZ_BUILD_DIR/fuzz-artifacts/<target>/. Otherwise the
-# script prints one line per target.
+# script prints one line per target. Targets run two at a time on two or more
+# cores (FUZZ_JOBS sets it).
 #
 # Adding a fuzz target:
 #   1. write tests/fuzz/fuzz_NAME.c defining LLVMFuzzerTestOneInput and add
@@ -210,24 +211,26 @@ fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
-status=0
-for exe in "${TARGETS[@]}"; do
+# One target's run; its line (and on failure the log's tail) goes to
+# fuzz-logs/NAME.result, which the end prints in the targets' order.
+run_one() {
+    local exe=$1 name seeds work artifacts log result nseeds rc runs
     name=$(basename "$exe")
     seeds=$BUILD/corpus/$name
     work=$BUILD/corpus-run/$name
     artifacts=$BUILD/fuzz-artifacts/$name
     log=$BUILD/fuzz-logs/$name.log
+    result=$BUILD/fuzz-logs/$name.result
     rm -rf "$seeds"
     mkdir -p "$seeds" "$work" "$artifacts" "$(dirname "$log")"
     if declare -F "seed_$name" > /dev/null; then
-        if ! "seed_$name" "$seeds"; then
-            echo "$name: FAILED to build the seed corpus"
-            status=1
-            continue
+        if ! "seed_$name" "$seeds" > "$log" 2>&1; then
+            { echo "$name: FAILED to build the seed corpus"; tail -n 20 "$log"; } > "$result"
+            return
         fi
     fi
     nseeds=$(find "$seeds" -type f | wc -l)
-    dict=()
+    local dict=()
     if [ -f "$SRC/$name.dict" ]; then
         dict=("-dict=$SRC/$name.dict")
     fi
@@ -236,10 +239,34 @@ for exe in "${TARGETS[@]}"; do
     rc=$?
     runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' "$log" | tail -n 1)
     if [ $rc -eq 0 ] && ! grep -q -e '^==[0-9]*==ERROR' -e 'runtime error:' "$log"; then
-        echo "$name: ok, ${runs:-? runs} ($nseeds seeds)"
+        echo "$name: ok, ${runs:-? runs} ($nseeds seeds)" > "$result"
     else
-        echo "$name: FAILED (exit $rc), log $log; inputs kept in $artifacts"
-        tail -n 40 "$log"
+        { echo "$name: FAILED (exit $rc), log $log; inputs kept in $artifacts"; tail -n 40 "$log"; } \
+            > "$result"
+    fi
+}
+
+# Targets run side by side, FUZZ_JOBS at a time (default: the cores, at most 2).
+par=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$par" -gt 2 ] && par=2
+mkdir -p "$BUILD/fuzz-logs"
+for exe in "${TARGETS[@]}"; do
+    rm -f "$BUILD/fuzz-logs/$(basename "$exe").result"
+    while [ "$(jobs -rp | wc -l)" -ge "$par" ]; do
+        wait -n
+    done
+    run_one "$exe" &
+done
+wait
+
+status=0
+for exe in "${TARGETS[@]}"; do
+    result=$BUILD/fuzz-logs/$(basename "$exe").result
+    if [ -f "$result" ]; then
+        cat "$result"
+        head -n 1 "$result" | grep -q ': ok, ' || status=1
+    else
+        echo "$(basename "$exe"): FAILED (no result: the run was cut off)"
         status=1
     fi
 done
