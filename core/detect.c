@@ -83,13 +83,24 @@ void scan_result_free(scan_result *r)
     free(r);
 }
 
+/* The system's trust store, opened at the first signed file: most scans
+ * meet none (the demo's files, a server whose files are unsigned), and
+ * reading the system's roots costs more than hashing the whole set. Only
+ * one signature check runs at a time (read_bytes joins it), so no lock. */
+typedef struct lazy_trust {
+    int pending; /* 1: not opened yet */
+    int rc;      /* the open's result once tried */
+} lazy_trust;
+
 /* What every file of one scan is examined with. */
 typedef struct scan_ctx {
     const playbook *pb;
     const scan_options *opt;
-    const char *trust_pem; /* the playbook's trust store; NULL: the system's */
-    plat_sig_trust *trust; /* it, loaded once for the whole scan (NULL on Windows) */
-    int check_sigs;        /* 0 when the trust store cannot be used */
+    const char *trust_pem;       /* the playbook's trust store; NULL: the system's */
+    plat_sig_trust *trust;       /* it, loaded once for the whole scan (NULL on Windows) */
+    int check_sigs;              /* 0 when the trust store cannot be used */
+    lazy_trust *lazy;            /* the system's store, opened when first needed */
+    plat_sig_trust **trust_slot; /* where the lazy open puts it (&trust) */
 } scan_ctx;
 
 const char *scan_source_state(const scan_source *src)
@@ -113,10 +124,26 @@ typedef struct sig_job {
     size_t len;
 } sig_job;
 
+/* Open the system's store if buf is a signed PE file and it is not open. */
+static void open_lazy_trust(const scan_ctx *sc, const uint8_t *buf, size_t len)
+{
+    ac_embedded emb;
+    int found = 0;
+    sig_reason reason;
+    const char *error = NULL;
+    if (sc->lazy == NULL || !sc->lazy->pending)
+        return;
+    if (ac_parse(buf, len, &emb, &found, &reason, &error) != TMI_OK || !found)
+        return; /* unsigned, or not a PE file: no store needed */
+    sc->lazy->pending = 0;
+    sc->lazy->rc = plat_sig_trust_open(NULL, sc->trust_slot);
+}
+
 static void sig_job_run(void *arg)
 {
     sig_job *j = arg;
-    ac_options ao = {j->sc->trust_pem, 0, 0, j->sc->trust};
+    open_lazy_trust(j->sc, j->buf, j->len);
+    ac_options ao = {j->sc->trust_pem, 0, 0, *j->sc->trust_slot};
     int rc = authenticode_check(j->f->path, j->buf, j->len, &ao, &j->f->sig);
     j->f->has_sig = rc == TMI_OK || rc == TMI_EFORMAT; /* not a PE file: unsigned */
 }
@@ -504,11 +531,14 @@ static int judge(const playbook *pb, scan_result *r)
 static int prepare_sigs(scan_ctx *sc, scan_result *r)
 {
     const char *pem = sc->pb->sig.trust_store;
-    int rc = plat_sig_trust_open(pem, &sc->trust);
+    int rc = TMI_OK;
     sc->trust_pem = pem;
-    if (rc == TMI_ENOTSUP) {
-        sc->trust_pem = NULL;
-        rc = plat_sig_trust_open(NULL, &sc->trust);
+    if (pem != NULL)
+        rc = plat_sig_trust_open(pem, &sc->trust);
+    if (pem == NULL || rc == TMI_ENOTSUP) {
+        sc->trust_pem = NULL; /* the system's: opened at the first signed file */
+        sc->lazy->pending = 1;
+        rc = TMI_OK;
     }
     if (rc == TMI_ENOMEM)
         return rc;
@@ -516,6 +546,16 @@ static int prepare_sigs(scan_ctx *sc, scan_result *r)
     if (rc == TMI_OK)
         return TMI_OK;
     r->sig_error = str_printf("the trust store %s cannot be used (%s)", pem, tmi_strerror(rc));
+    return r->sig_error == NULL ? TMI_ENOMEM : TMI_OK;
+}
+
+/* The system's store failed to open at the first signed file: say so. */
+static int lazy_trust_error(const lazy_trust *lazy, scan_result *r)
+{
+    if (lazy->rc == TMI_ENOMEM)
+        return TMI_ENOMEM;
+    r->sig_error =
+        str_printf("the system's trust store cannot be used (%s)", tmi_strerror(lazy->rc));
     return r->sig_error == NULL ? TMI_ENOMEM : TMI_OK;
 }
 
@@ -528,11 +568,13 @@ int scan_run_opts(const tmi_target *t, const scan_options *opt, scan_result **ou
 {
     static const scan_options defaults = {0};
     const playbook *pb = t != NULL ? t->pb : NULL;
-    scan_ctx sc = {pb, opt != NULL ? opt : &defaults, NULL, NULL, 0};
+    lazy_trust lazy = {0, TMI_OK};
+    scan_ctx sc = {pb, opt != NULL ? opt : &defaults, NULL, NULL, 0, &lazy, NULL};
     plat_stat st;
     scan_result *r;
     int rc;
     *out = NULL;
+    sc.trust_slot = &sc.trust;
     if (pb == NULL || t->root[0] == '\0')
         return TMI_EINVAL;
     rc = plat.stat(t->root, &st);
@@ -557,6 +599,8 @@ int scan_run_opts(const tmi_target *t, const scan_options *opt, scan_result **ou
         rc = examine_set(&sc, r->tmi_dir, &r->files, &r->n_files);
     if (rc == TMI_OK && r->tmi_dir != NULL)
         rc = find_sources(&sc, r);
+    if (rc == TMI_OK && lazy.rc != TMI_OK) /* its signed files said "could not be checked" */
+        rc = lazy_trust_error(&lazy, r);
     if (rc == TMI_OK)
         rc = judge(pb, r);
     plat_sig_trust_free(sc.trust);
