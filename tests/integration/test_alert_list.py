@@ -14,20 +14,12 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tmiserver import Server, check, expect_problem, expect_status, finish  # noqa: E402
+from tmiserver import (Server, check, expect_problem, expect_status, finish,  # noqa: E402
+                       wait_for)
 
 TMI = os.path.join("Program Files (x86)", "Trend Micro", "COMMON", "TMI")
 EXE = sys.argv[1]
 
-
-def wait_for(cond, seconds, step=0.1):
-    end = time.time() + seconds
-    while time.time() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
 
 
 def verdict(srv):

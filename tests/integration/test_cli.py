@@ -15,12 +15,11 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tmiserver import Server, check, expect_status, finish  # noqa: E402
+from tmiserver import (Server, check, expect_status, finish,  # noqa: E402
+                       folder_bytes, stop_sandbox_service)
 
 EXE = sys.argv[1]
 TMI_REL = os.path.join("Program Files (x86)", "Trend Micro", "COMMON", "TMI")
-FILES = ["mrf.exe", "MRF_CM.dll", "libTMI_DataMarshal.dll", "libMRF_Entity.dll",
-         "libMRF_DM.dll", "libMRF_Common.dll", "libMRF_CM.dll", "libMRF_AP.dll"]
 
 
 def run(data, *args, stdin=None):
@@ -36,21 +35,6 @@ def as_json(r, what):
         return None
 
 
-def folder_bytes(d):
-    out = {}
-    for f in FILES:
-        with open(os.path.join(d, f), "rb") as fh:
-            out[f] = fh.read()
-    return out
-
-
-def stop_sandbox_service(root):
-    """The repair leaves the sandbox's TMI service running: stop it."""
-    try:
-        with open(os.path.join(root, ".services", "TrendMicro Infrastructure.pid")) as fh:
-            os.kill(int(fh.read().strip()), signal.SIGTERM)
-    except (OSError, ValueError):
-        pass
 
 
 def tamper(data, sql):

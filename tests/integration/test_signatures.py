@@ -22,7 +22,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tmiserver import Server, check, expect_status, finish  # noqa: E402
+from tmiserver import (FILES, Server, check, expect_status, finish,  # noqa: E402
+                       folder_bytes, stop_sandbox_service)
 
 EXE = sys.argv[1]
 FIX = sys.argv[2]
@@ -30,8 +31,6 @@ PKI = os.path.join(FIX, "pki")
 TRUST = os.path.join(FIX, "trust.pem")
 TMI_REL = os.path.join("Program Files (x86)", "Trend Micro", "COMMON", "TMI")
 SRC_REL = os.path.join(TMI_REL, "is_backup", "filegroup100")
-FILES = ["mrf.exe", "MRF_CM.dll", "libTMI_DataMarshal.dll", "libMRF_Entity.dll",
-         "libMRF_DM.dll", "libMRF_Common.dll", "libMRF_CM.dll", "libMRF_AP.dll"]
 PUBLISHER = "TMI Test Publisher, Inc."
 
 
@@ -75,20 +74,6 @@ def sandbox(tmp, name):
     return box, data
 
 
-def folder_bytes(d):
-    out = {}
-    for f in FILES:
-        with open(os.path.join(d, f), "rb") as fh:
-            out[f] = fh.read()
-    return out
-
-
-def stop_service(box):
-    try:
-        with open(os.path.join(box, ".services", "TrendMicro Infrastructure.pid")) as fh:
-            os.kill(int(fh.read().strip()), signal.SIGTERM)
-    except (OSError, ValueError):
-        pass
 
 
 def scan(data, pb, box):
@@ -137,7 +122,7 @@ def good_set(tmp):
               "the TMI folder's files: %r" % [f["signature"] for f in s["files"]][:1])
         check(s["signature_error"] is None, "signature_error: %r" % s["signature_error"])
     r = run(data, pb, "repair", "--root", box, "--yes", "--json", "--stay-seconds", "1")
-    stop_service(box)
+    stop_sandbox_service(box)
     check(r.returncode == 0, "good set: repair exit %d %s %s" % (r.returncode, r.stdout[-300:],
                                                                 r.stderr[-300:]))
     s = scan(data, pb, box)
@@ -193,7 +178,7 @@ def untrusted_root(tmp, srv):
     expect_refused(data, pb, box, "untrusted_root", "untrusted root")
     r = run(data, pb, "repair", "--root", box, "--yes", "--json", "--stay-seconds", "1",
             "--accept-untrusted-root")
-    stop_service(box)
+    stop_sandbox_service(box)
     check(r.returncode == 0, "accepted root: exit %d %s %s" % (r.returncode, r.stdout[-300:],
                                                               r.stderr[-300:]))
     try:

@@ -15,7 +15,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tmiserver import Server, check, finish  # noqa: E402
+from tmiserver import Server, check, finish, wait_for  # noqa: E402
 import rfc5424  # noqa: E402
 
 TMI = os.path.join("Program Files (x86)", "Trend Micro", "COMMON", "TMI")
@@ -24,15 +24,6 @@ TMI = os.path.join("Program Files (x86)", "Trend Micro", "COMMON", "TMI")
 def status(srv):
     return srv.request("GET", "/api/status", token=True).json() or {}
 
-
-def wait_for(cond, seconds, step=0.1):
-    end = time.time() + seconds
-    while time.time() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
 
 
 def alerts(srv, kind=None):

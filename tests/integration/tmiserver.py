@@ -244,3 +244,39 @@ def finish(srv, name):
             sys.stderr.write("  - %s\n" % f)
         sys.exit(1)
     sys.exit(0)
+
+
+# ---- helpers the tests share ----------------------------------------------
+
+# The eight TMI files of the default playbook.
+FILES = ["mrf.exe", "MRF_CM.dll", "libTMI_DataMarshal.dll", "libMRF_Entity.dll",
+         "libMRF_DM.dll", "libMRF_Common.dll", "libMRF_CM.dll", "libMRF_AP.dll"]
+
+
+def wait_for(cond, seconds, step=0.1):
+    """cond()'s first true value within seconds, else its last value."""
+    end = time.time() + seconds
+    while time.time() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    return cond()
+
+
+def folder_bytes(d):
+    """{name: bytes} of the eight files in folder d."""
+    out = {}
+    for f in FILES:
+        with open(os.path.join(d, f), "rb") as fh:
+            out[f] = fh.read()
+    return out
+
+
+def stop_sandbox_service(root):
+    """The repair leaves the sandbox's TMI service running: stop it."""
+    try:
+        with open(os.path.join(root, ".services", "TrendMicro Infrastructure.pid")) as fh:
+            os.kill(int(fh.read().strip()), signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
