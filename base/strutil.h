@@ -10,6 +10,7 @@
 #define TMI_STRUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Mark a function as taking a printf format at argument fmt, its values
  * from argument args on. mingw builds use the C99 printf
@@ -32,6 +33,10 @@ char *str_printf(const char *fmt, ...) TMI_PRINTF(1, 2);
 /* Is s[0..n) well-formed UTF-8 (no overlong forms, surrogates, or code
  * points above U+10FFFF, no NUL)? 1 or 0. */
 int str_utf8_valid(const char *s, size_t n);
+
+/* Code point cp (at most U+10FFFF; the caller maps surrogates to U+FFFD)
+ * as UTF-8 into out; returns its length in bytes (1..4). */
+size_t str_utf8_encode(uint32_t cp, char out[4]);
 
 /* Are a and b the same in their first n bytes, ASCII letters compared
  * without regard to case? Stops early, equal, at a NUL both share. 1 or 0. */

@@ -51,6 +51,7 @@
 
 #include "err.h"
 #include "pe_headers.h"
+#include "strutil.h"
 
 const char *const pe_string_keys[PE_STR_COUNT] = {
     "CompanyName", "FileDescription", "FileVersion", "ProductName", "ProductVersion",
@@ -291,27 +292,8 @@ static void utf16le_to_utf8(const uint8_t *p, size_t units, char *dst, size_t ds
         } else if (c >= 0xDC00 && c <= 0xDFFF) {
             c = 0xFFFD;
         }
-        uint8_t enc[4];
-        size_t n;
-        if (c < 0x80) {
-            enc[0] = (uint8_t)c;
-            n = 1;
-        } else if (c < 0x800) {
-            enc[0] = (uint8_t)(0xC0 | (c >> 6));
-            enc[1] = (uint8_t)(0x80 | (c & 0x3F));
-            n = 2;
-        } else if (c < 0x10000) {
-            enc[0] = (uint8_t)(0xE0 | (c >> 12));
-            enc[1] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
-            enc[2] = (uint8_t)(0x80 | (c & 0x3F));
-            n = 3;
-        } else {
-            enc[0] = (uint8_t)(0xF0 | (c >> 18));
-            enc[1] = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
-            enc[2] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
-            enc[3] = (uint8_t)(0x80 | (c & 0x3F));
-            n = 4;
-        }
+        char enc[4];
+        size_t n = str_utf8_encode(c, enc);
         if (n > dstsize - 1 - o)
             break;
         memcpy(dst + o, enc, n);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "strutil.h"
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -43,27 +44,7 @@ static void put(out_buf *o, const char *s, size_t n)
 static void put_cp(out_buf *o, uint32_t cp)
 {
     char b[4];
-    size_t n;
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xC0 | cp >> 6);
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | cp >> 12);
-        b[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (char)(0xF0 | cp >> 18);
-        b[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        b[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-        b[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    put(o, b, n);
+    put(o, b, str_utf8_encode(cp, b));
 }
 
 /*

@@ -24,6 +24,22 @@ static void ascii_ieq_ignores_case_only(void **state)
     assert_true(str_ascii_ieq("x", "y", 0));
 }
 
+static void utf8_encode_each_length(void **state)
+{
+    (void)state;
+    char b[4];
+    assert_int_equal(str_utf8_encode(0x41, b), 1);
+    assert_memory_equal(b, "A", 1);
+    assert_int_equal(str_utf8_encode(0xE9, b), 2);
+    assert_memory_equal(b, "\xc3\xa9", 2);
+    assert_int_equal(str_utf8_encode(0x30C8, b), 3);
+    assert_memory_equal(b, "\xe3\x83\x88", 3);
+    assert_int_equal(str_utf8_encode(0x1F600, b), 4);
+    assert_memory_equal(b, "\xf0\x9f\x98\x80", 4);
+    assert_int_equal(str_utf8_encode(0x10FFFF, b), 4);
+    assert_true(str_utf8_valid(b, 4));
+}
+
 static void buf_grows_and_stays_terminated(void **state)
 {
     (void)state;
@@ -59,6 +75,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ascii_ieq_ignores_case_only),
+        cmocka_unit_test(utf8_encode_each_length),
         cmocka_unit_test(buf_grows_and_stays_terminated),
         cmocka_unit_test(buf_refuses_a_size_that_would_wrap),
     };
