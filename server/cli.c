@@ -9,7 +9,9 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
+#include "hex.h"
 #include "pathutil.h"
+#include "plat.h"
 #include "store.h"
 
 void cli_error(const char *cmd, const char *fmt, ...)
@@ -147,4 +149,15 @@ int cli_server_running(const char *data_dir)
         return rc;
     plat_lock_release(lock);
     return 0;
+}
+
+int cli_temp_name(const char *out, char *buf, size_t buflen)
+{
+    uint8_t r[4];
+    char h[9];
+    if (plat_random(r, sizeof(r)) != TMI_OK)
+        return -1;
+    hex_encode(r, sizeof(r), h);
+    int n = snprintf(buf, buflen, "%s.tmp-%s", out, h);
+    return n < 0 || (size_t)n >= buflen ? -1 : 0;
 }

@@ -74,6 +74,11 @@ int cli_print_scan(const struct scan_result *r, int json);
 int cli_target(const cli_ctx *ctx, const char *cmd, const char *root, const char *tmi_dir,
                const char *service, tmi_target *t);
 
+/* A temporary name beside out for a file written and then renamed over
+ * it: "OUT.tmp-" and 8 random hex digits. 0, or -1 when the name does not
+ * fit buflen bytes or no random bytes could be had. */
+int cli_temp_name(const char *out, char *buf, size_t buflen);
+
 /* Open the store of data_dir (store_open_ex flags), printing the error. With
  * STORE_OPEN_EXISTING a missing store is said as "nothing recorded yet ...
  * (run 'tmi-console scan' first, or give --data DIR)". TMI_OK or the error. */

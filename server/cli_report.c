@@ -41,26 +41,13 @@ static const char usage_report[] =
     "  --service NAME    the TMI service's short name (with --root)\n\n"
     "exit: 0 written, 2 error (unknown job, no store, cannot write FILE)\n";
 
-/* FILE.tmp-XXXXXXXX beside FILE (the same folder: the rename is atomic). */
-static int temp_name(const char *out, char *buf, size_t buflen)
-{
-    uint8_t r[4];
-    char h[9];
-    int n;
-    if (plat_random(r, sizeof(r)) != TMI_OK)
-        return -1;
-    hex_encode(r, sizeof(r), h);
-    n = snprintf(buf, buflen, "%s.tmp-%s", out, h);
-    return n < 0 || (size_t)n >= buflen ? -1 : 0;
-}
-
 /* Write the whole text to out through a new temporary file and a rename. */
 static int write_atomic(const char *out, const char *text, size_t len)
 {
     char tmp[PLAT_PATH_MAX];
     FILE *f = NULL;
     int rc;
-    if (temp_name(out, tmp, sizeof(tmp)) != 0) {
+    if (cli_temp_name(out, tmp, sizeof(tmp)) != 0) {
         cli_error("report", "--out: invalid file name");
         return -1;
     }

@@ -584,18 +584,6 @@ static int write_stream(void *arg, const char *buf, size_t len)
     return 0;
 }
 
-/* FILE.tmp-XXXXXXXX next to FILE (same folder, so the rename is atomic). */
-static int temp_name(const char *out, char *buf, size_t buflen)
-{
-    uint8_t r[4];
-    char h[9];
-    if (plat_random(r, sizeof(r)) != TMI_OK)
-        return -1;
-    hex_encode(r, sizeof(r), h);
-    int n = snprintf(buf, buflen, "%s.tmp-%s", out, h);
-    return n < 0 || (size_t)n >= buflen ? -1 : 0;
-}
-
 static int run_export(cli_ctx *ctx, int argc, char **argv)
 {
     const char *what = NULL, *format = NULL, *since = NULL, *until = NULL, *out = NULL;
@@ -624,7 +612,7 @@ static int run_export(cli_ctx *ctx, int argc, char **argv)
     }
     if (parse_range("export", since, until, &range) != 0)
         return CLI_EXIT_ERROR;
-    if (out != NULL && (out[0] == '\0' || temp_name(out, tmp, sizeof(tmp)) != 0)) {
+    if (out != NULL && (out[0] == '\0' || cli_temp_name(out, tmp, sizeof(tmp)) != 0)) {
         cli_error("export", "--out: invalid file name");
         return CLI_EXIT_ERROR;
     }
