@@ -394,14 +394,24 @@ int ac_image_digest(const uint8_t *buf, size_t len, const ac_embedded *emb, sig_
  * Recompute the digest and compare it with the signed one: on a mismatch
  * (after the every-byte form too) the result is invalid. The digest reported
  * is the one that matched, else the every-byte one (a fingerprint of every
- * byte outside the three places, as osslsigncode reports it).
+ * byte outside the three places, as osslsigncode reports it). With a known
+ * digest (ac_options), that is the digest reported: it was computed this
+ * way from the same bytes, so the comparison comes out as it did then.
  */
-static void check_digest(const uint8_t *buf, size_t len, const ac_embedded *emb, sig_result *res)
+static void check_digest(const uint8_t *buf, size_t len, const ac_embedded *emb,
+                         const ac_options *opt, sig_result *res)
 {
     size_t dlen = sig_digest_size(emb->alg);
-    int rc = ac_image_digest(buf, len, emb, emb->alg, 0, res->digest);
-    if (rc == TMI_OK && memcmp(res->digest, emb->digest, dlen) != 0)
-        rc = ac_image_digest(buf, len, emb, emb->alg, 1, res->digest);
+    int rc;
+    if (opt != NULL && opt->known_digest != NULL && opt->known_alg == emb->alg) {
+        memcpy(res->digest, opt->known_digest, dlen);
+        res->digest_cached = 1;
+        rc = TMI_OK;
+    } else {
+        rc = ac_image_digest(buf, len, emb, emb->alg, 0, res->digest);
+        if (rc == TMI_OK && memcmp(res->digest, emb->digest, dlen) != 0)
+            rc = ac_image_digest(buf, len, emb, emb->alg, 1, res->digest);
+    }
     if (rc == TMI_EFORMAT) {
         sig_fail(res, SIG_REASON_MALFORMED,
                  "the section table does not fit the file before the certificate table");
@@ -457,7 +467,7 @@ int authenticode_check(const char *path, const uint8_t *buf, size_t len, const a
     res->digest_alg = emb.alg;
     memcpy(res->signed_digest, emb.digest, sig_digest_size(emb.alg));
     res->has_signed_digest = 1;
-    check_digest(buf, len, &emb, res);
+    check_digest(buf, len, &emb, opt, res);
 
     req.pkcs7 = emb.pkcs7;
     req.pkcs7_len = emb.pkcs7_len;
@@ -581,7 +591,8 @@ cJSON *authenticode_to_json(const sig_result *res)
     add_time(o, "signing_time", res->has_signing_time, res->signing_time);
     add_text(o, "timestamp", time_source_name(res->time_source));
     cJSON_AddBoolToObject(o, "valid_by_timestamp", res->valid_by_timestamp);
-    if (cJSON_GetObjectItem(o, "valid_by_timestamp") == NULL) {
+    cJSON_AddBoolToObject(o, "digest_cached", res->digest_cached);
+    if (cJSON_GetObjectItem(o, "digest_cached") == NULL) {
         cJSON_Delete(o);
         return NULL;
     }

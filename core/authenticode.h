@@ -49,6 +49,13 @@ typedef struct ac_options {
     int no_catalog;        /* 1: do not look in the system catalogs (Windows) */
     plat_sig_trust *trust; /* trust_pem loaded once (plat_sig_trust_open) for
                                     many checks, or NULL: loaded by each check */
+    /* The image digest an earlier check reported (sig_result.digest) for
+     * these very bytes - the caller vouches for that, e.g. by their SHA-256 -
+     * under algorithm known_alg; NULL: the digest is computed. Used only when
+     * known_alg is the signature's algorithm; the result says so
+     * (digest_cached). */
+    const uint8_t *known_digest;
+    sig_digest_alg known_alg;
 } ac_options;
 
 /* The embedded signature as the certificate table holds it (pointers into
@@ -112,7 +119,7 @@ struct cJSON;
  * every scanned file): {status, reason, detail, source, digest_algorithm,
  * digest, signed_digest, signer: {organization, common_name, subject,
  * issuer, thumbprint_sha1, thumbprint_sha256, not_before, not_after} | null,
- * root, signing_time, timestamp, valid_by_timestamp (a boolean)}. Absent
+ * root, signing_time, timestamp, valid_by_timestamp, digest_cached (booleans)}. Absent
  * values are null; times are RFC 3339 UTC (null outside 1970..2261, which a
  * certificate may name); digests and thumbprints lower-case hex. Caller
  * frees with cJSON_Delete(); NULL on no memory.

@@ -6,6 +6,7 @@
 #include "detect.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "pe_version.h"
 #include "plat.h"
 #include "strutil.h"
+#include "workq.h"
 
 const char *scan_verdict_name(scan_verdict v)
 {
@@ -92,6 +94,14 @@ typedef struct lazy_trust {
     int rc;      /* the open's result once tried */
 } lazy_trust;
 
+/* The thread that checks the signatures needing a pass over the bytes,
+ * started for the first such file (a scan of unsigned files, or of files
+ * whose digests are all known, never starts it). */
+typedef struct sig_queue {
+    workq *q; /* NULL: not started, or no thread could be made (checked inline) */
+    int tried;
+} sig_queue;
+
 /* What every file of one scan is examined with. */
 typedef struct scan_ctx {
     const playbook *pb;
@@ -101,7 +111,13 @@ typedef struct scan_ctx {
     int check_sigs;              /* 0 when the trust store cannot be used */
     lazy_trust *lazy;            /* the system's store, opened when first needed */
     plat_sig_trust **trust_slot; /* where the lazy open puts it (&trust) */
+    sig_queue *sigq;             /* the signature checks' thread */
 } scan_ctx;
+
+/* The bytes the unfinished signature checks may hold together (a single
+ * larger file is checked alone), besides the file the scanning thread reads
+ * and hashes: two sets of eight files of 2 MiB. */
+#define SIG_QUEUE_BYTES ((size_t)32 * 1024 * 1024)
 
 const char *scan_source_state(const scan_source *src)
 {
@@ -116,13 +132,28 @@ static int set_error(scan_file *f, char *msg)
     return msg == NULL ? TMI_ENOMEM : TMI_OK;
 }
 
-/* The signature check of one file, on a thread of its own. */
+/* The signature check of one file, on the scan's signature thread. The
+ * bytes are shared with the scanning thread, which hashes them meanwhile;
+ * whichever of the two finishes last frees them with the job. */
 typedef struct sig_job {
+    workq_job base;
     const scan_ctx *sc;
-    scan_file *f;
-    const uint8_t *buf;
+    scan_file *f; /* only f->sig and f->has_sig are written here */
+    uint8_t *buf;
     size_t len;
+    atomic_int refs;    /* 2: the scanning thread and the check */
+    int known;          /* digest below is an earlier check's (scan_digest_cache) */
+    sig_digest_alg alg; /* its algorithm */
+    uint8_t digest[SIG_DIGEST_MAX];
 } sig_job;
+
+static void sig_job_release(sig_job *j)
+{
+    if (atomic_fetch_sub(&j->refs, 1) == 1) {
+        free(j->buf);
+        free(j);
+    }
+}
 
 /* Open the system's store if buf is a signed PE file and it is not open. */
 static void open_lazy_trust(const scan_ctx *sc, const uint8_t *buf, size_t len)
@@ -139,33 +170,117 @@ static void open_lazy_trust(const scan_ctx *sc, const uint8_t *buf, size_t len)
     sc->lazy->rc = plat_sig_trust_open(NULL, sc->trust_slot);
 }
 
-static void sig_job_run(void *arg)
+/* Run on the signature thread, or on the scanning thread while that one is
+ * idle (drained): one thread at a time uses the trust store and opens the
+ * lazy one, so no lock is needed around them. */
+static void sig_job_run(workq_job *base)
 {
-    sig_job *j = arg;
+    sig_job *j = (sig_job *)base;
     open_lazy_trust(j->sc, j->buf, j->len);
-    ac_options ao = {j->sc->trust_pem, 0, 0, *j->sc->trust_slot};
+    ac_options ao = {j->sc->trust_pem, 0, 0, *j->sc->trust_slot, NULL, SIG_ALG_NONE};
+    if (j->known) {
+        ao.known_digest = j->digest;
+        ao.known_alg = j->alg;
+    }
     int rc = authenticode_check(j->f->path, j->buf, j->len, &ao, &j->f->sig);
     j->f->has_sig = rc == TMI_OK || rc == TMI_EFORMAT; /* not a PE file: unsigned */
+    sig_job_release(j);
 }
 
-/* Hash buf, read its version (pe_version_read's result) and check its
- * signature. The signature's own digest pass runs on a second thread beside
- * the file's SHA-256, so a scan takes little longer for it; the thread
- * touches only f->sig and f->has_sig, and is joined before this returns. */
-static int read_bytes(const scan_ctx *sc, scan_file *f, const uint8_t *buf, size_t len,
-                      pe_version_info *info)
+/* What the signature check of buf takes. */
+typedef enum sig_work {
+    SIG_WORK_NONE,    /* decided from the headers at once: not a PE file, a
+                         malformed certificate table, or no signature where
+                         there are no catalogs */
+    SIG_WORK_DIGEST,  /* an embedded signature: a pass for its digest, then
+                         the signature and the chain */
+    SIG_WORK_CATALOG, /* no signature, but the system's catalogs to search
+                         (which hashes the file too) */
+} sig_work;
+
+static sig_work sig_work_of(const uint8_t *buf, size_t len, sig_digest_alg *alg)
 {
-    sig_job job = {sc, f, buf, len};
-    plat_thread *th = NULL;
-    if (sc->check_sigs && plat_thread_spawn(sig_job_run, &job, &th) != TMI_OK) {
-        th = NULL;
-        sig_job_run(&job);
+    ac_embedded emb;
+    int found = 0;
+    sig_reason reason;
+    const char *error = NULL;
+    if (ac_parse(buf, len, &emb, &found, &reason, &error) != TMI_OK)
+        return SIG_WORK_NONE;
+    if (found) {
+        *alg = emb.alg;
+        return SIG_WORK_DIGEST;
     }
+    return plat_sig_has_catalogs() ? SIG_WORK_CATALOG : SIG_WORK_NONE;
+}
+
+static void hash_file(scan_file *f, const uint8_t *buf, size_t len)
+{
     if (plat_sha256(buf, len, f->sha256) == TMI_OK)
         f->has_sha256 = 1;
+}
+
+/* Hash buf (which this takes over and frees), read its version
+ * (pe_version_read's result, TMI_ENOMEM when the signature check cannot be
+ * queued) and check its signature. A check that takes a pass over the
+ * bytes goes to the scan's signature thread, which runs it while this
+ * thread goes on to the next file: its f->sig and f->has_sig are set only
+ * once the queue is drained (scan_run_opts). A signed file whose digest the
+ * cache knows (scan_options.digests) takes no pass: checked here. */
+static int read_bytes(const scan_ctx *sc, scan_file *f, uint8_t *buf, size_t len,
+                      pe_version_info *info)
+{
+    sig_job *job = NULL;
+    sig_digest_alg alg = SIG_ALG_NONE;
+    const scan_digest_cache *cache = sc->opt->digests;
+    sig_work work = sc->check_sigs ? sig_work_of(buf, len, &alg) : SIG_WORK_NONE;
+    if (sc->check_sigs && work == SIG_WORK_NONE) {
+        /* decided from the headers alone, with no trust store */
+        ac_options ao = {sc->trust_pem, 0, 0, NULL, NULL, SIG_ALG_NONE};
+        int src = authenticode_check(f->path, buf, len, &ao, &f->sig);
+        f->has_sig = src == TMI_OK || src == TMI_EFORMAT; /* not a PE file: unsigned */
+    } else if (sc->check_sigs) {
+        job = calloc(1, sizeof(*job));
+        if (job == NULL) {
+            free(buf);
+            return TMI_ENOMEM;
+        }
+        job->base.run = sig_job_run;
+        job->sc = sc;
+        job->f = f;
+        job->buf = buf;
+        job->len = len;
+        atomic_init(&job->refs, 2);
+        /* with a cache, the file's own hash first: it is the cache's key */
+        if (work == SIG_WORK_DIGEST && cache != NULL) {
+            hash_file(f, buf, len);
+            job->alg = alg;
+            job->known =
+                f->has_sha256 && cache->lookup(cache->ctx, f->sha256, alg, job->digest) == 1;
+        }
+        if (job->known) {
+            /* no pass left to overlap: checked here, once the thread (which
+             * shares the trust store) has finished what it had */
+            workq_drain(sc->sigq->q);
+            workq_submit(NULL, &job->base, len);
+        } else {
+            if (!sc->sigq->tried) {
+                sc->sigq->tried = 1;
+                if (workq_start(SIG_QUEUE_BYTES, &sc->sigq->q) == TMI_ENOMEM) {
+                    sig_job_release(job); /* not submitted: its reference too */
+                    sig_job_release(job);
+                    return TMI_ENOMEM;
+                }
+            }
+            workq_submit(sc->sigq->q, &job->base, len);
+        }
+    }
+    if (!f->has_sha256)
+        hash_file(f, buf, len);
     int rc = pe_version_read(buf, len, info);
-    if (th != NULL)
-        plat_thread_join(th);
+    if (job != NULL)
+        sig_job_release(job);
+    else
+        free(buf);
     return rc;
 }
 
@@ -204,7 +319,8 @@ static int examine_present(const scan_ctx *sc, scan_file *f)
         return set_error(f, str_printf("cannot read: %s", tmi_strerror(rc)));
     f->size = len;
     rc = read_bytes(sc, f, buf, len, &info);
-    free(buf);
+    if (rc == TMI_ENOMEM)
+        return rc;
     if (rc != TMI_OK || !info.has_fixed) {
         /* the bytes are there (and hashed): damaged, not unreadable */
         f->status = FILE_INVALID;
@@ -388,17 +504,22 @@ static int add_source(const scan_ctx *sc, scan_result *r, const char *path, cons
     src->variant = str_dup(variant);
     if (src->path == NULL || src->variant == NULL)
         return TMI_ENOMEM;
-    int rc = examine_set(sc, path, &src->files, &src->n_files);
-    if (rc != TMI_OK)
-        return rc;
-    src->reason = source_problem(sc, r, src);
-    src->complete = src->reason == NULL;
-    if (!src->complete) {
-        src->n_override = 0;
-        for (size_t i = 0; i < src->n_files; i++)
-            src->files[i].sig_override = 0;
+    return examine_set(sc, path, &src->files, &src->n_files);
+}
+
+/* Judge every examined source, once their signatures are checked. */
+static void judge_sources(const scan_ctx *sc, scan_result *r)
+{
+    for (size_t s = 0; s < r->n_sources; s++) {
+        scan_source *src = &r->sources[s];
+        src->reason = source_problem(sc, r, src);
+        src->complete = src->reason == NULL;
+        if (!src->complete) {
+            src->n_override = 0;
+            for (size_t i = 0; i < src->n_files; i++)
+                src->files[i].sig_override = 0;
+        }
     }
-    return TMI_OK;
 }
 
 static int find_sources(const scan_ctx *sc, scan_result *r)
@@ -569,7 +690,8 @@ int scan_run_opts(const tmi_target *t, const scan_options *opt, scan_result **ou
     static const scan_options defaults = {0};
     const playbook *pb = t != NULL ? t->pb : NULL;
     lazy_trust lazy = {0, TMI_OK};
-    scan_ctx sc = {pb, opt != NULL ? opt : &defaults, NULL, NULL, 0, &lazy, NULL};
+    sig_queue sigq = {NULL, 0};
+    scan_ctx sc = {pb, opt != NULL ? opt : &defaults, NULL, NULL, 0, &lazy, NULL, &sigq};
     plat_stat st;
     scan_result *r;
     int rc;
@@ -599,6 +721,9 @@ int scan_run_opts(const tmi_target *t, const scan_options *opt, scan_result **ou
         rc = examine_set(&sc, r->tmi_dir, &r->files, &r->n_files);
     if (rc == TMI_OK && r->tmi_dir != NULL)
         rc = find_sources(&sc, r);
+    workq_stop(sigq.q); /* every check done: f->sig is final from here on */
+    if (rc == TMI_OK)
+        judge_sources(&sc, r);
     if (rc == TMI_OK && lazy.rc != TMI_OK) /* its signed files said "could not be checked" */
         rc = lazy_trust_error(&lazy, r);
     if (rc == TMI_OK)

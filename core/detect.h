@@ -117,14 +117,42 @@ typedef struct scan_result {
     int accept_untrusted_root; /* the scan ran with that override */
 } scan_result;
 
+/*
+ * Digests an earlier check computed, so that a signed file seen before is
+ * not hashed a second time for its signature (the pass that makes most of
+ * the check's cost). lookup: 1 with digest filled (sig_digest_size(alg)
+ * bytes) when an earlier check reported that Authenticode image digest
+ * under alg for a file whose SHA-256 is sha256; 0 when none did, or on any
+ * error (the digest is then computed). Called on the scanning thread, after
+ * it has hashed the file's bytes itself. The signature, the chain and the
+ * trust are checked anew every time; only the digest is reused.
+ *
+ * Who may use it: the digests are only as trustworthy as where they are
+ * kept (the store, in the data folder only administrators may write). A
+ * scan that decides what is copied - a repair's - takes none.
+ */
+typedef struct scan_digest_cache {
+    int (*lookup)(void *ctx, const uint8_t sha256[32], sig_digest_alg alg,
+                  uint8_t digest[SIG_DIGEST_MAX]);
+    void *ctx;
+} scan_digest_cache;
+
 typedef struct scan_options {
-    int accept_untrusted_root; /* see the file comment: an admin's explicit override */
+    int accept_untrusted_root;        /* see the file comment: an admin's explicit override */
+    const scan_digest_cache *digests; /* NULL: every digest computed */
 } scan_options;
 
 /*
  * Run one scan. TMI_OK with *out set (caller frees), even when files are
  * unreadable. TMI_ENOENT / TMI_ENOTDIR when the root does not exist or is not
  * a folder; TMI_ENOMEM.
+ *
+ * Threads and memory: the scan reads and hashes the files on the calling
+ * thread, and checks the signatures that take a pass over a file (its
+ * Authenticode digest) on one thread of its own (workq.h), ended before
+ * this returns. Each file is read once into memory (at most the playbook's
+ * max_file_size); the bytes of files waiting for their check are held
+ * until it is done, up to 32 MiB together (one larger file alone).
  */
 int scan_run(const tmi_target *t, scan_result **out);
 

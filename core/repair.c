@@ -186,7 +186,8 @@ static cJSON *before_after(const scan_result *before, const scan_result *after)
  * may have changed the folder by now. */
 static int do_scan(job *j, scan_result **out, int changed)
 {
-    scan_options opt = {j->env->accept_untrusted_root};
+    /* no digest cache: what a repair copies is checked from its own bytes */
+    scan_options opt = {j->env->accept_untrusted_root, NULL};
     int rc = scan_run_opts(j->env->target, &opt, out);
     if (rc == TMI_OK && j->hooks != NULL && j->hooks->scan_done != NULL)
         j->hooks->scan_done(j->hooks->arg, *out, changed);

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "hex.h"
 #include "scan_json.h"
+#include "sig_digests.h"
 #include "store_int.h"
 #include "strutil.h"
 #include "timefmt.h"
@@ -537,6 +538,8 @@ int scans_record_from(store *s, const scan_result *r, const audit_actor *actor,
         for (size_t k = 0; rc == TMI_OK && k < src->n_files; k++)
             rc = observe(s, id, r->started_ns, &src->files[k], "source", &changed);
     }
+    if (rc == TMI_OK)
+        rc = sig_digests_record(s, r);
     if (rc == TMI_OK)
         rc = observe_gone(s, r, id, &changed);
     if (rc == TMI_OK)

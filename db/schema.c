@@ -313,8 +313,22 @@ static const char step8[] =
     "ALTER TABLE observations ADD COLUMN sig_thumbprint BLOB"
     "  CHECK (sig_thumbprint IS NULL OR length(sig_thumbprint) = 32);";
 
-static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4,
-                                                  step5, step6, step7, step8};
+/* v9: the Authenticode image digest of each signed file content scanned,
+ * by the SHA-256 of its bytes (sig_digests.h): a file seen before is not
+ * hashed a second time for its signature. */
+static const char step9[] =
+    "CREATE TABLE sig_digests ("
+    "  sha256 BLOB NOT NULL CHECK (length(sha256) = 32),"
+    "  alg TEXT NOT NULL,"
+    "  digest BLOB NOT NULL,"
+    "  CHECK ((alg = 'sha1' AND length(digest) = 20) OR (alg = 'sha256' AND length(digest) = 32)"
+    "      OR (alg = 'sha384' AND length(digest) = 48) OR (alg = 'sha512' AND length(digest) = "
+    "64)),"
+    "  PRIMARY KEY (sha256, alg)"
+    ") WITHOUT ROWID;";
+
+static const char *const steps[SCHEMA_VERSION] = {step1, step2, step3, step4, step5,
+                                                  step6, step7, step8, step9};
 
 static int fail(char *err, size_t errlen, int code, const char *what, sqlite3 *db)
 {

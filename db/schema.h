@@ -25,6 +25,12 @@
  *   v6  scans.reason and scans.job_id (why a scan ran, and which job ran it:
  *       what attributes a change to a job or to the outside), alert_state
  *       (the last state of each alert, for once-only alerts and reminders)
+ *   v7  jobs.summary (one line on what a job did), audit_job (the audit rows
+ *       of each job, filled at append, outside the hashed fields)
+ *   v8  observations.sig_* (each observed file's signature: status, reason,
+ *       signer, certificate thumbprint)
+ *   v9  sig_digests (the Authenticode image digest of each signed file
+ *       content scanned, by its SHA-256: sig_digests.h)
  *
  * Needs SQLite 3.31 or later (generated column `audit.time`).
  */
@@ -39,7 +45,7 @@ struct sqlite3;
 #define STORE_APPLICATION_ID 0x544D4943
 
 /* The schema version this program writes. */
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 
 /*
  * Bring db from its current user_version up to `target` (1..SCHEMA_VERSION)

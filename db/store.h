@@ -26,6 +26,7 @@
  *   store_open.c    open: checks, WAL, schema_migrate(), audit_anchor_init()
  *   job_trail.c     one job's audit rows and scans (audit_seq_range)
  *   scans.c         a scan with its audit row (audit_append), file history
+ *   sig_digests.c   the signed files' digests a scan keeps (scans.c records)
  *   export.c        history and audit streamed (audit_seq_range)
  *   audit_verify.c  verify the chain, re-anchor (audit_append, the anchor)
  *   audit_append.c  append a row; asks for audit_anchor_after_commit()

@@ -37,6 +37,8 @@ enum store_stmt_id {
     STMT_AUDIT_TEXT_ADD,
     STMT_AUDIT_PROBE,
     STMT_AUDIT_JOB,
+    STMT_SIGDIG_GET,
+    STMT_SIGDIG_PUT,
     STMT__COUNT
 };
 

@@ -136,7 +136,7 @@ static int show_plan(const char *cmd, cli_ctx *ctx, const runner_config *cfg, re
     scan_result *r = NULL;
     char v1[TMI_VERSION_STRLEN], v2[TMI_VERSION_STRLEN];
     FILE *out = o->json != NULL ? stderr : stdout;
-    scan_options so = {o->accept_root != NULL};
+    scan_options so = {o->accept_root != NULL, NULL};
     int rc = scan_run_opts(cfg->target, &so, &r);
     digest[0] = '\0';
     if (rc != TMI_OK) {

@@ -12,10 +12,12 @@
 #include "plat.h"
 #include "scan_json.h"
 #include "scans.h"
+#include "sig_digests.h"
 #include "store.h"
 
 static const char usage[] =
-    "usage: tmi-console scan [--root DIR] [--tmi-dir DIR] [--no-record] [--json]\n\n"
+    "usage: tmi-console scan [--root DIR] [--tmi-dir DIR] [--no-record] [--no-cache]\n"
+    "                        [--json]\n\n"
     "Find the TMI folder, read the version of the eight MRF files, compare them\n"
     "with the version Control Manager 6.0 SP3 or later needs (1.12.0.1266), and\n"
     "look for a complete set of good copies in the patch's backup folders\n"
@@ -25,9 +27,13 @@ static const char usage[] =
     "                 the default there; required on other systems)\n"
     "  --tmi-dir DIR  use this TMI folder instead of searching for it\n"
     "  --no-record    do not store the scan in the history (DATA/tmi-console.db)\n"
+    "  --no-cache     recompute every signed file's Authenticode digest; by default\n"
+    "                 a file whose SHA-256 an earlier scan saw takes the digest kept\n"
+    "                 then (the signature and chain are checked anew either way;\n"
+    "                 a repair always recomputes)\n"
     "  --json         print the scan as JSON: verdict, tmi_dir, expected_version,\n"
-    "                 files[] {name, path, version, sha256, status}, repair\n"
-    "                 {possible, source, reason}, sources[]\n\n"
+    "                 files[] {name, path, version, sha256, status, signature},\n"
+    "                 repair {possible, source, reason}, sources[]\n\n"
     "verdicts: affected (some file is old, missing, invalid or unreadable), healthy\n"
     "(all at 1.12.0.1266 or newer), not_installed (no TMI folder or none of its files)\n"
     "file status: ok, newer (never a fault), old, missing, invalid (read, but not a\n"
@@ -130,33 +136,35 @@ int cli_print_scan(const scan_result *r, int json)
     return print_human(r);
 }
 
-/* Store the scan in the history (and its audit record). */
-static int record(cli_ctx *ctx, const scan_result *r)
+static void not_recorded(const char *err)
 {
-    char err[512];
-    store *st = NULL;
+    cli_error("scan", "the scan was not recorded: %s (use --no-record to skip)", err);
+}
+
+/* Store the scan in the history (and its audit record). */
+static int record(store *st, const scan_result *r)
+{
     audit_actor actor = {NULL, "cli"};
-    int rc = store_open(ctx->data_dir, &st, err, sizeof(err));
-    if (rc == TMI_OK) {
-        rc = scans_record(st, r, &actor, NULL);
-        if (rc != TMI_OK)
-            snprintf(err, sizeof(err), "%s", store_errmsg(st));
-    }
-    store_close(st);
+    int rc = scans_record(st, r, &actor, NULL);
     if (rc != TMI_OK)
-        cli_error("scan", "the scan was not recorded: %s (use --no-record to skip)", err);
+        not_recorded(store_errmsg(st));
     return rc;
 }
 
 static int run(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *root = NULL, *tmi_dir = NULL, *json = NULL, *no_record = NULL;
+    const char *root = NULL, *tmi_dir = NULL, *json = NULL, *no_record = NULL, *no_cache = NULL;
     const cli_opt opts[] = {{"--root", 1, &root},
                             {"--tmi-dir", 1, &tmi_dir},
                             {"--json", 0, &json},
-                            {"--no-record", 0, &no_record}};
+                            {"--no-record", 0, &no_record},
+                            {"--no-cache", 0, &no_cache}};
     tmi_target t;
     scan_result *r = NULL;
+    store *st = NULL;
+    scan_digest_cache digests;
+    scan_options so = {0, NULL};
+    char err[512];
     size_t npos = 0;
     int rc;
 
@@ -164,17 +172,32 @@ static int run(cli_ctx *ctx, int argc, char **argv)
         return CLI_EXIT_ERROR;
     if (cli_target(ctx, "scan", root, tmi_dir, NULL, &t) != 0)
         return CLI_EXIT_ERROR;
-    rc = scan_run(&t, &r);
+    /* the store the scan goes into also knows the digests of the signed
+     * files it has seen (sig_digests.h) */
+    if (no_record == NULL && store_open(ctx->data_dir, &st, err, sizeof(err)) == TMI_OK &&
+        no_cache == NULL) {
+        sig_digests_cache(st, &digests);
+        so.digests = &digests;
+    }
+    rc = scan_run_opts(&t, &so, &r);
     if (rc != TMI_OK) {
         if (tmi_dir != NULL && rc == TMI_ENOENT)
             cli_error("scan", "--tmi-dir %s: no such folder", tmi_dir);
         else
             cli_error("scan", "%s: %s", t.root, tmi_strerror(rc));
+        store_close(st);
         return CLI_EXIT_ERROR;
     }
     rc = cli_print_scan(r, json != NULL);
-    if (no_record == NULL && record(ctx, r) != TMI_OK)
+    if (no_record != NULL) {
+        /* not recorded, as asked */
+    } else if (st == NULL) {
+        not_recorded(err); /* the scan is shown all the same */
         rc = CLI_EXIT_ERROR;
+    } else if (record(st, r) != TMI_OK) {
+        rc = CLI_EXIT_ERROR;
+    }
+    store_close(st);
     scan_result_free(r);
     return rc;
 }

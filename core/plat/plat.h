@@ -397,6 +397,17 @@ typedef struct plat_thread plat_thread;
 int plat_thread_spawn(void (*fn)(void *), void *arg, plat_thread **out);
 void plat_thread_join(plat_thread *t);
 
+/* The processor the calling thread runs on now, or -1 when unknown. */
+int plat_cpu_current(void);
+
+/* Best effort: move the calling thread to a processor other than cpu (one
+ * plat_cpu_current gave), when the process may run on another, and leave
+ * it free to move again (its affinity is as before). For a helper thread
+ * that is to run beside the thread that made it: a new thread starts on
+ * its maker's processor, and the scheduler may take milliseconds to
+ * spread the two. Windows: sets the thread's ideal processor, a hint. */
+void plat_thread_avoid_cpu(int cpu);
+
 /* ---- watching folders (watch_inotify.c, watch_win32.c) ----
  *
  * Change notifications for a set of folders: a file made, written, renamed

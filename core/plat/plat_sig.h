@@ -96,6 +96,8 @@ typedef struct sig_result {
     sig_digest_alg digest_alg;      /* the signature's digest algorithm */
     uint8_t digest[SIG_DIGEST_MAX]; /* the digest recomputed from the file */
     int has_digest;
+    int digest_cached;                     /* digest is an earlier check's of the same bytes
+                                              (ac_options.known_digest), not recomputed */
     uint8_t signed_digest[SIG_DIGEST_MAX]; /* the digest the signature holds */
     int has_signed_digest;
     int has_signer;                /* the fields below describe the leaf (signing) certificate */
@@ -197,5 +199,9 @@ int plat_sig_trust_check(const char *trust_pem);
  * catalogs.
  */
 int plat_sig_catalog(const plat_sig_request *req, sig_result *res);
+
+/* 1 when plat_sig_catalog can find anything (Windows): the check of an
+ * unsigned file then hashes it too. 0 on POSIX. */
+int plat_sig_has_catalogs(void);
 
 #endif

@@ -871,3 +871,8 @@ int plat_sig_catalog(const plat_sig_request *req, sig_result *res)
     (void)res;
     return TMI_ENOTSUP;
 }
+
+int plat_sig_has_catalogs(void)
+{
+    return 0;
+}

@@ -484,6 +484,11 @@ static void catalog_decide(HANDLE file, const wchar_t *wpath, HCATADMIN admin, H
     decide(&wd, res, now);
 }
 
+int plat_sig_has_catalogs(void)
+{
+    return 1;
+}
+
 int plat_sig_catalog(const plat_sig_request *req, sig_result *res)
 {
     wchar_t *wpath = NULL;

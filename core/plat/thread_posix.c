@@ -2,10 +2,12 @@
  * thread_posix.c - threads, mutexes and condition variables (plat.h) with
  * POSIX threads.
  */
+#define _GNU_SOURCE /* sched_getcpu, pthread_{get,set}affinity_np */
 #include "plat.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "err.h"
@@ -159,4 +161,32 @@ void plat_thread_join(plat_thread *t)
         return;
     pthread_join(t->t, NULL);
     free(t);
+}
+
+int plat_cpu_current(void)
+{
+#ifdef __linux__
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+void plat_thread_avoid_cpu(int cpu)
+{
+#ifdef __linux__
+    cpu_set_t all, others;
+    pthread_t self = pthread_self();
+    if (cpu < 0 || cpu >= CPU_SETSIZE || pthread_getaffinity_np(self, sizeof(all), &all) != 0 ||
+        !CPU_ISSET(cpu, &all) || CPU_COUNT(&all) < 2)
+        return;
+    others = all;
+    CPU_CLR(cpu, &others);
+    /* the kernel moves the thread at once; the full set back then leaves
+     * it where it is, and free to move */
+    if (pthread_setaffinity_np(self, sizeof(others), &others) == 0)
+        pthread_setaffinity_np(self, sizeof(all), &all);
+#else
+    (void)cpu;
+#endif
 }

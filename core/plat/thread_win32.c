@@ -151,3 +151,28 @@ void plat_thread_join(plat_thread *t)
     CloseHandle(t->h);
     free(t);
 }
+
+int plat_cpu_current(void)
+{
+    return (int)GetCurrentProcessorNumber();
+}
+
+void plat_thread_avoid_cpu(int cpu)
+{
+    DWORD_PTR mask = 0, sys = 0;
+    int n = 0;
+    if (cpu < 0 || !GetProcessAffinityMask(GetCurrentProcess(), &mask, &sys))
+        return;
+    for (DWORD_PTR m = mask; m != 0; m &= m - 1)
+        n++;
+    if (n < 2)
+        return;
+    /* the next processor the process may use after cpu, wrapping round */
+    for (int i = 1; i < (int)(8 * sizeof(mask)); i++) {
+        int c = (cpu + i) % (int)(8 * sizeof(mask));
+        if (mask & ((DWORD_PTR)1 << c)) {
+            SetThreadIdealProcessor(GetCurrentThread(), (DWORD)c);
+            return;
+        }
+    }
+}

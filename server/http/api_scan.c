@@ -15,6 +15,7 @@
 #include "plat.h"
 #include "scan_json.h"
 #include "scans.h"
+#include "sig_digests.h"
 
 /* POST /api/scan takes no options yet: an empty body or {}. */
 static int check_scan_body(http_req *req)
@@ -39,6 +40,8 @@ int api_scan_post(http_req *req)
     const char *h[] = {"Location", loc, NULL};
     int64_t id = 0;
     store *s = NULL;
+    scan_digest_cache digests;
+    scan_options so = {0, &digests};
     int st, rc;
 
     st = check_scan_body(req);
@@ -46,7 +49,8 @@ int api_scan_post(http_req *req)
         st = api_store(req, &s);
     if (st != 0)
         return st;
-    rc = scan_run(cfg->target, &r);
+    sig_digests_cache(s, &digests); /* the signed files seen before: no second pass */
+    rc = scan_run_opts(cfg->target, &so, &r);
     if (rc != TMI_OK) {
         http_audit(req, "scan", cfg->target->root, "failed", NULL);
         return http_send_error(req, rc, "the scan failed", NULL);

@@ -15,6 +15,7 @@
 #include "jobs.h"
 #include "pathutil.h"
 #include "plat.h"
+#include "sig_digests.h"
 #include "timefmt.h"
 #include "watch_int.h"
 
@@ -151,12 +152,15 @@ static int scan_now(watcher *w, scan_reason reason)
     scan_result *r = NULL;
     scans_rows prev = {NULL, 0};
     char prev_verdict[32] = "";
+    scan_digest_cache digests;
+    scan_options so = {0, &digests};
     int64_t before, id = 0;
     int rc;
     if (job_running(w))
         return TMI_EBUSY;
     before = latest_job(w);
-    rc = scan_run(w->cfg.target, &r);
+    sig_digests_cache(w->st, &digests); /* the signed files seen before: no second pass */
+    rc = scan_run_opts(w->cfg.target, &so, &r);
     if (rc != TMI_OK) {
         plat_mutex_lock(w->mu);
         w->ok = 0;

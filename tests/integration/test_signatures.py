@@ -12,12 +12,18 @@ SIG_FIXTURES/trust.pem) through osslsigncode, then
   --accept-untrusted-root, which the job's params and audit record keep;
   the same through the API's job parameter;
 - a publisher other than the playbook's, a thumbprint not pinned, an
-  unsigned copy for a signed file, an unusable trust store: refused.
+  unsigned copy for a signed file, an unusable trust store: refused;
+- the digests kept in the store (sig_digests.h): a second scan takes them
+  (digest_cached), --no-cache does not; a tampered file is never served by
+  the digest of its untampered self; and a digest planted in the store can
+  mislead a scan but never a repair, which checks the bytes it copies.
 """
+import hashlib
 import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -88,8 +94,8 @@ def scan(data, pb, box):
 def audit_rows(data, pb):
     r = run(data, pb, "audit", "--json")
     try:
-        return json.loads(r.stdout)
-    except ValueError:
+        return json.loads(r.stdout)["items"]
+    except (ValueError, KeyError, TypeError):
         check(False, "audit --json: %r" % r.stdout[:200])
         return []
 
@@ -104,8 +110,8 @@ def expect_refused(data, pb, box, needle, what, *extra):
     check(needle in out, "%s: the refusal does not say %r: %s" % (what, needle, out))
     check(folder_bytes(tmi) == before, "%s: the TMI folder changed" % what)
     backups = os.path.join(data, "backups")
-    check(not os.path.isdir(backups) or not os.listdir(backups),
-          "%s: a backup was taken: %r" % (what, os.listdir(backups)))
+    taken = os.listdir(backups) if os.path.isdir(backups) else []
+    check(not taken, "%s: a backup was taken: %r" % (what, taken))
 
 
 def good_set(tmp):
@@ -163,6 +169,54 @@ def tampered_set(tmp):
                    "tampered")
     expect_refused(data, pb, box, "digest_mismatch", "tampered with --accept-untrusted-root",
                    "--accept-untrusted-root")
+
+
+def source_sigs(s):
+    return {f["name"]: f["signature"] for f in s["sources"][0]["files"]}
+
+
+def digest_cache(tmp):
+    box, data = sandbox(tmp, "cache")
+    pb = playbook(os.path.join(tmp, "cache.json"))
+    first, second = scan(data, pb, box), scan(data, pb, box)
+    r = run(data, pb, "scan", "--root", box, "--json", "--no-cache")
+    again = json.loads(r.stdout) if r.stdout.startswith("{") else None
+    if first and second and again:
+        a, b, c = source_sigs(first), source_sigs(second), source_sigs(again)
+        check(not any(g["digest_cached"] for g in a.values()), "first scan: %r" % a)
+        check(all(g["digest_cached"] and g["status"] == "valid" for g in b.values()),
+              "second scan: %r" % b)
+        check(all(b[n]["digest"] == a[n]["digest"] for n in a), "the kept digests differ")
+        check(not any(g["digest_cached"] for g in c.values()), "--no-cache: %r" % c)
+    # a tampered file has another SHA-256: its digest is computed, not found
+    dll = os.path.join(box, SRC_REL, "libMRF_DM.dll")
+    with open(dll, "r+b") as fh:
+        fh.seek(0x400)
+        b = fh.read(1)
+        fh.seek(0x400)
+        fh.write(bytes([b[0] ^ 0xFF]))
+    s = scan(data, pb, box)
+    if s:
+        bad = source_sigs(s)["libMRF_DM.dll"]
+        check(bad["status"] == "invalid" and bad["reason"] == "digest_mismatch" and
+              not bad["digest_cached"], "tampered after a scan: %r" % bad)
+        # plant the signed digest as the tampered bytes' own: the store is
+        # believed by a scan...
+        with open(dll, "rb") as fh:
+            sha = hashlib.sha256(fh.read()).digest()
+        db = sqlite3.connect(os.path.join(data, "tmi-console.db"))
+        db.execute("INSERT OR REPLACE INTO sig_digests (sha256, alg, digest) VALUES (?, ?, ?)",
+                   (sha, "sha256", bytes.fromhex(bad["signed_digest"])))
+        db.commit()
+        db.close()
+        s = scan(data, pb, box)
+        if s:
+            fooled = source_sigs(s)["libMRF_DM.dll"]
+            check(fooled["digest_cached"] and fooled["status"] == "valid",
+                  "the planted digest was not used: %r" % fooled)
+    # ...never by a repair, which recomputes what it would copy
+    expect_refused(data, pb, box, "libMRF_DM.dll has an invalid signature (digest_mismatch",
+                   "a planted digest")
 
 
 def untrusted_root(tmp, srv):
@@ -226,7 +280,6 @@ def other_policies(tmp):
     expect_refused(data, pb, box, "not one of the playbook's thumbprints", "pinned thumbprint")
     # the leaf's own thumbprint pinned: complete
     der = open(os.path.join(PKI, "leaf.der"), "rb").read()
-    import hashlib
     pb = playbook(os.path.join(tmp, "pinned-ok.json"),
                   signer={"organization": PUBLISHER,
                           "thumbprints": [hashlib.sha256(der).hexdigest()]})
@@ -242,7 +295,7 @@ def other_policies(tmp):
     tmi = os.path.join(box, TMI_REL)
     src = os.path.join(box, SRC_REL)
     plain = os.path.join(tmp, "plain-src")
-    shutil.copytree(src, plain)
+    os.makedirs(plain)
     for f in FILES:
         subprocess.run(["osslsigncode", "remove-signature", "-in", os.path.join(src, f),
                         "-out", os.path.join(plain, f)], check=True, stdout=subprocess.DEVNULL)
@@ -263,6 +316,7 @@ srv = Server(EXE, "signatures")
 try:
     good_set(srv.tmp)
     tampered_set(srv.tmp)
+    digest_cache(srv.tmp)
     untrusted_root(srv.tmp, srv)
     other_policies(srv.tmp)
 finally:

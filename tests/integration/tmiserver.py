@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 SECURITY_HEADERS = {
     "content-security-policy":
@@ -223,7 +224,12 @@ def expect_security_headers(r, what):
 
 
 def finish(srv, name):
-    """Stop the server (checking a clean exit), clean up, report, exit."""
+    """Stop the server (checking a clean exit), clean up, report, exit. Called
+    from a `finally:`, it also reports an exception the test body raised (which
+    its sys.exit would otherwise swallow)."""
+    if sys.exc_info()[0] is not None:
+        check(False, "%s: the test stopped on an exception:\n%s"
+              % (name, traceback.format_exc().rstrip()))
     rc, out = srv.stop()
     check(rc == 0, "%s: serve exited with %r after SIGTERM (stderr: %s)"
           % (name, rc, getattr(srv, "stderr", "")))

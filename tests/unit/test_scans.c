@@ -21,6 +21,7 @@
 #include "plat.h"
 #include "scan_json.h"
 #include "scans.h"
+#include "sig_digests.h"
 #include "store.h"
 #include "storetest.h"
 
@@ -476,6 +477,52 @@ static void limits_are_capped(void **state)
     store_close(s);
 }
 
+/* A recorded scan keeps the digest each signed file's check computed, by
+ * the file's SHA-256 and the algorithm (once); a digest taken from the
+ * cache, an unsigned file, a file with no digest are not kept. */
+static void signed_digests_are_kept(void **state)
+{
+    (void)state;
+    char dir[PLAT_PATH_MAX];
+    uint8_t got[SIG_DIGEST_MAX];
+    st_tmpdir(dir, sizeof(dir));
+    store *s = st_open(dir);
+    scan_result *r = st_scan("/tmi", 4, 1, 4);
+    for (size_t i = 0; i < 3; i++) { /* files 0-2 signed, sha256; file 3 unsigned */
+        scan_file *f = &r->files[i];
+        f->has_sig = 1;
+        f->sig.status = SIG_VALID;
+        f->sig.digest_alg = SIG_ALG_SHA256;
+        f->sig.has_digest = f->sig.has_signed_digest = 1;
+        memset(f->sig.digest, 0x10 + (int)i, 32);
+        memset(f->sig.signed_digest, 0x10 + (int)i, 32);
+    }
+    r->files[2].sig.digest_cached = 1; /* came from the cache: already kept */
+    r->files[3].has_sig = 1;           /* unsigned: no digest */
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(st_int(s, "SELECT count(*) FROM sig_digests"), 2);
+    assert_int_equal(sig_digests_lookup(s, r->files[1].sha256, SIG_ALG_SHA256, got), 1);
+    assert_memory_equal(got, r->files[1].sig.digest, 32);
+    assert_int_equal(sig_digests_lookup(s, r->files[1].sha256, SIG_ALG_SHA1, got), 0);
+    assert_int_equal(sig_digests_lookup(s, r->files[2].sha256, SIG_ALG_SHA256, got), 0);
+    assert_int_equal(sig_digests_lookup(s, r->files[3].sha256, SIG_ALG_SHA256, got), 0);
+    /* recorded again: still one row each */
+    assert_int_equal(scans_record(s, r, &st_actor, NULL), TMI_OK);
+    assert_int_equal(st_int(s, "SELECT count(*) FROM sig_digests"), 2);
+    /* the table refuses a digest whose length is not its algorithm's */
+    assert_int_not_equal(st_exec_rc(s, "INSERT INTO sig_digests VALUES (zeroblob(32), 'sha1',"
+                                       " zeroblob(32))"),
+                         0);
+    /* the cache over the store answers the same */
+    scan_digest_cache c;
+    sig_digests_cache(s, &c);
+    assert_int_equal(c.lookup(c.ctx, r->files[0].sha256, SIG_ALG_SHA256, got), 1);
+    assert_memory_equal(got, r->files[0].sig.digest, 32);
+    scan_result_free(r);
+    store_close(s);
+    plat_remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +530,7 @@ int main(void)
         ST_TEST("/store/scans/unchanged-adds-no-rows", unchanged_scans_add_no_rows),
         ST_TEST("/store/scans/one-change-one-row", one_change_adds_one_row),
         ST_TEST("/store/scans/signature-change", signature_change_is_a_change),
+        ST_TEST("/store/scans/signed-digests-kept", signed_digests_are_kept),
         ST_TEST("/store/scans/vanished-source-folder", vanished_source_folder_is_recorded),
         ST_TEST("/store/scans/json-round-trips", scan_json_round_trips),
         ST_TEST("/store/scans/refuses-malformed", refuses_malformed_results),

@@ -83,14 +83,16 @@ static void put(const char *dir, const char *as, const char *name)
 }
 
 /* Scan with a playbook of two files and the policy given as JSON members
- * (", \"signer\": ..."), with or without the override. */
-static scan_result *scan_with(fx *f, const char *policy, int accept_root)
+ * (", \"signer\": ..."), with or without the override, and the digests a
+ * cache keeps (NULL: none). */
+static scan_result *scan_cached(fx *f, const char *policy, int accept_root,
+                                const scan_digest_cache *cache)
 {
     char text[8192], err[256];
     playbook *pb = NULL;
     tmi_target t;
     scan_result *r = NULL;
-    scan_options opt = {accept_root};
+    scan_options opt = {accept_root, cache};
     snprintf(text, sizeof(text),
              "{\"id\":\"p\",\"title\":\"P\",\"expected_version\":\"1.12.0.1266\","
              "\"files\":[\"a.exe\",\"b.dll\"],\"tmi_folders\":[\"App\"],"
@@ -105,6 +107,11 @@ static scan_result *scan_with(fx *f, const char *policy, int accept_root)
     playbook_free(pb); /* the result owns copies of what it keeps */
     assert_int_equal(r->n_sources, 1);
     return r;
+}
+
+static scan_result *scan_with(fx *f, const char *policy, int accept_root)
+{
+    return scan_cached(f, policy, accept_root, NULL);
 }
 
 static void expect_refused(scan_result *r, const char *part)
@@ -272,6 +279,58 @@ static void unusable_trust_store(void **state)
     scan_result_free(r);
 }
 
+/* One signed or tampered fixture of fixtures.txt, read, for a check. */
+typedef struct fixture {
+    const char *name, *path;
+    uint8_t *buf;
+    size_t len;
+} fixture;
+
+/* Call fn for every fixture listed in fixtures.txt; how many there were. */
+static size_t each_fixture(fx *f, void (*fn)(fx *f, const fixture *x, void *ctx), void *ctx)
+{
+    char list[PLAT_PATH_MAX], line[256], path[PLAT_PATH_MAX];
+    size_t n = 0;
+    tu_join(list, sizeof(list), fixtures_dir(), "fixtures.txt");
+    FILE *fp = fopen(list, "r");
+    assert_non_null(fp);
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        char name[128];
+        if (sscanf(line, "%127s", name) != 1)
+            continue;
+        fixture x = {name, path, NULL, 0};
+        tu_join(path, sizeof(path), fixtures_dir(), name);
+        assert_int_equal(plat.read_file(path, 64u << 20, &x.buf, &x.len), TMI_OK);
+        fn(f, &x, ctx);
+        free(x.buf);
+        n++;
+    }
+    fclose(fp);
+    return n;
+}
+
+static void same_with_handle(fx *f, const fixture *x, void *ctx)
+{
+    plat_sig_trust *trust = ctx;
+    ac_options plain = {f->trust, 0, 1, NULL, NULL, SIG_ALG_NONE},
+               cached = {f->trust, 0, 1, trust, NULL, SIG_ALG_NONE};
+    sig_result a, b;
+    int rc_a = authenticode_check(x->path, x->buf, x->len, &plain, &a);
+    for (int k = 0; k < 2; k++) {
+        int rc_b = authenticode_check(x->path, x->buf, x->len, &cached, &b);
+        assert_int_equal(rc_a, rc_b);
+        if (a.status != b.status || a.reason != b.reason)
+            fail_msg("%s: %d/%d without the handle, %d/%d with it", x->name, a.status, a.reason,
+                     b.status, b.reason);
+        assert_string_equal(a.detail, b.detail);
+        assert_string_equal(a.signer_dn, b.signer_dn);
+        assert_string_equal(a.root_dn, b.root_dn);
+        assert_memory_equal(a.thumb_sha256, b.thumb_sha256, 32);
+        assert_int_equal(a.has_signing_time, b.has_signing_time);
+        assert_int_equal(a.valid_by_timestamp, b.valid_by_timestamp);
+    }
+}
+
 /* A scan checks its files with one trust handle, which keeps the
  * certificates it decoded: every fixture gets the same verdict with it as
  * without it, checked twice so the second check uses the cached ones. */
@@ -279,43 +338,109 @@ static void trust_handle_changes_no_verdict(void **state)
 {
     fx *f = *state;
     SKIP_WITHOUT_FIXTURES();
-    char list[PLAT_PATH_MAX], line[256], path[PLAT_PATH_MAX];
     plat_sig_trust *trust = NULL;
-    size_t n = 0;
-    tu_join(list, sizeof(list), fixtures_dir(), "fixtures.txt");
-    FILE *fp = fopen(list, "r");
-    assert_non_null(fp);
     assert_int_equal(plat_sig_trust_open(f->trust, &trust), TMI_OK);
-    while (fgets(line, sizeof(line), fp) != NULL) {
-        char name[128];
-        if (sscanf(line, "%127s", name) != 1)
-            continue;
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        tu_join(path, sizeof(path), fixtures_dir(), name);
-        assert_int_equal(plat.read_file(path, 64u << 20, &buf, &len), TMI_OK);
-        ac_options plain = {f->trust, 0, 1, NULL}, cached = {f->trust, 0, 1, trust};
-        sig_result a, b;
-        int rc_a = authenticode_check(path, buf, len, &plain, &a);
-        for (int k = 0; k < 2; k++) {
-            int rc_b = authenticode_check(path, buf, len, &cached, &b);
-            assert_int_equal(rc_a, rc_b);
-            if (a.status != b.status || a.reason != b.reason)
-                fail_msg("%s: %d/%d without the handle, %d/%d with it", name, a.status, a.reason,
-                         b.status, b.reason);
-            assert_string_equal(a.detail, b.detail);
-            assert_string_equal(a.signer_dn, b.signer_dn);
-            assert_string_equal(a.root_dn, b.root_dn);
-            assert_memory_equal(a.thumb_sha256, b.thumb_sha256, 32);
-            assert_int_equal(a.has_signing_time, b.has_signing_time);
-            assert_int_equal(a.valid_by_timestamp, b.valid_by_timestamp);
-        }
-        free(buf);
-        n++;
-    }
-    fclose(fp);
+    assert_true(each_fixture(f, same_with_handle, trust) >= 20);
     plat_sig_trust_free(trust);
-    assert_true(n >= 20);
+}
+
+static void same_with_known_digest(fx *f, const fixture *x, void *ctx)
+{
+    size_t *n_digest = ctx;
+    ac_options plain = {f->trust, 0, 1, NULL, NULL, SIG_ALG_NONE};
+    sig_result a, b;
+    int rc_a = authenticode_check(x->path, x->buf, x->len, &plain, &a);
+    assert_false(a.digest_cached);
+    if (rc_a != TMI_OK || !a.has_digest)
+        return;
+    size_t dlen = sig_digest_size(a.digest_alg);
+    uint8_t known[SIG_DIGEST_MAX];
+    memcpy(known, a.digest, dlen);
+    ac_options warm = {f->trust, 0, 1, NULL, known, a.digest_alg};
+    assert_int_equal(authenticode_check(x->path, x->buf, x->len, &warm, &b), TMI_OK);
+    if (a.status != b.status || a.reason != b.reason)
+        fail_msg("%s: %d/%d computed, %d/%d known", x->name, a.status, a.reason, b.status,
+                 b.reason);
+    assert_string_equal(a.detail, b.detail);
+    assert_memory_equal(a.digest, b.digest, dlen);
+    assert_true(b.digest_cached);
+    known[0] ^= 0xFF; /* believed: a mismatch now */
+    assert_int_equal(authenticode_check(x->path, x->buf, x->len, &warm, &b), TMI_OK);
+    assert_int_equal(b.status, SIG_INVALID);
+    assert_int_equal(b.reason, SIG_REASON_DIGEST_MISMATCH);
+    warm.known_alg = a.digest_alg == SIG_ALG_SHA512 ? SIG_ALG_SHA256 : SIG_ALG_SHA512;
+    assert_int_equal(authenticode_check(x->path, x->buf, x->len, &warm, &b), TMI_OK);
+    assert_false(b.digest_cached); /* another algorithm: computed */
+    assert_int_equal(a.status, b.status);
+    (*n_digest)++;
+}
+
+/* A digest an earlier check reported for the same bytes gives the same
+ * verdict without the pass over them, for every fixture (the tampered ones
+ * stay digest_mismatch); a wrong one is believed (so it is used: the store
+ * that keeps them must be trusted), one under another algorithm is not. */
+static void known_digest_gives_the_same_verdict(void **state)
+{
+    fx *f = *state;
+    SKIP_WITHOUT_FIXTURES();
+    size_t n_digest = 0;
+    assert_true(each_fixture(f, same_with_known_digest, &n_digest) >= 20);
+    assert_true(n_digest >= 10);
+}
+
+/* A cache the test keeps: one entry, and the lookups it was asked. */
+typedef struct test_cache {
+    uint8_t sha256[32];
+    sig_digest_alg alg;
+    uint8_t digest[SIG_DIGEST_MAX];
+    int have;
+    int lookups;
+} test_cache;
+
+static int test_lookup(void *ctx, const uint8_t sha256[32], sig_digest_alg alg,
+                       uint8_t digest[SIG_DIGEST_MAX])
+{
+    test_cache *c = ctx;
+    c->lookups++;
+    if (!c->have || c->alg != alg || memcmp(c->sha256, sha256, 32) != 0)
+        return 0;
+    memcpy(digest, c->digest, sig_digest_size(alg));
+    return 1;
+}
+
+/* The scan asks the cache for each signed file by the SHA-256 it computed,
+ * and uses what it is given: the right digest, the same verdict with no
+ * pass; a wrong one, a mismatch (the repair's scans take no cache). */
+static void scan_asks_the_cache_by_sha256(void **state)
+{
+    fx *f = *state;
+    SKIP_WITHOUT_FIXTURES();
+    const char *policy = ",\"signer\":{\"organization\":\"" PUBLISHER "\"}";
+    put(f->src, "a.exe", "signed.exe");
+    put(f->src, "b.dll", "signed64.dll");
+    scan_result *cold = scan_with(f, policy, 0);
+    const scan_file *b = &cold->sources[0].files[1];
+    assert_true(b->has_sig && b->sig.has_digest && !b->sig.digest_cached);
+    test_cache c = {{0}, b->sig.digest_alg, {0}, 1, 0};
+    scan_digest_cache cache = {test_lookup, &c};
+    memcpy(c.sha256, b->sha256, 32);
+    memcpy(c.digest, b->sig.digest, sig_digest_size(c.alg));
+
+    scan_result *warm = scan_cached(f, policy, 0, &cache);
+    assert_int_equal(c.lookups, 2); /* the two signed sources; a TMI file is unsigned */
+    const scan_file *wb = &warm->sources[0].files[1];
+    assert_true(wb->sig.digest_cached);
+    assert_false(warm->sources[0].files[0].sig.digest_cached); /* not in the cache */
+    assert_int_equal(wb->sig.status, SIG_VALID);
+    assert_true(warm->sources[0].complete);
+
+    c.digest[3] ^= 0x01;
+    scan_result *fooled = scan_cached(f, policy, 0, &cache);
+    assert_int_equal(fooled->sources[0].files[1].sig.reason, SIG_REASON_DIGEST_MISMATCH);
+    assert_false(fooled->sources[0].complete);
+    scan_result_free(cold);
+    scan_result_free(warm);
+    scan_result_free(fooled);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -330,6 +455,8 @@ int main(void)
         T(unsigned_only_for_unsigned),
         T(unusable_trust_store),
         T(trust_handle_changes_no_verdict),
+        T(known_digest_gives_the_same_verdict),
+        T(scan_asks_the_cache_by_sha256),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
