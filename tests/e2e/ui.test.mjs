@@ -759,6 +759,7 @@ describe("the demo, repaired through the web console", () => {
           signing_time: "2016-06-01T00:00:00.000Z",
           timestamp: "rfc3161",
           valid_by_timestamp: true,
+          digest_cached: status === "valid",
         });
         m.renderFiles({
           verdict: "affected",
@@ -801,6 +802,10 @@ describe("the demo, repaired through the web console", () => {
     assert.match(text, /the file changed after it was signed/);
     assert.match(text, /2{64}/);
     assert.match(text, /valid through its timestamp only/);
+    assert.match(text, /sha256, computed from the file/);
+    // a digest kept from an earlier scan says so
+    await good.locator("summary").click();
+    assert.match(await good.innerText(), /sha256, kept from an earlier scan of the same bytes/);
     assert.deepEqual(await axeViolations(tab), [], "axe: the signature details");
     tabWatch.assertClean();
     await tab.close();

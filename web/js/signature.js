@@ -92,7 +92,15 @@ export function sigDetails(sig, name) {
             ]
           : "no trusted timestamp",
       ),
-      row("Digest", sig.digest_algorithm ? sig.digest_algorithm : null),
+      row(
+        "Digest",
+        sig.digest_algorithm
+          ? sig.digest_algorithm +
+              (sig.digest_cached
+                ? ", kept from an earlier scan of the same bytes"
+                : ", computed from the file")
+          : null,
+      ),
       row("Source", sig.source),
     ),
   );
