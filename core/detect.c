@@ -132,62 +132,7 @@ static int set_error(scan_file *f, char *msg)
     return msg == NULL ? TMI_ENOMEM : TMI_OK;
 }
 
-/* The signature check of one file, on the scan's signature thread. The
- * bytes are shared with the scanning thread, which hashes them meanwhile;
- * whichever of the two finishes last frees them with the job. */
-typedef struct sig_job {
-    workq_job base;
-    const scan_ctx *sc;
-    scan_file *f; /* only f->sig and f->has_sig are written here */
-    uint8_t *buf;
-    size_t len;
-    atomic_int refs;    /* 2: the scanning thread and the check */
-    int known;          /* digest below is an earlier check's (scan_digest_cache) */
-    sig_digest_alg alg; /* its algorithm */
-    uint8_t digest[SIG_DIGEST_MAX];
-} sig_job;
-
-static void sig_job_release(sig_job *j)
-{
-    if (atomic_fetch_sub(&j->refs, 1) == 1) {
-        free(j->buf);
-        free(j);
-    }
-}
-
-/* Open the system's store if buf is a signed PE file and it is not open. */
-static void open_lazy_trust(const scan_ctx *sc, const uint8_t *buf, size_t len)
-{
-    ac_embedded emb;
-    int found = 0;
-    sig_reason reason;
-    const char *error = NULL;
-    if (sc->lazy == NULL || !sc->lazy->pending)
-        return;
-    if (ac_parse(buf, len, &emb, &found, &reason, &error) != TMI_OK || !found)
-        return; /* unsigned, or not a PE file: no store needed */
-    sc->lazy->pending = 0;
-    sc->lazy->rc = plat_sig_trust_open(NULL, sc->trust_slot);
-}
-
-/* Run on the signature thread, or on the scanning thread while that one is
- * idle (drained): one thread at a time uses the trust store and opens the
- * lazy one, so no lock is needed around them. */
-static void sig_job_run(workq_job *base)
-{
-    sig_job *j = (sig_job *)base;
-    open_lazy_trust(j->sc, j->buf, j->len);
-    ac_options ao = {j->sc->trust_pem, 0, 0, *j->sc->trust_slot, NULL, SIG_ALG_NONE};
-    if (j->known) {
-        ao.known_digest = j->digest;
-        ao.known_alg = j->alg;
-    }
-    int rc = authenticode_check(j->f->path, j->buf, j->len, &ao, &j->f->sig);
-    j->f->has_sig = rc == TMI_OK || rc == TMI_EFORMAT; /* not a PE file: unsigned */
-    sig_job_release(j);
-}
-
-/* What the signature check of buf takes. */
+/* What the signature check of a file takes. */
 typedef enum sig_work {
     SIG_WORK_NONE,    /* decided from the headers at once: not a PE file, a
                          malformed certificate table, or no signature where
@@ -213,31 +158,103 @@ static sig_work sig_work_of(const uint8_t *buf, size_t len, sig_digest_alg *alg)
     return plat_sig_has_catalogs() ? SIG_WORK_CATALOG : SIG_WORK_NONE;
 }
 
+/* Check the signature of f, whose bytes are buf, into f->sig. */
+static void check_sig(scan_file *f, const uint8_t *buf, size_t len, const ac_options *ao)
+{
+    int rc = authenticode_check(f->path, buf, len, ao, &f->sig);
+    f->has_sig = rc == TMI_OK || rc == TMI_EFORMAT; /* not a PE file: unsigned */
+}
+
 static void hash_file(scan_file *f, const uint8_t *buf, size_t len)
 {
     if (plat_sha256(buf, len, f->sha256) == TMI_OK)
         f->has_sha256 = 1;
 }
 
+/* The signature check of one file that takes a pass over its bytes, on the
+ * scan's signature thread. The bytes are shared with the scanning thread,
+ * which hashes them meanwhile; whichever of the two finishes last frees
+ * them with the job. */
+typedef struct sig_job {
+    workq_job base;
+    const scan_ctx *sc;
+    scan_file *f; /* only f->sig and f->has_sig are written here */
+    uint8_t *buf;
+    size_t len;
+    atomic_int refs;    /* 2: the scanning thread and the check */
+    sig_work work;      /* SIG_WORK_DIGEST or SIG_WORK_CATALOG */
+    sig_digest_alg alg; /* the signature's digest algorithm (SIG_WORK_DIGEST) */
+    int known;          /* digest below is an earlier check's (scan_digest_cache) */
+    uint8_t digest[SIG_DIGEST_MAX];
+} sig_job;
+
+static void sig_job_release(sig_job *j)
+{
+    if (atomic_fetch_sub(&j->refs, 1) == 1) {
+        free(j->buf);
+        free(j);
+    }
+}
+
+/* Run on the signature thread, or on the scanning thread while that one is
+ * idle (drained): one thread at a time uses the trust store and opens the
+ * lazy one (for the first signed file), so no lock is needed around them. */
+static void sig_job_run(workq_job *base)
+{
+    sig_job *j = (sig_job *)base;
+    const scan_ctx *sc = j->sc;
+    if (j->work == SIG_WORK_DIGEST && sc->lazy != NULL && sc->lazy->pending) {
+        sc->lazy->pending = 0;
+        sc->lazy->rc = plat_sig_trust_open(NULL, sc->trust_slot);
+    }
+    ac_options ao = {sc->trust_pem, 0, 0, *sc->trust_slot, NULL, SIG_ALG_NONE};
+    if (j->known) {
+        ao.known_digest = j->digest;
+        ao.known_alg = j->alg;
+    }
+    check_sig(j->f, j->buf, j->len, &ao);
+    sig_job_release(j);
+}
+
+/* Check job: here, when the cache knows its digest (no pass left to
+ * overlap), once the signature thread (which shares the trust store) has
+ * finished what it had; else on that thread, started for the first such
+ * job (when no thread can be made, here too). */
+static void sig_job_queue(const scan_ctx *sc, sig_job *job)
+{
+    const scan_digest_cache *cache = sc->opt->digests;
+    if (job->work == SIG_WORK_DIGEST && cache != NULL) {
+        hash_file(job->f, job->buf, job->len); /* the cache's key */
+        job->known = job->f->has_sha256 &&
+                     cache->lookup(cache->ctx, job->f->sha256, job->alg, job->digest) == 1;
+    }
+    if (job->known) {
+        workq_drain(sc->sigq->q);
+        workq_submit(NULL, &job->base, job->len);
+        return;
+    }
+    if (!sc->sigq->tried) {
+        sc->sigq->tried = 1;
+        (void)workq_start(SIG_QUEUE_BYTES, &sc->sigq->q); /* failed: q stays NULL */
+    }
+    workq_submit(sc->sigq->q, &job->base, job->len);
+}
+
 /* Hash buf (which this takes over and frees), read its version
- * (pe_version_read's result, TMI_ENOMEM when the signature check cannot be
- * queued) and check its signature. A check that takes a pass over the
- * bytes goes to the scan's signature thread, which runs it while this
- * thread goes on to the next file: its f->sig and f->has_sig are set only
- * once the queue is drained (scan_run_opts). A signed file whose digest the
- * cache knows (scan_options.digests) takes no pass: checked here. */
+ * (pe_version_read's result, TMI_ENOMEM when no job can be made for the
+ * signature check) and check its signature: at once when the headers
+ * decide it, else through sig_job_queue, whose thread runs it while this
+ * thread goes on to the next file; f->sig and f->has_sig are then set only
+ * once the queue is drained (scan_run_opts). */
 static int read_bytes(const scan_ctx *sc, scan_file *f, uint8_t *buf, size_t len,
                       pe_version_info *info)
 {
     sig_job *job = NULL;
     sig_digest_alg alg = SIG_ALG_NONE;
-    const scan_digest_cache *cache = sc->opt->digests;
     sig_work work = sc->check_sigs ? sig_work_of(buf, len, &alg) : SIG_WORK_NONE;
     if (sc->check_sigs && work == SIG_WORK_NONE) {
-        /* decided from the headers alone, with no trust store */
-        ac_options ao = {sc->trust_pem, 0, 0, NULL, NULL, SIG_ALG_NONE};
-        int src = authenticode_check(f->path, buf, len, &ao, &f->sig);
-        f->has_sig = src == TMI_OK || src == TMI_EFORMAT; /* not a PE file: unsigned */
+        ac_options ao = {sc->trust_pem, 0, 0, NULL, NULL, SIG_ALG_NONE}; /* no store needed */
+        check_sig(f, buf, len, &ao);
     } else if (sc->check_sigs) {
         job = calloc(1, sizeof(*job));
         if (job == NULL) {
@@ -250,31 +267,11 @@ static int read_bytes(const scan_ctx *sc, scan_file *f, uint8_t *buf, size_t len
         job->buf = buf;
         job->len = len;
         atomic_init(&job->refs, 2);
-        /* with a cache, the file's own hash first: it is the cache's key */
-        if (work == SIG_WORK_DIGEST && cache != NULL) {
-            hash_file(f, buf, len);
-            job->alg = alg;
-            job->known =
-                f->has_sha256 && cache->lookup(cache->ctx, f->sha256, alg, job->digest) == 1;
-        }
-        if (job->known) {
-            /* no pass left to overlap: checked here, once the thread (which
-             * shares the trust store) has finished what it had */
-            workq_drain(sc->sigq->q);
-            workq_submit(NULL, &job->base, len);
-        } else {
-            if (!sc->sigq->tried) {
-                sc->sigq->tried = 1;
-                if (workq_start(SIG_QUEUE_BYTES, &sc->sigq->q) == TMI_ENOMEM) {
-                    sig_job_release(job); /* not submitted: its reference too */
-                    sig_job_release(job);
-                    return TMI_ENOMEM;
-                }
-            }
-            workq_submit(sc->sigq->q, &job->base, len);
-        }
+        job->work = work;
+        job->alg = alg;
+        sig_job_queue(sc, job);
     }
-    if (!f->has_sha256)
+    if (!f->has_sha256) /* sig_job_queue may have hashed it */
         hash_file(f, buf, len);
     int rc = pe_version_read(buf, len, info);
     if (job != NULL)

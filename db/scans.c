@@ -229,7 +229,9 @@ static int observe(store *s, int64_t scan_id, int64_t when, const scan_file *f, 
     obs_state want;
     int64_t file_id = 0, latest = 0;
     int same = 0;
-    int rc = file_row(s, f, kind, &file_id, &latest);
+    int rc = sig_digests_keep(s, f);
+    if (rc == TMI_OK)
+        rc = file_row(s, f, kind, &file_id, &latest);
     if (rc != TMI_OK)
         return rc;
     state_from_file(f, &want);
@@ -538,8 +540,6 @@ int scans_record_from(store *s, const scan_result *r, const audit_actor *actor,
         for (size_t k = 0; rc == TMI_OK && k < src->n_files; k++)
             rc = observe(s, id, r->started_ns, &src->files[k], "source", &changed);
     }
-    if (rc == TMI_OK)
-        rc = sig_digests_record(s, r);
     if (rc == TMI_OK)
         rc = observe_gone(s, r, id, &changed);
     if (rc == TMI_OK)

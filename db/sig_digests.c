@@ -39,7 +39,7 @@ void sig_digests_cache(store *s, scan_digest_cache *out)
     out->ctx = s;
 }
 
-static int record_file(store *s, const scan_file *f)
+int sig_digests_keep(store *s, const scan_file *f)
 {
     const sig_result *g = &f->sig;
     const char *name = sig_digest_name(g->digest_alg);
@@ -59,16 +59,4 @@ static int record_file(store *s, const scan_file *f)
     int src = sqlite3_step(st);
     store_stmt_release(st);
     return src == SQLITE_DONE ? TMI_OK : store_fail_sqlite(s, src, "cannot keep a file's digest");
-}
-
-int sig_digests_record(store *s, const scan_result *r)
-{
-    int rc = TMI_OK;
-    for (size_t i = 0; rc == TMI_OK && i < r->n_files; i++)
-        rc = record_file(s, &r->files[i]);
-    for (size_t i = 0; rc == TMI_OK && i < r->n_sources; i++) {
-        for (size_t k = 0; rc == TMI_OK && k < r->sources[i].n_files; k++)
-            rc = record_file(s, &r->sources[i].files[k]);
-    }
-    return rc;
 }

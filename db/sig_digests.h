@@ -35,8 +35,9 @@ int sig_digests_lookup(store *s, const uint8_t sha256[32], sig_digest_alg alg,
  * used by one thread at a time: the scanning thread calls lookup). */
 void sig_digests_cache(store *s, scan_digest_cache *out);
 
-/* Keep the digests r's files computed (signed files whose digest was not
- * taken from the cache). Part of scans_record_from's transaction. */
-int sig_digests_record(store *s, const scan_result *r);
+/* Keep the digest f's check computed (a signed file whose digest was not
+ * taken from the cache; anything else: nothing to keep). Called for every
+ * file of a scan in scans_record_from's transaction. */
+int sig_digests_keep(store *s, const scan_file *f);
 
 #endif

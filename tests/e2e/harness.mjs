@@ -222,7 +222,8 @@ const CHROMIUM_ARGS = [
 
 /*
  * Launch Chromium with a fresh profile. viewport: {width, height}, scale: the
- * device scale factor (1.25 stands for 125 % zoom). Returns {context, close}.
+ * device scale factor (1.25 stands for 125 % zoom). Returns {context,
+ * firstPage, close}: firstPage() is the window the browser opened with.
  */
 export async function launchBrowser(opts = {}) {
   const profile = tempDir("tmi-e2e-profile-");
@@ -247,6 +248,7 @@ export async function launchBrowser(opts = {}) {
   context.setDefaultTimeout(15000);
   return {
     context,
+    firstPage: async () => context.pages()[0] || (await context.newPage()),
     close: async () => {
       await context.close();
       fs.rmSync(profile, { recursive: true, force: true });

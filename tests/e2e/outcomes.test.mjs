@@ -68,7 +68,7 @@ describe("job outcomes, summaries, reports and the login page", () => {
   before(async () => {
     demo = await startDemo("outcomes");
     browser = await launchBrowser({ viewport: { width: 1366, height: 900 } });
-    page = browser.context.pages()[0] || (await browser.context.newPage());
+    page = await browser.firstPage();
     watch = watchPage(page, demo.base);
     await page.goto(demo.url);
     await page.locator("#banner[data-verdict=affected]").waitFor();

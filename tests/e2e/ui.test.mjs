@@ -187,7 +187,7 @@ describe("the demo, repaired through the web console", () => {
     demo = await startDemo("repair");
     await readProcedure(demo);
     browser = await launchBrowser();
-    page = browser.context.pages()[0] || (await browser.context.newPage());
+    page = await browser.firstPage();
     watch = watchPage(page, demo.base);
   });
 
@@ -881,7 +881,7 @@ describe("the demo, repaired through the web console", () => {
   it("on a phone: a compact header, a confirmation that fits, a tap reaches its button", async () => {
     const phone = await launchBrowser({ viewport: { width: 390, height: 844 }, mobile: true });
     try {
-      const p = phone.context.pages()[0] || (await phone.context.newPage());
+      const p = await phone.firstPage();
       const w = watchPage(p, demo.base);
       await p.goto(demo.base + "/");
       await p.locator("#view-login").waitFor({ state: "visible" });
@@ -947,7 +947,7 @@ describe("a repair that fails is rolled back; then each action on its own", () =
     // the service now fails even with the good files
     fixService = breakSandboxService(demo.root);
     browser = await launchBrowser();
-    page = browser.context.pages()[0] || (await browser.context.newPage());
+    page = await browser.firstPage();
     watch = watchPage(page, demo.base);
   });
 
@@ -1096,7 +1096,7 @@ describe("watching, the automatic repair, and a server that goes away", () => {
     // serve (not demo) takes --auto-repair: a countdown long enough to cancel
     srv = await startServe("conn", ["--auto-repair", "300"]);
     browser = await launchBrowser({ viewport: { width: 1366, height: 900 } });
-    page = browser.context.pages()[0] || (await browser.context.newPage());
+    page = await browser.firstPage();
     watch = watchPage(page, srv.base);
   });
 
@@ -1196,7 +1196,7 @@ describe("alerts: a file changed outside tmi-console", () => {
   before(async () => {
     srv = await startServe("alerts", ["--stay-seconds", "1"]);
     browser = await launchBrowser({ viewport: { width: 1366, height: 900 } });
-    page = browser.context.pages()[0] || (await browser.context.newPage());
+    page = await browser.firstPage();
     watch = watchPage(page, srv.base);
   });
 

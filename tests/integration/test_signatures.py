@@ -82,6 +82,15 @@ def sandbox(tmp, name):
 
 
 
+def tamper(path):
+    """Change one byte inside the first section: inside the signed range."""
+    with open(path, "r+b") as fh:
+        fh.seek(0x400)
+        b = fh.read(1)
+        fh.seek(0x400)
+        fh.write(bytes([b[0] ^ 0xFF]))
+
+
 def scan(data, pb, box):
     r = run(data, pb, "scan", "--root", box, "--json")
     try:
@@ -151,11 +160,7 @@ def tampered_set(tmp):
     box, data = sandbox(tmp, "tampered")
     pb = playbook(os.path.join(tmp, "tampered.json"))
     dll = os.path.join(box, SRC_REL, "libMRF_DM.dll")
-    with open(dll, "r+b") as fh:
-        fh.seek(0x400)  # inside the first section: inside the signed range
-        b = fh.read(1)
-        fh.seek(0x400)
-        fh.write(bytes([b[0] ^ 0xFF]))
+    tamper(dll)
     s = scan(data, pb, box)
     if s:
         src = s["sources"][0]
@@ -190,11 +195,7 @@ def digest_cache(tmp):
         check(not any(g["digest_cached"] for g in c.values()), "--no-cache: %r" % c)
     # a tampered file has another SHA-256: its digest is computed, not found
     dll = os.path.join(box, SRC_REL, "libMRF_DM.dll")
-    with open(dll, "r+b") as fh:
-        fh.seek(0x400)
-        b = fh.read(1)
-        fh.seek(0x400)
-        fh.write(bytes([b[0] ^ 0xFF]))
+    tamper(dll)
     s = scan(data, pb, box)
     if s:
         bad = source_sigs(s)["libMRF_DM.dll"]

@@ -166,11 +166,16 @@ static void no_queue_runs_job_at_once(void **state)
 }
 
 /* A job may free itself in run: the queue does not touch it after. */
+typedef struct counted_job {
+    workq_job base;
+    atomic_int *count;
+} counted_job;
+
 static void self_free(workq_job *base)
 {
-    atomic_int *count = (atomic_int *)((char *)base + sizeof(workq_job));
-    atomic_fetch_add(*(atomic_int **)count, 1);
-    free(base);
+    counted_job *j = (counted_job *)base;
+    atomic_fetch_add(j->count, 1);
+    free(j);
 }
 
 static void job_may_free_itself(void **state)
@@ -181,11 +186,11 @@ static void job_may_free_itself(void **state)
     workq *q = NULL;
     assert_int_equal(workq_start(4, &q), TMI_OK);
     for (int i = 0; i < 100; i++) {
-        workq_job *j = malloc(sizeof(workq_job) + sizeof(atomic_int *));
+        counted_job *j = malloc(sizeof(*j));
         assert_non_null(j);
-        j->run = self_free;
-        *(atomic_int **)((char *)j + sizeof(workq_job)) = &count;
-        workq_submit(q, j, 1);
+        j->base.run = self_free;
+        j->count = &count;
+        workq_submit(q, &j->base, 1);
     }
     workq_stop(q); /* under the sanitizer a touch after free would fail here */
     assert_int_equal(atomic_load(&count), 100);
