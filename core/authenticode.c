@@ -430,20 +430,25 @@ static void check_digest(const uint8_t *buf, size_t len, const ac_embedded *emb,
                  sig_digest_name(emb->alg));
 }
 
-int authenticode_check(const char *path, const uint8_t *buf, size_t len, const ac_options *opt,
-                       sig_result *res)
+/* What authenticode_end needs once the file's bytes are gone: a copy of the
+ * PKCS#7 blob (the SpcIndirectDataContent at content_off inside it), or a
+ * catalog lookup. The blob follows the struct in the same allocation. */
+struct ac_pending {
+    int catalog; /* 1: no embedded signature, look in the catalogs */
+    size_t pkcs7_len, content_off, content_len;
+    uint8_t pkcs7[];
+};
+
+int authenticode_begin(const uint8_t *buf, size_t len, const ac_options *opt, sig_result *res,
+                       ac_pending **out)
 {
     ac_embedded emb;
     int found = 0;
     sig_reason reason;
     const char *error = NULL;
-    plat_sig_request req;
+    ac_pending *p;
     memset(res, 0, sizeof(*res));
-    memset(&req, 0, sizeof(req));
-    req.path = path;
-    req.trust_pem = opt != NULL ? opt->trust_pem : NULL;
-    req.trust = opt != NULL ? opt->trust : NULL;
-    req.now = opt != NULL && opt->now != 0 ? opt->now : plat_now_ns() / 1000000000;
+    *out = NULL;
 
     int rc = ac_parse(buf, len, &emb, &found, &reason, &error);
     if (rc == TMI_EFORMAT)
@@ -451,13 +456,12 @@ int authenticode_check(const char *path, const uint8_t *buf, size_t len, const a
     if (!found) {
         if (opt != NULL && opt->no_catalog)
             return TMI_OK;
-        rc = plat_sig_catalog(&req, res);
-        if (rc == TMI_OK && res->status != SIG_INVALID)
-            res->status = SIG_VALID;
-        if (rc == TMI_OK || rc == TMI_ENOENT || rc == TMI_ENOTSUP)
-            return TMI_OK;
-        memset(res, 0, sizeof(*res));
-        return rc;
+        p = calloc(1, sizeof(*p));
+        if (p == NULL)
+            return TMI_ENOMEM;
+        p->catalog = 1;
+        *out = p;
+        return TMI_OK;
     }
     res->source = SIG_SOURCE_EMBEDDED;
     if (rc != TMI_OK) {
@@ -469,11 +473,47 @@ int authenticode_check(const char *path, const uint8_t *buf, size_t len, const a
     res->has_signed_digest = 1;
     check_digest(buf, len, &emb, opt, res);
 
-    req.pkcs7 = emb.pkcs7;
-    req.pkcs7_len = emb.pkcs7_len;
-    req.content = emb.content;
-    req.content_len = emb.content_len;
+    /* ac_parse bounds the blob by AC_CERT_TABLE_MAX and finds the content
+     * inside it */
+    p = malloc(sizeof(*p) + emb.pkcs7_len);
+    if (p == NULL) {
+        memset(res, 0, sizeof(*res));
+        return TMI_ENOMEM;
+    }
+    p->catalog = 0;
+    p->pkcs7_len = emb.pkcs7_len;
+    p->content_off = (size_t)(emb.content - emb.pkcs7);
+    p->content_len = emb.content_len;
+    memcpy(p->pkcs7, emb.pkcs7, emb.pkcs7_len);
+    *out = p;
+    return TMI_OK;
+}
+
+int authenticode_end(ac_pending *p, const char *path, const ac_options *opt, sig_result *res)
+{
+    plat_sig_request req;
+    int rc;
+    memset(&req, 0, sizeof(req));
+    req.path = path;
+    req.trust_pem = opt != NULL ? opt->trust_pem : NULL;
+    req.trust = opt != NULL ? opt->trust : NULL;
+    req.now = opt != NULL && opt->now != 0 ? opt->now : plat_now_ns() / 1000000000;
+    if (p->catalog) {
+        free(p);
+        rc = plat_sig_catalog(&req, res);
+        if (rc == TMI_OK && res->status != SIG_INVALID)
+            res->status = SIG_VALID;
+        if (rc == TMI_OK || rc == TMI_ENOENT || rc == TMI_ENOTSUP)
+            return TMI_OK;
+        memset(res, 0, sizeof(*res));
+        return rc;
+    }
+    req.pkcs7 = p->pkcs7;
+    req.pkcs7_len = p->pkcs7_len;
+    req.content = p->pkcs7 + p->content_off;
+    req.content_len = p->content_len;
     rc = plat_sig_verify(&req, res);
+    free(p);
     if (rc != TMI_OK) {
         memset(res, 0, sizeof(*res));
         return rc;
@@ -481,6 +521,26 @@ int authenticode_check(const char *path, const uint8_t *buf, size_t len, const a
     if (res->status != SIG_INVALID)
         res->status = SIG_VALID;
     return TMI_OK;
+}
+
+void authenticode_pending_free(ac_pending *p)
+{
+    free(p);
+}
+
+size_t authenticode_pending_bytes(const ac_pending *p)
+{
+    return p != NULL ? sizeof(*p) + p->pkcs7_len : 0;
+}
+
+int authenticode_check(const char *path, const uint8_t *buf, size_t len, const ac_options *opt,
+                       sig_result *res)
+{
+    ac_pending *p;
+    int rc = authenticode_begin(buf, len, opt, res, &p);
+    if (rc != TMI_OK || p == NULL)
+        return rc;
+    return authenticode_end(p, path, opt, res);
 }
 
 /* ---- JSON ---- */

@@ -151,8 +151,9 @@ typedef struct scan_options {
  * thread, and checks the signatures that take a pass over a file (its
  * Authenticode digest) on one thread of its own (workq.h), ended before
  * this returns. Each file is read once into memory (at most the playbook's
- * max_file_size); the bytes of files waiting for their check are held
- * until it is done, up to 32 MiB together (one larger file alone).
+ * max_file_size), into one buffer that the two threads share (bufpool.h):
+ * the next file is read once both are done with the bytes of this one; the
+ * rest of a check holds a copy of the signature only.
  */
 int scan_run(const tmi_target *t, scan_result **out);
 

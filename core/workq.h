@@ -3,9 +3,8 @@
  * handed to it, while the caller goes on with the next one.
  *
  * The scan uses it to check each file's signature (a second pass over the
- * file's bytes, then the chain) while the scanning thread reads and hashes
- * the next file: the two passes overlap for the whole set instead of
- * meeting at every file.
+ * file's bytes, then the chain) while the scanning thread hashes the same
+ * bytes and goes on to the next file: the two passes run side by side.
  *
  * Ownership: the caller owns each job (usually embedding workq_job in its
  * own struct). The worker calls job->run(job) once, and never touches the

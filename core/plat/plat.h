@@ -59,6 +59,24 @@ typedef struct plat_dirlist {
 /* Release the names; the struct itself is the caller's. Safe on a zeroed one. */
 void plat_dirlist_free(plat_dirlist *list);
 
+/* A buffer that successive reads reuse (read_file_nofollow_buf): data is
+ * NULL (cap 0) or cap bytes from malloc, and its owner frees it. Reading a
+ * set of files into one or a few buffers spares the system mapping fresh
+ * pages for every file (measured: a scan of sixteen 1 MiB files whose
+ * bytes a second thread still held took a third more CPU time with a new
+ * buffer per file). */
+typedef struct plat_buf {
+    uint8_t *data;
+    size_t cap;
+} plat_buf;
+
+/* Make buf hold at least need bytes: kept when it does, else replaced by a
+ * new one (old contents dropped) with room to spare, so that files of
+ * slightly different sizes share it. TMI_ENOMEM leaves buf empty. */
+int plat_buf_reserve(plat_buf *buf, size_t need);
+/* Free the bytes and empty buf. Safe on an empty one. */
+void plat_buf_free(plat_buf *buf);
+
 /* ---- services and the event log ----
  *
  * `scope` names the machine whose services are meant: on Windows NULL (or the
@@ -101,6 +119,11 @@ struct plat_ops {
      * folder, the sources, the backups): TMI_ELINK, and nothing read, when
      * path itself is a link; never reads what a link points to. */
     int (*read_file_nofollow)(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len);
+    /* read_file_nofollow into buf (see plat_buf), reused when the file and a
+     * NUL after it fit, else replaced by a larger one. On success the file
+     * is buf->data[0..*out_len). On any result buf is still the caller's. */
+    int (*read_file_nofollow_buf)(const char *path, size_t max_bytes, plat_buf *buf,
+                                  size_t *out_len);
     /* List a folder. On success the caller frees with plat_dirlist_free(). */
     int (*list_dir)(const char *path, plat_dirlist *out);
     /* Write len bytes to a new file at path and flush them to stable

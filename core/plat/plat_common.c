@@ -1,7 +1,8 @@
 /*
  * plat_common.c - the parts of the POSIX and Win32 backends that are the
- * same on both: freeing and growing a folder listing.
+ * same on both: freeing and growing a folder listing, reusable read buffers.
  */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "err.h"
@@ -17,6 +18,47 @@ void plat_dirlist_free(plat_dirlist *list)
     free(list->names);
     list->names = NULL;
     list->count = 0;
+}
+
+/* Room to spare when a buffer grows: a multiple of 64 KiB, and at least a
+ * quarter more than before. */
+#define BUF_GRAIN ((size_t)64 * 1024)
+
+int plat_buf_reserve(plat_buf *buf, size_t need)
+{
+    if (buf->data != NULL && need <= buf->cap)
+        return TMI_OK;
+    size_t want = need;
+    if (buf->cap / 4 < SIZE_MAX - buf->cap && want < buf->cap + buf->cap / 4)
+        want = buf->cap + buf->cap / 4;
+    if (want <= SIZE_MAX - (BUF_GRAIN - 1))
+        want = (want + BUF_GRAIN - 1) / BUF_GRAIN * BUF_GRAIN;
+    plat_buf_free(buf);
+    buf->data = malloc(want);
+    if (buf->data == NULL)
+        return TMI_ENOMEM;
+    buf->cap = want;
+    return TMI_OK;
+}
+
+void plat_buf_free(plat_buf *buf)
+{
+    free(buf->data);
+    buf->data = NULL;
+    buf->cap = 0;
+}
+
+int plat_read_new(plat_read_buf_fn read_buf, const char *path, size_t max_bytes, uint8_t **out,
+                  size_t *out_len)
+{
+    plat_buf buf = {NULL, 0};
+    int rc = read_buf(path, max_bytes, &buf, out_len);
+    if (rc != TMI_OK) {
+        plat_buf_free(&buf);
+        return rc;
+    }
+    *out = buf.data;
+    return TMI_OK;
 }
 
 int plat_dirlist_add(plat_dirlist *list, size_t *cap, char *name)

@@ -88,11 +88,10 @@ static int posix_stat(const char *path, plat_stat *st)
     return TMI_OK;
 }
 
-/* Read the regular file open on fd (at most max_bytes) into a new buffer. */
-static int read_fd(int fd, size_t max_bytes, uint8_t **out, size_t *out_len)
+/* Read the regular file open on fd (at most max_bytes) into buf. */
+static int read_fd(int fd, size_t max_bytes, plat_buf *buf, size_t *out_len)
 {
-    int rc = TMI_OK;
-    uint8_t *buf = NULL;
+    int rc;
     struct stat sb;
     size_t got = 0;
     if (fstat(fd, &sb) != 0)
@@ -101,50 +100,59 @@ static int read_fd(int fd, size_t max_bytes, uint8_t **out, size_t *out_len)
         return TMI_EINVAL; /* a folder, a device, a pipe */
     if ((uint64_t)sb.st_size > (uint64_t)max_bytes)
         return TMI_ETOOBIG;
-    buf = malloc((size_t)sb.st_size + 1);
-    if (buf == NULL)
-        return TMI_ENOMEM;
+    rc = plat_buf_reserve(buf, (size_t)sb.st_size + 1);
+    if (rc != TMI_OK)
+        return rc;
     while (got < (size_t)sb.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+        ssize_t n = read(fd, buf->data + got, (size_t)sb.st_size - got);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            rc = err_from_errno(errno);
-            free(buf);
-            return rc;
-        }
+        if (n < 0)
+            return err_from_errno(errno);
         if (n == 0)
             break; /* shrank while reading: return what is there */
         got += (size_t)n;
     }
-    buf[got] = 0;
-    *out = buf;
+    buf->data[got] = 0;
     *out_len = got;
     return TMI_OK;
 }
 
-static int posix_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len)
+/* Open path and read it into buf. nofollow: refuse a link (TMI_ELINK), and
+ * open with O_NONBLOCK, so that a FIFO planted at the name cannot hang the
+ * open. */
+static int read_path(const char *path, int nofollow, size_t max_bytes, plat_buf *buf,
+                     size_t *out_len)
 {
     int rc;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW | O_NONBLOCK : 0));
     if (fd < 0)
-        return err_from_errno(errno);
-    rc = read_fd(fd, max_bytes, out, out_len);
+        return nofollow && errno == ELOOP ? TMI_ELINK : err_from_errno(errno);
+    rc = read_fd(fd, max_bytes, buf, out_len);
     close(fd);
     return rc;
+}
+
+static int posix_read_file_buf(const char *path, size_t max_bytes, plat_buf *buf, size_t *out_len)
+{
+    return read_path(path, 0, max_bytes, buf, out_len);
+}
+
+static int posix_read_file_nofollow_buf(const char *path, size_t max_bytes, plat_buf *buf,
+                                        size_t *out_len)
+{
+    return read_path(path, 1, max_bytes, buf, out_len);
+}
+
+static int posix_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len)
+{
+    return plat_read_new(posix_read_file_buf, path, max_bytes, out, out_len);
 }
 
 static int posix_read_file_nofollow(const char *path, size_t max_bytes, uint8_t **out,
                                     size_t *out_len)
 {
-    int rc;
-    /* O_NONBLOCK: a FIFO planted at the name must not hang the open */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0)
-        return errno == ELOOP ? TMI_ELINK : err_from_errno(errno);
-    rc = read_fd(fd, max_bytes, out, out_len);
-    close(fd);
-    return rc;
+    return plat_read_new(posix_read_file_nofollow_buf, path, max_bytes, out, out_len);
 }
 
 static int posix_list_dir(const char *path, plat_dirlist *out)
@@ -246,6 +254,7 @@ const struct plat_ops plat_os_ops = {
     .stat = posix_stat,
     .read_file = posix_read_file,
     .read_file_nofollow = posix_read_file_nofollow,
+    .read_file_nofollow_buf = posix_read_file_nofollow_buf,
     .list_dir = posix_list_dir,
     .write_file = posix_write_file,
     .make_dir = posix_make_dir,
@@ -262,6 +271,7 @@ struct plat_ops plat = {
     .stat = posix_stat,
     .read_file = posix_read_file,
     .read_file_nofollow = posix_read_file_nofollow,
+    .read_file_nofollow_buf = posix_read_file_nofollow_buf,
     .list_dir = posix_list_dir,
     .write_file = posix_write_file,
     .make_dir = posix_make_dir,

@@ -315,39 +315,35 @@ static HANDLE open_read(const wchar_t *w, DWORD flags, int *rc)
 }
 
 /* Read the file open on h (at most max_bytes) into a new buffer. */
-static int read_handle(HANDLE h, size_t max_bytes, uint8_t **out, size_t *out_len)
+static int read_handle(HANDLE h, size_t max_bytes, plat_buf *buf, size_t *out_len)
 {
     LARGE_INTEGER size;
-    uint8_t *buf = NULL;
     size_t got = 0;
+    int rc;
     if (GetFileType(h) != FILE_TYPE_DISK)
         return TMI_EINVAL;
     if (!GetFileSizeEx(h, &size))
         return last_err();
     if ((uint64_t)size.QuadPart > (uint64_t)max_bytes)
         return TMI_ETOOBIG;
-    buf = malloc((size_t)size.QuadPart + 1);
-    if (buf == NULL)
-        return TMI_ENOMEM;
+    rc = plat_buf_reserve(buf, (size_t)size.QuadPart + 1);
+    if (rc != TMI_OK)
+        return rc;
     while (got < (size_t)size.QuadPart) {
         size_t want = (size_t)size.QuadPart - got;
         DWORD n = 0;
-        if (!ReadFile(h, buf + got, (DWORD)(want > IO_CHUNK ? IO_CHUNK : want), &n, NULL)) {
-            int rc = last_err();
-            free(buf);
-            return rc;
-        }
+        if (!ReadFile(h, buf->data + got, (DWORD)(want > IO_CHUNK ? IO_CHUNK : want), &n, NULL))
+            return last_err();
         if (n == 0)
             break; /* shrank while reading: return what is there */
         got += n;
     }
-    buf[got] = 0;
-    *out = buf;
+    buf->data[got] = 0;
     *out_len = got;
     return TMI_OK;
 }
 
-static int win_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len)
+static int win_read_file_buf(const char *path, size_t max_bytes, plat_buf *buf, size_t *out_len)
 {
     HANDLE h;
     wchar_t *w;
@@ -358,9 +354,14 @@ static int win_read_file(const char *path, size_t max_bytes, uint8_t **out, size
     free(w);
     if (h == INVALID_HANDLE_VALUE)
         return rc;
-    rc = read_handle(h, max_bytes, out, out_len);
+    rc = read_handle(h, max_bytes, buf, out_len);
     CloseHandle(h);
     return rc;
+}
+
+static int win_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len)
+{
+    return plat_read_new(win_read_file_buf, path, max_bytes, out, out_len);
 }
 
 /* Do two handles name the same file (volume and file index)? */
@@ -373,17 +374,18 @@ static int same_file(HANDLE a, HANDLE b)
            x.nFileIndexHigh == y.nFileIndexHigh && x.nFileIndexLow == y.nFileIndexLow;
 }
 
-/* The link itself is opened (FILE_FLAG_OPEN_REPARSE_POINT) and refused. A
- * reparse point that is not a link (a deduplicated or cloud file) gets its
- * data through a file system filter, so it is opened again normally, and
- * read only if that is still the same file. */
-static int win_read_file_nofollow(const char *path, size_t max_bytes, uint8_t **out,
-                                  size_t *out_len)
+/* Open path for reading unless it is a link. The link itself is opened
+ * (FILE_FLAG_OPEN_REPARSE_POINT) and refused. A reparse point that is not a
+ * link (a deduplicated or cloud file) gets its data through a file system
+ * filter, so it is opened again normally, and read only if that is still
+ * the same file. */
+static int open_nofollow(const char *path, HANDLE *out)
 {
     FILE_ATTRIBUTE_TAG_INFO ti;
     HANDLE h, h2;
     wchar_t *w;
     int rc = win32_path(path, &w);
+    *out = INVALID_HANDLE_VALUE;
     if (rc != TMI_OK)
         return rc;
     h = open_read(w, FILE_FLAG_OPEN_REPARSE_POINT, &rc);
@@ -407,12 +409,32 @@ static int win_read_file_nofollow(const char *path, size_t max_bytes, uint8_t **
         if (rc != TMI_OK)
             goto out;
     }
-    rc = read_handle(h, max_bytes, out, out_len);
+    *out = h;
+    h = INVALID_HANDLE_VALUE;
+    rc = TMI_OK;
 out:
     if (h != INVALID_HANDLE_VALUE)
         CloseHandle(h);
     free(w);
     return rc;
+}
+
+static int win_read_file_nofollow_buf(const char *path, size_t max_bytes, plat_buf *buf,
+                                      size_t *out_len)
+{
+    HANDLE h;
+    int rc = open_nofollow(path, &h);
+    if (rc != TMI_OK)
+        return rc;
+    rc = read_handle(h, max_bytes, buf, out_len);
+    CloseHandle(h);
+    return rc;
+}
+
+static int win_read_file_nofollow(const char *path, size_t max_bytes, uint8_t **out,
+                                  size_t *out_len)
+{
+    return plat_read_new(win_read_file_nofollow_buf, path, max_bytes, out, out_len);
 }
 
 /* "dir\*" for FindFirstFileExW. */
@@ -621,6 +643,7 @@ const struct plat_ops plat_os_ops = {
     .stat = win_stat,
     .read_file = win_read_file,
     .read_file_nofollow = win_read_file_nofollow,
+    .read_file_nofollow_buf = win_read_file_nofollow_buf,
     .list_dir = win_list_dir,
     .write_file = win_write_file,
     .make_dir = win_make_dir,
@@ -637,6 +660,7 @@ struct plat_ops plat = {
     .stat = win_stat,
     .read_file = win_read_file,
     .read_file_nofollow = win_read_file_nofollow,
+    .read_file_nofollow_buf = win_read_file_nofollow_buf,
     .list_dir = win_list_dir,
     .write_file = win_write_file,
     .make_dir = win_make_dir,

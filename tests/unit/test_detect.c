@@ -421,11 +421,11 @@ static void invalid_source_file_is_not_used(void **state)
 }
 
 static const char *deny_name;
-static int deny_read(const char *path, size_t max, uint8_t **out, size_t *len)
+static int deny_read(const char *path, size_t max, plat_buf *buf, size_t *len)
 {
     if (deny_name != NULL && strstr(path, deny_name) != NULL)
         return TMI_EACCES;
-    return plat_os_ops.read_file_nofollow(path, max, out, len);
+    return plat_os_ops.read_file_nofollow_buf(path, max, buf, len);
 }
 
 /* Bytes that cannot be read block the repair, with the reason: a folder in
@@ -451,9 +451,9 @@ static void unreadable_file_blocks_the_repair(void **state)
     plat_remove_tree(path);
     write_file_in(f->tmi, "libMRF_DM.dll", BAD, 9);
     deny_name = "libMRF_Common.dll";
-    plat.read_file_nofollow = deny_read;
+    plat.read_file_nofollow_buf = deny_read;
     r = scan(f);
-    plat.read_file_nofollow = plat_os_ops.read_file_nofollow;
+    plat.read_file_nofollow_buf = plat_os_ops.read_file_nofollow_buf;
     d = file_named(r, "libMRF_Common.dll");
     assert_int_equal(d->status, FILE_UNREADABLE);
     assert_non_null(strstr(d->error, tmi_strerror(TMI_EACCES)));
@@ -462,9 +462,9 @@ static void unreadable_file_blocks_the_repair(void **state)
     /* a damaged file beside it does not change that */
     scan_result_free(r);
     damage_three(f->tmi);
-    plat.read_file_nofollow = deny_read;
+    plat.read_file_nofollow_buf = deny_read;
     r = scan(f);
-    plat.read_file_nofollow = plat_os_ops.read_file_nofollow;
+    plat.read_file_nofollow_buf = plat_os_ops.read_file_nofollow_buf;
     assert_int_equal(file_named(r, "libMRF_Entity.dll")->status, FILE_INVALID);
     assert_false(r->repair_possible);
     assert_non_null(strstr(r->repair_reason, "libMRF_Common.dll cannot be read"));
@@ -484,11 +484,11 @@ static int link_stat(const char *path, plat_stat *st)
     return rc;
 }
 
-static int race_read(const char *path, size_t max, uint8_t **out, size_t *len)
+static int race_read(const char *path, size_t max, plat_buf *buf, size_t *len)
 {
     if (race_name != NULL && strstr(path, race_name) != NULL)
         return TMI_ELINK;
-    return plat_os_ops.read_file_nofollow(path, max, out, len);
+    return plat_os_ops.read_file_nofollow_buf(path, max, buf, len);
 }
 
 static int following_read(const char *path, size_t max, uint8_t **out, size_t *len)
@@ -505,7 +505,7 @@ static scan_result *scan_with_links(fx *f, const char *as_link, const char *beco
     link_name = as_link;
     race_name = becomes_link;
     plat.stat = link_stat;
-    plat.read_file_nofollow = race_read;
+    plat.read_file_nofollow_buf = race_read;
     plat.read_file = following_read;
     scan_result *r = scan(f);
     plat = plat_os_ops;

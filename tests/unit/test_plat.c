@@ -188,6 +188,90 @@ static void checked_read_refuses_a_link(void **state)
     /* a file the user names (a playbook) may be a link */
     assert_int_equal(plat.read_file(link, 1 << 20, &buf, &len), TMI_OK);
     free(buf);
+    /* the same refusal into a buffer, which stays the caller's */
+    plat_buf b = {NULL, 0};
+    assert_int_equal(plat.read_file_nofollow_buf(victim, 1 << 20, &b, &len), TMI_OK);
+    uint8_t *kept = b.data;
+    assert_int_equal(plat.read_file_nofollow_buf(link, 1 << 20, &b, &len), TMI_ELINK);
+    assert_ptr_equal(b.data, kept);
+    plat_buf_free(&b);
+}
+
+/* Reads into one buffer: reused while the file fits (its bytes, a NUL
+ * after them), replaced by a larger one with room to spare when it does
+ * not; a refused read leaves it the caller's, and what it held. */
+static void buffer_is_reused_across_reads(void **state)
+{
+    char big[PLAT_PATH_MAX], small[PLAT_PATH_MAX], huge[PLAT_PATH_MAX], sub[PLAT_PATH_MAX];
+    static uint8_t bytes[300000];
+    plat_buf b = {NULL, 0};
+    size_t len = 0;
+    (void)state;
+    for (size_t i = 0; i < sizeof(bytes); i++)
+        bytes[i] = (uint8_t)(i * 7 + 1);
+    tu_join(big, sizeof(big), dir, "big.dll");
+    tu_join(small, sizeof(small), dir, "small.dll");
+    tu_join(huge, sizeof(huge), dir, "huge.dll");
+    tu_join(sub, sizeof(sub), dir, "sub");
+    tu_write(big, bytes, 100000);
+    tu_write(small, bytes + 5, 1000);
+    tu_write(huge, bytes, sizeof(bytes));
+    assert_int_equal(plat.make_dir(sub), TMI_OK);
+
+    assert_int_equal(plat.read_file_nofollow_buf(big, 1 << 20, &b, &len), TMI_OK);
+    assert_int_equal(len, 100000);
+    assert_true(b.cap > len);
+    assert_int_equal(b.cap % 65536, 0);
+    assert_memory_equal(b.data, bytes, len);
+    assert_int_equal(b.data[len], 0);
+    uint8_t *first = b.data;
+    size_t cap = b.cap;
+
+    assert_int_equal(plat.read_file_nofollow_buf(small, 1 << 20, &b, &len), TMI_OK);
+    assert_ptr_equal(b.data, first);
+    assert_int_equal(b.cap, cap);
+    assert_int_equal(len, 1000);
+    assert_memory_equal(b.data, bytes + 5, len);
+    assert_int_equal(b.data[len], 0);
+
+    /* refused: too large, a folder, missing; the buffer is unchanged */
+    assert_int_equal(plat.read_file_nofollow_buf(huge, 200000, &b, &len), TMI_ETOOBIG);
+    assert_int_equal(plat.read_file_nofollow_buf(sub, 1 << 20, &b, &len), TMI_EINVAL);
+    assert_int_equal(plat.read_file_nofollow_buf(small, 1 << 20, &b, &len), TMI_OK);
+    assert_ptr_equal(b.data, first);
+    assert_memory_equal(b.data, bytes + 5, len);
+    tu_join(sub, sizeof(sub), dir, "absent.dll");
+    assert_int_equal(plat.read_file_nofollow_buf(sub, 1 << 20, &b, &len), TMI_ENOENT);
+    assert_ptr_equal(b.data, first);
+
+    assert_int_equal(plat.read_file_nofollow_buf(huge, 1 << 20, &b, &len), TMI_OK);
+    assert_int_equal(len, sizeof(bytes));
+    assert_true(b.cap > len);
+    assert_memory_equal(b.data, bytes, len);
+    plat_buf_free(&b);
+    assert_null(b.data);
+    assert_int_equal(b.cap, 0);
+    plat_buf_free(&b); /* safe on an empty one */
+}
+
+/* plat_buf_reserve: keeps a buffer that is large enough, grows by at least
+ * a quarter, in multiples of 64 KiB. */
+static void buffer_reserve_grows_with_room(void **state)
+{
+    plat_buf b = {NULL, 0};
+    (void)state;
+    assert_int_equal(plat_buf_reserve(&b, 1), TMI_OK);
+    assert_int_equal(b.cap, 65536);
+    uint8_t *first = b.data;
+    assert_int_equal(plat_buf_reserve(&b, 65536), TMI_OK);
+    assert_ptr_equal(b.data, first);
+    assert_int_equal(plat_buf_reserve(&b, 65537), TMI_OK);
+    assert_int_equal(b.cap, 131072);
+    assert_int_equal(plat_buf_reserve(&b, 1000000), TMI_OK);
+    assert_int_equal(b.cap, 1048576); /* 1,000,000 rounded to 64 KiB */
+    assert_int_equal(plat_buf_reserve(&b, 1048577), TMI_OK);
+    assert_int_equal(b.cap, 1310720); /* a quarter more */
+    plat_buf_free(&b);
 }
 
 /* The attack: a link at a temporary name, pointing at a file elsewhere. */
@@ -350,6 +434,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(stat_reports_a_link),
         T(checked_read_refuses_a_link),
+        T(buffer_is_reused_across_reads),
+        T(buffer_reserve_grows_with_room),
         T(write_never_goes_through_a_link),
         T(private_write_never_goes_through_a_link),
         T(write_replaces_a_file_and_refuses_a_folder),
