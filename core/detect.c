@@ -221,9 +221,10 @@ static void sig_job_release(sig_job *j)
         free(j);
 }
 
-/* Run on the signature thread, or on the scanning thread when no thread
- * could be made: one thread at a time uses the trust store and opens the
- * lazy one (for the first signed file), so no lock is needed around them. */
+/* Run on the signature thread, or on the scanning thread (a known digest,
+ * once the signature thread has drained; or when no thread could be made):
+ * one thread at a time uses the trust store and opens the lazy one (for the
+ * first signed file), so no lock is needed around them. */
 static void sig_job_run(workq_job *base)
 {
     sig_job *j = (sig_job *)base;
