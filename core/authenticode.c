@@ -523,16 +523,6 @@ int authenticode_end(ac_pending *p, const char *path, const ac_options *opt, sig
     return TMI_OK;
 }
 
-void authenticode_pending_free(ac_pending *p)
-{
-    free(p);
-}
-
-size_t authenticode_pending_bytes(const ac_pending *p)
-{
-    return p != NULL ? sizeof(*p) + p->pkcs7_len : 0;
-}
-
 int authenticode_check(const char *path, const uint8_t *buf, size_t len, const ac_options *opt,
                        sig_result *res)
 {

@@ -122,8 +122,8 @@ int authenticode_check(const char *path, const uint8_t *buf, size_t len, const a
  * authenticode_begin returns what authenticode_check would (TMI_EFORMAT,
  * TMI_ENOMEM) or TMI_OK with either *out NULL, the verdict being final in
  * *res (unsigned with no_catalog, malformed), or *out set: then *res holds
- * the digest half of the verdict, and authenticode_end(*out, ...) (or
- * authenticode_pending_free, to drop the check) must follow. opt->trust is
+ * the digest half of the verdict, and authenticode_end(*out, ...) must
+ * follow (it frees what begin made). opt->trust is
  * not used by begin, so begin may run on one thread and end on another.
  * authenticode_end frees p and returns what authenticode_check would.
  */
@@ -131,9 +131,6 @@ typedef struct ac_pending ac_pending;
 int authenticode_begin(const uint8_t *buf, size_t len, const ac_options *opt, sig_result *res,
                        ac_pending **out);
 int authenticode_end(ac_pending *p, const char *path, const ac_options *opt, sig_result *res);
-void authenticode_pending_free(ac_pending *p);
-/* The bytes p holds (0 for NULL): the copy of the signature. */
-size_t authenticode_pending_bytes(const ac_pending *p);
 
 struct cJSON;
 

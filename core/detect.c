@@ -174,11 +174,11 @@ static sig_work sig_work_of(const uint8_t *buf, size_t len, sig_digest_alg *alg)
     return plat_sig_has_catalogs() ? SIG_WORK_CATALOG : SIG_WORK_NONE;
 }
 
-/* Check the signature of f, whose bytes are buf, into f->sig. */
-static void check_sig(scan_file *f, const uint8_t *buf, size_t len, const ac_options *ao)
+/* f->sig is final, rc being the check's result: an error leaves the
+ * signature unknown; a file that is not a PE image is unsigned. */
+static void sig_done(scan_file *f, int rc)
 {
-    int rc = authenticode_check(f->path, buf, len, ao, &f->sig);
-    f->has_sig = rc == TMI_OK || rc == TMI_EFORMAT; /* not a PE file: unsigned */
+    f->has_sig = rc == TMI_OK || rc == TMI_EFORMAT;
 }
 
 static void hash_file(scan_file *f, const uint8_t *buf, size_t len)
@@ -245,7 +245,7 @@ static void sig_job_run(workq_job *base)
         ao.trust = *sc->trust_slot;
         rc = authenticode_end(p, j->f->path, &ao, &j->f->sig);
     }
-    j->f->has_sig = rc == TMI_OK || rc == TMI_EFORMAT; /* not a PE file: unsigned */
+    sig_done(j->f, rc);
     sig_job_release(j);
 }
 
@@ -289,7 +289,7 @@ static int read_bytes(const scan_ctx *sc, scan_file *f, plat_buf *buf, size_t le
     sig_work work = sc->check_sigs ? sig_work_of(bytes, len, &alg) : SIG_WORK_NONE;
     if (sc->check_sigs && work == SIG_WORK_NONE) {
         ac_options ao = {sc->trust_pem, 0, 0, NULL, NULL, SIG_ALG_NONE}; /* no store needed */
-        check_sig(f, bytes, len, &ao);
+        sig_done(f, authenticode_check(f->path, bytes, len, &ao, &f->sig));
     } else if (sc->check_sigs) {
         job = calloc(1, sizeof(*job));
         if (job == NULL) {
